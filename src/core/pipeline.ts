@@ -1,0 +1,120 @@
+import type { Finding, GuardFailure } from './finding.js';
+import type { Guard, GuardContext, PayloadSummary } from './guard.js';
+import { ScanCache } from './scan-cache.js';
+import type { Segment } from './segment.js';
+
+export interface ScanResult {
+  readonly findings: Finding[];
+  readonly failures: GuardFailure[];
+}
+
+/** Observes guard runs (metrics, logs). Never changes the outcome. */
+export interface ScanObserver {
+  guardFailed?(failure: GuardFailure): void;
+}
+
+class GuardTimeout extends Error {}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function withBudget<T>(promise: Promise<T>, ms: number, controller: AbortController): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new GuardTimeout(`exceeded its ${ms} ms budget`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs every applicable guard over every segment, using the cache, and the payload-level checks.
+ * A guard that throws or overruns its budget yields a failure, never an empty (passing) result.
+ */
+export async function scanSegments(
+  segments: readonly Segment[],
+  guards: readonly Guard[],
+  ctx: GuardContext,
+  cache: ScanCache,
+  payload?: Omit<PayloadSummary, 'segments'>,
+  observer?: ScanObserver,
+): Promise<ScanResult> {
+  const findings: Finding[] = [];
+  const failures: GuardFailure[] = [];
+  const pending: Promise<void>[] = [];
+
+  const fail = (guard: Guard, error: unknown, segmentId?: string): void => {
+    const failure: GuardFailure = {
+      guard: guard.id,
+      ...(segmentId === undefined ? {} : { segmentId }),
+      error: describe(error),
+      timedOut: error instanceof GuardTimeout,
+      failOpen: guard.failOpen,
+    };
+    failures.push(failure);
+    observer?.guardFailed?.(failure);
+  };
+
+  if (payload) {
+    const summary: PayloadSummary = { ...payload, segments };
+    for (const guard of guards) {
+      if (!guard.inspectPayload) continue;
+      try {
+        findings.push(...guard.inspectPayload(summary, ctx));
+      } catch (error) {
+        fail(guard, error);
+      }
+    }
+  }
+
+  for (const segment of segments) {
+    let contentKey: string | undefined;
+    for (const guard of guards) {
+      if (guard.appliesTo && !guard.appliesTo(segment)) continue;
+      contentKey ??= ScanCache.contentKey(segment);
+      const cached = cache.get(guard.fingerprint, contentKey, segment.id);
+      if (cached) {
+        findings.push(...cached);
+        continue;
+      }
+      const key = contentKey;
+      const controller = new AbortController();
+      const started = performance.now();
+      let result: Finding[] | Promise<Finding[]>;
+      try {
+        result = guard.inspect(segment, { ...ctx, signal: controller.signal });
+      } catch (error) {
+        fail(guard, error, segment.id);
+        continue;
+      }
+      if (result instanceof Promise) {
+        pending.push(
+          withBudget(result, guard.timeoutMs, controller).then(
+            (found) => {
+              findings.push(...found);
+              cache.set(guard.fingerprint, key, found);
+            },
+            (error: unknown) => fail(guard, error, segment.id),
+          ),
+        );
+      } else {
+        const elapsed = performance.now() - started;
+        if (elapsed > guard.timeoutMs) {
+          fail(guard, new GuardTimeout(`took ${elapsed.toFixed(1)} ms, over its ${guard.timeoutMs} ms budget`), segment.id);
+          continue;
+        }
+        findings.push(...result);
+        cache.set(guard.fingerprint, key, result);
+      }
+    }
+  }
+  if (pending.length > 0) await Promise.all(pending);
+  return { findings, failures };
+}
