@@ -1,0 +1,173 @@
+/**
+ * Finders for text hidden in an encoding: base64, hex, URL-encoding, HTML entities, ROT13 and
+ * reversed text. Each returns the decoded text with the span of the original it came from; the
+ * normalizer rescans what they return.
+ */
+
+export type EncodingKind = 'base64' | 'hex' | 'url_encoding' | 'html_entities' | 'rot13' | 'reversed' | 'tag_chars';
+
+export interface EncodedRun {
+  readonly kind: EncodingKind;
+  /** UTF-16 offsets into the text that was searched, end exclusive. */
+  readonly start: number;
+  readonly end: number;
+  readonly decoded: string;
+}
+
+/** Share of characters that are printable text: decoded binary is not a hidden message. */
+function printableShare(s: string): number {
+  if (s.length === 0) return 0;
+  let ok = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 0x0a || c === 0x0d || c === 0x09 || c >= 0xa0) ok++;
+  }
+  return ok / s.length;
+}
+
+function letterShare(s: string): number {
+  let letters = 0;
+  for (const ch of s) if (/\p{L}/u.test(ch)) letters++;
+  return s.length === 0 ? 0 : letters / s.length;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bytesToText(bytes: Uint8Array): string | undefined {
+  try {
+    const text = utf8.decode(bytes);
+    if (printableShare(text) < 0.95 || letterShare(text) < 0.4 || !/\p{L}{2}/u.test(text)) return undefined;
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+// Base64 with at least 16 characters; `-` and `_` for the URL-safe alphabet.
+const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+
+function decodeBase64(run: string): string | undefined {
+  const body = run.replace(/=+$/, '');
+  // Words and identifiers are not base64: require a mix of cases or digits.
+  if (!/[A-Z]/.test(body) || !/[a-z]/.test(body)) return undefined;
+  if (body.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return bytesToText(bytes);
+}
+
+const HEX_RUN = /(?:(?:\\x|0x)?[0-9a-fA-F]{2}[ :]?){12,}/g;
+
+function decodeHex(run: string): string | undefined {
+  const digits = run.replace(/\\x|0x|[ :]/g, '');
+  if (digits.length % 2 !== 0 || !/[a-fA-F]/.test(digits) || !/[0-9]/.test(digits)) return undefined;
+  return bytesToText(Buffer.from(digits, 'hex'));
+}
+
+const URL_RUN = /(?:[^\s%]{0,40}%[0-9a-fA-F]{2}){4,}[^\s%]*/g;
+
+function decodeUrl(run: string): string | undefined {
+  try {
+    const decoded = decodeURIComponent(run.replace(/\+/g, ' '));
+    return decoded !== run && printableShare(decoded) > 0.95 ? decoded : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const NAMED_ENTITIES: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', colon: ':', sol: '/', lpar: '(', rpar: ')', lsqb: '[', rsqb: ']',
+  lbrack: '[', rbrack: ']', lcub: '{', rcub: '}', equals: '=', num: '#', excl: '!', quest: '?', period: '.', comma: ',', newline: '\n',
+};
+const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]{2,8}));/g;
+
+function decodeEntities(text: string): { decoded: string; count: number } {
+  let count = 0;
+  const decoded = text.replace(ENTITY, (whole, dec?: string, hex?: string, name?: string) => {
+    let out: string | undefined;
+    if (dec) out = safeFromCodePoint(Number.parseInt(dec, 10));
+    else if (hex) out = safeFromCodePoint(Number.parseInt(hex, 16));
+    else if (name) out = NAMED_ENTITIES[name.toLowerCase()];
+    if (out === undefined) return whole;
+    count++;
+    return out;
+  });
+  return { decoded, count };
+}
+
+function safeFromCodePoint(cp: number): string | undefined {
+  return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : undefined;
+}
+
+export function rot13(s: string): string {
+  return s.replace(/[a-zA-Z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
+// The most frequent English function words: a line that is English under ROT13 or reversal but
+// not as written is a hidden message.
+const COMMON = new Set(
+  ('the be to of and a in that have i it for not on with he as you do at this but his by from they we say her she or an will my one ' +
+    'all would there their what so up out if about who get which go me when make can like time no just him know take people into ' +
+    'year your good some could them see other than then now look only come its over think also back after use two how our work ' +
+    'first well way even new want because any these give day most us is are was were been has had did does said previous ' +
+    'instructions ignore system prompt tell must should').split(' '),
+);
+
+function englishShare(line: string): number {
+  const words = line.toLowerCase().match(/[a-z']+/g);
+  if (!words || words.length < 3) return 0;
+  let hits = 0;
+  for (const w of words) if (COMMON.has(w)) hits++;
+  return hits / words.length;
+}
+
+/** Encoded runs in `text`, leftmost first. At most `maxRuns` are returned. */
+export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
+  const runs: EncodedRun[] = [];
+  const push = (run: EncodedRun): void => {
+    if (runs.length < maxRuns) runs.push(run);
+  };
+
+  if (text.length >= 16) {
+    for (const m of text.matchAll(BASE64_RUN)) {
+      const decoded = decodeBase64(m[0]);
+      if (decoded) push({ kind: 'base64', start: m.index, end: m.index + m[0].length, decoded });
+    }
+    for (const m of text.matchAll(HEX_RUN)) {
+      const decoded = decodeHex(m[0]);
+      if (decoded) push({ kind: 'hex', start: m.index, end: m.index + m[0].length, decoded });
+    }
+  }
+  if (text.includes('%')) {
+    for (const m of text.matchAll(URL_RUN)) {
+      const decoded = decodeUrl(m[0]);
+      if (decoded) push({ kind: 'url_encoding', start: m.index, end: m.index + m[0].length, decoded });
+    }
+  }
+  if (text.includes('&')) {
+    const { decoded, count } = decodeEntities(text);
+    if (count >= 3) push({ kind: 'html_entities', start: 0, end: text.length, decoded });
+  }
+
+  // ROT13 and reversal, line by line: only lines that read as English once decoded.
+  if (/[a-zA-Z]{3}/.test(text)) {
+    let lineStart = 0;
+    for (const line of text.split('\n')) {
+      const start = lineStart;
+      lineStart += line.length + 1;
+      if (line.length < 12 || line.length > 4000) continue;
+      const plain = englishShare(line);
+      if (plain >= 0.25) continue;
+      const rotated = rot13(line);
+      if (englishShare(rotated) >= 0.3) {
+        push({ kind: 'rot13', start, end: start + line.length, decoded: rotated });
+        continue;
+      }
+      const reversed = [...line].reverse().join('');
+      if (englishShare(reversed) >= 0.3) push({ kind: 'reversed', start, end: start + line.length, decoded: reversed });
+    }
+  }
+  return runs;
+}

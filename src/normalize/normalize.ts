@@ -1,0 +1,318 @@
+import { type EncodingKind, findEncodedRuns } from './decode.js';
+import { compatKind, confusableToLatin, foldCodePoint, invisibleKind, isConfusableScript, tagCharToAscii } from './unicode.js';
+
+export type ObfuscationKind =
+  | 'zero_width'
+  | 'bidi'
+  | 'tag_chars'
+  | 'variation_selector'
+  | 'fullwidth'
+  | 'math_alnum'
+  | 'enclosed'
+  | 'homoglyph'
+  | 'leetspeak'
+  | 'spaced_letters'
+  | EncodingKind;
+
+export interface TextSpan {
+  /** UTF-16 offsets into the original text, end exclusive. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** One kind of obfuscation seen in the text: how often, and where the first and last instance lie. */
+export interface Obfuscation {
+  readonly kind: ObfuscationKind;
+  readonly count: number;
+  readonly span: TextSpan;
+}
+
+/** Text hidden in an encoding, decoded and itself normalized. */
+export interface DecodedLayer {
+  readonly kind: EncodingKind;
+  /** Where the encoded text lies in the original text of the outermost call. */
+  readonly span: TextSpan;
+  /** Nesting depth: 1 for text decoded from the input, 2 for text decoded from that, … */
+  readonly depth: number;
+  readonly normalized: NormalizedText;
+}
+
+export interface NormalizedText {
+  readonly original: string;
+  /**
+   * Folded text: NFKC, lower case, invisible characters removed, homoglyphs and leetspeak folded to
+   * Latin, spaced-out letters joined. Guards match against this.
+   */
+  readonly text: string;
+  /** `offsets[i]` is the original UTF-16 offset of `text[i]`; `offsets[text.length]` is `original.length`. */
+  readonly offsets: Int32Array;
+  readonly obfuscations: readonly Obfuscation[];
+  /**
+   * Encoded payloads found in the text, decoded and normalized, recursively (bounded), flattened:
+   * nested layers follow their parent, so iterate this list without recursing. Spans inside a
+   * layer's own `normalized` refer to the decoded text; `span` places it in the original.
+   */
+  readonly layers: readonly DecodedLayer[];
+}
+
+export interface NormalizeOptions {
+  /** How deep decoded text is decoded again. Default 3. */
+  readonly maxDepth?: number;
+  /** Total characters of decoded text kept over all layers. Default 64 Ki or the text length, whichever is larger. */
+  readonly maxDecodedChars?: number;
+}
+
+/** Maps a span of the normalized text back to the original text. */
+export function toOriginalSpan(n: NormalizedText, start: number, end: number): TextSpan {
+  const s = n.offsets[Math.max(0, Math.min(start, n.text.length))] ?? 0;
+  if (end <= start) return { start: s, end: s };
+  const lastOrig = n.offsets[Math.min(end, n.text.length) - 1] ?? s;
+  const cp = n.original.codePointAt(lastOrig) ?? 0;
+  return { start: s, end: Math.min(n.original.length, lastOrig + (cp > 0xffff ? 2 : 1)) };
+}
+
+class Tally {
+  private readonly map = new Map<ObfuscationKind, { count: number; start: number; end: number }>();
+  add(kind: ObfuscationKind, start: number, end: number, count = 1): void {
+    const hit = this.map.get(kind);
+    if (hit) {
+      hit.count += count;
+      hit.start = Math.min(hit.start, start);
+      hit.end = Math.max(hit.end, end);
+    } else this.map.set(kind, { count, start, end });
+  }
+  list(): Obfuscation[] {
+    return [...this.map].map(([kind, v]) => ({ kind, count: v.count, span: { start: v.start, end: v.end } }));
+  }
+}
+
+class Builder {
+  parts: string[] = [];
+  offsets = new Int32Array(64);
+  length = 0;
+  push(s: string, origin: number): void {
+    this.parts.push(s);
+    const need = this.length + s.length + 1;
+    if (need > this.offsets.length) {
+      const grown = new Int32Array(Math.max(need, this.offsets.length * 2));
+      grown.set(this.offsets.subarray(0, this.length));
+      this.offsets = grown;
+    }
+    for (let k = 0; k < s.length; k++) this.offsets[this.length++] = origin;
+  }
+}
+
+const LOWER_ASCII: string[] = [];
+for (let c = 0; c < 128; c++) LOWER_ASCII.push(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
+
+/** Pass 1: per code point. Removes invisibles, applies NFKC + lower case + diacritic folding. */
+function foldChars(original: string, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
+  const b = new Builder();
+  const s = original;
+  let asciiStart = -1;
+  const flushAscii = (end: number): void => {
+    if (asciiStart < 0) return;
+    const chunk = s.slice(asciiStart, end);
+    const lower = chunk.toLowerCase();
+    b.parts.push(lower);
+    const need = b.length + lower.length + 1;
+    if (need > b.offsets.length) {
+      const grown = new Int32Array(Math.max(need, b.offsets.length * 2));
+      grown.set(b.offsets.subarray(0, b.length));
+      b.offsets = grown;
+    }
+    for (let k = asciiStart; k < end; k++) b.offsets[b.length++] = k;
+    asciiStart = -1;
+  };
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && c !== 0) {
+      if (asciiStart < 0) asciiStart = i;
+      i++;
+      continue;
+    }
+    flushAscii(i);
+    const cp = s.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    const inv = invisibleKind(cp);
+    if (inv) {
+      tally.add(inv, i, i + width);
+      if (inv === 'tag_chars') {
+        const ascii = tagCharToAscii(cp);
+        if (ascii !== undefined) {
+          if (smuggled.text.length === 0) smuggled.start = i;
+          smuggled.text += ascii;
+          smuggled.end = i + width;
+        }
+      }
+    } else if (cp === 0) {
+      // NUL carries nothing.
+    } else {
+      const ch = width === 2 ? s.slice(i, i + 2) : s[i]!;
+      const folded = foldCodePoint(cp, ch);
+      if (folded !== ch && folded !== ch.toLowerCase() && /[\p{L}\p{N}]/u.test(folded)) {
+        const kind = compatKind(cp);
+        if (kind !== 'compat') tally.add(kind, i, i + width);
+      }
+      if (folded.length > 0) b.push(folded, i);
+    }
+    i += width;
+  }
+  flushAscii(s.length);
+  return b;
+}
+
+// Words with a Latin letter and a letter from a confusable script: "іgnоrе" spelled with Cyrillic і, о, е.
+const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
+
+/** Pass 2 (length-preserving): homoglyphs inside mixed-script words fold to Latin. */
+function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
+  if (!/[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]/.test(text)) return false;
+  let changed = false;
+  for (const m of text.matchAll(MIXED_WORD)) {
+    const word = m[0];
+    let hasOther = false;
+    for (let k = 0; k < word.length; k++) {
+      const cp = word.charCodeAt(k);
+      if (isConfusableScript(cp)) {
+        hasOther = true;
+        break;
+      }
+    }
+    if (!hasOther) continue;
+    for (let k = 0; k < word.length; k++) {
+      const latin = confusableToLatin(word[k]!);
+      if (latin) {
+        const at = m.index + k;
+        chars[at] = latin;
+        tally.add('homoglyph', offsets[at]!, offsets[at]! + 1);
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', '@': 'a', $: 's', '|': 'l', '!': 'i' };
+const ORDINAL_OR_UNIT = /^[0-9]+(?:st|nd|rd|th|am|pm|px|pt|em|kb|mb|gb|tb|ms|hz|fps|mm|cm|km|kg|ml)$/;
+const LEET_TOKEN = /[a-z0-9@$|!]*[a-z][a-z0-9@$|!]*[0-9@$|!][a-z0-9@$|!]*|[a-z0-9@$|!]*[0-9@$|!][a-z0-9@$|!]*[a-z][a-z0-9@$|!]*/g;
+
+/** Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. */
+function foldLeet(chars: string[], text: string, offsets: Int32Array, tally: Tally): void {
+  if (!/[a-z][0-9@$|!]|[0-9@$|!][a-z]/.test(text)) return;
+  for (const m of text.matchAll(LEET_TOKEN)) {
+    const token = m[0];
+    // Version numbers and identifiers (h264, sha256, x86, utf8) hold digits that are not leet.
+    if (/[26]/.test(token)) continue;
+    let letters = 0;
+    const subs: number[] = [];
+    for (let k = 0; k < token.length; k++) {
+      const ch = token[k]!;
+      if (ch >= 'a' && ch <= 'z') letters++;
+      else if (LEET[ch]) {
+        const inner = k > 0 && k < token.length - 1;
+        const isSymbol = ch === '@' || ch === '$' || ch === '|' || ch === '!';
+        // Symbols count only between letters/digits; digits anywhere inside a lettered token.
+        if (!isSymbol || inner) subs.push(k);
+      }
+    }
+    if (letters < 2 || subs.length === 0) continue;
+    const innerDigit = subs.some((k) => k > 0 && k < token.length - 1);
+    // "4ll" is leet; ordinals and units ("4th", "5pm", "3px") are not.
+    if (subs.length < 2 && !innerDigit && (token.length < 3 || ORDINAL_OR_UNIT.test(token) || /[0-9]$/.test(token))) continue;
+    for (const k of subs) {
+      const at = m.index + k;
+      chars[at] = LEET[token[k]!]!;
+    }
+    tally.add('leetspeak', offsets[m.index]!, offsets[m.index + token.length - 1]! + 1);
+  }
+}
+
+// Four or more letters, each followed by the same single separator: "i g n o r e", "i.g.n.o.r.e".
+const SPACED = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ .\-_*·|/\\,+~])(?:[\p{L}\p{N}]\1){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
+
+/** Pass 4: joins letters that were spaced out to dodge word matching. */
+function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: string; offsets: Int32Array } {
+  if (!SPACED.test(text)) return { text, offsets };
+  SPACED.lastIndex = 0;
+  const keep = new Uint8Array(text.length).fill(1);
+  let any = false;
+  for (const m of text.matchAll(SPACED)) {
+    const sep = m[1]!;
+    // Dotted abbreviations and initials ("u.s.a", "a, b, c") are common; require 4+ letters for "." too.
+    const letters = (m[0].length + 1) / (1 + sep.length);
+    if (letters < 4) continue;
+    any = true;
+    for (let k = m.index; k < m.index + m[0].length; k++) if (text[k] === sep) keep[k] = 0;
+    tally.add('spaced_letters', offsets[m.index]!, offsets[m.index + m[0].length - 1]! + 1);
+  }
+  if (!any) return { text, offsets };
+  const out: string[] = [];
+  const outOffsets = new Int32Array(text.length + 1);
+  let n = 0;
+  for (let k = 0; k < text.length; k++) {
+    if (!keep[k]) continue;
+    out.push(text[k]!);
+    outOffsets[n++] = offsets[k]!;
+  }
+  outOffsets[n] = offsets[text.length]!;
+  return { text: out.join(''), offsets: outOffsets.subarray(0, n + 1) };
+}
+
+/**
+ * Normalizes text against obfuscation and finds encoded payloads. Linear in the text length; the
+ * whole text is processed (never truncated); decoded layers are bounded in depth and total size.
+ */
+export function normalizeText(original: string, options: NormalizeOptions = {}): NormalizedText {
+  const maxDepth = options.maxDepth ?? 3;
+  const budget = { left: options.maxDecodedChars ?? Math.max(65_536, original.length) };
+  return normalizeAt(original, 0, maxDepth, budget, 0, original.length);
+}
+
+function normalizeAt(
+  original: string,
+  depth: number,
+  maxDepth: number,
+  budget: { left: number },
+  outerStart: number,
+  outerEnd: number,
+): NormalizedText {
+  const tally = new Tally();
+  const smuggled = { text: '', start: 0, end: 0 };
+  const b = foldChars(original, tally, smuggled);
+  let text = b.parts.join('');
+  let offsets = b.offsets.subarray(0, b.length + 1);
+  offsets[b.length] = original.length;
+
+  if (/[^\x00-\x7f]|[0-9@$|!]/.test(text)) {
+    const chars = text.split('');
+    const a = foldHomoglyphs(chars, text, offsets, tally);
+    if (a) text = chars.join('');
+    foldLeet(chars, text, offsets, tally);
+    text = chars.join('');
+  }
+  ({ text, offsets } = joinSpaced(text, offsets, tally));
+
+  const layers: DecodedLayer[] = [];
+  const mapSpan = (start: number, end: number): TextSpan =>
+    depth === 0 ? { start, end } : { start: outerStart, end: outerEnd };
+  const addLayer = (kind: EncodingKind, decoded: string, start: number, end: number): void => {
+    if (decoded.length === 0 || budget.left <= 0) return;
+    const kept = decoded.length > budget.left ? decoded.slice(0, budget.left) : decoded;
+    budget.left -= kept.length;
+    const span = mapSpan(start, end);
+    tally.add(kind, start, end);
+    const inner =
+      depth + 1 < maxDepth
+        ? normalizeAt(kept, depth + 1, maxDepth, budget, span.start, span.end)
+        : normalizeAt(kept, maxDepth, maxDepth, { left: 0 }, span.start, span.end);
+    layers.push({ kind, span, depth: depth + 1, normalized: inner });
+    for (const l of inner.layers) layers.push(l);
+  };
+
+  if (smuggled.text.length > 0) addLayer('tag_chars', smuggled.text, smuggled.start, smuggled.end);
+  if (depth < maxDepth) {
+    for (const run of findEncodedRuns(original)) addLayer(run.kind, run.decoded, run.start, run.end);
+  }
+  return { original, text, offsets, obfuscations: tally.list(), layers };
+}
