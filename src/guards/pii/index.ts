@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { type Finding, findingFor, type Guard, type GuardFactory, type Segment } from '../../core/index.js';
+import { findNames } from './names.js';
+import { type Candidate, findStructured } from './structured.js';
+
+export const PII_ENTITIES = [
+  'email',
+  'phone',
+  'credit_card',
+  'iban',
+  'us_ssn',
+  'ip_address',
+  'mac_address',
+  'crypto_wallet',
+  'date_of_birth',
+  'uk_nino',
+  'es_nif',
+  'es_nie',
+  'it_fiscal_code',
+  'in_aadhaar',
+  'ca_sin',
+  'pl_pesel',
+  'fi_personal_id',
+  'person',
+  'location',
+  'address',
+] as const;
+export type PiiEntity = (typeof PII_ENTITIES)[number];
+
+const NAME_ENTITIES: ReadonlySet<string> = new Set(['person', 'location', 'address']);
+
+export const piiConfigSchema = z.strictObject({
+  /** Entities to report; all by default. Finding type is `pii.<entity>`. */
+  entities: z.array(z.enum(PII_ENTITIES)).min(1).default([...PII_ENTITIES]),
+  /** Candidates scoring below this are not reported at all (the policy threshold applies on top). */
+  minScore: z.number().min(0).max(1).default(0.5),
+  /** Exact values never reported (the company's own support address, a public hotline). */
+  allowValues: z.array(z.string().min(1)).default([]),
+  /**
+   * Longest finding reported, in characters; the stream scanner holds back this many characters
+   * minus one. Longer values (very long e-mail addresses, multi-line addresses) are cut off.
+   */
+  maxSpan: z.number().int().min(32).max(4096).default(128),
+});
+export type PiiConfig = z.infer<typeof piiConfigSchema>;
+
+/**
+ * Folds full-width forms (`４１１１`, `＠`) to ASCII one character for one character, so offsets
+ * stay valid: the cheapest obfuscation is caught without a separate normalization pass.
+ */
+function foldFullWidth(text: string): string {
+  if (!/[\uFF01-\uFF5E\u3000]/.test(text)) return text;
+  return text.replace(/[\uFF01-\uFF5E\u3000]/g, (ch) => (ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0)));
+}
+
+/** Keeps the best of overlapping candidates: higher score first, then the longer span. */
+export function resolveOverlaps(candidates: Candidate[]): Candidate[] {
+  const sorted = [...candidates].sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const kept: Candidate[] = [];
+  for (const c of sorted) {
+    if (!kept.some((k) => c.start < k.end && k.start < c.end)) kept.push(c);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+/** Finds PII in a text; the building block of the guard, also used by `eval`. */
+export function detectPii(text: string, config: PiiConfig): Candidate[] {
+  const folded = foldFullWidth(text);
+  const wanted = new Set<string>(config.entities);
+  const candidates = findStructured(folded).filter((c) => wanted.has(c.entity));
+  if (config.entities.some((e) => NAME_ENTITIES.has(e))) {
+    const taken = candidates.filter((c) => c.score >= config.minScore);
+    for (const c of findNames(folded)) {
+      if (wanted.has(c.entity) && !taken.some((t) => c.start < t.end && t.start < c.end)) candidates.push(c);
+    }
+  }
+  const allow = new Set(config.allowValues);
+  return resolveOverlaps(
+    candidates.filter((c) => c.score >= config.minScore && c.end - c.start <= config.maxSpan && !allow.has(text.slice(c.start, c.end))),
+  );
+}
+
+export const piiGuardFactory: GuardFactory<PiiConfig> = {
+  name: 'pii',
+  description:
+    'Personal data: e-mail, phone (libphonenumber), payment cards (Luhn + issuer), IBAN (mod-97), US SSN, national IDs with checksums, IP/MAC, crypto wallets, dates of birth in context, person names, locations and street addresses.',
+  schema: piiConfigSchema,
+  create(config, options): Guard {
+    return {
+      id: options.id,
+      fingerprint: `pii:1:${JSON.stringify(config)}`,
+      failOpen: options.failOpen,
+      timeoutMs: options.timeoutMs,
+      maxSpan: config.maxSpan,
+      inspect(segment: Segment): Finding[] {
+        return detectPii(segment.text, config).map((c) =>
+          findingFor(options.id, segment, `pii.${c.entity}`, c.score, c.reason, { start: c.start, end: c.end }),
+        );
+      },
+    };
+  },
+};
+
+export type { Candidate } from './structured.js';
