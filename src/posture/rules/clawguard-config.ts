@@ -1,0 +1,114 @@
+import { basename } from 'node:path';
+import { isIndirectValue, isLoopbackHost, isSecretRef, urlHost } from '../heuristics.js';
+import { report } from '../rules.js';
+import type { PostureFinding, SourceFile } from '../types.js';
+import { get, isRecord, type YamlDoc, type YamlPath } from '../yaml-source.js';
+
+/** Whether a parsed YAML document looks like ClawGuard's config (the schema grows; only its anchors are checked). */
+export function isClawGuardConfig(path: string, value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  if (/^clawguard[^/]*\.ya?ml$/i.test(basename(path)) && (value.server !== undefined || value.upstreams !== undefined)) return true;
+  return Array.isArray(value.upstreams) && (value.routes !== undefined || value.server !== undefined || value.guards !== undefined);
+}
+
+const SECRET_KEY = /^(api[_-]?key|secret|client[_-]?secret|secret[_-]?key|password|passwd|token|bearer[_-]?token|encryption[_-]?key|hmac[_-]?key)$/i;
+
+function walkLiteralSecrets(node: unknown, path: (string | number)[], out: (string | number)[][]): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => walkLiteralSecrets(item, [...path, i], out));
+    return;
+  }
+  if (!isRecord(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    const here = [...path, key];
+    if (typeof value === 'string' && SECRET_KEY.test(key) && !isSecretRef(value) && !isIndirectValue(value)) out.push(here);
+    else walkLiteralSecrets(value, here, out);
+  }
+}
+
+function hostListens(host: unknown): host is string {
+  return typeof host === 'string' && !isLoopbackHost(host);
+}
+
+export function scanClawGuardConfig(file: SourceFile, doc: YamlDoc): PostureFinding[] {
+  const findings: PostureFinding[] = [];
+  const cfg = doc.value;
+  const at = (path: YamlPath) => ({ line: doc.lineOf(path) });
+
+  for (const section of ['server', 'admin'] as const) {
+    const host = get(cfg, [section, 'host']);
+    const tls = get(cfg, [section, 'tls']);
+    const hasTls = isRecord(tls) && tls.enabled !== false && tls.cert !== undefined && tls.key !== undefined;
+    if (hostListens(host) && !hasTls) {
+      findings.push(report('CG-CFG-001', file.path, `${section}.host ${host} is reachable beyond loopback and ${section}.tls is not configured`, at([section, 'host'])));
+    }
+  }
+  if (get(cfg, ['auth', 'enabled']) === false) {
+    findings.push(report('CG-CFG-002', file.path, 'auth.enabled is false', at(['auth', 'enabled'])));
+  }
+
+  const guards = get(cfg, ['guards']);
+  if (isRecord(guards)) {
+    for (const [family, conf] of Object.entries(guards)) {
+      if (isRecord(conf) && conf.failOpen === true) {
+        findings.push(report('CG-CFG-003', file.path, `guard ${family} fails open`, at(['guards', family, 'failOpen'])));
+      }
+    }
+  } else if (Array.isArray(guards)) {
+    guards.forEach((conf, i) => {
+      if (isRecord(conf) && conf.failOpen === true) {
+        findings.push(report('CG-CFG-003', file.path, `guard ${String(conf.id ?? conf.family ?? i)} fails open`, at(['guards', i, 'failOpen'])));
+      }
+    });
+  }
+
+  const secrets: (string | number)[][] = [];
+  walkLiteralSecrets(cfg, [], secrets);
+  for (const path of secrets) {
+    const dotted = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+    findings.push(report('CG-CFG-004', file.path, `${dotted} is a literal, not a secret reference`, at(path)));
+  }
+
+  const upstreams = get(cfg, ['upstreams']);
+  if (Array.isArray(upstreams)) {
+    upstreams.forEach((upstream, i) => {
+      if (!isRecord(upstream)) return;
+      const name = String(upstream.name ?? i);
+      if (get(upstream, ['tls', 'rejectUnauthorized']) === false) {
+        findings.push(report('CG-CFG-005', file.path, `upstream ${name} disables TLS verification`, at(['upstreams', i, 'tls', 'rejectUnauthorized'])));
+      }
+      if (typeof upstream.url === 'string' && /^http:\/\//i.test(upstream.url)) {
+        const host = urlHost(upstream.url);
+        if (host && !isLoopbackHost(host)) {
+          findings.push(report('CG-CFG-006', file.path, `upstream ${name} uses plain HTTP to ${host}`, at(['upstreams', i, 'url'])));
+        }
+      }
+    });
+  }
+
+  const audit = get(cfg, ['audit']);
+  if (isRecord(audit)) {
+    const payloads = typeof audit.payloads === 'string' ? audit.payloads.toLowerCase() : undefined;
+    const off =
+      audit.encrypt === false ||
+      audit.encryption === false ||
+      get(audit, ['encryption', 'enabled']) === false ||
+      payloads === 'clear' ||
+      payloads === 'plain' ||
+      payloads === 'plaintext';
+    if (off) findings.push(report('CG-CFG-007', file.path, 'audit payloads are stored without encryption', at(['audit'])));
+  }
+
+  const serverPort = get(cfg, ['server', 'port']);
+  const adminPort = get(cfg, ['admin', 'port']);
+  const serverHost = get(cfg, ['server', 'host']);
+  const adminHost = get(cfg, ['admin', 'host']) ?? serverHost;
+  if (adminPort !== undefined && adminPort === serverPort && adminHost === serverHost) {
+    findings.push(report('CG-CFG-008', file.path, `admin.port ${String(adminPort)} is also the proxy port`, at(['admin', 'port'])));
+  }
+  const rawAdminHost = get(cfg, ['admin', 'host']);
+  if (hostListens(rawAdminHost)) {
+    findings.push(report('CG-CFG-009', file.path, `admin.host ${rawAdminHost} is not loopback`, at(['admin', 'host'])));
+  }
+  return findings;
+}

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { baselineDetectors, type PostureDetectors } from './detectors.js';
+import { collectFiles, isBinary, type WalkedFile } from './files.js';
+import { isClawGuardConfig, scanClawGuardConfig } from './rules/clawguard-config.js';
+import { isDockerfileName, scanDockerfile } from './rules/dockerfile.js';
+import { isKbDocument, scanKbDocument } from './rules/kb.js';
+import { isKubernetesObject, type KubernetesFile, scanKubernetes } from './rules/kubernetes.js';
+import { isOpenClawConfigName, looksLikeOpenClawConfig, parseOpenClawConfig, scanOpenClawConfig } from './rules/openclaw.js';
+import { scanSecretsInFile } from './rules/secrets.js';
+import type { PostureFinding, ScanError, ScanReport, SourceFile, TargetKind } from './types.js';
+import { parseYaml } from './yaml-source.js';
+
+export interface ScanOptions {
+  /** Knowledge-base folders or files: documents checked for injection, secrets, PII and hidden text. */
+  readonly kb?: readonly string[];
+  /** Secret/PII/injection detectors; a small built-in baseline when absent. */
+  readonly detectors?: PostureDetectors;
+  /** Look for credentials in every text file (default true). */
+  readonly secrets?: boolean;
+  /** ClawGuard LLM-proxy URLs an OpenClaw provider `baseUrl` may point at. */
+  readonly clawguardUrls?: readonly string[];
+  /** Files larger than this are not read (default 2 MiB). */
+  readonly maxFileBytes?: number;
+  readonly cwd?: string;
+}
+
+const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+
+function compareFindings(a: PostureFinding, b: PostureFinding): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  if ((a.line ?? 0) !== (b.line ?? 0)) return (a.line ?? 0) - (b.line ?? 0);
+  return a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0;
+}
+
+async function readText(walked: WalkedFile, maxBytes: number, errors: ScanError[]): Promise<SourceFile | undefined> {
+  if (walked.size > maxBytes) return undefined;
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(walked.absPath);
+  } catch (error) {
+    errors.push({ file: walked.displayPath, message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+  if (isBinary(buffer)) return undefined;
+  return { path: walked.displayPath, absPath: walked.absPath, text: buffer.toString('utf8'), mode: walked.mode };
+}
+
+/** `clawguard scan`: the posture audit of files and folders. */
+export async function scanPaths(paths: readonly string[], options: ScanOptions = {}): Promise<ScanReport> {
+  const cwd = options.cwd ?? process.cwd();
+  const detectors = options.detectors ?? baselineDetectors();
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
+  const findings: PostureFinding[] = [];
+  const errors: ScanError[] = [];
+  const scanned: { file: string; kinds: TargetKind[] }[] = [];
+  const kubernetes: KubernetesFile[] = [];
+
+  const walked = paths.length > 0 ? await collectFiles(paths, cwd) : [];
+  for (const entry of walked) {
+    const file = await readText(entry, maxBytes, errors);
+    if (!file) continue;
+    const kinds: TargetKind[] = [];
+    try {
+      const ext = extname(file.path).toLowerCase();
+      if (isDockerfileName(file.path)) {
+        kinds.push('dockerfile');
+        findings.push(...scanDockerfile(file));
+      } else if (ext === '.yaml' || ext === '.yml') {
+        const parsed = parseYaml(file.text);
+        const k8sDocs = parsed.docs.filter((d) => isKubernetesObject(d.value));
+        if (k8sDocs.length > 0) {
+          kinds.push('kubernetes');
+          kubernetes.push({ file, docs: k8sDocs });
+        }
+        const cfg = parsed.docs.find((d) => isClawGuardConfig(file.path, d.value));
+        if (cfg) {
+          kinds.push('clawguard');
+          findings.push(...scanClawGuardConfig(file, cfg));
+        }
+        if (parsed.errors.length > 0 && (k8sDocs.length > 0 || /clawguard/i.test(file.path))) {
+          errors.push({ file: file.path, message: `YAML: ${parsed.errors[0] ?? ''}` });
+        }
+      } else if (isOpenClawConfigName(file.path) || ext === '.json' || ext === '.json5') {
+        let value: unknown;
+        try {
+          value = parseOpenClawConfig(file.text);
+        } catch (error) {
+          if (isOpenClawConfigName(file.path)) errors.push({ file: file.path, message: `JSON5: ${error instanceof Error ? error.message : String(error)}` });
+        }
+        if (value !== undefined && (isOpenClawConfigName(file.path) || looksLikeOpenClawConfig(value))) {
+          kinds.push('openclaw');
+          findings.push(...scanOpenClawConfig(file, value, options.clawguardUrls ? { clawguardUrls: options.clawguardUrls } : {}));
+        }
+      }
+      if (options.secrets !== false) {
+        kinds.push('secrets');
+        findings.push(...(await scanSecretsInFile(file, detectors)));
+      }
+    } catch (error) {
+      errors.push({ file: file.path, message: error instanceof Error ? error.message : String(error) });
+    }
+    scanned.push({ file: file.path, kinds });
+  }
+  findings.push(...scanKubernetes(kubernetes));
+
+  if (options.kb && options.kb.length > 0) {
+    for (const entry of await collectFiles(options.kb, cwd)) {
+      if (!isKbDocument(entry.absPath)) continue;
+      const file = await readText(entry, maxBytes, errors);
+      if (!file) continue;
+      try {
+        findings.push(...(await scanKbDocument(file, detectors)));
+      } catch (error) {
+        errors.push({ file: file.path, message: error instanceof Error ? error.message : String(error) });
+      }
+      scanned.push({ file: file.path, kinds: ['kb'] });
+    }
+  }
+
+  findings.sort(compareFindings);
+  return { findings, errors, scanned };
+}
