@@ -23,6 +23,8 @@ export interface PayloadSummary {
   readonly direction: Direction;
   readonly messageCount: number;
   readonly segments: readonly Segment[];
+  /** Characters in the whole payload when `segments` hold only part of it (a stream's window). */
+  readonly totalChars?: number;
 }
 
 /**

@@ -9,7 +9,8 @@ export interface GuardInstanceOptions {
 }
 
 /**
- * A guard family. Its zod schema validates the family's own configuration, so a bad config fails
+ * A guard family. Its zod schema (a `z.strictObject`, so the config loader can add the common
+ * `enabled` / `failOpen` / `timeoutMs` fields to it) validates the family's own configuration, so a bad config fails
  * at load (with the path of the bad field), never at run time.
  */
 export interface GuardFactory<C = unknown> {

@@ -1,0 +1,144 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Principal } from '../core/index.js';
+import type { SqliteDatabase } from '../storage/sqlite.js';
+
+export type KeyKind = 'client' | 'admin';
+
+/** `cg_` + 32 random bytes in base64url: long, recognisable by secret scanners, never stored. */
+export function generateApiKey(): string {
+  return `cg_${randomBytes(32).toString('base64url')}`;
+}
+
+export const API_KEY_FORMAT = /^cg_[A-Za-z0-9_-]{43}$/;
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly kind: KeyKind;
+  readonly name: string;
+  /** First characters of the key, to recognise it in listings. */
+  readonly prefix: string;
+  readonly role: string | null;
+  readonly tenant: string | null;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+interface Row {
+  id: string;
+  kind: KeyKind;
+  name: string;
+  hash: string;
+  prefix: string;
+  role: string | null;
+  tenant: string | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+function toRecord(row: Row): ApiKeyRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    prefix: row.prefix,
+    role: row.role,
+    tenant: row.tenant,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export interface CreateKeyOptions {
+  readonly kind: KeyKind;
+  readonly name: string;
+  readonly role?: string;
+  readonly tenant?: string;
+  readonly expiresAt?: Date;
+}
+
+/** API keys in the embedded store. Only SHA-256 hashes are kept; the key is returned once, at creation. */
+export class ApiKeyStore {
+  private readonly byHash;
+  private readonly touch;
+  private lastTouch = new Map<string, number>();
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.byHash = db.prepare<[string], Row>('SELECT * FROM api_keys WHERE hash = ?');
+    this.touch = db.prepare<[string, string]>('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+  }
+
+  create(options: CreateKeyOptions): { key: string; record: ApiKeyRecord } {
+    const key = generateApiKey();
+    const row: Row = {
+      id: randomUUID(),
+      kind: options.kind,
+      name: options.name,
+      hash: hashApiKey(key),
+      prefix: key.slice(0, 10),
+      role: options.role ?? null,
+      tenant: options.tenant ?? null,
+      created_at: new Date().toISOString(),
+      expires_at: options.expiresAt ? options.expiresAt.toISOString() : null,
+      last_used_at: null,
+      revoked_at: null,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (id, kind, name, hash, prefix, role, tenant, created_at, expires_at, last_used_at, revoked_at)
+         VALUES (@id, @kind, @name, @hash, @prefix, @role, @tenant, @created_at, @expires_at, @last_used_at, @revoked_at)`,
+      )
+      .run(row);
+    return { key, record: toRecord(row) };
+  }
+
+  list(kind?: KeyKind): ApiKeyRecord[] {
+    const rows = kind
+      ? this.db.prepare<[string], Row>('SELECT * FROM api_keys WHERE kind = ? ORDER BY created_at').all(kind)
+      : this.db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at').all();
+    return rows.map(toRecord);
+  }
+
+  /** Revokes by id or by unique id prefix. Returns the revoked record, or undefined when none matched. */
+  revoke(idOrPrefix: string): ApiKeyRecord | undefined {
+    const rows = this.db.prepare<[string], Row>("SELECT * FROM api_keys WHERE id LIKE ? || '%'").all(idOrPrefix);
+    if (rows.length !== 1) {
+      if (rows.length > 1) throw new Error(`"${idOrPrefix}" matches ${rows.length} keys; give more of the id`);
+      return undefined;
+    }
+    const row = rows[0]!;
+    const now = new Date().toISOString();
+    this.db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, row.id);
+    return toRecord({ ...row, revoked_at: row.revoked_at ?? now });
+  }
+
+  /**
+   * The principal a presented key belongs to, or undefined for an unknown, revoked or expired key.
+   * Lookup is by hash; the final comparison is constant-time.
+   */
+  verify(presented: string, kind: KeyKind, now = new Date()): Principal | undefined {
+    if (!API_KEY_FORMAT.test(presented)) return undefined;
+    const hash = hashApiKey(presented);
+    const row = this.byHash.get(hash);
+    if (!row) return undefined;
+    if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+    if (row.kind !== kind || row.revoked_at) return undefined;
+    if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) return undefined;
+    // last_used_at at most once a minute per key: a write per request would cost more than the proxying.
+    const last = this.lastTouch.get(row.id) ?? 0;
+    if (now.getTime() - last > 60_000) {
+      this.lastTouch.set(row.id, now.getTime());
+      this.touch.run(now.toISOString(), row.id);
+    }
+    return { id: row.id, name: row.name, kind: row.kind, ...(row.role ? { role: row.role } : {}), ...(row.tenant ? { tenant: row.tenant } : {}) };
+  }
+}

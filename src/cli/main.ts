@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApiKeyStore } from '../auth/api-keys.js';
+import { ConfigError, formatIssue, loadConfigFile, parseConfigText, resolveConfigPath } from '../config/load.js';
+import { InitError, initProject } from '../config/init.js';
+import { configJsonSchema } from '../config/json-schema.js';
+import { builtinGuards } from '../guards/index.js';
+import { createGateway } from '../gateway/server.js';
+import { SecretError } from '../secrets/secret-ref.js';
+import { openSqlite } from '../storage/sqlite.js';
+import { readFileSync } from 'node:fs';
+
+const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+const err = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+function portArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
+/** Expected failures (bad config, missing secret, bad flag) print a clear message, never a stack trace. */
+function reportFailure(error: unknown): void {
+  if (error instanceof ConfigError) err(error.message);
+  else if (error instanceof SecretError || error instanceof InitError) err(`error: ${error.message}`);
+  else if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') err(`error: ${error.message} (is another ClawGuard running? change server.port / admin.port)`);
+  else err(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
+
+async function serve(configPath: string, banner?: string[]): Promise<void> {
+  const registry = builtinGuards();
+  const loaded = loadConfigFile(configPath, registry);
+  const gateway = await createGateway(loaded, { registry });
+  const { proxyUrl, adminUrl } = await gateway.listen();
+  out(`ClawGuard is listening`);
+  out(`  LLM proxy:  ${proxyUrl}   (OpenAI: ${proxyUrl}/v1 · Anthropic: ${proxyUrl})`);
+  if (adminUrl) out(`  admin API:  ${adminUrl}`);
+  out(`  config:     ${loaded.file}`);
+  if (gateway.usesDemoUpstream) out(`  upstream:   built-in DEMO upstream (no provider configured; answers are labelled, not a model)`);
+  for (const line of banner ?? []) out(line);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    out(`${signal}: stopping`);
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name('clawguard').description('Security gateway and hardening toolkit for AI agents').showHelpAfterError();
+
+  program
+    .command('start')
+    .description('quick start: create ./data/clawguard.yaml on first run (printing a client key once), then serve it')
+    .option('--dir <dir>', 'where the config and store live', 'data')
+    .action(async (opts: { dir: string }) => {
+      try {
+        const configPath = join(resolve(opts.dir), 'clawguard.yaml');
+        const banner: string[] = [];
+        if (!existsSync(configPath)) {
+          const created = initProject({ dir: opts.dir });
+          banner.push('', 'First start: wrote a secure default config and created your keys. They are shown ONCE; only their hashes are stored.');
+          banner.push(`  client key: ${created.clientKey}`, `  admin key:  ${created.adminKey}`, '');
+          banner.push('Try it:');
+          banner.push(`  curl -s ${created.proxyUrl}/v1/chat/completions -H "Authorization: Bearer ${created.clientKey}" \\`);
+          banner.push(`    -H 'content-type: application/json' -d '{"model":"demo","messages":[{"role":"user","content":"Hello"}]}'`);
+        } else {
+          banner.push(`  keys:       created at first start and shown once; make another: npx clawguard keys create --config ${configPath} --name NAME`);
+        }
+        await serve(configPath, banner);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+
+  program
+    .command('serve')
+    .description('run the gateway')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .action(async (opts: { config: string }) => {
+      try {
+        await serve(opts.config);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+
+  program
+    .command('init')
+    .description('write a secure default config and create a client key and an admin key')
+    .option('--dir <dir>', 'folder for clawguard.yaml and its store', '.')
+    .option('--port <n>', 'proxy port', portArg)
+    .option('--admin-port <n>', 'admin port', portArg)
+    .option('--upstream <provider=url>', 'openai=URL (with /v1) or anthropic=URL')
+    .option('--upstream-key <ref>', 'the upstream API key as a secret reference: env:NAME or file:/path')
+    .option('--force', 'replace an existing clawguard.yaml')
+    .option('--json', 'print {config, clientKey, adminKey, proxyUrl, adminUrl}')
+    .action((opts: { dir: string; port?: number; adminPort?: number; upstream?: string; upstreamKey?: string; force?: boolean; json?: boolean }) => {
+      try {
+        const result = initProject(opts);
+        if (opts.json) {
+          out(JSON.stringify(result));
+          return;
+        }
+        out(`wrote ${result.config}`);
+        out(`client key: ${result.clientKey}`);
+        out(`admin key:  ${result.adminKey}`);
+        out('These keys are shown once; only their hashes are stored.');
+        out(`start it:   npx clawguard serve --config ${result.config}`);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+
+  const config = program.command('config').description('check and describe configuration files');
+  config
+    .command('validate [file]')
+    .description('report every error in a config file, with its path and line')
+    .action((file: string | undefined) => {
+      const path = resolve(file ?? 'clawguard.yaml');
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        err(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        process.exitCode = 1;
+        return;
+      }
+      const { config: parsed, issues } = parseConfigText(text, path, builtinGuards());
+      if (parsed) {
+        out(`${path}: valid`);
+        return;
+      }
+      for (const issue of issues) err(formatIssue(path, issue));
+      err(`${issues.length} error(s)`);
+      process.exitCode = 1;
+    });
+  config
+    .command('schema')
+    .description('print the JSON Schema of the config file')
+    .action(() => out(JSON.stringify(configJsonSchema(builtinGuards()), null, 2)));
+
+  const keys = program.command('keys').description('manage client and admin keys');
+  const withStore = <T>(configPath: string, fn: (store: ApiKeyStore) => T): T => {
+    const loaded = loadConfigFile(configPath, builtinGuards());
+    const db = openSqlite(resolveConfigPath(loaded, loaded.config.storage.sqlite.path));
+    try {
+      return fn(new ApiKeyStore(db));
+    } finally {
+      db.close();
+    }
+  };
+  keys
+    .command('create')
+    .description('create a key (printed once)')
+    .requiredOption('--name <name>', 'who or what uses it')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .option('--admin', 'an admin key instead of a client key')
+    .option('--json', 'print {id, key, name, kind}')
+    .action((opts: { name: string; config: string; admin?: boolean; json?: boolean }) => {
+      try {
+        const { key, record } = withStore(opts.config, (s) => s.create({ kind: opts.admin ? 'admin' : 'client', name: opts.name }));
+        out(opts.json ? JSON.stringify({ id: record.id, key, name: record.name, kind: record.kind }) : `${record.kind} key "${record.name}" (${record.id}):\n${key}\nShown once; only its hash is stored.`);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+  keys
+    .command('list')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .option('--json', 'JSON output')
+    .action((opts: { config: string; json?: boolean }) => {
+      try {
+        const list = withStore(opts.config, (s) => s.list());
+        if (opts.json) out(JSON.stringify(list));
+        else for (const k of list) out(`${k.id}  ${k.kind.padEnd(6)}  ${k.prefix}…  ${k.name}${k.revokedAt ? `  (revoked ${k.revokedAt})` : ''}`);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+  keys
+    .command('revoke <id>')
+    .description('revoke a key by id (or a unique id prefix)')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .action((id: string, opts: { config: string }) => {
+      try {
+        const revoked = withStore(opts.config, (s) => s.revoke(id));
+        if (!revoked) {
+          err(`no key with id ${id}`);
+          process.exitCode = 1;
+          return;
+        }
+        out(`revoked ${revoked.id} (${revoked.name})`);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => reportFailure(error));

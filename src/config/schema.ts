@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { ACTIONS, type GuardRegistry } from '../core/index.js';
+import { secretRefSchema } from '../secrets/secret-ref.js';
+
+const port = z.number().int().min(0).max(65_535);
+const host = z.string().min(1);
+const action = z.enum(ACTIONS);
+const segmentKind = z.enum(['message', 'tool_call', 'tool_result']);
+const role = z.enum(['system', 'developer', 'user', 'assistant', 'tool']);
+
+export const PROVIDERS = ['openai', 'anthropic', 'demo'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const upstreamSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, ".", "-" and "_"'),
+    /** Which API the upstream speaks. `demo` is the built-in offline upstream. */
+    provider: z.enum(PROVIDERS),
+    /** OpenAI: base URL including `/v1`. Anthropic: base URL without `/v1`. Not used for demo. */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** Where the upstream's own API key comes from. */
+    apiKey: secretRefSchema.optional(),
+    /** Whole-request budget: headers and the complete body. Streams count from the first byte. */
+    timeoutMs: z.number().int().positive().default(120_000),
+    connectTimeoutMs: z.number().int().positive().default(10_000),
+    /** Longest silence allowed between two body chunks of a response. */
+    idleTimeoutMs: z.number().int().positive().default(60_000),
+    tls: z.strictObject({ rejectUnauthorized: z.boolean().default(true) }).default({ rejectUnauthorized: true }),
+  })
+  .superRefine((u, ctx) => {
+    if (u.provider !== 'demo' && !u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required for provider "${u.provider}"` });
+  });
+
+const routeSchema = z.strictObject({
+  /** Glob over the model name the client asks for, e.g. `gpt-*`. First match wins. */
+  model: z.string().min(1),
+  upstream: z.string().min(1),
+});
+
+const ruleSchema = z
+  .strictObject({
+    type: z.string().min(1).optional(),
+    guard: z.string().min(1).optional(),
+    direction: z.enum(['input', 'output']).optional(),
+    kind: z.array(segmentKind).min(1).optional(),
+    role: z.array(role).min(1).optional(),
+    minScore: z.number().min(0).max(1).optional(),
+    action,
+    replacement: z.string().optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.replacement !== undefined && r.action !== 'redact') {
+      ctx.addIssue({ code: 'custom', path: ['replacement'], message: 'only applies to action "redact"' });
+    }
+  });
+
+const DEFAULT_RULES = [
+  { type: 'invisible.zero_width', action: 'redact' as const, replacement: '' },
+  { type: 'invisible.bidi', action: 'redact' as const, replacement: '' },
+  { type: 'invisible.tag', action: 'block' as const },
+];
+
+const policySchema = z.strictObject({
+  /** Action for a finding at or above its threshold that no rule matches. */
+  defaultAction: action.default('block'),
+  thresholds: z
+    .strictObject({
+      message: z.number().min(0).max(1).default(0.5),
+      tool_call: z.number().min(0).max(1).default(0.5),
+      tool_result: z.number().min(0).max(1).default(0.5),
+    })
+    .default({ message: 0.5, tool_call: 0.5, tool_result: 0.5 }),
+  rules: z.array(ruleSchema).default(DEFAULT_RULES),
+});
+
+/** Common fields every guard entry has, added to each family's own schema. */
+const guardCommon = {
+  enabled: z.boolean().default(true),
+  /** Let requests pass when this guard fails (counted and logged). Off: guards fail closed. */
+  failOpen: z.boolean().default(false),
+  timeoutMs: z.number().int().positive().default(100),
+};
+
+function guardsSchema(registry: GuardRegistry) {
+  const shape: Record<string, z.ZodType> = {};
+  const defaults: Record<string, unknown> = {};
+  for (const factory of registry.all()) {
+    const own = factory.schema;
+    if (!(own instanceof z.ZodObject)) throw new Error(`guard family ${factory.name}: its schema must be a z.strictObject`);
+    shape[factory.name] = own.safeExtend(guardCommon).default({} as never);
+    defaults[factory.name] = {};
+  }
+  return z.strictObject(shape).default(defaults as never);
+}
+
+export function configSchema(registry: GuardRegistry) {
+  return z
+    .strictObject({
+      server: z
+        .strictObject({
+          host: host.default('127.0.0.1'),
+          port: port.default(8080),
+        })
+        .default({ host: '127.0.0.1', port: 8080 }),
+      admin: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          host: host.default('127.0.0.1'),
+          port: port.default(8081),
+        })
+        .default({ enabled: true, host: '127.0.0.1', port: 8081 }),
+      auth: z
+        .strictObject({
+          /** Off only for local experiments: every caller becomes the anonymous principal. */
+          enabled: z.boolean().default(true),
+        })
+        .default({ enabled: true }),
+      storage: z
+        .strictObject({
+          sqlite: z.strictObject({ path: z.string().min(1).default('clawguard.db') }).default({ path: 'clawguard.db' }),
+        })
+        .default({ sqlite: { path: 'clawguard.db' } }),
+      /** No upstreams: every model goes to the built-in demo upstream. */
+      upstreams: z.array(upstreamSchema).default([]),
+      routes: z.array(routeSchema).default([]),
+      guards: guardsSchema(registry),
+      policy: policySchema.default({ defaultAction: 'block', thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 }, rules: DEFAULT_RULES }),
+      cache: z.strictObject({ maxEntries: z.number().int().min(0).default(50_000) }).default({ maxEntries: 50_000 }),
+      logging: z
+        .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+        .default({ level: 'info' }),
+    })
+    .superRefine((c, ctx) => {
+      const names = new Set<string>();
+      c.upstreams.forEach((u, i) => {
+        if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `duplicate upstream name "${u.name}"` });
+        names.add(u.name);
+      });
+      c.routes.forEach((r, i) => {
+        if (!names.has(r.upstream)) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named "${r.upstream}"` });
+        }
+      });
+      if (c.upstreams.length > 0 && c.routes.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['routes'], message: 'upstreams are configured but no route sends a model to them (add e.g. {model: "*", upstream: NAME})' });
+      }
+      if (c.admin.enabled && c.admin.port !== 0 && c.admin.port === c.server.port && c.admin.host === c.server.host) {
+        ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: 'the admin surface must listen apart from the proxy surface' });
+      }
+    });
+}
+
+export type ClawGuardConfig = z.infer<ReturnType<typeof configSchema>>;
+export type UpstreamConfig = ClawGuardConfig['upstreams'][number];
+export type GuardEntryConfig = { enabled: boolean; failOpen: boolean; timeoutMs: number } & Record<string, unknown>;

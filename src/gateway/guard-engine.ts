@@ -1,0 +1,145 @@
+import {
+  type Decision,
+  decide,
+  type Finding,
+  type Guard,
+  type GuardContext,
+  type GuardFailure,
+  type GuardRegistry,
+  type PolicyConfig,
+  ScanCache,
+  type ScanObserver,
+  scanSegments,
+  type Segment,
+} from '../core/index.js';
+import type { SegmentRewrite, StreamedToolCall, ToolCallRefusal, ToolCallVerdict } from '../providers/adapter.js';
+import { refusalText } from '../providers/adapter.js';
+import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
+import type { ClawGuardConfig, GuardEntryConfig } from '../config/schema.js';
+
+export interface Inspection {
+  readonly decision: Decision;
+  readonly findings: readonly Finding[];
+  readonly segments: readonly Segment[];
+  readonly guardMs: number;
+}
+
+/** Builds guard instances from the config; a family's own schema has already validated its entry. */
+export function createGuards(config: ClawGuardConfig, registry: GuardRegistry): Guard[] {
+  const guards: Guard[] = [];
+  for (const factory of registry.all()) {
+    const entry = (config.guards as Record<string, GuardEntryConfig | undefined>)[factory.name];
+    if (!entry || !entry.enabled) continue;
+    const { enabled: _enabled, failOpen, timeoutMs, ...own } = entry;
+    guards.push(factory.create(factory.schema.parse(own), { id: factory.name, failOpen, timeoutMs }));
+  }
+  return guards;
+}
+
+/**
+ * Runs the guards and the policy over payloads, and turns decisions into rewrites. The only place
+ * where detection (guards), policy and transformation (span rewrites) meet.
+ */
+export class GuardEngine {
+  readonly cache: ScanCache;
+  /** Guards whose findings are bounded in length: they can judge streamed text incrementally. */
+  readonly streamHoldback: number;
+  private readonly noCache = new ScanCache(0);
+
+  constructor(
+    readonly guards: readonly Guard[],
+    readonly policy: PolicyConfig,
+    cacheEntries: number,
+    private readonly observer?: ScanObserver,
+  ) {
+    this.cache = new ScanCache(cacheEntries);
+    this.streamGuards = guards.filter((g) => g.maxSpan !== undefined);
+    this.wholeTextGuards = guards.filter((g) => g.maxSpan === undefined);
+    this.streamHoldback = Math.max(0, ...this.streamGuards.map((g) => g.maxSpan! - 1));
+  }
+
+  /** Guards that judge streamed text window by window. */
+  readonly streamGuards: readonly Guard[];
+  /** Guards that need a whole text: in streams they judge it when the text is complete. */
+  readonly wholeTextGuards: readonly Guard[];
+
+  async inspect(
+    segments: readonly Segment[],
+    ctx: GuardContext,
+    messageCount: number,
+    options: { useCache?: boolean; guards?: readonly Guard[]; totalChars?: number } = {},
+  ): Promise<Inspection> {
+    const started = performance.now();
+    const payload = options.totalChars === undefined ? { direction: ctx.direction, messageCount } : { direction: ctx.direction, messageCount, totalChars: options.totalChars };
+    const cache = options.useCache === false ? this.noCache : this.cache;
+    const { findings, failures } = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
+    const byId = new Map(segments.map((s) => [s.id, s]));
+    const decision = decide(this.policy, ctx.direction, findings, failures, byId);
+    return { decision, findings, segments, guardMs: performance.now() - started };
+  }
+
+  /** Span rewrites per segment for the `redact` and `pseudonymize` verdicts of a decision. */
+  rewrites(inspection: Inspection): SegmentRewrite[] {
+    const bySegment = new Map<string, SpanRewrite[]>();
+    for (const v of inspection.decision.verdicts) {
+      if (v.action !== 'redact' && v.action !== 'pseudonymize') continue;
+      const segment = inspection.segments.find((s) => s.id === v.finding.segmentId);
+      if (!segment) continue;
+      const span = v.finding.span ?? { start: 0, end: segment.text.length };
+      // Pseudonymization with a restorable vault arrives with the data-protection work; until then it redacts.
+      const replacement = v.replacement ?? `[REDACTED:${v.finding.type}]`;
+      const list = bySegment.get(segment.id) ?? [];
+      list.push({ start: span.start, end: span.end, replacement });
+      bySegment.set(segment.id, list);
+    }
+    const out: SegmentRewrite[] = [];
+    for (const [segmentId, spans] of bySegment) {
+      const segment = inspection.segments.find((s) => s.id === segmentId)!;
+      out.push({ segmentId, text: applySpanRewrites(segment.text, spans) });
+    }
+    return out;
+  }
+
+  /**
+   * Tool calls in model output that must not run: blocked or awaiting review (no approval queue
+   * answers yet, so review fails closed), or whose redacted arguments are no longer valid JSON.
+   */
+  toolCallRefusals(inspection: Inspection, rewrites: SegmentRewrite[]): { refusals: ToolCallRefusal[]; rewrites: SegmentRewrite[] } {
+    const refusals: ToolCallRefusal[] = [];
+    const refused = new Set<string>();
+    for (const segment of inspection.segments) {
+      if (segment.kind !== 'tool_call') continue;
+      const reasons = inspection.decision.verdicts.filter((v) => v.finding.segmentId === segment.id && (v.action === 'block' || v.action === 'review'));
+      const failed = inspection.decision.failures.some((f) => !f.failOpen && (f.segmentId === segment.id || f.segmentId === undefined));
+      let reason = reasons.length > 0 ? reasons.map((v) => v.finding.type).join(', ') : failed ? 'a guard could not check it' : undefined;
+      const rewrite = rewrites.find((r) => r.segmentId === segment.id);
+      if (!reason && rewrite && !isJson(rewrite.text)) reason = 'its arguments needed redaction';
+      if (reason) {
+        refused.add(segment.id);
+        refusals.push({ segmentId: segment.id, message: refusalText(segment.toolName ?? 'unknown', reason) });
+      }
+    }
+    return { refusals, rewrites: rewrites.filter((r) => !refused.has(r.segmentId)) };
+  }
+
+  async judgeToolCall(call: StreamedToolCall, ctx: GuardContext): Promise<ToolCallVerdict> {
+    const segment: Segment = { id: `${call.channel}.tool_calls.${call.id}`, path: [], direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: call.name, toolCallId: call.id, text: call.arguments };
+    const inspection = await this.inspect([segment], ctx, 1, { useCache: false });
+    const { refusals, rewrites } = this.toolCallRefusals(inspection, this.rewrites(inspection));
+    if (refusals.length > 0) return { action: 'refuse', message: refusals[0]!.message };
+    return { action: 'allow', arguments: rewrites[0]?.text ?? call.arguments };
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function failuresSummary(failures: readonly GuardFailure[]): string[] {
+  return failures.map((f) => `${f.guard}${f.timedOut ? ' (timeout)' : ''}`);
+}

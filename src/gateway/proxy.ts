@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { type Decision, decisionCauses, type GuardContext, type Principal } from '../core/index.js';
+import type { ErrorSpec, ProviderAdapter } from '../providers/adapter.js';
+import { SseParser } from '../providers/sse.js';
+import type { GuardEngine } from './guard-engine.js';
+import type { Router } from './router.js';
+import { GatewayStreamInspector } from './stream-inspector.js';
+import { classifyUpstreamError, UpstreamError, type Upstream } from './upstream.js';
+
+export interface Authenticator {
+  /** The principal for a presented client credential, or undefined when it is not valid. */
+  authenticate(credential: string | undefined): Principal | undefined;
+}
+
+export interface ProxyDeps {
+  readonly engine: GuardEngine;
+  readonly router: Router;
+  readonly auth: Authenticator;
+  readonly log: Logger;
+}
+
+/** Upstream response headers worth passing on; everything else (cookies, provider internals) stays behind. */
+const PASS_RESPONSE_HEADERS = /^(content-type|retry-after|x-ratelimit-.*|anthropic-ratelimit-.*|openai-processing-ms|request-id|x-request-id)$/;
+const MAX_UPSTREAM_JSON = 32 * 1024 * 1024;
+
+export function presentedCredential(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+function upstreamHeaders(adapter: ProviderAdapter, request: FastifyRequest, upstream: Upstream, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of adapter.forwardHeaders) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  headers['content-type'] = 'application/json';
+  headers['x-request-id'] = requestId;
+  if (adapter.api === 'anthropic-messages' && !headers['anthropic-version']) headers['anthropic-version'] = '2023-06-01';
+  if (upstream.credential) Object.assign(headers, adapter.authHeaders(upstream.credential));
+  return headers;
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > cap) throw new UpstreamError(502, `the upstream response exceeds ${cap} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
+export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
+  const { engine, router, auth, log } = deps;
+
+  return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const line: Record<string, unknown> = { requestId, api: adapter.api, route: request.url };
+    let decision: string = 'allow';
+    let guardMs = 0;
+    reply.header('x-request-id', requestId);
+
+    const fail = (error: ErrorSpec): void => {
+      line.status = error.status;
+      line.error = error.type;
+      reply.header('x-clawguard-decision', decision).code(error.status).send(adapter.errorBody(error));
+    };
+    const finish = (): void => {
+      line.decision = decision;
+      line.guardMs = Number(guardMs.toFixed(3));
+      line.totalMs = Number((performance.now() - started).toFixed(3));
+      log.info(line, 'request');
+    };
+
+    try {
+      const principal = auth.authenticate(presentedCredential(request));
+      if (!principal) {
+        decision = 'block';
+        fail({ status: 401, type: adapter.api === 'openai-chat' ? 'invalid_request_error' : 'authentication_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' });
+        return;
+      }
+      line.principal = principal.id;
+
+      const raw = request.body as Buffer | undefined;
+      let body: any;
+      try {
+        body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+      } catch {
+        fail({ status: 400, type: 'invalid_request_error', message: 'the request body is not valid JSON' });
+        return;
+      }
+      const check = adapter.validateRequest(body);
+      if (!check.ok) {
+        fail({ status: 400, type: 'invalid_request_error', message: check.message, param: check.param });
+        return;
+      }
+      line.model = check.model;
+      line.stream = check.stream;
+
+      const route = router.resolve(check.model, adapter.api);
+      if (!route.ok) {
+        fail({ status: 404, type: adapter.api === 'openai-chat' ? 'invalid_request_error' : 'not_found_error', code: 'model_not_found', message: route.reason, param: 'model' });
+        return;
+      }
+      const upstream = route.upstream;
+      line.upstream = upstream.name;
+
+      const ctxIn: GuardContext = { requestId, direction: 'input', principal };
+      const { segments, messageCount } = adapter.requestSegments(body);
+      const input = await engine.inspect(segments, ctxIn, messageCount);
+      guardMs += input.guardMs;
+      decision = input.decision.action;
+      if (input.findings.length > 0) line.findings = input.findings.map((f) => f.type);
+      if (input.decision.failures.length > 0) line.guardFailures = input.decision.failures.map((f) => ({ guard: f.guard, error: f.error, failOpen: f.failOpen }));
+      if (input.decision.action === 'block' || input.decision.action === 'review') {
+        fail(policyError(input.decision));
+        return;
+      }
+      let outgoing: Buffer | string = raw!;
+      const rewrites = engine.rewrites(input);
+      if (rewrites.length > 0) {
+        adapter.applyRequestRewrites(body, rewrites);
+        outgoing = JSON.stringify(body);
+      }
+
+      const abort = new AbortController();
+      const onClose = (): void => {
+        if (!reply.raw.writableFinished) abort.abort(new Error('client went away'));
+      };
+      reply.raw.on('close', onClose);
+      const budget = upstream.timeoutSignal(abort.signal);
+      const upstreamStarted = performance.now();
+      let response;
+      try {
+        response = await upstream.send('POST', adapter.upstreamPath, upstreamHeaders(adapter, request, upstream, requestId), outgoing, budget.signal);
+      } catch (error) {
+        budget.clear();
+        const e = classifyUpstreamError(error, upstream.name);
+        fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
+        return;
+      }
+      line.upstreamStatus = response.status;
+      const contentType = String(response.headers['content-type'] ?? '');
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined && PASS_RESPONSE_HEADERS.test(name) && name !== 'x-request-id') reply.header(name === 'request-id' ? 'x-upstream-request-id' : name, value);
+      }
+
+      if (response.status < 200 || response.status >= 300) {
+        // Provider errors are already in the provider's shape; pass them on as they are.
+        const errorBody = await readCapped(response.body, 1024 * 1024).finally(budget.clear);
+        line.status = response.status;
+        reply.header('x-clawguard-decision', decision).code(response.status).send(errorBody);
+        return;
+      }
+
+      if (contentType.includes('text/event-stream')) {
+        budget.clear();
+        await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort);
+        decision = line.decision as string;
+        return;
+      }
+
+      let answer: any;
+      try {
+        const bytes = await readCapped(response.body, MAX_UPSTREAM_JSON);
+        answer = JSON.parse(bytes.toString('utf8'));
+      } catch (error) {
+        const e = error instanceof SyntaxError ? new UpstreamError(502, `upstream "${upstream.name}" sent invalid JSON`) : classifyUpstreamError(error, upstream.name);
+        fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
+        return;
+      } finally {
+        budget.clear();
+        line.upstreamMs = Number((performance.now() - upstreamStarted).toFixed(3));
+      }
+      const outSegments = adapter.responseSegments(answer);
+      const output = await engine.inspect(outSegments, { requestId, direction: 'output', principal }, 1, { useCache: false });
+      guardMs += output.guardMs;
+      if (output.findings.length > 0) line.outputFindings = output.findings.map((f) => f.type);
+      const textBlocked = output.decision.verdicts.some((v) => (v.action === 'block' || v.action === 'review') && outSegments.find((s) => s.id === v.finding.segmentId)?.kind !== 'tool_call');
+      const failedClosed = output.decision.failures.some((f) => !f.failOpen && !outSegments.find((s) => s.id === f.segmentId && s.kind === 'tool_call'));
+      if (textBlocked || failedClosed) {
+        decision = 'block';
+        fail(policyError(output.decision));
+        return;
+      }
+      const { refusals, rewrites: outRewrites } = engine.toolCallRefusals(output, engine.rewrites(output));
+      if (refusals.length > 0 || outRewrites.length > 0) {
+        adapter.applyResponseRewrites(answer, outRewrites, refusals);
+        decision = refusals.length > 0 ? 'block' : decision === 'allow' ? 'redact' : decision;
+        if (refusals.length > 0) line.refusedToolCalls = refusals.length;
+      }
+      line.status = 200;
+      reply.header('x-clawguard-decision', decision).code(200).type('application/json').send(JSON.stringify(answer));
+    } catch (error) {
+      decision = 'block';
+      line.internalError = error instanceof Error ? error.message : String(error);
+      if (!reply.sent && !reply.raw.headersSent) fail({ status: 500, type: 'api_error', message: 'ClawGuard could not process the request; it was not forwarded' });
+    } finally {
+      finish();
+    }
+  };
+}
+
+function policyError(decision: Decision): ErrorSpec {
+  const causes = decisionCauses(decision);
+  const review = decision.action === 'review';
+  return {
+    status: 403,
+    type: 'policy_violation',
+    code: review ? 'review_required' : 'blocked',
+    message: review
+      ? `ClawGuard held this request for human review (${causes.types.join(', ')}); no approval was given, so it was not forwarded.`
+      : `ClawGuard blocked this request: ${causes.types.join(', ') || 'policy'}.`,
+    extra: { guards: causes.guards, findings: causes.types },
+  };
+}
+
+async function relayStream(
+  adapter: ProviderAdapter,
+  request: any,
+  upstreamBody: AsyncIterable<Buffer> & { destroy(): void },
+  reply: FastifyReply,
+  engine: GuardEngine,
+  ctx: GuardContext,
+  inputDecision: string,
+  line: Record<string, unknown>,
+  abort: AbortController,
+): Promise<void> {
+  const inspector = new GatewayStreamInspector(engine, ctx);
+  const rewriter = adapter.createStreamRewriter(inspector, request);
+  const parser = new SseParser();
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    ...(reply.getHeaders() as Record<string, string>),
+    'x-clawguard-decision': inputDecision,
+  });
+  const write = async (events: string[]): Promise<void> => {
+    for (const e of events) {
+      if (raw.destroyed) return;
+      if (!raw.write(e)) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          raw.off('drain', done);
+          raw.off('close', done);
+          resolve();
+        };
+        raw.on('drain', done);
+        raw.on('close', done);
+      });
+    }
+  };
+  let firstByte: number | undefined;
+  const started = performance.now();
+  try {
+    for await (const chunk of upstreamBody) {
+      firstByte ??= performance.now() - started;
+      for (const event of parser.push(chunk)) {
+        await write(await rewriter.push(event));
+        if (rewriter.done) break;
+      }
+      if (rewriter.done || raw.destroyed) break;
+    }
+    if (!rewriter.done && !raw.destroyed) {
+      for (const event of parser.end()) await write(await rewriter.push(event));
+      await write(await rewriter.end());
+    }
+  } catch (error) {
+    const reason = abort.signal.aborted ? 'client went away' : classifyUpstreamError(error, String(line.upstream)).message;
+    line.streamError = reason;
+    if (!raw.destroyed) await write(rewriter.fail(reason));
+  } finally {
+    if (!abort.signal.aborted && rewriter.done) abort.abort(new Error('stream finished'));
+    upstreamBody.destroy();
+    line.status = 200;
+    line.decision = inspector.outcome === 'block' ? 'block' : inputDecision;
+    if (firstByte !== undefined) line.upstreamFirstByteMs = Number(firstByte.toFixed(3));
+    if (rewriter.intervened) line.streamIntervened = true;
+    if (inspector.outputFindings.length > 0) line.outputFindings = inspector.outputFindings;
+    if (!raw.destroyed) raw.end();
+  }
+}

@@ -1,0 +1,241 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import { ApiKeyStore } from '../auth/api-keys.js';
+import { type LoadedConfig, resolveConfigPath } from '../config/load.js';
+import type { ClawGuardConfig } from '../config/schema.js';
+import type { GuardRegistry, Principal, ScanObserver } from '../core/index.js';
+import { builtinGuards } from '../guards/index.js';
+import type { ApiKind, ProviderAdapter } from '../providers/adapter.js';
+import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
+import { openAiChatAdapter } from '../providers/openai-chat.js';
+import { resolveSecret } from '../secrets/secret-ref.js';
+import { openSqlite, type SqliteDatabase } from '../storage/sqlite.js';
+import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
+import { createGuards, GuardEngine } from './guard-engine.js';
+import { listAllowedModels } from './models.js';
+import { type Authenticator, createProxyHandler, presentedCredential } from './proxy.js';
+import { Router, type UpstreamSet } from './router.js';
+import { Upstream } from './upstream.js';
+
+export interface GatewayOptions {
+  readonly registry?: GuardRegistry;
+  /** Where log lines go; defaults to stdout at the configured level. */
+  readonly logger?: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Gateway {
+  readonly proxy: FastifyInstance;
+  readonly admin: FastifyInstance | undefined;
+  readonly engine: GuardEngine;
+  readonly keys: ApiKeyStore;
+  readonly usesDemoUpstream: boolean;
+  /** Starts listening; returns the URLs actually bound (ports may be 0 in the config). */
+  listen(): Promise<{ proxyUrl: string; adminUrl: string | undefined }>;
+  close(): Promise<void>;
+}
+
+/** Redaction paths for every log line: credentials never reach a log. */
+export const LOG_REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]', 'apiKey', 'key'];
+
+export function createLogger(level: ClawGuardConfig['logging']['level'], destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { service: 'clawguard' }, redact: { paths: LOG_REDACT, censor: '[REDACTED]' } }, destination);
+}
+
+function urlOf(server: FastifyInstance): string {
+  const address = server.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+function adapterForUrl(url: string): ProviderAdapter {
+  return url.startsWith('/v1/messages') ? anthropicMessagesAdapter : openAiChatAdapter;
+}
+
+function rawBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+}
+
+function providerErrorHandler(log: Logger) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const adapter = adapterForUrl(request.url);
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) log.error({ err: { message: error.message, code: error.code } }, 'unhandled error');
+    const message = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the request body is larger than this gateway accepts' : status === 500 ? 'internal error' : error.message;
+    reply
+      .code(status)
+      .header('x-clawguard-decision', 'block')
+      .send(adapter.errorBody({ status, type: status === 413 ? 'request_too_large' : status === 500 ? 'api_error' : 'invalid_request_error', message }));
+  };
+}
+
+async function buildUpstreams(config: ClawGuardConfig, env: NodeJS.ProcessEnv, closers: (() => Promise<void>)[]): Promise<{ set: UpstreamSet; routes: { model: string; upstream: string }[]; demo: boolean }> {
+  const set = new Map<string, Map<ApiKind, Upstream>>();
+  let demoUrl: string | undefined;
+  const demoBase = async (): Promise<string> => {
+    if (!demoUrl) {
+      const demo = await startDemoUpstream();
+      closers.push(demo.close);
+      demoUrl = demo.url;
+    }
+    return demoUrl;
+  };
+  const timeouts = { timeoutMs: 120_000, connectTimeoutMs: 10_000, idleTimeoutMs: 60_000, tls: { rejectUnauthorized: true } };
+  if (config.upstreams.length === 0) {
+    const base = await demoBase();
+    set.set('demo', new Map<ApiKind, Upstream>([
+      ['openai-chat', new Upstream('demo', 'demo', `${base}/v1`, undefined, timeouts)],
+      ['anthropic-messages', new Upstream('demo', 'demo', base, undefined, timeouts)],
+    ]));
+    return { set, routes: [{ model: '*', upstream: 'demo' }], demo: true };
+  }
+  let demo = false;
+  for (const u of config.upstreams) {
+    const key = u.apiKey ? await resolveSecret(u.apiKey, env) : undefined;
+    const byApi = new Map<ApiKind, Upstream>();
+    if (u.provider === 'demo') {
+      demo = true;
+      const base = await demoBase();
+      byApi.set('openai-chat', new Upstream(u.name, 'demo', `${base}/v1`, undefined, u));
+      byApi.set('anthropic-messages', new Upstream(u.name, 'demo', base, undefined, u));
+    } else {
+      byApi.set(u.provider === 'openai' ? 'openai-chat' : 'anthropic-messages', new Upstream(u.name, u.provider, u.url!, key, u));
+    }
+    set.set(u.name, byApi);
+  }
+  return { set, routes: config.routes, demo };
+}
+
+const createKeyBody = z.strictObject({ name: z.string().min(1).max(200), kind: z.enum(['client', 'admin']).default('client') });
+
+/** Assembles the gateway from a loaded config: stores, guards, upstreams, the proxy and admin surfaces. */
+export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const { config } = loaded;
+  const env = options.env ?? process.env;
+  const log = options.logger ?? createLogger(config.logging.level);
+  const registry = options.registry ?? builtinGuards();
+  const closers: (() => Promise<void>)[] = [];
+
+  const db: SqliteDatabase = openSqlite(resolveConfigPath(loaded, config.storage.sqlite.path));
+  closers.push(async () => {
+    db.close();
+  });
+  const keys = new ApiKeyStore(db);
+
+  const guardFailures = { count: 0 };
+  const observer: ScanObserver = {
+    guardFailed(failure) {
+      guardFailures.count++;
+      log.warn({ guard: failure.guard, error: failure.error, timedOut: failure.timedOut, failOpen: failure.failOpen }, 'guard failed');
+    },
+  };
+  const engine = new GuardEngine(createGuards(config, registry), config.policy, config.cache.maxEntries, observer);
+
+  let upstreams;
+  try {
+    upstreams = await buildUpstreams(config, env, closers);
+  } catch (error) {
+    for (const close of closers.reverse()) await close();
+    throw error;
+  }
+  const router = new Router(upstreams.routes, upstreams.set);
+  closers.unshift(() => router.close());
+  if (upstreams.demo) log.warn(`no provider configured for some or all models: they are answered by the built-in DEMO upstream ${DEMO_LABEL}`);
+
+  const anonymous: Principal = { id: 'anonymous', name: 'anonymous', kind: 'client' };
+  const auth: Authenticator = {
+    authenticate: (credential) => (config.auth.enabled ? (credential ? keys.verify(credential, 'client') : undefined) : anonymous),
+  };
+  if (!config.auth.enabled) log.warn('authentication is DISABLED: every caller is accepted as "anonymous"');
+
+  const bodyLimit = (config.guards as Record<string, { enabled?: boolean; maxBodyBytes?: number }>).limits?.maxBodyBytes ?? 16 * 1024 * 1024;
+  const proxy = Fastify({ logger: false, bodyLimit, return503OnClosing: true, forceCloseConnections: true, keepAliveTimeout: 65_000 });
+  rawBodyParsers(proxy);
+  proxy.setErrorHandler(providerErrorHandler(log));
+  proxy.setNotFoundHandler((request, reply) => {
+    const adapter = adapterForUrl(request.url);
+    reply.code(404).send(adapter.errorBody({ status: 404, type: 'not_found_error', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  });
+  const deps = { engine, router, auth, log };
+  proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
+  proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
+  proxy.get('/v1/models', async (request, reply) => {
+    const anthropic = typeof request.headers['anthropic-version'] === 'string';
+    const adapter = anthropic ? anthropicMessagesAdapter : openAiChatAdapter;
+    if (!auth.authenticate(presentedCredential(request))) {
+      return reply.code(401).send(adapter.errorBody({ status: 401, type: anthropic ? 'authentication_error' : 'invalid_request_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' }));
+    }
+    const { ids } = await listAllowedModels(router, adapter.api);
+    if (anthropic) {
+      const data = ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '1970-01-01T00:00:00Z' }));
+      return reply.send({ data, has_more: false, first_id: ids[0] ?? null, last_id: ids[ids.length - 1] ?? null });
+    }
+    return reply.send({ object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'clawguard' })) });
+  });
+  const health = { status: 'ok' };
+  proxy.get('/healthz', async () => health);
+  const ready = async (_: FastifyRequest, reply: FastifyReply) => {
+    try {
+      db.prepare('SELECT 1').get();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'not ready', reason: 'store unavailable' });
+    }
+  };
+  proxy.get('/readyz', ready);
+
+  let admin: FastifyInstance | undefined;
+  if (config.admin.enabled) {
+    admin = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true });
+    admin.get('/healthz', async () => health);
+    admin.get('/readyz', ready);
+    admin.register(async (scoped) => {
+      scoped.addHook('onRequest', async (request, reply) => {
+        const credential = presentedCredential(request);
+        const principal = credential ? keys.verify(credential, 'admin') : undefined;
+        if (!principal) {
+          log.info({ route: request.url }, 'admin authentication failed');
+          return reply.code(401).send({ error: { type: 'authentication_error', message: 'missing or invalid ClawGuard admin key' } });
+        }
+      });
+      scoped.get('/v1/keys', async () => ({ keys: keys.list() }));
+      scoped.post('/v1/keys', async (request, reply) => {
+        const parsed = createKeyBody.safeParse(request.body);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          return reply.code(400).send({ error: { type: 'invalid_request_error', message: `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+        }
+        const created = keys.create({ kind: parsed.data.kind, name: parsed.data.name });
+        log.info({ keyId: created.record.id, kind: created.record.kind }, 'admin: key created');
+        return reply.code(201).send({ ...created.record, key: created.key });
+      });
+      scoped.delete<{ Params: { id: string } }>('/v1/keys/:id', async (request, reply) => {
+        const revoked = keys.revoke(request.params.id);
+        if (!revoked) return reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });
+        log.info({ keyId: revoked.id }, 'admin: key revoked');
+        return revoked;
+      });
+    });
+  }
+
+  return {
+    proxy,
+    admin,
+    engine,
+    keys,
+    usesDemoUpstream: upstreams.demo,
+    async listen() {
+      await proxy.listen({ host: config.server.host, port: config.server.port });
+      if (admin) await admin.listen({ host: config.admin.host, port: config.admin.port });
+      return { proxyUrl: urlOf(proxy), adminUrl: admin ? urlOf(admin) : undefined };
+    },
+    async close() {
+      await proxy.close();
+      if (admin) await admin.close();
+      for (const close of closers) await close();
+    },
+  };
+}

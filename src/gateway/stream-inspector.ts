@@ -1,0 +1,102 @@
+import type { GuardContext, Segment } from '../core/index.js';
+import type { StreamedToolCall, StreamInspector, TextRelease, ToolCallVerdict } from '../providers/adapter.js';
+import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
+import type { GuardEngine } from './guard-engine.js';
+
+/**
+ * Sliding-window scanning of one streamed text channel. Only the last `holdback` characters (what
+ * could still complete a finding) are held back; everything before is judged and released.
+ * `context` keeps the tail of released text so a finding that straddles a release point is seen.
+ */
+class ChannelScanner {
+  private held = '';
+  private context = '';
+  private total = 0;
+  private whole: string[] = [];
+
+  constructor(
+    private readonly engine: GuardEngine,
+    private readonly ctx: GuardContext,
+    private readonly channel: string,
+  ) {}
+
+  async push(delta: string, final: boolean): Promise<TextRelease> {
+    this.total += delta.length;
+    this.held += delta;
+    if (this.engine.wholeTextGuards.length > 0) this.whole.push(delta);
+    const text = this.context + this.held;
+    const base = this.context.length;
+    const segment: Segment = { id: this.channel, path: [], direction: 'output', role: 'assistant', kind: 'message', trusted: false, text };
+    const inspection = await this.engine.inspect([segment], this.ctx, 1, { useCache: false, guards: this.engine.streamGuards, totalChars: this.total });
+    let release = final ? text.length : Math.max(base, text.length - this.engine.streamHoldback);
+    const spans: SpanRewrite[] = [];
+    for (const failure of inspection.decision.failures) {
+      if (!failure.failOpen) return { blocked: true, reason: `guard ${failure.guard} failed` };
+    }
+    for (const v of inspection.decision.verdicts) {
+      const span = v.finding.span;
+      if (span && span.end <= base) continue; // wholly inside text released earlier
+      if (span && !final && span.start >= release) continue; // may still grow: judged on a later delta
+      if (v.action === 'block' || v.action === 'review') return { blocked: true, reason: v.finding.type };
+      if (v.action === 'redact' || v.action === 'pseudonymize') {
+        const start = Math.max(base, span?.start ?? base);
+        const end = span?.end ?? text.length;
+        spans.push({ start: start - base, end: end - base, replacement: v.replacement ?? `[REDACTED:${v.finding.type}]` });
+        release = Math.max(release, end);
+      }
+    }
+    const out = text.slice(base, release);
+    const keep = this.engine.streamHoldback;
+    this.context = keep === 0 ? '' : text.slice(Math.max(0, release - keep), release);
+    this.held = text.slice(release);
+    if (final && this.engine.wholeTextGuards.length > 0) {
+      const full: Segment = { ...segment, text: this.whole.join('') };
+      const wholeInspection = await this.engine.inspect([full], this.ctx, 1, { useCache: false, guards: this.engine.wholeTextGuards, totalChars: this.total });
+      if (wholeInspection.decision.action === 'block' || wholeInspection.decision.action === 'review') {
+        return { blocked: true, reason: wholeInspection.decision.verdicts[0]?.finding.type ?? 'guard failure' };
+      }
+    }
+    return { blocked: false, text: applySpanRewrites(out, spans) };
+  }
+}
+
+/** The gateway's side of a stream: text channels scanned incrementally, tool calls judged whole. */
+export class GatewayStreamInspector implements StreamInspector {
+  private readonly channels = new Map<string, ChannelScanner>();
+  /** Set when something in the stream was changed, refused or blocked. */
+  outcome: 'allow' | 'redact' | 'block' = 'allow';
+  readonly outputFindings: string[] = [];
+
+  constructor(
+    private readonly engine: GuardEngine,
+    private readonly ctx: GuardContext,
+  ) {}
+
+  private scanner(channel: string): ChannelScanner {
+    let scanner = this.channels.get(channel);
+    if (!scanner) this.channels.set(channel, (scanner = new ChannelScanner(this.engine, this.ctx, channel)));
+    return scanner;
+  }
+
+  private note(release: TextRelease): TextRelease {
+    if (release.blocked) {
+      this.outcome = 'block';
+      this.outputFindings.push(release.reason);
+    }
+    return release;
+  }
+
+  async text(channel: string, delta: string): Promise<TextRelease> {
+    return this.note(await this.scanner(channel).push(delta, false));
+  }
+
+  async endText(channel: string): Promise<TextRelease> {
+    return this.note(await this.scanner(channel).push('', true));
+  }
+
+  async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
+    const verdict = await this.engine.judgeToolCall(call, this.ctx);
+    if (verdict.action === 'refuse') this.outcome = 'block';
+    return verdict;
+  }
+}

@@ -1,0 +1,98 @@
+import { type Dispatcher, errors, Pool } from 'undici';
+import type { ProviderName, UpstreamConfig } from '../config/schema.js';
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Dispatcher.ResponseData['body'];
+}
+
+/** Why an upstream call failed, mapped to the status the client sees. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly status: 502 | 504,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+export function classifyUpstreamError(error: unknown, upstream: string): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError) {
+    return new UpstreamError(504, `upstream "${upstream}" timed out`);
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && String(error.message).includes('timeout')))) {
+    return new UpstreamError(504, `upstream "${upstream}" timed out`);
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return new UpstreamError(502, `upstream "${upstream}" refused the connection`);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return new UpstreamError(502, `upstream "${upstream}" closed the connection`);
+  return new UpstreamError(502, `upstream "${upstream}" could not be reached`);
+}
+
+/** One configured upstream: a connection pool, its credential and its timeouts. */
+export class Upstream {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(
+    readonly name: string,
+    readonly provider: ProviderName,
+    readonly url: string,
+    private readonly apiKey: string | undefined,
+    private readonly config: Pick<UpstreamConfig, 'timeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'tls'>,
+  ) {
+    const parsed = new URL(url);
+    this.basePath = parsed.pathname.replace(/\/$/, '');
+    this.pool = new Pool(parsed.origin, {
+      connections: 128,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: config.timeoutMs,
+      bodyTimeout: config.idleTimeoutMs,
+      connect: { timeout: config.connectTimeoutMs, rejectUnauthorized: config.tls.rejectUnauthorized },
+    });
+  }
+
+  get credential(): string | undefined {
+    return this.apiKey;
+  }
+
+  /** Sends a request; the returned body must be consumed or destroyed by the caller. */
+  async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: Buffer | string | undefined, signal: AbortSignal): Promise<UpstreamResponse> {
+    try {
+      const response = await this.pool.request({
+        method,
+        path: this.basePath + path,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal,
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      if (signal.aborted && signal.reason instanceof UpstreamError) throw signal.reason;
+      throw classifyUpstreamError(error, this.name);
+    }
+  }
+
+  timeoutSignal(parent: AbortSignal): { signal: AbortSignal; clear: () => void } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new UpstreamError(504, `upstream "${this.name}" timed out after ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+    const onAbort = (): void => controller.abort(parent.reason);
+    if (parent.aborted) onAbort();
+    else parent.addEventListener('abort', onAbort, { once: true });
+    return {
+      signal: controller.signal,
+      clear: () => {
+        clearTimeout(timer);
+        parent.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,104 @@
+import type { Segment } from '../core/index.js';
+import type { SseEvent } from './sse.js';
+
+export type ApiKind = 'openai-chat' | 'anthropic-messages';
+
+export type RequestCheck =
+  | { readonly ok: true; readonly model: string; readonly stream: boolean }
+  | { readonly ok: false; readonly param: string; readonly message: string };
+
+/** New text for a segment (after redaction), or a refusal for a tool call. */
+export interface SegmentRewrite {
+  readonly segmentId: string;
+  readonly text: string;
+}
+export interface ToolCallRefusal {
+  readonly segmentId: string;
+  readonly message: string;
+}
+
+export type TextRelease = { readonly blocked: false; readonly text: string } | { readonly blocked: true; readonly reason: string };
+export type ToolCallVerdict =
+  | { readonly action: 'allow'; readonly arguments: string }
+  | { readonly action: 'refuse'; readonly message: string };
+
+export interface StreamedToolCall {
+  readonly channel: string;
+  readonly id: string;
+  readonly name: string;
+  /** The complete argument JSON text as the model produced it. */
+  readonly arguments: string;
+}
+
+/** What the gateway offers a stream rewriter: judged text release and tool-call verdicts. */
+export interface StreamInspector {
+  /** New text on a channel; returns what may be sent now (possibly less, possibly redacted). */
+  text(channel: string, delta: string): Promise<TextRelease>;
+  /** The channel's text is complete; returns whatever was still held back. */
+  endText(channel: string): Promise<TextRelease>;
+  /** A complete tool call; never forwarded before this answers. */
+  toolCall(call: StreamedToolCall): Promise<ToolCallVerdict>;
+}
+
+export interface StreamRewriter {
+  /** One upstream event in, zero or more serialized SSE events out. */
+  push(event: SseEvent): Promise<string[]>;
+  /** Upstream finished cleanly; flushes anything held. */
+  end(): Promise<string[]>;
+  /** Upstream failed mid-stream: the provider's own in-stream error. */
+  fail(message: string): string[];
+  /** True once the downstream stream is complete (finished or ended by a block). */
+  readonly done: boolean;
+  /** True once ClawGuard removed or refused something in this stream. */
+  readonly intervened: boolean;
+}
+
+export interface ErrorSpec {
+  readonly status: number;
+  /** Machine-readable type, e.g. `invalid_request_error`, `policy_violation`. */
+  readonly type: string;
+  readonly message: string;
+  readonly param?: string;
+  readonly code?: string;
+  readonly extra?: Record<string, unknown>;
+}
+
+/**
+ * Everything that knows one provider API's JSON. Adding a provider means adding one of these.
+ * Unknown fields pass through untouched.
+ */
+export interface ProviderAdapter {
+  readonly api: ApiKind;
+  /** Path appended to the upstream base URL. */
+  readonly upstreamPath: string;
+  validateRequest(body: unknown): RequestCheck;
+  requestSegments(body: any): { segments: Segment[]; messageCount: number };
+  /** Mutates the body in place. */
+  applyRequestRewrites(body: any, rewrites: readonly SegmentRewrite[]): void;
+  responseSegments(body: any): Segment[];
+  /** Mutates the body in place. */
+  applyResponseRewrites(body: any, rewrites: readonly SegmentRewrite[], refusals: readonly ToolCallRefusal[]): void;
+  createStreamRewriter(inspector: StreamInspector, request: any): StreamRewriter;
+  errorBody(error: ErrorSpec): unknown;
+  /** Headers that carry the upstream's own credential. */
+  authHeaders(apiKey: string): Record<string, string>;
+  /** Client headers forwarded upstream (lower-case names); credentials never are. */
+  readonly forwardHeaders: readonly string[];
+}
+
+/** Sets a value at a path inside a JSON value; the path must exist up to its last step. */
+export function setAtPath(root: any, path: readonly (string | number)[], value: unknown): void {
+  let node = root;
+  for (let i = 0; i < path.length - 1; i++) node = node[path[i]!];
+  node[path[path.length - 1]!] = value;
+}
+
+export function segmentPathId(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+export function refusalText(toolName: string, reason: string): string {
+  return `[ClawGuard] The tool call "${toolName}" was refused by policy (${reason}). It was not executed.`;
+}

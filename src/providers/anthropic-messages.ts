@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import type { Segment } from '../core/index.js';
+import {
+  type ErrorSpec,
+  type ProviderAdapter,
+  type SegmentRewrite,
+  segmentPathId,
+  setAtPath,
+  type StreamInspector,
+  type StreamRewriter,
+  type ToolCallRefusal,
+} from './adapter.js';
+import { formatSse, type SseEvent } from './sse.js';
+import { checkRequest } from './validate.js';
+
+const blockSchema = z.looseObject({ type: z.string() });
+const requestSchema = z.looseObject({
+  model: z.string().min(1, 'must be a non-empty string'),
+  max_tokens: z.number().int().positive(),
+  system: z.union([z.string(), z.array(blockSchema)]).optional(),
+  messages: z.array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(blockSchema)]) })).min(1, 'must hold at least one message'),
+  stream: z.boolean().optional(),
+});
+
+type Proto = Omit<Segment, 'id' | 'path' | 'text'>;
+
+function push(out: Segment[], proto: Proto, path: (string | number)[], text: string): void {
+  out.push({ ...proto, id: segmentPathId(path), path, text });
+}
+
+/** Anthropic tool inputs are JSON objects; a segment holds their JSON text. */
+function toolInputText(input: unknown): string {
+  return JSON.stringify(input ?? {});
+}
+
+class AnthropicStreamRewriter implements StreamRewriter {
+  done = false;
+  intervened = false;
+  private readonly textBlocks = new Set<number>();
+  private readonly toolBlocks = new Map<number, { start: any; json: string }>();
+  private allowedTools = 0;
+  private refusedTools = 0;
+
+  constructor(private readonly inspector: StreamInspector) {}
+
+  private emit(event: string, data: unknown): string {
+    return formatSse({ event, data: JSON.stringify(data) });
+  }
+
+  private blockedEnd(index: number): string[] {
+    this.done = true;
+    this.intervened = true;
+    return [
+      this.emit('content_block_stop', { type: 'content_block_stop', index }),
+      this.emit('message_delta', { type: 'message_delta', delta: { stop_reason: 'refusal', stop_sequence: null }, usage: { output_tokens: 0 } }),
+      this.emit('message_stop', { type: 'message_stop' }),
+    ];
+  }
+
+  async push(event: SseEvent): Promise<string[]> {
+    if (this.done) return [];
+    let data: any;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return this.fail('the upstream sent an event that is not JSON');
+    }
+    const type = data?.type ?? event.event;
+    const raw = formatSse(event);
+    switch (type) {
+      case 'content_block_start': {
+        const block = data.content_block;
+        if (block?.type === 'tool_use') {
+          const initial = block.input && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : '';
+          this.toolBlocks.set(data.index, { start: data, json: initial });
+          return [];
+        }
+        if (block?.type === 'text') {
+          this.textBlocks.add(data.index);
+          if (typeof block.text === 'string' && block.text !== '') {
+            const release = await this.inspector.text(`content[${data.index}]`, block.text);
+            if (release.blocked) return [this.emit('content_block_start', { ...data, content_block: { ...block, text: '' } }), ...this.blockedEnd(data.index)];
+            return [this.emit('content_block_start', { ...data, content_block: { ...block, text: release.text } })];
+          }
+        }
+        return [raw];
+      }
+      case 'content_block_delta': {
+        const delta = data.delta;
+        if (delta?.type === 'text_delta' && this.textBlocks.has(data.index)) {
+          const release = await this.inspector.text(`content[${data.index}]`, delta.text ?? '');
+          if (release.blocked) return this.blockedEnd(data.index);
+          if (release.text === '') return [];
+          return release.text === delta.text ? [raw] : [this.emit('content_block_delta', { ...data, delta: { ...delta, text: release.text } })];
+        }
+        if (delta?.type === 'input_json_delta' && this.toolBlocks.has(data.index)) {
+          this.toolBlocks.get(data.index)!.json += delta.partial_json ?? '';
+          return [];
+        }
+        return [raw];
+      }
+      case 'content_block_stop': {
+        const index = data.index;
+        if (this.textBlocks.has(index)) {
+          this.textBlocks.delete(index);
+          const rest = await this.inspector.endText(`content[${index}]`);
+          if (rest.blocked) return this.blockedEnd(index);
+          return rest.text ? [this.emit('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: rest.text } }), raw] : [raw];
+        }
+        const tool = this.toolBlocks.get(index);
+        if (tool) {
+          this.toolBlocks.delete(index);
+          const block = tool.start.content_block;
+          const verdict = await this.inspector.toolCall({ channel: `content[${index}]`, id: block.id, name: block.name, arguments: tool.json || '{}' });
+          if (verdict.action === 'allow') {
+            this.allowedTools++;
+            return [
+              this.emit('content_block_start', { ...tool.start, content_block: { ...block, input: {} } }),
+              this.emit('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: verdict.arguments } }),
+              raw,
+            ];
+          }
+          this.refusedTools++;
+          this.intervened = true;
+          return [
+            this.emit('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
+            this.emit('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: verdict.message } }),
+            raw,
+          ];
+        }
+        return [raw];
+      }
+      case 'message_delta': {
+        if (this.refusedTools > 0 && this.allowedTools === 0 && data.delta?.stop_reason === 'tool_use') {
+          return [this.emit('message_delta', { ...data, delta: { ...data.delta, stop_reason: 'refusal' } })];
+        }
+        return [raw];
+      }
+      case 'message_stop':
+      case 'error':
+        this.done = true;
+        return [raw];
+      default:
+        return [raw];
+    }
+  }
+
+  async end(): Promise<string[]> {
+    if (this.done) return [];
+    // The upstream closed without message_stop: the answer is incomplete, say so the provider's way.
+    return this.fail('the upstream closed the stream before message_stop');
+  }
+
+  fail(message: string): string[] {
+    if (this.done) return [];
+    this.done = true;
+    return [this.emit('error', { type: 'error', error: { type: 'api_error', message } })];
+  }
+}
+
+export const anthropicMessagesAdapter: ProviderAdapter = {
+  api: 'anthropic-messages',
+  upstreamPath: '/v1/messages',
+  forwardHeaders: ['content-type', 'accept', 'user-agent', 'anthropic-version', 'anthropic-beta', 'traceparent', 'tracestate'],
+
+  validateRequest: (body) => checkRequest(requestSchema, body),
+
+  requestSegments(body) {
+    const segments: Segment[] = [];
+    const system: Proto = { direction: 'input', role: 'system', kind: 'message', trusted: true };
+    if (typeof body.system === 'string') push(segments, system, ['system'], body.system);
+    else if (Array.isArray(body.system)) {
+      body.system.forEach((b: any, j: number) => {
+        if (b?.type === 'text' && typeof b.text === 'string') push(segments, system, ['system', j, 'text'], b.text);
+      });
+    }
+    const toolNames = new Map<string, string>();
+    body.messages.forEach((m: any, i: number) => {
+      const role = m.role as 'user' | 'assistant';
+      const message: Proto = { direction: 'input', role, kind: 'message', trusted: false };
+      if (typeof m.content === 'string') {
+        push(segments, message, ['messages', i, 'content'], m.content);
+        return;
+      }
+      m.content.forEach((b: any, j: number) => {
+        if (b?.type === 'text' && typeof b.text === 'string') push(segments, message, ['messages', i, 'content', j, 'text'], b.text);
+        else if (b?.type === 'tool_use') {
+          if (typeof b.id === 'string' && typeof b.name === 'string') toolNames.set(b.id, b.name);
+          push(segments, { ...message, kind: 'tool_call', toolName: b.name, toolCallId: b.id }, ['messages', i, 'content', j, 'input'], toolInputText(b.input));
+        } else if (b?.type === 'tool_result') {
+          const toolName = toolNames.get(b.tool_use_id) ?? toolNames.get(String(b.tool_use_id).replace(/[^A-Za-z0-9]/g, ''));
+          const result: Proto = { direction: 'input', role: 'tool', kind: 'tool_result', trusted: false, ...(toolName ? { toolName } : {}), toolCallId: b.tool_use_id };
+          if (typeof b.content === 'string') push(segments, result, ['messages', i, 'content', j, 'content'], b.content);
+          else if (Array.isArray(b.content)) {
+            b.content.forEach((c: any, k: number) => {
+              if (c?.type === 'text' && typeof c.text === 'string') push(segments, result, ['messages', i, 'content', j, 'content', k, 'text'], c.text);
+            });
+          }
+        }
+      });
+    });
+    return { segments, messageCount: body.messages.length };
+  },
+
+  applyRequestRewrites(body, rewrites) {
+    const byId = new Map(anthropicMessagesAdapter.requestSegments(body).segments.map((s) => [s.id, s]));
+    for (const r of rewrites) {
+      const segment = byId.get(r.segmentId);
+      if (!segment) continue;
+      setAtPath(body, segment.path, segment.kind === 'tool_call' ? JSON.parse(r.text) : r.text);
+    }
+  },
+
+  responseSegments(body) {
+    const segments: Segment[] = [];
+    if (!Array.isArray(body?.content)) return segments;
+    const proto: Proto = { direction: 'output', role: 'assistant', kind: 'message', trusted: false };
+    body.content.forEach((b: any, j: number) => {
+      if (b?.type === 'text' && typeof b.text === 'string') push(segments, proto, ['content', j, 'text'], b.text);
+      else if (b?.type === 'tool_use') push(segments, { ...proto, kind: 'tool_call', toolName: b.name, toolCallId: b.id }, ['content', j, 'input'], toolInputText(b.input));
+    });
+    return segments;
+  },
+
+  applyResponseRewrites(body, rewrites: readonly SegmentRewrite[], refusals: readonly ToolCallRefusal[]) {
+    const byId = new Map(anthropicMessagesAdapter.responseSegments(body).map((s) => [s.id, s]));
+    for (const r of rewrites) {
+      const segment = byId.get(r.segmentId);
+      if (segment) setAtPath(body, segment.path, segment.kind === 'tool_call' ? JSON.parse(r.text) : r.text);
+    }
+    for (const r of refusals) {
+      const segment = byId.get(r.segmentId);
+      if (segment) body.content[segment.path[1] as number] = { type: 'text', text: r.message };
+    }
+    if (refusals.length > 0 && !body.content.some((b: any) => b?.type === 'tool_use') && body.stop_reason === 'tool_use') {
+      body.stop_reason = 'refusal';
+    }
+  },
+
+  createStreamRewriter: (inspector: StreamInspector) => new AnthropicStreamRewriter(inspector),
+
+  errorBody(error: ErrorSpec) {
+    return { type: 'error', error: { type: error.type, message: error.message, ...(error.param ? { param: error.param } : {}), ...error.extra } };
+  },
+
+  authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
+};

@@ -1,0 +1,327 @@
+import { z } from 'zod';
+import type { Role, Segment } from '../core/index.js';
+import {
+  type ErrorSpec,
+  type ProviderAdapter,
+  refusalText,
+  type SegmentRewrite,
+  segmentPathId,
+  setAtPath,
+  type StreamInspector,
+  type StreamRewriter,
+  type ToolCallRefusal,
+} from './adapter.js';
+import { formatSse, type SseEvent } from './sse.js';
+import { checkRequest } from './validate.js';
+
+const toolCallSchema = z.looseObject({
+  id: z.string(),
+  type: z.string().optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+const messageSchema = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() })), z.null()]).optional(),
+  tool_calls: z.array(toolCallSchema).nullish(),
+  tool_call_id: z.string().optional(),
+});
+const requestSchema = z.looseObject({
+  model: z.string().min(1, 'must be a non-empty string'),
+  messages: z.array(messageSchema).min(1, 'must hold at least one message'),
+  stream: z.boolean().nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
+});
+
+function roleOf(role: string): Role {
+  return role === 'function' ? 'tool' : (role as Role);
+}
+
+/** Tool-call ids come back rewritten by some agents (`call_fake2` → `callfake2`): match loosely too. */
+function looseId(id: string): string {
+  return id.replace(/[^A-Za-z0-9]/g, '');
+}
+
+function textSegments(out: Segment[], content: unknown, base: (string | number)[], proto: Omit<Segment, 'id' | 'path' | 'text'>): void {
+  if (typeof content === 'string') {
+    out.push({ ...proto, id: segmentPathId(base), path: base, text: content });
+  } else if (Array.isArray(content)) {
+    content.forEach((part: any, j: number) => {
+      if (part && part.type === 'text' && typeof part.text === 'string') {
+        const path = [...base, j, 'text'];
+        out.push({ ...proto, id: segmentPathId(path), path, text: part.text });
+      } else if (part && part.type === 'refusal' && typeof part.refusal === 'string') {
+        const path = [...base, j, 'refusal'];
+        out.push({ ...proto, id: segmentPathId(path), path, text: part.refusal });
+      }
+    });
+  }
+}
+
+function envelope(chunk: any): any {
+  const { choices: _choices, usage: _usage, ...rest } = chunk;
+  return rest;
+}
+
+class OpenAiStreamRewriter implements StreamRewriter {
+  done = false;
+  intervened = false;
+  private readonly finished = new Set<number>();
+  private readonly blocked = new Set<number>();
+  private readonly tools = new Map<number, Map<number, { id: string; name: string; args: string }>>();
+  private readonly textEnded = new Set<number>();
+  private template: any = { object: 'chat.completion.chunk' };
+
+  constructor(
+    private readonly inspector: StreamInspector,
+    private readonly choiceCount: number,
+  ) {}
+
+  private chunk(choice: unknown): string {
+    return formatSse({ data: JSON.stringify({ ...this.template, choices: [choice] }) });
+  }
+
+  private async flushChoice(index: number, delta: any): Promise<{ finish?: string }> {
+    let finish: string | undefined;
+    if (!this.textEnded.has(index)) {
+      this.textEnded.add(index);
+      const rest = await this.inspector.endText(`choices[${index}]`);
+      if (rest.blocked) {
+        this.intervened = true;
+        this.blocked.add(index);
+        return { finish: 'content_filter' };
+      }
+      if (rest.text) delta.content = (typeof delta.content === 'string' ? delta.content : '') + rest.text;
+    }
+    const pending = this.tools.get(index);
+    if (pending && pending.size > 0) {
+      const allowed: any[] = [];
+      const notices: string[] = [];
+      for (const [, call] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
+        const verdict = await this.inspector.toolCall({ channel: `choices[${index}]`, id: call.id, name: call.name, arguments: call.args });
+        if (verdict.action === 'allow') {
+          allowed.push({ index: allowed.length, id: call.id, type: 'function', function: { name: call.name, arguments: verdict.arguments } });
+        } else {
+          notices.push(verdict.message);
+        }
+      }
+      pending.clear();
+      if (allowed.length > 0) delta.tool_calls = allowed;
+      if (notices.length > 0) {
+        this.intervened = true;
+        delta.content = (typeof delta.content === 'string' ? delta.content : '') + notices.join('\n');
+        if (allowed.length === 0) finish = 'content_filter';
+      }
+    }
+    return finish ? { finish } : {};
+  }
+
+  async push(event: SseEvent): Promise<string[]> {
+    if (this.done) return [];
+    if (event.data === '[DONE]') {
+      const out = await this.end();
+      return out;
+    }
+    let chunk: any;
+    try {
+      chunk = JSON.parse(event.data);
+    } catch {
+      return this.fail('the upstream sent an event that is not JSON');
+    }
+    if (chunk === null || typeof chunk !== 'object') return this.fail('the upstream sent an unexpected event');
+    if (chunk.error) {
+      this.done = true;
+      return [formatSse({ data: event.data })];
+    }
+    if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return [formatSse({ data: event.data })];
+    this.template = envelope(chunk);
+    const out: any[] = [];
+    let changed = false;
+    for (const choice of chunk.choices) {
+      const index: number = typeof choice.index === 'number' ? choice.index : 0;
+      if (this.finished.has(index)) {
+        changed = true;
+        continue;
+      }
+      const delta = choice.delta ?? {};
+      if (Array.isArray(delta.tool_calls)) {
+        let calls = this.tools.get(index);
+        if (!calls) this.tools.set(index, (calls = new Map()));
+        for (const tc of delta.tool_calls) {
+          const at: number = typeof tc.index === 'number' ? tc.index : 0;
+          const call = calls.get(at) ?? { id: '', name: '', args: '' };
+          if (typeof tc.id === 'string') call.id = tc.id;
+          if (typeof tc.function?.name === 'string') call.name += tc.function.name;
+          if (typeof tc.function?.arguments === 'string') call.args += tc.function.arguments;
+          calls.set(at, call);
+        }
+        delete delta.tool_calls;
+        changed = true;
+      }
+      if (typeof delta.content === 'string' && delta.content !== '') {
+        const release = await this.inspector.text(`choices[${index}]`, delta.content);
+        if (release.blocked) {
+          this.intervened = true;
+          this.finished.add(index);
+          this.blocked.add(index);
+          out.push({ index, delta: {}, finish_reason: 'content_filter' });
+          changed = true;
+          continue;
+        }
+        if (release.text !== delta.content) changed = true;
+        if (release.text === '') delete delta.content;
+        else delta.content = release.text;
+      }
+      if (choice.finish_reason) {
+        const { finish } = await this.flushChoice(index, delta);
+        if (finish) {
+          choice.finish_reason = finish;
+          changed = true;
+        }
+        if (delta.tool_calls || delta.content !== undefined) changed = true;
+        this.finished.add(index);
+      }
+      choice.delta = delta;
+      const empty = Object.keys(delta).length === 0 && !choice.finish_reason && !choice.logprobs;
+      if (empty) {
+        changed = true;
+        continue;
+      }
+      out.push(choice);
+    }
+    const events: string[] = [];
+    if (!changed) events.push(formatSse({ data: event.data }));
+    else if (out.length > 0 || chunk.usage) events.push(formatSse({ data: JSON.stringify({ ...chunk, choices: out }) }));
+    if (this.blocked.size >= this.choiceCount) {
+      // Every choice was ended by a block: the stream ends here, whatever the upstream still sends.
+      events.push(formatSse({ data: '[DONE]' }));
+      this.done = true;
+    }
+    return events;
+  }
+
+  async end(): Promise<string[]> {
+    if (this.done) return [];
+    const events: string[] = [];
+    const open = new Set<number>([...this.tools.keys(), ...Array.from({ length: this.choiceCount }, (_, i) => i)]);
+    for (const index of open) {
+      if (this.finished.has(index)) continue;
+      const delta: any = {};
+      const { finish } = await this.flushChoice(index, delta);
+      if (finish || Object.keys(delta).length > 0) events.push(this.chunk({ index, delta, finish_reason: finish ?? null }));
+    }
+    events.push(formatSse({ data: '[DONE]' }));
+    this.done = true;
+    return events;
+  }
+
+  fail(message: string): string[] {
+    if (this.done) return [];
+    this.done = true;
+    return [formatSse({ data: JSON.stringify({ error: { message, type: 'upstream_error', code: 'bad_gateway' } }) })];
+  }
+}
+
+export const openAiChatAdapter: ProviderAdapter = {
+  api: 'openai-chat',
+  upstreamPath: '/chat/completions',
+  forwardHeaders: ['content-type', 'accept', 'user-agent', 'openai-beta', 'traceparent', 'tracestate'],
+
+  validateRequest: (body) => checkRequest(requestSchema, body),
+
+  requestSegments(body) {
+    const segments: Segment[] = [];
+    const toolNames = new Map<string, string>();
+    body.messages.forEach((m: any, i: number) => {
+      const role = roleOf(m.role);
+      const trusted = role === 'system' || role === 'developer';
+      if (role === 'tool') {
+        const id = typeof m.tool_call_id === 'string' ? m.tool_call_id : undefined;
+        const toolName = (id && (toolNames.get(id) ?? toolNames.get(looseId(id)))) || (typeof m.name === 'string' ? m.name : undefined);
+        const proto = { direction: 'input' as const, role, kind: 'tool_result' as const, trusted, ...(toolName ? { toolName } : {}), ...(id ? { toolCallId: id } : {}) };
+        textSegments(segments, m.content, ['messages', i, 'content'], proto);
+        return;
+      }
+      textSegments(segments, m.content, ['messages', i, 'content'], { direction: 'input', role, kind: 'message', trusted });
+      if (Array.isArray(m.tool_calls)) {
+        m.tool_calls.forEach((tc: any, k: number) => {
+          toolNames.set(tc.id, tc.function.name);
+          toolNames.set(looseId(tc.id), tc.function.name);
+          const path = ['messages', i, 'tool_calls', k, 'function', 'arguments'];
+          segments.push({ id: segmentPathId(path), path, direction: 'input', role, kind: 'tool_call', trusted, toolName: tc.function.name, toolCallId: tc.id, text: tc.function.arguments });
+        });
+      }
+    });
+    return { segments, messageCount: body.messages.length };
+  },
+
+  applyRequestRewrites(body, rewrites) {
+    const byId = new Map(openAiChatAdapter.requestSegments(body).segments.map((s) => [s.id, s]));
+    for (const r of rewrites) {
+      const segment = byId.get(r.segmentId);
+      if (segment) setAtPath(body, segment.path, r.text);
+    }
+  },
+
+  responseSegments(body) {
+    const segments: Segment[] = [];
+    if (!Array.isArray(body?.choices)) return segments;
+    body.choices.forEach((choice: any, c: number) => {
+      const message = choice?.message;
+      if (!message) return;
+      if (typeof message.content === 'string') {
+        const path = ['choices', c, 'message', 'content'];
+        segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'message', trusted: false, text: message.content });
+      }
+      if (Array.isArray(message.tool_calls)) {
+        message.tool_calls.forEach((tc: any, k: number) => {
+          if (typeof tc?.function?.arguments !== 'string') return;
+          const path = ['choices', c, 'message', 'tool_calls', k, 'function', 'arguments'];
+          segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: tc.function.name, toolCallId: tc.id, text: tc.function.arguments });
+        });
+      }
+    });
+    return segments;
+  },
+
+  applyResponseRewrites(body, rewrites: readonly SegmentRewrite[], refusals: readonly ToolCallRefusal[]) {
+    const byId = new Map(openAiChatAdapter.responseSegments(body).map((s) => [s.id, s]));
+    for (const r of rewrites) {
+      const segment = byId.get(r.segmentId);
+      if (segment) setAtPath(body, segment.path, r.text);
+    }
+    const refusedByChoice = new Map<number, { k: number; message: string }[]>();
+    for (const r of refusals) {
+      const segment = byId.get(r.segmentId);
+      if (!segment) continue;
+      const c = segment.path[1] as number;
+      const list = refusedByChoice.get(c) ?? [];
+      list.push({ k: segment.path[4] as number, message: r.message });
+      refusedByChoice.set(c, list);
+    }
+    for (const [c, list] of refusedByChoice) {
+      const choice = body.choices[c];
+      const message = choice.message;
+      const drop = new Set(list.map((l) => l.k));
+      message.tool_calls = message.tool_calls.filter((_: unknown, k: number) => !drop.has(k));
+      const notice = list.map((l) => l.message).join('\n');
+      message.content = typeof message.content === 'string' && message.content ? `${message.content}\n${notice}` : notice;
+      if (message.tool_calls.length === 0) {
+        delete message.tool_calls;
+        choice.finish_reason = 'content_filter';
+      }
+    }
+  },
+
+  createStreamRewriter(inspector, request) {
+    const n = typeof request?.n === 'number' && request.n > 0 ? request.n : 1;
+    return new OpenAiStreamRewriter(inspector, n);
+  },
+
+  errorBody(error: ErrorSpec) {
+    return { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code ?? null, ...error.extra } };
+  },
+
+  authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+};
+
+export { refusalText };

@@ -1,0 +1,76 @@
+/** One server-sent event. `event` is absent for unnamed events (OpenAI sends only those). */
+export interface SseEvent {
+  readonly event?: string;
+  readonly data: string;
+}
+
+/**
+ * Incremental SSE parser (WHATWG event-stream rules): bytes may be split anywhere, lines end in
+ * LF, CRLF or CR, `data:` lines join with LF, comment lines are dropped. The only SSE parser in
+ * the code base.
+ */
+export class SseParser {
+  private readonly decoder = new TextDecoder('utf-8');
+  private buffer = '';
+  private event: string | undefined;
+  private data: string[] = [];
+  private pendingCR = false;
+
+  push(chunk: Uint8Array | string): SseEvent[] {
+    let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (this.pendingCR && text.startsWith('\n')) text = text.slice(1);
+    this.pendingCR = false;
+    this.buffer += text;
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (let i = 0; i < this.buffer.length; i++) {
+      const ch = this.buffer.charCodeAt(i);
+      if (ch !== 10 && ch !== 13) continue;
+      const line = this.buffer.slice(start, i);
+      if (ch === 13) {
+        if (i + 1 < this.buffer.length) {
+          if (this.buffer.charCodeAt(i + 1) === 10) i++;
+        } else {
+          this.pendingCR = true;
+        }
+      }
+      start = i + 1;
+      this.line(line, events);
+    }
+    this.buffer = this.buffer.slice(start);
+    return events;
+  }
+
+  /** Ends the stream; a final event without its blank line is still delivered. */
+  end(): SseEvent[] {
+    const events: SseEvent[] = [];
+    const rest = this.buffer + this.decoder.decode();
+    this.buffer = '';
+    if (rest) this.line(rest, events);
+    this.line('', events);
+    return events;
+  }
+
+  private line(line: string, events: SseEvent[]): void {
+    if (line === '') {
+      if (this.data.length > 0) {
+        events.push(this.event === undefined ? { data: this.data.join('\n') } : { event: this.event, data: this.data.join('\n') });
+      }
+      this.event = undefined;
+      this.data = [];
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') this.data.push(value);
+    else if (field === 'event') this.event = value;
+  }
+}
+
+export function formatSse(event: SseEvent): string {
+  const head = event.event === undefined ? '' : `event: ${event.event}\n`;
+  return `${head}data: ${event.data.replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`;
+}
