@@ -68,7 +68,7 @@ function nodeAt(root: Node | null, path: readonly PropertyKey[]): { node: Node |
 /** Parses and validates config text; every problem comes back with its path and, when known, line. */
 export function parseConfigText(text: string, file: string, registry: GuardRegistry): { config?: ClawGuardConfig; issues: ConfigIssue[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const issues: ConfigIssue[] = [];
   for (const error of doc.errors) {
     const pos = error.linePos?.[0];

@@ -87,10 +87,10 @@ function guardsSchema(registry: GuardRegistry) {
   for (const factory of registry.all()) {
     const own = factory.schema;
     if (!(own instanceof z.ZodObject)) throw new Error(`guard family ${factory.name}: its schema must be a z.strictObject`);
-    shape[factory.name] = own.safeExtend(guardCommon).default({} as never);
+    shape[factory.name] = own.safeExtend(guardCommon).prefault({});
     defaults[factory.name] = {};
   }
-  return z.strictObject(shape).default(defaults as never);
+  return z.strictObject(shape).prefault(defaults);
 }
 
 export function configSchema(registry: GuardRegistry) {

@@ -32,6 +32,8 @@ export interface Gateway {
   readonly engine: GuardEngine;
   readonly keys: ApiKeyStore;
   readonly usesDemoUpstream: boolean;
+  /** Running counts since start (metrics export arrives with observability). */
+  readonly counters: { readonly guardFailures: number; readonly guardFailuresFailOpen: number };
   /** Starts listening; returns the URLs actually bound (ports may be 0 in the config). */
   listen(): Promise<{ proxyUrl: string; adminUrl: string | undefined }>;
   close(): Promise<void>;
@@ -125,10 +127,11 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   });
   const keys = new ApiKeyStore(db);
 
-  const guardFailures = { count: 0 };
+  const counters = { guardFailures: 0, guardFailuresFailOpen: 0 };
   const observer: ScanObserver = {
     guardFailed(failure) {
-      guardFailures.count++;
+      counters.guardFailures++;
+      if (failure.failOpen) counters.guardFailuresFailOpen++;
       log.warn({ guard: failure.guard, error: failure.error, timedOut: failure.timedOut, failOpen: failure.failOpen }, 'guard failed');
     },
   };
@@ -227,6 +230,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     engine,
     keys,
     usesDemoUpstream: upstreams.demo,
+    counters,
     async listen() {
       await proxy.listen({ host: config.server.host, port: config.server.port });
       if (admin) await admin.listen({ host: config.admin.host, port: config.admin.port });

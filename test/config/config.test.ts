@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.js';
+import { renderConfig } from '../../src/config/init.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+import { builtinGuards } from '../../src/guards/index.js';
+
+const registry = builtinGuards();
+const parse = (text: string) => parseConfigText(text, 'test.yaml', registry);
+
+describe('config validation', () => {
+  it('accepts the config that init writes, with secure defaults', () => {
+    const { config, issues } = parse(renderConfig({ port: 8080, adminPort: 8081 }));
+    expect(issues).toEqual([]);
+    expect(config!.server.host).toBe('127.0.0.1');
+    expect(config!.auth.enabled).toBe(true);
+    expect(config!.policy.defaultAction).toBe('block');
+    expect(Object.values(config!.guards as Record<string, { failOpen: boolean; enabled: boolean }>).every((g) => g.enabled && !g.failOpen)).toBe(true);
+  });
+
+  it('fills every default for an empty file', () => {
+    const { config } = parse('');
+    expect(config!.server.port).toBe(8080);
+    expect((config!.guards as Record<string, { enabled: boolean }>).limits!.enabled).toBe(true);
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    const { issues } = parse('server:\n  port: 8080\n   host: x\n');
+    expect(issues[0]!.line).toBe(2);
+    expect(issues[0]!.message).toMatch(/^YAML: /);
+  });
+
+  it('reports every schema error with its path and line', () => {
+    const text = [
+      'server:',
+      '  port: 99999', // 2
+      '  hots: 127.0.0.1', // 3
+      'upstreams:',
+      '  - name: openai',
+      '    provider: openia', // 6
+      '    url: ftp://x', // 7
+      '    apiKey: sk-live-123', // 8
+      'routes:',
+      '  - model: "*"',
+      '    upstream: nowhere', // 11
+      'guards:',
+      '  patterns:',
+      '    deny:',
+      '      - id: bad',
+      '        pattern: "(a+)+\\\\1"', // 16
+      'policy:',
+      '  defaultAction: maybe', // 18
+    ].join('\n');
+    const { config, issues } = parse(text);
+    expect(config).toBeUndefined();
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
+    expect(byPath['server.port']).toMatchObject({ line: 2, message: expect.stringContaining('65535') });
+    expect(byPath['server.hots']).toMatchObject({ line: 3, message: 'unknown field (check its spelling)' });
+    expect(byPath['upstreams[0].provider']).toMatchObject({ line: 6, message: expect.stringContaining('"openai"') });
+    expect(byPath['upstreams[0].url']).toMatchObject({ line: 7, message: 'must be an http:// or https:// URL' });
+    expect(byPath['upstreams[0].apiKey']).toMatchObject({ line: 8, message: expect.stringContaining('secret reference') });
+    expect(byPath['guards.patterns.deny[0].pattern']).toMatchObject({ line: 16, message: expect.stringContaining('RE2') });
+    expect(byPath['policy.defaultAction']).toMatchObject({ line: 18 });
+    expect(issues.every((i) => !JSON.stringify(i).includes('sk-live-123'))).toBe(true);
+  });
+
+  it('reports a route to an unknown upstream, and upstreams nobody routes to', () => {
+    const routeIssue = parse('upstreams:\n  - {name: a, provider: openai, url: "https://x/v1"}\nroutes:\n  - {model: "*", upstream: b}\n').issues;
+    expect(routeIssue).toEqual([expect.objectContaining({ path: 'routes[0].upstream', line: 4, message: 'no upstream named "b"' })]);
+    const unrouted = parse('upstreams:\n  - {name: a, provider: openai, url: "https://x/v1"}\n').issues;
+    expect(unrouted[0]!.path).toBe('routes');
+  });
+
+  it('refuses an admin surface on the proxy port', () => {
+    const { issues } = parse('server: {port: 9000}\nadmin: {port: 9000}\n');
+    expect(issues).toEqual([expect.objectContaining({ path: 'admin.port', message: 'the admin surface must listen apart from the proxy surface' })]);
+  });
+
+  it('requires a url for real providers but not for the demo', () => {
+    expect(parse('upstreams:\n  - {name: a, provider: anthropic}\nroutes: [{model: "*", upstream: a}]\n').issues[0]).toMatchObject({ path: 'upstreams[0].url', message: 'is required for provider "anthropic"' });
+    expect(parse('upstreams:\n  - {name: d, provider: demo}\nroutes: [{model: "*", upstream: d}]\n').issues).toEqual([]);
+  });
+
+  it('rejects a mapping that is not one', () => {
+    expect(parse('- a\n- b\n').issues[0]!.message).toBe('the config must be a YAML mapping');
+  });
+
+  it('publishes a JSON Schema that includes every guard family', () => {
+    const schema = configJsonSchema(registry) as any;
+    expect(schema.$schema).toContain('json-schema.org');
+    expect(Object.keys(schema.properties.guards.properties)).toEqual(expect.arrayContaining(['limits', 'patterns', 'invisible-text']));
+    expect(schema.properties.guards.properties.limits.properties.failOpen.default).toBe(false);
+    expect(schema.additionalProperties).toBe(false);
+  });
+});

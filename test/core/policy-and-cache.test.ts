@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { decide, type Finding, type PolicyConfig, ScanCache, scanSegments, type Guard, type Segment } from '../../src/core/index.js';
+
+const segment = (id: string, kind: Segment['kind'], text = 'x'): Segment => ({ id, path: [], direction: 'input', role: kind === 'tool_result' ? 'tool' : 'user', kind, trusted: false, text });
+const finding = (segmentId: string, type: string, score: number): Finding => ({ guard: 'g', type, score, segmentId, reason: 'r' });
+
+describe('policy', () => {
+  const policy: PolicyConfig = {
+    defaultAction: 'block',
+    thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.3 },
+    rules: [
+      { type: 'pii.*', action: 'redact' },
+      { type: 'injection.*', kind: ['message'], minScore: 0.9, action: 'review' },
+    ],
+  };
+  const segments = new Map([
+    ['m', segment('m', 'message')],
+    ['t', segment('t', 'tool_result')],
+  ]);
+
+  it('applies the first matching rule and takes the most severe action', () => {
+    const d = decide(policy, 'input', [finding('m', 'pii.email', 0.9), finding('m', 'injection.override', 0.95)], [], segments);
+    expect(d.verdicts.map((v) => v.action)).toEqual(['redact', 'review']);
+    expect(d.action).toBe('review');
+    expect(d.verdicts[0]!.replacement).toBe('[REDACTED:pii.email]');
+  });
+
+  it('uses per-kind thresholds: the same score is allowed in a message and blocked in a tool result', () => {
+    expect(decide(policy, 'input', [finding('m', 'injection.override', 0.4)], [], segments).action).toBe('allow');
+    expect(decide(policy, 'input', [finding('t', 'injection.override', 0.4)], [], segments).action).toBe('block');
+  });
+
+  it('blocks on a failure unless the guard may fail open', () => {
+    expect(decide(policy, 'input', [], [{ guard: 'g', error: 'boom', timedOut: false, failOpen: false }], segments).action).toBe('block');
+    expect(decide(policy, 'input', [], [{ guard: 'g', error: 'boom', timedOut: false, failOpen: true }], segments).action).toBe('allow');
+  });
+});
+
+describe('scan cache', () => {
+  it('scans a repeated segment once and re-targets cached findings to the new segment id', async () => {
+    let calls = 0;
+    const guard: Guard = {
+      id: 'count',
+      fingerprint: 'count:v1',
+      failOpen: false,
+      timeoutMs: 100,
+      inspect(s) {
+        calls++;
+        return s.text.includes('bad') ? [{ guard: 'count', type: 'x.bad', score: 1, segmentId: s.id, reason: 'bad' }] : [];
+      },
+    };
+    const cache = new ScanCache(100);
+    const ctx = { requestId: 'r', direction: 'input' as const };
+    await scanSegments([segment('a', 'message', 'bad words'), segment('b', 'message', 'fine')], [guard], ctx, cache);
+    const second = await scanSegments([segment('a2', 'message', 'bad words'), segment('b2', 'message', 'fine'), segment('c', 'message', 'new bad')], [guard], ctx, cache);
+    expect(calls).toBe(3);
+    expect(second.findings.map((f) => f.segmentId)).toEqual(['a2', 'c']);
+    expect(cache.hits).toBe(2);
+  });
+
+  it('evicts the least recently used entry', () => {
+    const cache = new ScanCache(2);
+    cache.set('g', 'k1', []);
+    cache.set('g', 'k2', []);
+    cache.get('g', 'k1', 's');
+    cache.set('g', 'k3', []);
+    expect(cache.get('g', 'k2', 's')).toBeUndefined();
+    expect(cache.get('g', 'k1', 's')).toEqual([]);
+  });
+});
