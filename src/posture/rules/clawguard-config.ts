@@ -99,11 +99,12 @@ export function scanClawGuardConfig(file: SourceFile, doc: YamlDoc): PostureFind
     if (off) findings.push(report('CG-CFG-007', file.path, 'audit payloads are stored without encryption', at(['audit'])));
   }
 
-  const serverPort = get(cfg, ['server', 'port']);
-  const adminPort = get(cfg, ['admin', 'port']);
-  const serverHost = get(cfg, ['server', 'host']);
-  const adminHost = get(cfg, ['admin', 'host']) ?? serverHost;
-  if (adminPort !== undefined && adminPort === serverPort && adminHost === serverHost) {
+  // Defaults as in ClawGuard's config schema: proxy 127.0.0.1:8080, admin 127.0.0.1:8081.
+  const serverPort = get(cfg, ['server', 'port']) ?? 8080;
+  const adminPort = get(cfg, ['admin', 'port']) ?? 8081;
+  const serverHost = get(cfg, ['server', 'host']) ?? '127.0.0.1';
+  const adminHost = get(cfg, ['admin', 'host']) ?? '127.0.0.1';
+  if (get(cfg, ['admin', 'enabled']) !== false && adminPort !== 0 && adminPort === serverPort && adminHost === serverHost) {
     findings.push(report('CG-CFG-008', file.path, `admin.port ${String(adminPort)} is also the proxy port`, at(['admin', 'port'])));
   }
   const rawAdminHost = get(cfg, ['admin', 'host']);
