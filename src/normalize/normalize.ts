@@ -281,7 +281,7 @@ function normalizeAt(
   const smuggled = { text: '', start: 0, end: 0 };
   const b = foldChars(original, tally, smuggled);
   let text = b.parts.join('');
-  let offsets = b.offsets.subarray(0, b.length + 1);
+  let offsets: Int32Array = b.offsets.subarray(0, b.length + 1);
   offsets[b.length] = original.length;
 
   if (/[^\x00-\x7f]|[0-9@$|!]/.test(text)) {
