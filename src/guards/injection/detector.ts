@@ -1,0 +1,179 @@
+import { type NormalizedText, normalizeText, type ObfuscationKind, type TextSpan, toOriginalSpan } from '../../normalize/index.js';
+import { decodeWeights, type LinearModel, scoreWindows } from './classifier.js';
+import { newFeatureBuffer } from './features.js';
+import { MODEL_DATA } from './model-data.js';
+import { FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
+
+/** Where the text sits: instructions in tool results are more suspicious, and data is noisier. */
+export type TextKind = 'message' | 'tool_result';
+
+export interface SignalMatch {
+  readonly signature: Signature;
+  /** Span in the original text (for a decoded layer: the span of the encoded text). */
+  readonly span: TextSpan;
+  /** Set when the match was inside decoded text. */
+  readonly via?: string;
+}
+
+export interface InjectionAssessment {
+  /** Calibrated probability that the text is an injection or jailbreak attempt. */
+  readonly score: number;
+  /** Classifier probability of the most suspicious window (before calibration with the signatures). */
+  readonly classifierScore: number;
+  /** The most suspicious classifier window, in the original text. */
+  readonly classifierSpan: TextSpan;
+  /** Strongest signature match per family. */
+  readonly families: ReadonlyMap<Family, SignalMatch>;
+  readonly obfuscations: readonly ObfuscationKind[];
+  /** Encoded layers that carried signals. */
+  readonly decodedSignals: readonly string[];
+}
+
+/** Feature names of the calibration model, in order. Shared with the training script. */
+export const CALIBRATION_FEATURES = [
+  'classifier',
+  ...FAMILIES.map((f) => `family.${f}`),
+  'family_count',
+  'obfuscation',
+  'decoded_signal',
+  'tool_result',
+  'tool_result_x_classifier',
+] as const;
+
+export interface ModelData {
+  readonly version: string;
+  readonly hashBits: number;
+  readonly windowSize: number;
+  readonly bias: number;
+  readonly scale: number;
+  readonly weights: string;
+  /** Intercept followed by one coefficient per CALIBRATION_FEATURES entry. */
+  readonly calibration: readonly number[];
+}
+
+const SUSPICIOUS_OBFUSCATION: ReadonlySet<ObfuscationKind> = new Set([
+  'tag_chars',
+  'bidi',
+  'homoglyph',
+  'leetspeak',
+  'spaced_letters',
+  'math_alnum',
+  'enclosed',
+  'fullwidth',
+  'base64',
+  'hex',
+  'rot13',
+  'reversed',
+  'url_encoding',
+]);
+
+/** Raw signals before calibration: what training and runtime both compute. */
+export interface RawSignals {
+  /** Best window logit over the text and its decoded layers. */
+  classifierLogit: number;
+  classifierSpan: TextSpan;
+  families: Map<Family, SignalMatch>;
+  obfuscations: ObfuscationKind[];
+  decodedSignals: string[];
+}
+
+export function calibrationVector(raw: RawSignals, kind: TextKind): number[] {
+  const clf = Math.max(-12, Math.min(12, raw.classifierLogit));
+  const familyValues = FAMILIES.map((f) => raw.families.get(f)?.signature.strength ?? 0);
+  const familyCount = familyValues.filter((v) => v > 0).length;
+  let obf = 0;
+  for (const k of raw.obfuscations) if (SUSPICIOUS_OBFUSCATION.has(k)) obf++;
+  const tool = kind === 'tool_result' ? 1 : 0;
+  return [clf, ...familyValues, Math.min(familyCount, 4) / 4, Math.min(obf, 2) / 2, raw.decodedSignals.length > 0 ? 1 : 0, tool, tool * clf];
+}
+
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+function matchSignatures(n: NormalizedText, families: Map<Family, SignalMatch>, spanOf: (s: number, e: number) => TextSpan, via?: string): boolean {
+  let any = false;
+  const text = n.text;
+  for (const signature of SIGNATURES) {
+    const current = families.get(signature.family);
+    if (current && current.signature.strength >= signature.strength) continue;
+    signature.pattern.lastIndex = 0;
+    const m = signature.pattern.exec(text);
+    if (!m) continue;
+    any = true;
+    const span = spanOf(m.index, m.index + m[0].length);
+    families.set(signature.family, via ? { signature, span, via } : { signature, span });
+  }
+  return any;
+}
+
+export class InjectionDetector {
+  private readonly model: LinearModel;
+  private readonly windowSize: number;
+  private readonly calibration: readonly number[];
+  private readonly buf = newFeatureBuffer(8192);
+
+  constructor(
+    data: ModelData = MODEL_DATA,
+    private readonly options: { classifier?: boolean; maxDecodeDepth?: number } = {},
+  ) {
+    this.model = { bias: data.bias, weights: decodeWeights(data.weights, data.scale) };
+    this.windowSize = data.windowSize;
+    this.calibration = data.calibration;
+    if (this.calibration.length !== CALIBRATION_FEATURES.length + 1) {
+      throw new Error(`injection model calibration has ${this.calibration.length} coefficients, expected ${CALIBRATION_FEATURES.length + 1}`);
+    }
+  }
+
+  /** Signals for a text, before calibration. */
+  rawSignals(text: string): RawSignals {
+    const n = normalizeText(text, { maxDepth: this.options.maxDecodeDepth ?? 3 });
+    const families = new Map<Family, SignalMatch>();
+    matchSignatures(n, families, (s, e) => toOriginalSpan(n, s, e));
+    let classifierLogit = -Infinity;
+    let classifierSpan: TextSpan = { start: 0, end: text.length };
+    const useClassifier = this.options.classifier !== false;
+    if (useClassifier) {
+      const w = scoreWindows(this.model, n.text, this.windowSize, this.buf);
+      classifierLogit = w.logit;
+      classifierSpan = toOriginalSpan(n, w.start, w.end);
+    }
+    const obfuscations = new Set<ObfuscationKind>(n.obfuscations.map((o) => o.kind));
+    const decodedSignals: string[] = [];
+    for (const layer of n.layers) {
+      const inner = layer.normalized;
+      for (const o of inner.obfuscations) obfuscations.add(o.kind);
+      const fired = matchSignatures(inner, families, () => layer.span, layer.kind);
+      let layerLogit = -Infinity;
+      if (useClassifier && inner.text.length > 0) {
+        layerLogit = scoreWindows(this.model, inner.text, this.windowSize, this.buf).logit;
+        if (layerLogit > classifierLogit) {
+          classifierLogit = layerLogit;
+          classifierSpan = layer.span;
+        }
+      }
+      if (fired || layerLogit > 0) decodedSignals.push(layer.kind);
+    }
+    if (!useClassifier) classifierLogit = this.model.bias;
+    return { classifierLogit, classifierSpan, families, obfuscations: [...obfuscations], decodedSignals };
+  }
+
+  calibrate(raw: RawSignals, kind: TextKind): number {
+    const z = calibrationVector(raw, kind);
+    let s = this.calibration[0]!;
+    for (let i = 0; i < z.length; i++) s += this.calibration[i + 1]! * z[i]!;
+    return sigmoid(s);
+  }
+
+  assess(text: string, kind: TextKind = 'message'): InjectionAssessment {
+    const raw = this.rawSignals(text);
+    return {
+      score: this.calibrate(raw, kind),
+      classifierScore: sigmoid(raw.classifierLogit),
+      classifierSpan: raw.classifierSpan,
+      families: raw.families,
+      obfuscations: raw.obfuscations,
+      decodedSignals: raw.decodedSignals,
+    };
+  }
+}
