@@ -81,15 +81,15 @@ export function parseConfigText(text: string, file: string, registry: GuardRegis
   }
   const result = configSchema(registry).safeParse(raw);
   if (result.success) return { config: result.data, issues };
-  const located = (path: readonly PropertyKey[], message: string): ConfigIssue => {
+  const located = (path: readonly PropertyKey[], message: string, atKey = false): ConfigIssue => {
     const { node, key } = nodeAt(doc.contents as Node | null, path);
-    const offset = key?.range?.[0] ?? node?.range?.[0];
+    const offset = atKey ? (key?.range?.[0] ?? node?.range?.[0]) : (node?.range?.[0] ?? key?.range?.[0]);
     const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
     return { path: formatPath(path), ...(pos ? { line: pos.line, column: pos.col } : {}), message };
   };
   for (const issue of result.error.issues as z.core.$ZodIssue[]) {
     if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) issues.push(located([...issue.path, k], 'unknown field (check its spelling)'));
+      for (const k of issue.keys) issues.push(located([...issue.path, k], 'unknown field (check its spelling)', true));
     } else {
       issues.push(located(issue.path, issue.message));
     }

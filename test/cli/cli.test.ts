@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = resolve('dist/cli/main.js');
+const run = (args: string[], cwd = process.cwd()) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGTERM');
+});
+
+/** Spawns the CLI and resolves once its output contains `marker`. */
+function startCli(args: string[], cwd: string, marker: string): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+  children.push(child);
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${marker}" in: ${output}`)), 15_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes(marker)) {
+        clearTimeout(timer);
+        resolvePromise({ child, output: () => output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${output}`));
+    });
+  });
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/cli/main.js is missing: run `npm test` (it builds first) or `npm run build`');
+});
+
+describe('clawguard CLI', () => {
+  it('init --json writes a private config and prints keys and URLs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const r = run(['init', '--dir', dir, '--port', '18080', '--admin-port', '18081', '--upstream', 'openai=http://127.0.0.1:9100/v1', '--upstream-key', 'env:FAKE_KEY', '--json']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toEqual({ config: join(dir, 'clawguard.yaml'), clientKey: expect.stringMatching(/^cg_[A-Za-z0-9_-]{43}$/), adminKey: expect.stringMatching(/^cg_/), proxyUrl: 'http://127.0.0.1:18080', adminUrl: 'http://127.0.0.1:18081' });
+    expect(statSync(out.config).mode & 0o077).toBe(0);
+    const text = readFileSync(out.config, 'utf8');
+    expect(text).toContain('apiKey: env:FAKE_KEY');
+    // Only hashes are stored.
+    expect(readFileSync(join(dir, 'clawguard.db')).includes(Buffer.from(out.clientKey))).toBe(false);
+    expect(run(['config', 'validate', out.config]).status).toBe(0);
+    expect(run(['init', '--dir', dir]).stderr).toContain('already exists');
+  });
+
+  it('init rejects a literal key where a secret reference belongs', () => {
+    const r = run(['init', '--dir', mkdtempSync(join(tmpdir(), 'cg-cli-')), '--upstream', 'openai=https://api.openai.com/v1', '--upstream-key', 'sk-live-abc']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('--upstream-key must be a secret reference');
+    expect(r.stderr).not.toContain('at ');
+  });
+
+  it('config validate prints each error with file:line and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'server:\n  port: -1\nlogging:\n  level: loud\n');
+    const r = run(['config', 'validate', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}:2:9: server.port:`);
+    expect(r.stderr).toContain(`${file}:4:10: logging.level:`);
+    expect(r.stderr).toContain('2 error(s)');
+  });
+
+  it('config schema prints a JSON Schema', () => {
+    const r = run(['config', 'schema']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).title).toBe('ClawGuard configuration');
+  });
+
+  it('serve answers /healthz and /readyz, and keys create/revoke work against its store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const init = JSON.parse(run(['init', '--dir', dir, '--port', String(port), '--admin-port', String(adminPort), '--json']).stdout);
+    await startCli(['serve', '--config', init.config], dir, 'ClawGuard is listening');
+    expect((await fetch(`${init.proxyUrl}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${init.proxyUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+    const created = JSON.parse(run(['keys', 'create', '--config', init.config, '--name', 'ci', '--json']).stdout);
+    const call = () =>
+      fetch(`${init.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }) });
+    const ok = await call();
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).choices[0].message.content).toContain('demo upstream');
+    expect(run(['keys', 'revoke', created.id, '--config', init.config]).status).toBe(0);
+    expect((await call()).status).toBe(401);
+    // The admin API needs the admin key and lists keys without their secrets.
+    expect((await fetch(`${init.adminUrl}/v1/keys`, { headers: { authorization: `Bearer ${init.clientKey}` } })).status).toBe(401);
+    const listed = await (await fetch(`${init.adminUrl}/v1/keys`, { headers: { authorization: `Bearer ${init.adminKey}` } })).text();
+    expect(listed).toContain('"name":"ci"');
+    expect(listed).not.toContain(created.key);
+  });
+
+  it('serve refuses to start on a missing secret, naming the reference', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const init = JSON.parse(run(['init', '--dir', dir, '--upstream', 'openai=http://127.0.0.1:9/v1', '--upstream-key', 'env:CLAWGUARD_TEST_UNSET_KEY', '--json']).stdout);
+    const r = run(['serve', '--config', init.config]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('secret env:CLAWGUARD_TEST_UNSET_KEY: environment variable is not set or empty');
+  });
+
+  it('start creates ./data on first run, prints a working client key once, and not again', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cg-start-'));
+    const first = await startCli(['start'], cwd, 'Try it:');
+    const key = /client key: (cg_\S+)/.exec(first.output())![1]!;
+    expect(existsSync(join(cwd, 'data', 'clawguard.yaml'))).toBe(true);
+    expect(existsSync(join(cwd, 'data', 'clawguard.db'))).toBe(true);
+    const res = await fetch('http://127.0.0.1:8080/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'any-model', messages: [{ role: 'user', content: 'Hello' }] }) });
+    expect(res.status).toBe(200);
+    first.child.kill('SIGTERM');
+    await new Promise((r) => first.child.once('exit', r));
+    const second = await startCli(['start'], cwd, 'keys:');
+    expect(second.output()).not.toContain('cg_');
+  });
+});
