@@ -1,0 +1,32 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { scanPaths } from '../../src/posture/scan.js';
+import { severityRank } from '../../src/posture/types.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('ClawGuard’s own deployment artefacts pass its own scan', () => {
+  it('Dockerfile and deploy/ have no high or critical finding, and were really judged', async () => {
+    const report = await scanPaths(['Dockerfile', '.dockerignore', 'deploy'], { cwd: ROOT });
+    expect(report.errors).toEqual([]);
+    const high = report.findings.filter((f) => severityRank(f.severity) >= severityRank('high'));
+    expect(high).toEqual([]);
+    // Nothing below high either: the shipped artefacts are the reference for users.
+    expect(report.findings).toEqual([]);
+    const kinds = (file: string) => report.scanned.find((s) => s.file === file)?.kinds ?? [];
+    expect(kinds('Dockerfile')).toContain('dockerfile');
+    expect(kinds('deploy/k8s/base/deployment.yaml')).toContain('kubernetes');
+    expect(kinds('deploy/k8s/base/networkpolicy.yaml')).toContain('kubernetes');
+  });
+
+  it('the base Deployment would be flagged if its hardening were removed', async () => {
+    const { readFileSync, writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'cg-deploy-'));
+    const weakened = readFileSync(join(ROOT, 'deploy/k8s/base/deployment.yaml'), 'utf8').replace('readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false').replace('allowPrivilegeEscalation: false', 'allowPrivilegeEscalation: true');
+    writeFileSync(join(dir, 'deployment.yaml'), weakened);
+    const ids = (await scanPaths([dir])).findings.map((f) => f.ruleId);
+    expect(ids).toEqual(expect.arrayContaining(['CG-K8S-002', 'CG-K8S-003']));
+  });
+});
