@@ -107,3 +107,4 @@ export const injectionGuardFactory: GuardFactory<InjectionConfig> = {
 
 export { InjectionDetector, type InjectionAssessment, type TextKind } from './detector.js';
 export { FAMILIES, SIGNATURES, type Family, type Signature } from './signatures.js';
+export { remoteClassifierGuardFactory, remoteClassifierConfigSchema, type RemoteClassifierConfig } from './remote.js';
