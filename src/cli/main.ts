@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiKeyStore } from '../auth/api-keys.js';
 import { ConfigError, formatIssue, loadConfigFile, parseConfigText, resolveConfigPath } from '../config/load.js';
@@ -10,7 +10,9 @@ import { builtinGuards } from '../guards/index.js';
 import { createGateway } from '../gateway/server.js';
 import { SecretError } from '../secrets/secret-ref.js';
 import { openSqlite } from '../storage/sqlite.js';
-import { readFileSync } from 'node:fs';
+import { allEvalSuites } from '../eval/suites.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerPostureCommands } from './commands/posture.js';
 
 const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -210,6 +212,8 @@ export function buildProgram(): Command {
       }
     });
 
+  registerPostureCommands(program);
+  registerEvalCommand(program, allEvalSuites());
   return program;
 }
 
