@@ -67,7 +67,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     const started = performance.now();
     const requestId = randomUUID();
     const line: Record<string, unknown> = { requestId, api: adapter.api, route: request.url };
-    let decision: string = 'allow';
+    // What the guards decided; `none` when the request failed before they ran (auth, validation, routing).
+    let decision: string = 'none';
     let guardMs = 0;
     reply.header('x-request-id', requestId);
 
@@ -86,7 +87,6 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     try {
       const principal = auth.authenticate(presentedCredential(request));
       if (!principal) {
-        decision = 'block';
         fail({ status: 401, type: adapter.api === 'openai-chat' ? 'invalid_request_error' : 'authentication_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' });
         return;
       }
