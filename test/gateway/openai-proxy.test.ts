@@ -15,7 +15,22 @@ beforeAll(async () => {
     {
       upstreams: [{ name: 'openai', provider: 'openai', url: `${upstream.url}/v1`, apiKey: 'env:TEST_OPENAI_KEY' }],
       routes: [{ model: 'gpt-*', upstream: 'openai' }],
-      guards: { patterns: { maxMatchChars: 16, deny: [{ id: 'launch-code', pattern: 'LAUNCH-\\d{4}' }, { id: 'rm-rf', pattern: 'rm\\s+-rf\\s+/' }] } },
+      guards: {
+        patterns: {
+          maxMatchChars: 16,
+          deny: [
+            { id: 'launch-code', pattern: 'LAUNCH-\\d{4}' },
+            { id: 'rm-rf', pattern: 'rm\\s+-rf\\s+/' },
+            { id: 'ticket', pattern: 'TICKET-\\d{3}' },
+          ],
+        },
+      },
+      policy: {
+        rules: [
+          { type: 'pattern.ticket', action: 'redact' },
+          { type: 'invisible.zero_width', action: 'redact', replacement: '' },
+        ],
+      },
     },
     { env: { TEST_OPENAI_KEY: UPSTREAM_KEY } },
   );
@@ -133,6 +148,22 @@ describe('OpenAI chat completions through ClawGuard (official openai client)', (
     // Text before the finding was released as it came (only a window of maxMatchChars - 1 is held back).
     expect(text.length).toBeGreaterThan(0);
     expect('The code is '.startsWith(text)).toBe(true);
+  });
+
+  it('redacts a value split across stream deltas, releasing the text around it', async () => {
+    upstream.script = (_req, res) => sse(res, openAiTextChunks(['Your ticket is TIC', 'KET-', '123, and ', 'TICKET-456 too.']));
+    const stream = await client.chat.completions.create({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'tickets?' }] });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Your ticket is [REDACTED:pattern.ticket], and [REDACTED:pattern.ticket] too.');
+  });
+
+  it('redacts in a user message before it reaches the provider', async () => {
+    upstream.script = (_req, res) => json(res, 200, { id: 'c6', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: 'TICKET-999 noted' }, finish_reason: 'stop' }] });
+    const res = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'see TICKET-777' }] }).withResponse();
+    expect(upstream.requests[0]!.body.messages[0].content).toBe('see [REDACTED:pattern.ticket]');
+    expect(res.data.choices[0]!.message.content).toBe('[REDACTED:pattern.ticket] noted');
+    expect(res.response.headers.get('x-clawguard-decision')).toBe('redact');
   });
 
   it('holds a streamed tool call until complete, then refuses it when its arguments are denied', async () => {
