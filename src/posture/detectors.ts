@@ -1,10 +1,11 @@
 import type { Finding, Guard, Segment } from '../core/index.js';
-import { findingFor } from '../core/index.js';
+import { injectionGuardFactory } from '../guards/injection/index.js';
+import { PII_ENTITIES, piiGuardFactory } from '../guards/pii/index.js';
+import { secretsGuardFactory } from '../guards/secrets/index.js';
 
 /**
  * The detectors the file and knowledge-base scans run. They are ordinary guards (the same contract
- * as the gateway's), so the full secrets, PII and injection families plug in unchanged; the
- * baseline below is a deliberately small, high-precision fallback used when none are supplied.
+ * as the gateway's): any secrets, PII or injection family plugs in unchanged.
  */
 export interface PostureDetectors {
   readonly secrets: readonly Guard[];
@@ -12,112 +13,32 @@ export interface PostureDetectors {
   readonly pii: readonly Guard[];
 }
 
-interface Pattern {
-  readonly type: string;
-  readonly re: RegExp;
-  readonly check?: (match: RegExpExecArray) => boolean;
-}
+const OFFLINE_BUDGET_MS = 30_000;
 
-function shannon(value: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / value.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
-}
+/**
+ * Whole documents are full of capitalised headings that read like names and places; a posture
+ * report is only useful if it is quiet, so files are checked for the structured, checksum-backed
+ * kinds of personal data. Names, locations and addresses are left to the gateway at request time.
+ */
+/**
+ * A document is scored as one long tool result; ordinary prose (policies, FAQs) can reach the
+ * gateway's 0.5 default on the classifier alone, so the ingestion check asks for more certainty.
+ * Signature hits score well above this.
+ */
+const DOCUMENT_INJECTION_THRESHOLDS = { message: 0.7, tool_result: 0.7, tool_call: 0.7 };
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
+const STRUCTURED_PII = PII_ENTITIES.filter((e) => e !== 'person' && e !== 'location' && e !== 'address');
 
-const SECRET_PATTERNS: readonly Pattern[] = [
-  { type: 'secret.private_key', re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g },
-  { type: 'secret.aws_access_key', re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { type: 'secret.github_token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b/g },
-  { type: 'secret.anthropic_key', re: /\bsk-ant-[a-z]+\d{0,2}-[A-Za-z0-9_-]{40,}/g },
-  { type: 'secret.openai_key', re: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}\b/g },
-  { type: 'secret.slack_token', re: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g },
-  { type: 'secret.stripe_key', re: /\b[sr]k_live_[A-Za-z0-9]{20,}\b/g },
-  { type: 'secret.google_api_key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  {
-    type: 'secret.url_password',
-    re: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:@/'"]+:([^\s@/'"]{6,})@[^\s/'"]+/gi,
-    check: (m) => !/^(\$|\{|<|password$|pass$|changeme$)/i.test(m[1] ?? ''),
-  },
-  {
-    type: 'secret.assignment',
-    re: /\b(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b["']?\s*[:=]\s*["']?([^\s"'`,;]{12,})/gi,
-    check: (m) => {
-      const v = m[1] ?? '';
-      return !/^(\$|\{\{|env:|file:|vault:|<|process\.env)/i.test(v) && shannon(v) >= 3.5;
-    },
-  },
-];
-
-const INJECTION_PATTERNS: readonly Pattern[] = [
-  { type: 'injection.override', re: /\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+(?:instructions|prompts|rules|directions)/gi },
-  { type: 'injection.role', re: /\byou\s+are\s+now\s+(?:in\s+)?(?:developer\s+mode|DAN|an?\s+unrestricted)/gi },
-  { type: 'injection.exfiltration', re: /\b(?:reveal|print|repeat|output|show)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+prompt|hidden\s+instructions|initial\s+instructions)/gi },
-  { type: 'injection.delimiter', re: /<\|im_start\|>|<\|system\|>|\[\/?INST\]|<\/?system>/gi },
-  { type: 'injection.agent_directive', re: /\b(?:AI|assistant|agent|model)s?\s*[:,]?\s*(?:must|should|are instructed to)\s+(?:now\s+)?(?:send|email|post|upload|forward|exfiltrate)\b/gi },
-];
-
-const PII_PATTERNS: readonly Pattern[] = [
-  { type: 'pii.email', re: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g },
-  { type: 'pii.us_ssn', re: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
-  {
-    type: 'pii.payment_card',
-    re: /\b(?:\d[ -]?){12,18}\d\b/g,
-    check: (m) => {
-      const digits = m[0].replace(/\D/g, '');
-      return digits.length >= 13 && digits.length <= 19 && luhn(digits);
-    },
-  },
-];
-
-function patternGuard(id: string, patterns: readonly Pattern[]): Guard {
+/**
+ * The gateway's own secrets, PII and injection families with their default configuration: the same
+ * detectors that guard live traffic judge files and documents.
+ */
+export function defaultDetectors(): PostureDetectors {
+  const options = (id: string) => ({ id: `posture-${id}`, failOpen: false, timeoutMs: OFFLINE_BUDGET_MS });
   return {
-    id,
-    fingerprint: `${id}@baseline-1`,
-    failOpen: false,
-    timeoutMs: 5_000,
-    inspect(segment: Segment): Finding[] {
-      const out: Finding[] = [];
-      for (const pattern of patterns) {
-        const re = new RegExp(pattern.re.source, pattern.re.flags);
-        for (let m = re.exec(segment.text); m; m = re.exec(segment.text)) {
-          if (m[0] === '') {
-            re.lastIndex++;
-            continue;
-          }
-          if (pattern.check && !pattern.check(m)) continue;
-          out.push(findingFor(id, segment, pattern.type, 0.9, `${pattern.type} pattern`, { start: m.index, end: m.index + m[0].length }));
-        }
-      }
-      return out;
-    },
-  };
-}
-
-export function baselineDetectors(): PostureDetectors {
-  return {
-    secrets: [patternGuard('posture-baseline-secrets', SECRET_PATTERNS)],
-    injection: [patternGuard('posture-baseline-injection', INJECTION_PATTERNS)],
-    pii: [patternGuard('posture-baseline-pii', PII_PATTERNS)],
+    secrets: [secretsGuardFactory.create(secretsGuardFactory.schema.parse({}), options('secrets'))],
+    injection: [injectionGuardFactory.create(injectionGuardFactory.schema.parse({ thresholds: DOCUMENT_INJECTION_THRESHOLDS }), options('injection'))],
+    pii: [piiGuardFactory.create(piiGuardFactory.schema.parse({ entities: STRUCTURED_PII }), options('pii'))],
   };
 }
 

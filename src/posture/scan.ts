@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { baselineDetectors, type PostureDetectors } from './detectors.js';
+import { defaultDetectors, type PostureDetectors } from './detectors.js';
 import { collectFiles, isBinary, type WalkedFile } from './files.js';
 import { isClawGuardConfig, scanClawGuardConfig } from './rules/clawguard-config.js';
 import { isDockerfileName, scanDockerfile } from './rules/dockerfile.js';
@@ -14,7 +14,7 @@ import { parseYaml } from './yaml-source.js';
 export interface ScanOptions {
   /** Knowledge-base folders or files: documents checked for injection, secrets, PII and hidden text. */
   readonly kb?: readonly string[];
-  /** Secret/PII/injection detectors; a small built-in baseline when absent. */
+  /** Secret/PII/injection detectors; default: ClawGuard's own families (`defaultDetectors()`). */
   readonly detectors?: PostureDetectors;
   /** Look for credentials in every text file (default true). */
   readonly secrets?: boolean;
@@ -49,7 +49,7 @@ async function readText(walked: WalkedFile, maxBytes: number, errors: ScanError[
 /** `clawguard scan`: the posture audit of files and folders. */
 export async function scanPaths(paths: readonly string[], options: ScanOptions = {}): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
-  const detectors = options.detectors ?? baselineDetectors();
+  const detectors = options.detectors ?? defaultDetectors();
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
   const findings: PostureFinding[] = [];
   const errors: ScanError[] = [];

@@ -15,7 +15,7 @@ export interface PostureCommandOptions {
   readonly out?: (text: string) => void;
   /** Diagnostics; default process.stderr. */
   readonly err?: (text: string) => void;
-  /** Secrets/PII/injection detectors for `scan`; default: the posture baseline. */
+  /** Secrets/PII/injection detectors for `scan`; default: ClawGuard's own families. */
   readonly detectors?: () => PostureDetectors | Promise<PostureDetectors>;
   /** Reported in SARIF `tool.driver.version`. */
   readonly version?: string;
