@@ -186,6 +186,7 @@ export const piiSuite: EvalSuite = {
         names_f1_overlap: round(namesOverlap.f1),
         f1_all_types: round(all.f1),
         us_per_kb: round(chars === 0 ? 0 : (elapsed * 1000) / (chars / 1024)),
+        us_per_call: round(rows.length === 0 ? 0 : (elapsed * 1000) / rows.length),
       },
       breakdown,
       notes: [

@@ -1,6 +1,21 @@
 import type { Candidate } from './structured.js';
+import { spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
+import model from './tagger-model.json' with { type: 'json' };
 
-/** Person names, locations and street addresses. */
-export function findNames(_text: string): Candidate[] {
-  return [];
+const ENTITY: Record<string, string> = { PERSON: 'person', LOCATION: 'location', ADDRESS: 'address' };
+const SCORE: Record<string, number> = { person: 0.8, location: 0.7, address: 0.8 };
+
+/** Person names, locations and street addresses found by the trained tagger (organizations are tagged but not reported). */
+export function findNames(text: string): Candidate[] {
+  // Names and places are capitalized somewhere, addresses carry digits: text with neither has none.
+  if (!/[\p{Lu}0-9]/u.test(text)) return [];
+  const tokens = tokenize(text);
+  const tags = tagTokens(model as TaggerModel, tokens);
+  const out: Candidate[] = [];
+  for (const span of spansFromTags(tokens, tags)) {
+    const entity = ENTITY[span.type];
+    if (!entity) continue;
+    out.push({ start: span.start, end: span.end, entity, score: SCORE[entity]!, reason: `${entity} (tagger)` });
+  }
+  return out;
 }
