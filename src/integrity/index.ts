@@ -16,3 +16,4 @@ export {
   type VerifyOptions,
 } from './signature.js';
 export { isPinnedModelId, modelPinningViolation } from './model-pinning.js';
+export { checkIntegrityAtStartup, integrityConfigSchema, pinnedModelViolation, type IntegrityConfig } from './startup.js';
