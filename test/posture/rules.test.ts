@@ -83,3 +83,11 @@ describe('rule catalogue', () => {
     for (const r of rules) expect(r.fix.length).toBeGreaterThan(10);
   });
 });
+
+describe('docs/posture.md', () => {
+  it('documents every rule id', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/posture.md', import.meta.url)), 'utf8');
+    for (const rule of allRules()) expect(doc).toContain(`\`${rule.id}\` ${rule.name}`);
+  });
+});
