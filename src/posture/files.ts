@@ -22,11 +22,15 @@ function displayPathFor(cwd: string, abs: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? abs : rel.split(sep).join('/');
 }
 
+/** Deeper .gitignore files win over shallower ones, as in git (a `!pattern` re-includes). */
 function ignoredBy(scopes: readonly IgnoreScope[], abs: string, isDir: boolean): boolean {
-  for (const scope of scopes) {
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    const scope = scopes[i]!;
     const rel = relative(scope.dir, abs).split(sep).join('/');
     if (rel === '' || rel.startsWith('..')) continue;
-    if (scope.rules.ignores(isDir ? `${rel}/` : rel)) return true;
+    const verdict = scope.rules.test(isDir ? `${rel}/` : rel);
+    if (verdict.unignored) return false;
+    if (verdict.ignored) return true;
   }
   return false;
 }

@@ -78,7 +78,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
           kinds.push('clawguard');
           findings.push(...scanClawGuardConfig(file, cfg));
         }
-        if (parsed.errors.length > 0 && (k8sDocs.length > 0 || /clawguard/i.test(file.path))) {
+        const meantToBeJudged = k8sDocs.length > 0 || cfg !== undefined || /clawguard/i.test(file.path) || (/^\s*apiVersion\s*:/m.test(file.text) && /^\s*kind\s*:/m.test(file.text));
+        if (parsed.errors.length > 0 && meantToBeJudged) {
           errors.push({ file: file.path, message: `YAML: ${parsed.errors[0] ?? ''}` });
         }
       } else if (isOpenClawConfigName(file.path) || ext === '.json' || ext === '.json5') {

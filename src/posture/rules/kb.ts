@@ -43,7 +43,7 @@ export function htmlIndexableText(html: string): string {
 }
 
 const HIDDEN_ELEMENT =
-  /<([a-zA-Z][\w-]*)\b([^>]*?(?:style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|["']))[^"']*["']|\shidden\b|aria-hidden\s*=\s*["']true["'])[^>]*)>([\s\S]*?)<\/\1\s*>/gi;
+  /<([a-zA-Z][\w-]*)\b([^>]*?(?:style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?(?=\s*(?:;|["'])))[^"']*["']|\shidden\b|aria-hidden\s*=\s*["']true["'])[^>]*)>([\s\S]*?)<\/\1\s*>/gi;
 
 export interface HiddenText {
   readonly line: number;
