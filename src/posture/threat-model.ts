@@ -1,3 +1,4 @@
+import { parse as parseYamlText } from 'yaml';
 import { z } from 'zod';
 import { isLoopbackHost, urlHost } from './heuristics.js';
 import { get, isRecord } from './yaml-source.js';
@@ -484,4 +485,22 @@ export function threatModelToMarkdown(model: ThreatModel): string {
     out.push('');
   }
   return `${out.join('\n')}`;
+}
+
+/**
+ * The ClawGuard config inside a parsed YAML value: the value itself, or, for a Kubernetes
+ * ConfigMap (as shipped in deploy/), the first `data` entry that parses to a ClawGuard config.
+ */
+export function clawguardConfigFrom(value: unknown): unknown {
+  if (!isRecord(value) || value.kind !== 'ConfigMap' || !isRecord(value.data)) return value;
+  for (const text of Object.values(value.data)) {
+    if (typeof text !== 'string') continue;
+    try {
+      const inner: unknown = parseYamlText(text);
+      if (isRecord(inner) && (inner.upstreams !== undefined || inner.server !== undefined || inner.guards !== undefined)) return inner;
+    } catch {
+      // not YAML: try the next entry
+    }
+  }
+  return value;
 }

@@ -63,3 +63,14 @@ describe('threat model', () => {
     expect(md).toContain('ASI01 Agent Goal Hijack');
   });
 });
+
+describe('threat model config input', () => {
+  it('reads the ClawGuard config out of the shipped Kubernetes ConfigMap', async () => {
+    const { clawguardConfigFrom } = await import('../../src/posture/threat-model.js');
+    const cm = parse(readFileSync(fileURLToPath(new URL('../../deploy/k8s/base/configmap.yaml', import.meta.url)), 'utf8'));
+    const cfg = clawguardConfigFrom(cm) as { server: { port: number } };
+    expect(cfg.server.port).toBe(8080);
+    const model = buildThreatModel(agent, cfg);
+    expect(model.threats.find((t) => t.id === 'TM-12')!.controls.find((c) => c.id === 'C-TLS-LISTEN')!.status).toBe('missing');
+  });
+});
