@@ -27,6 +27,12 @@ function portArg(value: string): number {
   return n;
 }
 
+function durationArg(value: string): number {
+  const match = /^(\d+)([dhm])$/.exec(value);
+  if (!match) throw new InvalidArgumentError('use a number with d, h or m, e.g. 30d');
+  return Number(match[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as 'd' | 'h' | 'm'];
+}
+
 /** Expected failures (bad config, missing secret, bad flag) print a clear message, never a stack trace. */
 function reportFailure(error: unknown): void {
   if (error instanceof ConfigError) err(error.message);
@@ -172,11 +178,28 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'who or what uses it')
     .option('-c, --config <file>', 'config file', 'clawguard.yaml')
     .option('--admin', 'an admin key instead of a client key')
-    .option('--json', 'print {id, key, name, kind}')
-    .action((opts: { name: string; config: string; admin?: boolean; json?: boolean }) => {
+    .option('--role <role>', 'role from the config (default: auth.defaultRole)')
+    .option('--tenant <tenant>', 'tenant the key belongs to')
+    .option('--expires <duration>', 'lifetime, e.g. 30d, 12h', durationArg)
+    .option('--json', 'print {id, key, name, kind, role, expiresAt}')
+    .action((opts: { name: string; config: string; admin?: boolean; role?: string; tenant?: string; expires?: number; json?: boolean }) => {
       try {
-        const { key, record } = withStore(opts.config, (s) => s.create({ kind: opts.admin ? 'admin' : 'client', name: opts.name }));
-        out(opts.json ? JSON.stringify({ id: record.id, key, name: record.name, kind: record.kind }) : `${record.kind} key "${record.name}" (${record.id}):\n${key}\nShown once; only its hash is stored.`);
+        const loaded = loadConfigFile(opts.config, builtinGuards());
+        if (opts.role && !loaded.config.roles.some((r) => r.name === opts.role)) throw new InitError(`--role: no role named "${opts.role}" in ${loaded.file}`);
+        const { key, record } = withStore(opts.config, (s) =>
+          s.create({
+            kind: opts.admin ? 'admin' : 'client',
+            name: opts.name,
+            ...(opts.role ? { role: opts.role } : {}),
+            ...(opts.tenant ? { tenant: opts.tenant } : {}),
+            ...(opts.expires ? { expiresAt: new Date(Date.now() + opts.expires) } : {}),
+          }),
+        );
+        out(
+          opts.json
+            ? JSON.stringify({ id: record.id, key, name: record.name, kind: record.kind, role: record.role ?? loaded.config.auth.defaultRole, expiresAt: record.expiresAt })
+            : `${record.kind} key "${record.name}" (${record.id}):\n${key}\nShown once; only its hash is stored.`,
+        );
       } catch (error) {
         reportFailure(error);
       }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ACTIONS, type GuardRegistry } from '../core/index.js';
+import { jwtConfigSchema } from '../auth/jwt.js';
+import { DEFAULT_ROLES, limitRuleSchema, roleSchema } from '../auth/roles.js';
 import { secretRefSchema } from '../secrets/secret-ref.js';
 
 const port = z.number().int().min(0).max(65_535);
@@ -25,11 +27,27 @@ const upstreamSchema = z
     connectTimeoutMs: z.number().int().positive().default(10_000),
     /** Longest silence allowed between two body chunks of a response. */
     idleTimeoutMs: z.number().int().positive().default(60_000),
-    tls: z.strictObject({ rejectUnauthorized: z.boolean().default(true) }).default({ rejectUnauthorized: true }),
+    tls: z
+      .strictObject({
+        /** Never turn this off outside a lab: the gateway logs a loud warning at start when it is. */
+        rejectUnauthorized: z.boolean().default(true),
+        /** Extra CA certificate (PEM file) for upstreams with a private CA. */
+        caFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
   })
   .superRefine((u, ctx) => {
     if (u.provider !== 'demo' && !u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required for provider "${u.provider}"` });
   });
+
+/** TLS for a listener: TLS 1.2 at least; with `caFile`, client certificates are requested (mTLS). */
+const listenerTlsSchema = z.strictObject({
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+  caFile: z.string().min(1).optional(),
+  /** With `caFile`: refuse clients without a certificate signed by it. */
+  requireClientCert: z.boolean().default(false),
+});
 
 const routeSchema = z.strictObject({
   /** Glob over the model name the client asks for, e.g. `gpt-*`. First match wins. */
@@ -100,21 +118,46 @@ export function configSchema(registry: GuardRegistry) {
         .strictObject({
           host: host.default('127.0.0.1'),
           port: port.default(8080),
+          tls: listenerTlsSchema.optional(),
         })
-        .default({ host: '127.0.0.1', port: 8080 }),
+        .prefault({}),
       admin: z
         .strictObject({
           enabled: z.boolean().default(true),
           host: host.default('127.0.0.1'),
           port: port.default(8081),
+          tls: listenerTlsSchema.optional(),
         })
-        .default({ enabled: true, host: '127.0.0.1', port: 8081 }),
+        .prefault({}),
       auth: z
         .strictObject({
           /** Off only for local experiments: every caller becomes the anonymous principal. */
           enabled: z.boolean().default(true),
+          /** Accept ClawGuard client keys (`cg_…`). */
+          apiKeys: z.boolean().default(true),
+          /** Accept bearer JWTs from an OIDC issuer. */
+          jwt: jwtConfigSchema.optional(),
+          /** Role of keys created without one and of tokens without a roles claim. */
+          defaultRole: z.string().min(1).default('default'),
         })
-        .default({ enabled: true }),
+        .prefault({}),
+      /** Least privilege: what each role may use. A principal whose role is not listed is refused. */
+      roles: z.array(roleSchema).default(DEFAULT_ROLES),
+      rateLimits: z
+        .strictObject({
+          /** `memory` for one replica; `redis` to share counters across replicas. */
+          store: z.enum(['memory', 'redis']).default('memory'),
+          redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+          /** Shared store down: count locally (`local`) or refuse requests (`block`). */
+          onStoreError: z.enum(['local', 'block']).default('local'),
+          perIp: limitRuleSchema.prefault({}),
+          perTenant: limitRuleSchema.prefault({}),
+          authFailuresPerMinutePerIp: z.number().int().positive().default(30),
+        })
+        .prefault({})
+        .superRefine((r, ctx) => {
+          if (r.store === 'redis' && !r.redisUrl) ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'is required when store is "redis"' });
+        }),
       storage: z
         .strictObject({
           sqlite: z.strictObject({ path: z.string().min(1).default('clawguard.db') }).default({ path: 'clawguard.db' }),
@@ -144,6 +187,15 @@ export function configSchema(registry: GuardRegistry) {
       if (c.upstreams.length > 0 && c.routes.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['routes'], message: 'upstreams are configured but no route sends a model to them (add e.g. {model: "*", upstream: NAME})' });
       }
+      const roleNames = new Set<string>();
+      c.roles.forEach((r, i) => {
+        if (roleNames.has(r.name)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'name'], message: `duplicate role "${r.name}"` });
+        roleNames.add(r.name);
+        r.upstreams?.forEach((u, j) => {
+          if (c.upstreams.length > 0 && !names.has(u)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'upstreams', j], message: `no upstream named "${u}"` });
+        });
+      });
+      if (!roleNames.has(c.auth.defaultRole)) ctx.addIssue({ code: 'custom', path: ['auth', 'defaultRole'], message: `no role named "${c.auth.defaultRole}" in roles` });
       if (c.admin.enabled && c.admin.port !== 0 && c.admin.port === c.server.port && c.admin.host === c.server.host) {
         ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: 'the admin surface must listen apart from the proxy surface' });
       }

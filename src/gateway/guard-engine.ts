@@ -104,14 +104,20 @@ export class GuardEngine {
    * Tool calls in model output that must not run: blocked or awaiting review (no approval queue
    * answers yet, so review fails closed), or whose redacted arguments are no longer valid JSON.
    */
-  toolCallRefusals(inspection: Inspection, rewrites: SegmentRewrite[]): { refusals: ToolCallRefusal[]; rewrites: SegmentRewrite[] } {
+  toolCallRefusals(inspection: Inspection, rewrites: SegmentRewrite[], toolAllowed: (name: string) => boolean = () => true): { refusals: ToolCallRefusal[]; rewrites: SegmentRewrite[] } {
     const refusals: ToolCallRefusal[] = [];
     const refused = new Set<string>();
     for (const segment of inspection.segments) {
       if (segment.kind !== 'tool_call') continue;
       const reasons = inspection.decision.verdicts.filter((v) => v.finding.segmentId === segment.id && (v.action === 'block' || v.action === 'review'));
       const failed = inspection.decision.failures.some((f) => !f.failOpen && (f.segmentId === segment.id || f.segmentId === undefined));
-      let reason = reasons.length > 0 ? reasons.map((v) => v.finding.type).join(', ') : failed ? 'a guard could not check it' : undefined;
+      let reason = !toolAllowed(segment.toolName ?? '')
+        ? "the caller's role does not grant this tool"
+        : reasons.length > 0
+          ? reasons.map((v) => v.finding.type).join(', ')
+          : failed
+            ? 'a guard could not check it'
+            : undefined;
       const rewrite = rewrites.find((r) => r.segmentId === segment.id);
       if (!reason && rewrite && !isJson(rewrite.text)) reason = 'its arguments needed redaction';
       if (reason) {
@@ -122,10 +128,10 @@ export class GuardEngine {
     return { refusals, rewrites: rewrites.filter((r) => !refused.has(r.segmentId)) };
   }
 
-  async judgeToolCall(call: StreamedToolCall, ctx: GuardContext): Promise<ToolCallVerdict> {
+  async judgeToolCall(call: StreamedToolCall, ctx: GuardContext, toolAllowed?: (name: string) => boolean): Promise<ToolCallVerdict> {
     const segment: Segment = { id: `${call.channel}.tool_calls.${call.id}`, path: [], direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: call.name, toolCallId: call.id, text: call.arguments };
     const inspection = await this.inspect([segment], ctx, 1, { useCache: false });
-    const { refusals, rewrites } = this.toolCallRefusals(inspection, this.rewrites(inspection));
+    const { refusals, rewrites } = this.toolCallRefusals(inspection, this.rewrites(inspection), toolAllowed);
     if (refusals.length > 0) return { action: 'refuse', message: refusals[0]!.message };
     return { action: 'allow', arguments: rewrites[0]?.text ?? call.arguments };
   }

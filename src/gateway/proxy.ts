@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { type Decision, decisionCauses, type GuardContext, type Principal } from '../core/index.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { RoleSet } from '../auth/roles.js';
+import { type Decision, decisionCauses, type GuardContext } from '../core/index.js';
+import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter } from '../providers/adapter.js';
 import { SseParser } from '../providers/sse.js';
 import type { GuardEngine } from './guard-engine.js';
@@ -9,16 +12,18 @@ import type { Router } from './router.js';
 import { GatewayStreamInspector } from './stream-inspector.js';
 import { classifyUpstreamError, UpstreamError, type Upstream } from './upstream.js';
 
-export interface Authenticator {
-  /** The principal for a presented client credential, or undefined when it is not valid. */
-  authenticate(credential: string | undefined): Principal | undefined;
-}
-
 export interface ProxyDeps {
   readonly engine: GuardEngine;
   readonly router: Router;
   readonly auth: Authenticator;
+  readonly roles: RoleSet;
+  readonly limiter: AccessLimiter;
   readonly log: Logger;
+}
+
+/** Input tokens before the call, for token limits: about four characters a token. */
+function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
 }
 
 /** Upstream response headers worth passing on; everything else (cookies, provider internals) stays behind. */
@@ -61,7 +66,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, log } = deps;
+  const { engine, router, auth, roles, limiter, log } = deps;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -85,12 +90,23 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     };
 
     try {
-      const principal = auth.authenticate(presentedCredential(request));
-      if (!principal) {
-        fail({ status: 401, type: adapter.api === 'openai-chat' ? 'invalid_request_error' : 'authentication_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' });
+      const authOutcome = await auth.authenticate(presentedCredential(request), request.ip);
+      if (!authOutcome.ok) {
+        if (authOutcome.status === 429) {
+          reply.header('retry-after', String(authOutcome.retryAfterSeconds ?? 60));
+          fail({ status: 429, type: 'rate_limit_error', code: 'auth_lockout', message: authOutcome.reason });
+        } else if (authOutcome.status === 403) {
+          fail({ status: 403, type: 'permission_error', code: 'unknown_role', message: 'the credential carries no role this gateway knows' });
+        } else {
+          fail({ status: 401, type: adapter.api === 'openai-chat' ? 'invalid_request_error' : 'authentication_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard credential' });
+        }
+        line.authFailure = authOutcome.reason;
         return;
       }
+      const principal = authOutcome.principal;
+      const role = roles.get(principal.role)!;
       line.principal = principal.id;
+      line.role = role.name;
 
       const raw = request.body as Buffer | undefined;
       let body: any;
@@ -108,7 +124,15 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       line.model = check.model;
       line.stream = check.stream;
 
+      if (!RoleSet.allowsModel(role, check.model)) {
+        fail({ status: 403, type: 'permission_error', code: 'model_not_allowed', message: `role "${role.name}" may not use model "${check.model}"`, param: 'model' });
+        return;
+      }
       const route = router.resolve(check.model, adapter.api);
+      if (route.ok && !RoleSet.allowsUpstream(role, route.upstream.name)) {
+        fail({ status: 403, type: 'permission_error', code: 'upstream_not_allowed', message: `role "${role.name}" may not use the upstream serving "${check.model}"`, param: 'model' });
+        return;
+      }
       if (!route.ok) {
         fail({ status: 404, type: adapter.api === 'openai-chat' ? 'invalid_request_error' : 'not_found_error', code: 'model_not_found', message: route.reason, param: 'model' });
         return;
@@ -118,6 +142,21 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       const ctxIn: GuardContext = { requestId, direction: 'input', principal };
       const { segments, messageCount } = adapter.requestSegments(body);
+      const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
+      let inputChars = 0;
+      for (const s of segments) inputChars += s.text.length;
+      const limit = await limiter.checkRequest(subject, estimateTokens(inputChars));
+      for (const [name, value] of Object.entries(limit.headers)) reply.header(name, value);
+      if (!limit.allowed) {
+        line.rateLimited = limit.reason;
+        fail(
+          limit.storeDown
+            ? { status: 503, type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error', message: 'rate limiting is unavailable and configured to fail closed' }
+            : { status: 429, type: adapter.api === 'openai-chat' ? 'requests' : 'rate_limit_error', code: 'rate_limit_exceeded', message: `rate limit reached: ${limit.reason}` },
+        );
+        return;
+      }
+      const toolAllowed = (name: string): boolean => RoleSet.allowsTool(role, name);
       const input = await engine.inspect(segments, ctxIn, messageCount);
       guardMs += input.guardMs;
       decision = input.decision.action;
@@ -166,8 +205,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       if (contentType.includes('text/event-stream')) {
         budget.clear();
-        await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort);
+        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed);
         decision = line.decision as string;
+        await limiter.recordTokens(subject, streamed.outputTokens);
         return;
       }
 
@@ -194,7 +234,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         fail(policyError(output.decision));
         return;
       }
-      const { refusals, rewrites: outRewrites } = engine.toolCallRefusals(output, engine.rewrites(output));
+      await limiter.recordTokens(subject, adapter.outputTokens(answer) ?? estimateTokens(outSegments.reduce((n, s) => n + s.text.length, 0)));
+      const { refusals, rewrites: outRewrites } = engine.toolCallRefusals(output, engine.rewrites(output), toolAllowed);
       if (refusals.length > 0 || outRewrites.length > 0) {
         adapter.applyResponseRewrites(answer, outRewrites, refusals);
         decision = refusals.length > 0 ? 'block' : decision === 'allow' ? 'redact' : decision;
@@ -236,8 +277,9 @@ async function relayStream(
   inputDecision: string,
   line: Record<string, unknown>,
   abort: AbortController,
-): Promise<void> {
-  const inspector = new GatewayStreamInspector(engine, ctx);
+  toolAllowed: (name: string) => boolean,
+): Promise<{ outputTokens: number }> {
+  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
   reply.hijack();
@@ -293,4 +335,5 @@ async function relayStream(
     if (inspector.outputFindings.length > 0) line.outputFindings = inspector.outputFindings;
     if (!raw.destroyed) raw.end();
   }
+  return { outputTokens: rewriter.outputTokens ?? estimateTokens(inspector.releasedChars) };
 }

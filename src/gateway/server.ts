@@ -2,10 +2,17 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { ApiKeyStore } from '../auth/api-keys.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { JwtVerifier } from '../auth/jwt.js';
+import { RoleSet } from '../auth/roles.js';
+import { AccessLimiter } from '../limits/access-limiter.js';
+import { MemoryCounterStore } from '../limits/rate-limiter.js';
+import { RedisCounterStore } from '../limits/redis-counter-store.js';
 import { type LoadedConfig, resolveConfigPath } from '../config/load.js';
 import type { ClawGuardConfig } from '../config/schema.js';
-import type { GuardRegistry, Principal, ScanObserver } from '../core/index.js';
+import type { GuardRegistry, ScanObserver } from '../core/index.js';
 import { builtinGuards } from '../guards/index.js';
 import type { ApiKind, ProviderAdapter } from '../providers/adapter.js';
 import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
@@ -15,7 +22,7 @@ import { openSqlite, type SqliteDatabase } from '../storage/sqlite.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
-import { type Authenticator, createProxyHandler, presentedCredential } from './proxy.js';
+import { createProxyHandler, presentedCredential } from './proxy.js';
 import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
 
@@ -46,10 +53,10 @@ export function createLogger(level: ClawGuardConfig['logging']['level'], destina
   return pino({ level, base: { service: 'clawguard' }, redact: { paths: LOG_REDACT, censor: '[REDACTED]' } }, destination);
 }
 
-function urlOf(server: FastifyInstance): string {
+function urlOf(server: FastifyInstance, tls: boolean): string {
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 function adapterForUrl(url: string): ProviderAdapter {
@@ -74,7 +81,18 @@ function providerErrorHandler(log: Logger) {
   };
 }
 
-async function buildUpstreams(config: ClawGuardConfig, env: NodeJS.ProcessEnv, closers: (() => Promise<void>)[]): Promise<{ set: UpstreamSet; routes: { model: string; upstream: string }[]; demo: boolean }> {
+function tlsOptions(tls: ClawGuardConfig['server']['tls'], loaded: LoadedConfig) {
+  if (!tls) return undefined;
+  const read = (file: string) => readFileSync(resolveConfigPath(loaded, file));
+  return {
+    cert: read(tls.certFile),
+    key: read(tls.keyFile),
+    minVersion: 'TLSv1.2' as const,
+    ...(tls.caFile ? { ca: read(tls.caFile), requestCert: true, rejectUnauthorized: tls.requireClientCert } : {}),
+  };
+}
+
+async function buildUpstreams(config: ClawGuardConfig, loaded: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv, closers: (() => Promise<void>)[]): Promise<{ set: UpstreamSet; routes: { model: string; upstream: string }[]; demo: boolean }> {
   const set = new Map<string, Map<ApiKind, Upstream>>();
   let demoUrl: string | undefined;
   const demoBase = async (): Promise<string> => {
@@ -86,6 +104,9 @@ async function buildUpstreams(config: ClawGuardConfig, env: NodeJS.ProcessEnv, c
     return demoUrl;
   };
   const timeouts = { timeoutMs: 120_000, connectTimeoutMs: 10_000, idleTimeoutMs: 60_000, tls: { rejectUnauthorized: true } };
+  for (const u of config.upstreams) {
+    if (!u.tls.rejectUnauthorized) log.warn({ upstream: u.name }, 'TLS VERIFICATION IS OFF for this upstream: its certificate is not checked (insecure)');
+  }
   if (config.upstreams.length === 0) {
     const base = await demoBase();
     set.set('demo', new Map<ApiKind, Upstream>([
@@ -104,14 +125,21 @@ async function buildUpstreams(config: ClawGuardConfig, env: NodeJS.ProcessEnv, c
       byApi.set('openai-chat', new Upstream(u.name, 'demo', `${base}/v1`, undefined, u));
       byApi.set('anthropic-messages', new Upstream(u.name, 'demo', base, undefined, u));
     } else {
-      byApi.set(u.provider === 'openai' ? 'openai-chat' : 'anthropic-messages', new Upstream(u.name, u.provider, u.url!, key, u));
+      const ca = u.tls.caFile ? readFileSync(resolveConfigPath(loaded, u.tls.caFile), 'utf8') : undefined;
+      byApi.set(u.provider === 'openai' ? 'openai-chat' : 'anthropic-messages', new Upstream(u.name, u.provider, u.url!, key, u, ca));
     }
     set.set(u.name, byApi);
   }
   return { set, routes: config.routes, demo };
 }
 
-const createKeyBody = z.strictObject({ name: z.string().min(1).max(200), kind: z.enum(['client', 'admin']).default('client') });
+const createKeyBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  kind: z.enum(['client', 'admin']).default('client'),
+  role: z.string().min(1).optional(),
+  tenant: z.string().min(1).max(200).optional(),
+  expiresInDays: z.number().int().positive().max(3650).optional(),
+});
 
 /** Assembles the gateway from a loaded config: stores, guards, upstreams, the proxy and admin surfaces. */
 export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -139,7 +167,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
 
   let upstreams;
   try {
-    upstreams = await buildUpstreams(config, env, closers);
+    upstreams = await buildUpstreams(config, loaded, log, env, closers);
   } catch (error) {
     for (const close of closers.reverse()) await close();
     throw error;
@@ -148,30 +176,51 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   closers.unshift(() => router.close());
   if (upstreams.demo) log.warn(`no provider configured for some or all models: they are answered by the built-in DEMO upstream ${DEMO_LABEL}`);
 
-  const anonymous: Principal = { id: 'anonymous', name: 'anonymous', kind: 'client' };
-  const auth: Authenticator = {
-    authenticate: (credential) => (config.auth.enabled ? (credential ? keys.verify(credential, 'client') : undefined) : anonymous),
-  };
+  const roles = new RoleSet(config.roles);
+  const limits = config.rateLimits;
+  const counterStore = limits.store === 'redis' ? new RedisCounterStore({ url: limits.redisUrl! }) : new MemoryCounterStore();
+  const limiter = new AccessLimiter(counterStore, {
+    perPrincipal: (subject) => roles.get(subject.role)?.limits ?? {},
+    perTenant: limits.perTenant,
+    perIp: limits.perIp,
+    authFailuresPerMinutePerIp: limits.authFailuresPerMinutePerIp,
+    onStoreError: limits.onStoreError,
+    log,
+  });
+  closers.push(() => limiter.close());
+  const auth = new Authenticator({
+    enabled: config.auth.enabled,
+    apiKeys: config.auth.apiKeys,
+    defaultRole: config.auth.defaultRole,
+    keys,
+    jwt: config.auth.jwt ? new JwtVerifier({ ...config.auth.jwt, ...(config.auth.jwt.publicKeyFile ? { publicKeyFile: resolveConfigPath(loaded, config.auth.jwt.publicKeyFile) } : {}) }) : undefined,
+    roles,
+    limiter,
+    log,
+  });
   if (!config.auth.enabled) log.warn('authentication is DISABLED: every caller is accepted as "anonymous"');
 
   const bodyLimit = (config.guards as Record<string, { enabled?: boolean; maxBodyBytes?: number }>).limits?.maxBodyBytes ?? 16 * 1024 * 1024;
-  const proxy = Fastify({ logger: false, bodyLimit, return503OnClosing: true, forceCloseConnections: true, keepAliveTimeout: 65_000 });
+  const proxyTls = tlsOptions(config.server.tls, loaded);
+  const proxy = Fastify({ logger: false, bodyLimit, return503OnClosing: true, forceCloseConnections: true, keepAliveTimeout: 65_000, ...(proxyTls ? { https: proxyTls } : {}) }) as unknown as FastifyInstance;
   rawBodyParsers(proxy);
   proxy.setErrorHandler(providerErrorHandler(log));
   proxy.setNotFoundHandler((request, reply) => {
     const adapter = adapterForUrl(request.url);
     reply.code(404).send(adapter.errorBody({ status: 404, type: 'not_found_error', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   });
-  const deps = { engine, router, auth, log };
+  const deps = { engine, router, auth, roles, limiter, log };
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
   proxy.get('/v1/models', async (request, reply) => {
     const anthropic = typeof request.headers['anthropic-version'] === 'string';
     const adapter = anthropic ? anthropicMessagesAdapter : openAiChatAdapter;
-    if (!auth.authenticate(presentedCredential(request))) {
-      return reply.code(401).send(adapter.errorBody({ status: 401, type: anthropic ? 'authentication_error' : 'invalid_request_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' }));
+    const outcome = await auth.authenticate(presentedCredential(request), request.ip);
+    if (!outcome.ok) {
+      return reply.code(outcome.status).send(adapter.errorBody({ status: 401, type: anthropic ? 'authentication_error' : 'invalid_request_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' }));
     }
-    const { ids } = await listAllowedModels(router, adapter.api);
+    const role = roles.get(outcome.principal.role)!;
+    const ids = (await listAllowedModels(router, adapter.api)).ids.filter((id) => RoleSet.allowsModel(role, id));
     if (anthropic) {
       const data = ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '1970-01-01T00:00:00Z' }));
       return reply.send({ data, has_more: false, first_id: ids[0] ?? null, last_id: ids[ids.length - 1] ?? null });
@@ -192,7 +241,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
 
   let admin: FastifyInstance | undefined;
   if (config.admin.enabled) {
-    admin = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true });
+    const adminTls = tlsOptions(config.admin.tls, loaded);
+    admin = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true, ...(adminTls ? { https: adminTls } : {}) }) as unknown as FastifyInstance;
     admin.get('/healthz', async () => health);
     admin.get('/readyz', ready);
     admin.register(async (scoped) => {
@@ -211,7 +261,15 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
           const issue = parsed.error.issues[0]!;
           return reply.code(400).send({ error: { type: 'invalid_request_error', message: `${issue.path.join('.') || 'body'}: ${issue.message}` } });
         }
-        const created = keys.create({ kind: parsed.data.kind, name: parsed.data.name });
+        const { role, tenant, expiresInDays } = parsed.data;
+        if (role && !roles.has(role)) return reply.code(400).send({ error: { type: 'invalid_request_error', message: `role: no role named "${role}"` } });
+        const created = keys.create({
+          kind: parsed.data.kind,
+          name: parsed.data.name,
+          ...(role ? { role } : {}),
+          ...(tenant ? { tenant } : {}),
+          ...(expiresInDays ? { expiresAt: new Date(Date.now() + expiresInDays * 86_400_000) } : {}),
+        });
         log.info({ keyId: created.record.id, kind: created.record.kind }, 'admin: key created');
         return reply.code(201).send({ ...created.record, key: created.key });
       });
@@ -234,7 +292,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     async listen() {
       await proxy.listen({ host: config.server.host, port: config.server.port });
       if (admin) await admin.listen({ host: config.admin.host, port: config.admin.port });
-      return { proxyUrl: urlOf(proxy), adminUrl: admin ? urlOf(admin) : undefined };
+      return { proxyUrl: urlOf(proxy, Boolean(config.server.tls)), adminUrl: admin ? urlOf(admin, Boolean(config.admin.tls)) : undefined };
     },
     async close() {
       await proxy.close();

@@ -67,9 +67,13 @@ export class GatewayStreamInspector implements StreamInspector {
   outcome: 'allow' | 'redact' | 'block' = 'allow';
   readonly outputFindings: string[] = [];
 
+  /** Characters released to the client, for token accounting when the upstream reports no usage. */
+  releasedChars = 0;
+
   constructor(
     private readonly engine: GuardEngine,
     private readonly ctx: GuardContext,
+    private readonly toolAllowed?: (name: string) => boolean,
   ) {}
 
   private scanner(channel: string): ChannelScanner {
@@ -82,6 +86,8 @@ export class GatewayStreamInspector implements StreamInspector {
     if (release.blocked) {
       this.outcome = 'block';
       this.outputFindings.push(release.reason);
+    } else {
+      this.releasedChars += release.text.length;
     }
     return release;
   }
@@ -95,7 +101,8 @@ export class GatewayStreamInspector implements StreamInspector {
   }
 
   async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
-    const verdict = await this.engine.judgeToolCall(call, this.ctx);
+    const verdict = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed);
+    if (verdict.action === 'allow') this.releasedChars += verdict.arguments.length;
     if (verdict.action === 'refuse') this.outcome = 'block';
     return verdict;
   }

@@ -42,7 +42,8 @@ export class Upstream {
     readonly provider: ProviderName,
     readonly url: string,
     private readonly apiKey: string | undefined,
-    private readonly config: Pick<UpstreamConfig, 'timeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'tls'>,
+    private readonly config: Pick<UpstreamConfig, 'timeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs'> & { tls: { rejectUnauthorized: boolean } },
+    ca?: string,
   ) {
     const parsed = new URL(url);
     this.basePath = parsed.pathname.replace(/\/$/, '');
@@ -52,7 +53,7 @@ export class Upstream {
       keepAliveTimeout: 30_000,
       headersTimeout: config.timeoutMs,
       bodyTimeout: config.idleTimeoutMs,
-      connect: { timeout: config.connectTimeoutMs, rejectUnauthorized: config.tls.rejectUnauthorized },
+      connect: { timeout: config.connectTimeoutMs, rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
     });
   }
 

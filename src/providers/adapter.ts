@@ -51,6 +51,8 @@ export interface StreamRewriter {
   readonly done: boolean;
   /** True once ClawGuard removed or refused something in this stream. */
   readonly intervened: boolean;
+  /** Output tokens as the upstream reported them in the stream, when it did. */
+  readonly outputTokens: number | undefined;
 }
 
 export interface ErrorSpec {
@@ -80,6 +82,8 @@ export interface ProviderAdapter {
   applyResponseRewrites(body: any, rewrites: readonly SegmentRewrite[], refusals: readonly ToolCallRefusal[]): void;
   createStreamRewriter(inspector: StreamInspector, request: any): StreamRewriter;
   errorBody(error: ErrorSpec): unknown;
+  /** Output tokens the upstream reported in a complete (non-streamed) answer. */
+  outputTokens(body: any): number | undefined;
   /** Headers that carry the upstream's own credential. */
   authHeaders(apiKey: string): Record<string, string>;
   /** Client headers forwarded upstream (lower-case names); credentials never are. */

@@ -36,6 +36,7 @@ function toolInputText(input: unknown): string {
 class AnthropicStreamRewriter implements StreamRewriter {
   done = false;
   intervened = false;
+  outputTokens: number | undefined;
   private readonly textBlocks = new Set<number>();
   private readonly toolBlocks = new Map<number, { start: any; json: string }>();
   private allowedTools = 0;
@@ -131,6 +132,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
         return [raw];
       }
       case 'message_delta': {
+        if (typeof data.usage?.output_tokens === 'number') this.outputTokens = data.usage.output_tokens;
         if (this.refusedTools > 0 && this.allowedTools === 0 && data.delta?.stop_reason === 'tool_use') {
           return [this.emit('message_delta', { ...data, delta: { ...data.delta, stop_reason: 'refusal' } })];
         }
@@ -244,4 +246,6 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
   },
 
   authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
+
+  outputTokens: (body) => (typeof body?.usage?.output_tokens === 'number' ? body.usage.output_tokens : undefined),
 };

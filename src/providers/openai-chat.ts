@@ -65,6 +65,7 @@ function envelope(chunk: any): any {
 class OpenAiStreamRewriter implements StreamRewriter {
   done = false;
   intervened = false;
+  outputTokens: number | undefined;
   private readonly finished = new Set<number>();
   private readonly blocked = new Set<number>();
   private readonly tools = new Map<number, Map<number, { id: string; name: string; args: string }>>();
@@ -132,6 +133,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
       this.done = true;
       return [formatSse({ data: event.data })];
     }
+    if (typeof chunk.usage?.completion_tokens === 'number') this.outputTokens = chunk.usage.completion_tokens;
     if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return [formatSse({ data: event.data })];
     this.template = envelope(chunk);
     const out: any[] = [];
@@ -322,6 +324,8 @@ export const openAiChatAdapter: ProviderAdapter = {
   },
 
   authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+
+  outputTokens: (body) => (typeof body?.usage?.completion_tokens === 'number' ? body.usage.completion_tokens : undefined),
 };
 
 export { refusalText };

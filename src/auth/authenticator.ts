@@ -1,0 +1,64 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../core/index.js';
+import type { AccessLimiter } from '../limits/access-limiter.js';
+import { ApiKeyStore } from './api-keys.js';
+import { JwtRejected, type JwtVerifier, looksLikeJwt } from './jwt.js';
+import type { RoleSet } from './roles.js';
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly status: 401 | 403 | 429; readonly reason: string; readonly retryAfterSeconds?: number };
+
+export interface AuthenticatorOptions {
+  readonly enabled: boolean;
+  readonly apiKeys: boolean;
+  readonly defaultRole: string;
+  readonly keys: ApiKeyStore;
+  readonly jwt?: JwtVerifier | undefined;
+  readonly roles: RoleSet;
+  readonly limiter: AccessLimiter;
+  readonly log: Logger;
+}
+
+/**
+ * Client credential → principal with a known role. API keys (`cg_…`) and JWTs are told apart by
+ * shape; an address that fails too often is locked out for the rest of the minute.
+ */
+export class Authenticator {
+  constructor(private readonly options: AuthenticatorOptions) {}
+
+  private withRole(principal: Omit<Principal, 'role'>, requested: readonly string[]): AuthOutcome {
+    const { roles, defaultRole } = this.options;
+    const role = requested.length === 0 ? defaultRole : requested.find((r) => roles.has(r));
+    if (!role || !roles.has(role)) return { ok: false, status: 403, reason: `no known role among [${requested.join(', ') || defaultRole}]` };
+    return { ok: true, principal: { ...principal, role } };
+  }
+
+  async authenticate(credential: string | undefined, ip: string): Promise<AuthOutcome> {
+    const { enabled, keys, jwt, limiter, log } = this.options;
+    if (!enabled) return this.withRole({ id: 'anonymous', name: 'anonymous', kind: 'client' }, []);
+    if (await limiter.authLocked(ip)) {
+      return { ok: false, status: 429, reason: 'too many failed authentication attempts from this address', retryAfterSeconds: 60 };
+    }
+    let outcome: AuthOutcome | undefined;
+    let reason = 'missing credential';
+    if (credential && this.options.apiKeys && credential.startsWith('cg_')) {
+      const principal = keys.verify(credential, 'client');
+      if (principal) outcome = this.withRole(principal, principal.role ? [principal.role] : []);
+      else reason = 'unknown, revoked or expired key';
+    } else if (credential && jwt && looksLikeJwt(credential)) {
+      try {
+        const identity = await jwt.verify(credential);
+        outcome = this.withRole({ id: `jwt:${identity.subject}`, name: identity.subject, kind: 'client', ...(identity.tenant ? { tenant: identity.tenant } : {}) }, identity.roles);
+      } catch (error) {
+        reason = error instanceof JwtRejected ? `jwt: ${error.reason}` : 'jwt: verification failed';
+      }
+    } else if (credential) {
+      reason = 'unrecognised credential';
+    }
+    if (outcome) return outcome;
+    await limiter.authFailed(ip);
+    log.info({ ip, reason }, 'authentication failed');
+    return { ok: false, status: 401, reason };
+  }
+}

@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import { type CounterStore, MemoryCounterStore, type RateDecision } from './rate-limiter.js';
+
+/** Limits a role, a tenant or a client address may have. Absent fields mean no limit. */
+export interface LimitRule {
+  readonly requestsPerMinute?: number | undefined;
+  readonly tokensPerMinute?: number | undefined;
+  readonly tokensPerDay?: number | undefined;
+  readonly tokensPerMonth?: number | undefined;
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const MONTH = 30 * DAY;
+
+export interface LimitSubject {
+  /** `principal:<id>`; `tenant:<t>` and `ip:<addr>` are checked too when given. */
+  readonly principal: string;
+  readonly tenant?: string | undefined;
+  readonly ip: string;
+  /** Role whose limits apply to the principal. */
+  readonly role?: string | undefined;
+}
+
+export type LimitOutcome =
+  | { readonly allowed: true; readonly headers: Record<string, string> }
+  | { readonly allowed: false; readonly headers: Record<string, string>; readonly retryAfterSeconds: number; readonly reason: string; readonly storeDown?: boolean };
+
+export interface AccessLimiterOptions {
+  readonly perPrincipal: (subject: LimitSubject) => LimitRule;
+  readonly perTenant: LimitRule;
+  readonly perIp: LimitRule;
+  readonly authFailuresPerMinutePerIp: number;
+  /** When the shared store fails: count locally (default) or refuse requests. */
+  readonly onStoreError: 'local' | 'block';
+  readonly log: Logger;
+}
+
+/**
+ * Request and token limits over a counter store (memory or Redis), with a local fallback when the
+ * shared store is down. Emits OpenAI-style `x-ratelimit-*` headers.
+ */
+export class AccessLimiter {
+  private readonly local = new MemoryCounterStore();
+  private lastWarn = 0;
+  storeErrors = 0;
+
+  constructor(
+    private readonly store: CounterStore,
+    private readonly options: AccessLimiterOptions,
+  ) {}
+
+  private async run<T>(fn: (store: CounterStore) => Promise<T>): Promise<{ value: T; storeDown: boolean } | { value?: undefined; storeDown: true }> {
+    try {
+      return { value: await fn(this.store), storeDown: false };
+    } catch (error) {
+      this.storeErrors++;
+      const now = Date.now();
+      if (now - this.lastWarn > 10_000) {
+        this.lastWarn = now;
+        this.options.log.warn({ store: this.store.kind, error: error instanceof Error ? error.message : String(error), fallback: this.options.onStoreError }, 'rate-limit store unavailable');
+      }
+      if (this.options.onStoreError === 'block') return { storeDown: true };
+      return { value: await fn(this.local), storeDown: true };
+    }
+  }
+
+  private checks(subject: LimitSubject, estimatedTokens: number): { key: string; cost: number; limit: number; windowMs: number; name: string }[] {
+    const out: { key: string; cost: number; limit: number; windowMs: number; name: string }[] = [];
+    const add = (scope: string, rule: LimitRule) => {
+      if (rule.requestsPerMinute !== undefined) out.push({ key: `${scope}:req`, cost: 1, limit: rule.requestsPerMinute, windowMs: MINUTE, name: 'requests' });
+      if (rule.tokensPerMinute !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMinute, windowMs: MINUTE, name: 'tokens' });
+      if (rule.tokensPerDay !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerDay, windowMs: DAY, name: 'tokens-day' });
+      if (rule.tokensPerMonth !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMonth, windowMs: MONTH, name: 'tokens-month' });
+    };
+    add(`principal:${subject.principal}`, this.options.perPrincipal(subject));
+    if (subject.tenant) add(`tenant:${subject.tenant}`, this.options.perTenant);
+    add(`ip:${subject.ip}`, this.options.perIp);
+    return out;
+  }
+
+  /** Checks and takes every applicable limit; the first one exceeded refuses the request. */
+  async checkRequest(subject: LimitSubject, estimatedTokens: number): Promise<LimitOutcome> {
+    const headers: Record<string, string> = {};
+    for (const c of this.checks(subject, estimatedTokens)) {
+      const result = await this.run((s) => s.consume(c.key, c.cost, c.limit, c.windowMs));
+      if (result.value === undefined) {
+        return { allowed: false, headers, retryAfterSeconds: 1, reason: 'the rate-limit store is unavailable', storeDown: true };
+      }
+      const d: RateDecision = result.value;
+      if (c.windowMs === MINUTE && (c.name === 'requests' || c.name === 'tokens')) {
+        headers[`x-ratelimit-limit-${c.name}`] = String(d.limit);
+        headers[`x-ratelimit-remaining-${c.name}`] = String(d.remaining);
+        headers[`x-ratelimit-reset-${c.name}`] = `${Math.ceil(d.resetMs / 1000)}s`;
+      }
+      if (!d.allowed) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(d.resetMs / 1000));
+        headers['retry-after'] = String(retryAfterSeconds);
+        return { allowed: false, headers, retryAfterSeconds, reason: `${c.key.split(':')[0]} ${c.name} limit of ${c.limit} reached` };
+      }
+    }
+    return { allowed: true, headers };
+  }
+
+  /** Output tokens, counted once the upstream reports them (streams included). */
+  async recordTokens(subject: LimitSubject, tokens: number): Promise<void> {
+    if (tokens <= 0) return;
+    const seen = new Set<string>();
+    for (const c of this.checks(subject, tokens)) {
+      if (c.name === 'requests' || seen.has(`${c.key}:${c.windowMs}`)) continue;
+      seen.add(`${c.key}:${c.windowMs}`);
+      await this.run((s) => s.add(c.key, tokens, c.windowMs));
+    }
+  }
+
+  /** True while an address has failed authentication too often this minute. */
+  async authLocked(ip: string): Promise<boolean> {
+    const limit = this.options.authFailuresPerMinutePerIp;
+    const result = await this.run((s) => s.consume(`authfail:${ip}`, 0, limit - 1, MINUTE));
+    return result.value === undefined ? false : !result.value.allowed;
+  }
+
+  async authFailed(ip: string): Promise<void> {
+    await this.run((s) => s.add(`authfail:${ip}`, 1, MINUTE));
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    await this.local.close();
+  }
+}

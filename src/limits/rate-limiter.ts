@@ -1,0 +1,63 @@
+/** Result of taking from a counter: whether it fit, what is left, and when the window resets. */
+export interface RateDecision {
+  readonly allowed: boolean;
+  readonly limit: number;
+  readonly remaining: number;
+  /** Milliseconds until the current window ends. */
+  readonly resetMs: number;
+}
+
+/**
+ * Fixed-window counters. `consume` checks and takes in one step (one round trip for Redis);
+ * `add` takes without checking (output tokens counted after the answer).
+ */
+export interface CounterStore {
+  readonly kind: 'memory' | 'redis';
+  consume(key: string, cost: number, limit: number, windowMs: number, now?: number): Promise<RateDecision>;
+  add(key: string, cost: number, windowMs: number, now?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function windowStart(now: number, windowMs: number): number {
+  return Math.floor(now / windowMs) * windowMs;
+}
+
+/** In-process counters: the single-replica default. Expired windows are dropped as they are met. */
+export class MemoryCounterStore implements CounterStore {
+  readonly kind = 'memory' as const;
+  private readonly counters = new Map<string, { start: number; count: number }>();
+  private sweepAt = 0;
+
+  private current(key: string, windowMs: number, now: number): { start: number; count: number } {
+    const start = windowStart(now, windowMs);
+    let entry = this.counters.get(key);
+    if (!entry || entry.start !== start) {
+      entry = { start, count: 0 };
+      this.counters.set(key, entry);
+    }
+    if (now > this.sweepAt) this.sweep(now);
+    return entry;
+  }
+
+  private sweep(now: number): void {
+    this.sweepAt = now + 60_000;
+    if (this.counters.size < 10_000) return;
+    for (const [key, entry] of this.counters) if (entry.start + 31 * 86_400_000 < now) this.counters.delete(key);
+  }
+
+  async consume(key: string, cost: number, limit: number, windowMs: number, now = Date.now()): Promise<RateDecision> {
+    const entry = this.current(`${key}:${windowMs}`, windowMs, now);
+    const resetMs = entry.start + windowMs - now;
+    if (entry.count + cost > limit) return { allowed: false, limit, remaining: Math.max(0, limit - entry.count), resetMs };
+    entry.count += cost;
+    return { allowed: true, limit, remaining: limit - entry.count, resetMs };
+  }
+
+  async add(key: string, cost: number, windowMs: number, now = Date.now()): Promise<void> {
+    this.current(`${key}:${windowMs}`, windowMs, now).count += cost;
+  }
+
+  async close(): Promise<void> {
+    this.counters.clear();
+  }
+}
