@@ -43,6 +43,8 @@ export interface AccessLimiterOptions {
 export class AccessLimiter {
   private readonly local = new MemoryCounterStore();
   private lastWarn = 0;
+  /** After a store error, skip the store for a second: a dead Redis must not add its timeout to every request. */
+  private storeDownUntil = 0;
   storeErrors = 0;
 
   constructor(
@@ -51,11 +53,16 @@ export class AccessLimiter {
   ) {}
 
   private async run<T>(fn: (store: CounterStore) => Promise<T>): Promise<{ value: T; storeDown: boolean } | { value?: undefined; storeDown: true }> {
+    const now = Date.now();
+    if (now < this.storeDownUntil) {
+      if (this.options.onStoreError === 'block') return { storeDown: true };
+      return { value: await fn(this.local), storeDown: true };
+    }
     try {
       return { value: await fn(this.store), storeDown: false };
     } catch (error) {
       this.storeErrors++;
-      const now = Date.now();
+      this.storeDownUntil = now + 1000;
       if (now - this.lastWarn > 10_000) {
         this.lastWarn = now;
         this.options.log.warn({ store: this.store.kind, error: error instanceof Error ? error.message : String(error), fallback: this.options.onStoreError }, 'rate-limit store unavailable');

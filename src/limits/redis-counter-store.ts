@@ -34,7 +34,8 @@ export class RedisCounterStore implements CounterStore {
     this.prefix = options.keyPrefix ?? 'clawguard:rl:';
     this.client = new Redis(options.url, {
       lazyConnect: false,
-      enableOfflineQueue: false,
+      // Queued while (re)connecting; commandTimeout bounds the wait, then the limiter falls back.
+      enableOfflineQueue: true,
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 200,
       retryStrategy: (times) => Math.min(times * 200, 2000),
