@@ -1,0 +1,469 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataKeyCache, encryptPayload, type Keyring, type WrappedDataKey } from './encryption.js';
+import { type AuditEvent, AuditUnavailableError, type AuditSink } from './events.js';
+import { defaultRedactor } from './redact.js';
+import { type RecordBody, type RecordDraft, type StoredRecord } from './record.js';
+import type { CheckpointSigner } from './signing.js';
+import type { AuditStore } from './store.js';
+
+export type PayloadMode = 'none' | 'redacted' | 'encrypted';
+
+export interface AuditLogHooks {
+  /** The store failed and events are spooling (true), or the spool drained (false). */
+  spooling?(active: boolean, spoolBytes: number): void;
+  /** Events were dropped because the queue or spool was full and `onFull` is `drop`. */
+  dropped?(count: number): void;
+  /** A store or checkpoint error (message only; it never contains payloads). */
+  error?(message: string): void;
+  /** Records just committed, in chain order (SIEM forwarding, metrics). */
+  committed?(records: readonly StoredRecord[]): void;
+}
+
+export interface AuditLogOptions {
+  readonly store: AuditStore;
+  readonly payloads?: PayloadMode;
+  /** Required for `encrypted`. */
+  readonly keyring?: Keyring;
+  /** For `redacted`: the gateway's redaction; `defaultRedactor` runs after it either way. */
+  readonly redactor?: (text: string) => string;
+  /** Signs checkpoints; without it the chain is still hashed but not anchored by signatures. */
+  readonly signer?: CheckpointSigner;
+  readonly checkpointEvery?: number;
+  readonly checkpointIntervalMs?: number;
+  readonly batchSize?: number;
+  readonly flushIntervalMs?: number;
+  /** Events held in memory waiting for the store; beyond it they wait in the spool file only. */
+  readonly maxQueue?: number;
+  /**
+   * Local journal: every event is appended here before `record` returns (a process killed with -9
+   * loses nothing that was recorded), and it holds events while the store is down, replayed in order.
+   */
+  readonly spool?: { readonly path: string; readonly maxBytes?: number; readonly fsync?: boolean };
+  /** When the spool (or, without one, the queue) is full: throw from `record` or drop the event. */
+  readonly onFull?: 'fail-closed' | 'drop';
+  readonly dataKeyMaxAgeMs?: number;
+  readonly hooks?: AuditLogHooks;
+  readonly now?: () => number;
+}
+
+interface Pending {
+  readonly draft: RecordDraft;
+  readonly keys: WrappedDataKey[];
+  /** Spool offset just after this entry (0 without a spool). */
+  readonly end: number;
+}
+
+interface SpoolLine {
+  k?: { id: string; subject: string; kekId: string; wrapped: string; createdAt: number };
+  b?: string;
+  p?: string | null;
+}
+
+const COMMON = new Set(['type', 'time', 'requestId', 'principal', 'tenant', 'subject', 'payload']);
+
+export interface AuditLogStats {
+  readonly queued: number;
+  readonly spoolBytes: number;
+  readonly storeDown: boolean;
+  readonly committed: number;
+  readonly dropped: number;
+  readonly lastSeq: number;
+}
+
+/**
+ * The audit writer: `record` is synchronous and cheap (serialize, encrypt, append to the journal);
+ * a background loop chains and stores batches, signs checkpoints, and replays the spool after an outage.
+ */
+export class AuditLog implements AuditSink {
+  private readonly store: AuditStore;
+  private readonly mode: PayloadMode;
+  private readonly dataKeys: DataKeyCache | undefined;
+  private readonly redactor: (text: string) => string;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxQueue: number;
+  private readonly maxSpoolBytes: number;
+  private readonly onFull: 'fail-closed' | 'drop';
+  private readonly now: () => number;
+  private readonly hooks: AuditLogHooks;
+  private readonly checkpointEvery: number;
+  private readonly checkpointIntervalMs: number;
+
+  private queue: Pending[] = [];
+  private spoolFd: number | undefined;
+  /** Offsets into the spool: everything before `committed` is stored; `memEnd` is the end of the last entry in memory. */
+  private written = 0;
+  private committedOffset = 0;
+  private memEnd = 0;
+  /** Spool bytes written by an earlier process (may already be stored: replay checks event ids). */
+  private replayUntil = 0;
+  private spilled = false;
+  private storeDown = false;
+  private draining: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
+  private closed = false;
+  private committedCount = 0;
+  private droppedCount = 0;
+  private lastSeq = 0;
+  private lastCheckpointSeq = 0;
+  private lastCheckpointAt: number;
+  private readonly waiters: (() => void)[] = [];
+
+  private constructor(private readonly options: AuditLogOptions) {
+    this.store = options.store;
+    this.mode = options.payloads ?? 'none';
+    if (this.mode === 'encrypted' && !options.keyring) throw new Error('audit payloads: encrypted needs a keyring (audit.encryption)');
+    this.dataKeys = options.keyring ? new DataKeyCache(options.keyring, options.dataKeyMaxAgeMs) : undefined;
+    const gatewayRedactor = options.redactor;
+    this.redactor = gatewayRedactor ? (t) => defaultRedactor(gatewayRedactor(t)) : defaultRedactor;
+    this.batchSize = options.batchSize ?? 1000;
+    this.flushIntervalMs = options.flushIntervalMs ?? 50;
+    this.maxQueue = options.maxQueue ?? 50_000;
+    this.maxSpoolBytes = options.spool?.maxBytes ?? 256 * 1024 * 1024;
+    this.onFull = options.onFull ?? 'fail-closed';
+    this.now = options.now ?? Date.now;
+    this.hooks = options.hooks ?? {};
+    this.checkpointEvery = options.checkpointEvery ?? 10_000;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? 60_000;
+    this.lastCheckpointAt = this.now();
+  }
+
+  /** Opens the log: replays a spool left by an earlier process (in order, without duplicates) before new events. */
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
+    const log = new AuditLog(options);
+    await log.init();
+    return log;
+  }
+
+  private async init(): Promise<void> {
+    if (this.options.spool) {
+      const path = this.options.spool.path;
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const existed = existsSync(path);
+      this.spoolFd = openSync(path, existed ? 'r+' : 'w+', 0o600);
+      let size = fstatSync(this.spoolFd).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(this.spoolFd, last, 0, 1, size - 1);
+        // End a torn last line so the next entry does not glue onto it.
+        if (last[0] !== 0x0a) size += writeSync(this.spoolFd, '\n', size);
+      }
+      this.written = size;
+      this.replayUntil = size;
+      if (size > 0) this.spilled = true;
+    }
+    try {
+      const head = await this.store.head();
+      this.lastSeq = head?.seq ?? 0;
+      const cps = await this.store.checkpoints();
+      this.lastCheckpointSeq = cps.length ? cps[cps.length - 1]!.seq : 0;
+    } catch (error) {
+      this.setStoreDown(true, error);
+    }
+    if (this.options.signer) {
+      this.checkpointTimer = setInterval(() => void this.checkpointIfDue(true), Math.max(1000, this.checkpointIntervalMs));
+      this.checkpointTimer.unref();
+    }
+    if (this.spilled) await this.flush().catch(() => undefined);
+  }
+
+  /** Records an event. Synchronous; throws AuditUnavailableError only when full and failing closed. */
+  record(event: AuditEvent): void {
+    if (this.closed) throw new AuditUnavailableError('the audit log is closed');
+    const id = randomUUID();
+    const data: Record<string, unknown> = {};
+    for (const key in event) {
+      if (!COMMON.has(key)) data[key] = (event as unknown as Record<string, unknown>)[key];
+    }
+    const keys: WrappedDataKey[] = [];
+    let payload: Buffer | null = null;
+    let payloadMeta: RecordBody['payload'];
+    if (event.payload !== undefined && this.mode !== 'none') {
+      if (this.mode === 'encrypted') {
+        const subject = event.subject ?? event.principal ?? 'unknown';
+        const dk = this.dataKeys!.forSubject(subject, this.now());
+        if (dk.created) keys.push(dk.created);
+        payload = encryptPayload(dk.key, id, event.payload);
+        payloadMeta = { mode: 'encrypted', kid: dk.id };
+      } else {
+        payload = Buffer.from(this.redactor(event.payload), 'utf8');
+        payloadMeta = { mode: 'redacted' };
+      }
+    }
+    const body: RecordBody = {
+      v: 1,
+      id,
+      ts: event.time ?? this.now(),
+      type: event.type,
+      ...(event.principal !== undefined ? { principal: event.principal } : {}),
+      ...(event.tenant !== undefined ? { tenant: event.tenant } : {}),
+      ...(event.subject !== undefined || payloadMeta?.mode === 'encrypted' ? { subject: event.subject ?? event.principal ?? 'unknown' } : {}),
+      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
+      data,
+      ...(payloadMeta ? { payload: payloadMeta } : {}),
+    };
+    const draft: RecordDraft = { body: JSON.stringify(body), payload };
+    this.enqueue(draft, keys);
+  }
+
+  private enqueue(draft: RecordDraft, keys: WrappedDataKey[]): void {
+    let end = 0;
+    if (this.spoolFd !== undefined) {
+      let text = '';
+      for (const k of keys) {
+        const line: SpoolLine = { k: { id: k.id, subject: k.subject, kekId: k.kekId, wrapped: k.wrapped!.toString('base64'), createdAt: k.createdAt } };
+        text += `${JSON.stringify(line)}\n`;
+      }
+      text += `${JSON.stringify({ b: draft.body, p: draft.payload ? draft.payload.toString('base64') : null } satisfies SpoolLine)}\n`;
+      const bytes = Buffer.from(text, 'utf8');
+      if (this.written + bytes.length > this.maxSpoolBytes) return this.full('the audit spool is full');
+      writeSync(this.spoolFd, bytes, 0, bytes.length, this.written);
+      this.written += bytes.length;
+      end = this.written;
+      if (this.spilled || this.queue.length >= this.maxQueue) {
+        this.spilled = true;
+        this.schedule();
+        return;
+      }
+      this.memEnd = end;
+    } else if (this.queue.length >= this.maxQueue) {
+      return this.full('the audit queue is full');
+    }
+    this.queue.push({ draft, keys, end });
+    this.schedule();
+  }
+
+  private full(reason: string): void {
+    if (this.onFull === 'drop') {
+      this.droppedCount++;
+      this.hooks.dropped?.(1);
+      return;
+    }
+    throw new AuditUnavailableError(`${reason}; refusing the event (audit.onFull: fail-closed)`);
+  }
+
+  private schedule(delay = this.queue.length >= this.batchSize ? 0 : this.flushIntervalMs): void {
+    if (this.timer || this.draining || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain();
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** True while events can be accepted (for readiness checks). */
+  get accepting(): boolean {
+    if (this.closed) return false;
+    if (this.onFull === 'drop') return true;
+    return this.spoolFd !== undefined ? this.written < this.maxSpoolBytes : this.queue.length < this.maxQueue;
+  }
+
+  stats(): AuditLogStats {
+    return {
+      queued: this.queue.length + (this.spilled ? 1 : 0),
+      spoolBytes: this.written - this.committedOffset,
+      storeDown: this.storeDown,
+      committed: this.committedCount,
+      dropped: this.droppedCount,
+      lastSeq: this.lastSeq,
+    };
+  }
+
+  private drain(): Promise<void> {
+    if (!this.draining) {
+      this.draining = this.drainLoop().finally(() => {
+        this.draining = undefined;
+        if (this.pendingCount() > 0 && !this.storeDown) this.schedule();
+      });
+    }
+    return this.draining;
+  }
+
+  private pendingCount(): number {
+    return this.queue.length + (this.spilled ? 1 : 0);
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.pendingCount() > 0) {
+      try {
+        if (this.queue.length === 0 && this.spilled) await this.loadFromSpool();
+        if (this.queue.length === 0) continue;
+        const batch = this.queue.slice(0, this.batchSize);
+        const keys: WrappedDataKey[] = [];
+        for (const p of batch) for (const k of p.keys) keys.push(k);
+        const records = await this.store.append(
+          batch.map((p) => p.draft),
+          keys,
+        );
+        this.queue.splice(0, batch.length);
+        if (this.spoolFd !== undefined) this.committedOffset = this.queue.length === 0 ? this.memEnd : batch[batch.length - 1]!.end;
+        this.committedCount += records.length;
+        if (records.length) this.lastSeq = records[records.length - 1]!.seq;
+        this.retryDelayMs = 0;
+        if (this.storeDown) this.setStoreDown(false);
+        try {
+          this.hooks.committed?.(records);
+        } catch {
+          // A failing observer must not stall the log.
+        }
+        await this.checkpointIfDue(false);
+      } catch (error) {
+        this.setStoreDown(true, error);
+        this.retryDelayMs = Math.min(5000, Math.max(100, this.retryDelayMs * 2));
+        const wait = this.retryDelayMs;
+        if (this.closed) throw error;
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.drain();
+        }, wait);
+        this.timer.unref();
+        return;
+      }
+    }
+    this.truncateSpoolIfDrained();
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  private truncateSpoolIfDrained(): void {
+    if (this.spoolFd === undefined || this.pendingCount() > 0 || this.written === 0) return;
+    if (this.committedOffset !== this.written) return;
+    ftruncateSync(this.spoolFd, 0);
+    this.written = this.committedOffset = this.memEnd = this.replayUntil = 0;
+  }
+
+  /** Loads the next entries from the spool file into memory (skipping events a crashed run already stored). */
+  private async loadFromSpool(): Promise<void> {
+    const fd = this.spoolFd!;
+    const start = this.memEnd === this.committedOffset ? this.committedOffset : this.memEnd;
+    const want = Math.min(this.written - start, 64 * 1024 * 1024);
+    const buf = Buffer.alloc(want);
+    const got = want > 0 ? readSync(fd, buf, 0, want, start) : 0;
+    const text = buf.subarray(0, got).toString('utf8');
+    let offset = start;
+    let pos = 0;
+    let keys: WrappedDataKey[] = [];
+    let recordEnd = start;
+    const loaded: Pending[] = [];
+    while (loaded.length < this.maxQueue) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      const lineText = text.slice(pos, nl);
+      offset += Buffer.byteLength(lineText, 'utf8') + 1;
+      pos = nl + 1;
+      let line: SpoolLine;
+      try {
+        line = JSON.parse(lineText) as SpoolLine;
+      } catch {
+        // A torn line from a killed process: nothing after it in that run was acknowledged.
+        continue;
+      }
+      if (line.k) keys.push({ id: line.k.id, subject: line.k.subject, kekId: line.k.kekId, wrapped: Buffer.from(line.k.wrapped, 'base64'), createdAt: line.k.createdAt });
+      else if (line.b !== undefined) {
+        loaded.push({ draft: { body: line.b, payload: line.p ? Buffer.from(line.p, 'base64') : null }, keys, end: offset });
+        keys = [];
+        recordEnd = offset;
+      }
+    }
+    offset = recordEnd;
+    // What is left after the last newline at the end of the file is a torn line from a killed
+    // process (this process writes whole lines): nothing in it was acknowledged.
+    if (loaded.length < this.maxQueue && start + got === this.written) offset = this.written;
+    let fresh = loaded;
+    if (start < this.replayUntil && loaded.length) {
+      const ids = loaded.map((p) => (JSON.parse(p.draft.body) as RecordBody).id);
+      const existing = await this.store.existingEventIds(ids);
+      if (existing.size) {
+        // Keep the keys of skipped entries: later records may use them.
+        const carried: WrappedDataKey[] = [];
+        fresh = [];
+        loaded.forEach((p, i) => {
+          if (existing.has(ids[i]!)) carried.push(...p.keys);
+          else {
+            fresh.push({ ...p, keys: [...carried.splice(0), ...p.keys] });
+          }
+        });
+        if (carried.length && fresh.length === 0) await this.store.append([], carried);
+      }
+    }
+    this.memEnd = loaded.length ? loaded[loaded.length - 1]!.end : offset;
+    if (fresh.length === 0) this.committedOffset = this.memEnd;
+    this.queue.push(...fresh);
+    if (this.memEnd >= this.written) this.spilled = false;
+  }
+
+  private setStoreDown(down: boolean, error?: unknown): void {
+    if (down) this.hooks.error?.(`audit store: ${error instanceof Error ? error.message : String(error)}`);
+    if (down === this.storeDown) return;
+    this.storeDown = down;
+    this.hooks.spooling?.(down, this.written - this.committedOffset);
+  }
+
+  private async checkpointIfDue(timerTick: boolean): Promise<void> {
+    const signer = this.options.signer;
+    if (!signer || this.lastSeq <= this.lastCheckpointSeq) return;
+    const now = this.now();
+    const due = this.lastSeq - this.lastCheckpointSeq >= this.checkpointEvery || now - this.lastCheckpointAt >= this.checkpointIntervalMs;
+    if (!due) return;
+    if (timerTick && this.draining) return;
+    await this.writeCheckpoint('interval');
+  }
+
+  private async writeCheckpoint(kind: 'interval' | 'close'): Promise<void> {
+    const signer = this.options.signer!;
+    try {
+      const head = await this.store.head();
+      if (!head || head.seq <= this.lastCheckpointSeq) return;
+      await this.store.addCheckpoint(signer.sign(head.seq, head.hash, kind, this.now()));
+      this.lastCheckpointSeq = head.seq;
+      this.lastCheckpointAt = this.now();
+    } catch (error) {
+      this.hooks.error?.(`audit checkpoint: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Resolves when everything recorded so far is in the store (rejects if the store stays down past `timeoutMs`). */
+  async flush(timeoutMs = 30_000): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingCount() > 0 || this.draining) {
+      await this.drain();
+      if (this.pendingCount() === 0) break;
+      if (Date.now() > deadline) throw new AuditUnavailableError('audit flush timed out: the store is unavailable and events are spooled');
+      if (this.storeDown) {
+        if (this.timer) {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+        }
+        await new Promise((r) => setTimeout(r, Math.max(50, this.retryDelayMs)));
+      }
+    }
+    this.truncateSpoolIfDrained();
+  }
+
+  /** Flushes, writes a final checkpoint, and releases the spool (the store is the caller's to close). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+      if (this.options.signer) await this.writeCheckpoint('close');
+    } finally {
+      this.closed = true;
+      if (this.timer) clearTimeout(this.timer);
+      if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+      if (this.spoolFd !== undefined) closeSync(this.spoolFd);
+      this.spoolFd = undefined;
+    }
+  }
+
+  /** Forgets a subject's cached data key (call after erasing it) so new payloads get a fresh one. */
+  forgetSubject(subject: string): void {
+    this.dataKeys?.forget(subject);
+  }
+}

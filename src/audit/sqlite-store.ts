@@ -1,0 +1,242 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { WrappedDataKey } from './encryption.js';
+import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
+import type { Checkpoint } from './signing.js';
+import type { AuditQuery, AuditStore, ChainHead, RecordRow } from './store.js';
+
+/**
+ * The audit log's own tables. Queryable columns are generated from the hashed body, so they cannot
+ * be changed without changing the body (and breaking the chain).
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE audit_records (
+     seq INTEGER PRIMARY KEY,
+     prev TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     body TEXT NOT NULL,
+     payload BLOB,
+     event_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.id')) VIRTUAL,
+     ts INTEGER GENERATED ALWAYS AS (json_extract(body, '$.ts')) VIRTUAL,
+     type TEXT GENERATED ALWAYS AS (json_extract(body, '$.type')) VIRTUAL,
+     principal TEXT GENERATED ALWAYS AS (json_extract(body, '$.principal')) VIRTUAL,
+     tenant TEXT GENERATED ALWAYS AS (json_extract(body, '$.tenant')) VIRTUAL,
+     subject TEXT GENERATED ALWAYS AS (json_extract(body, '$.subject')) VIRTUAL,
+     request_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.requestId')) VIRTUAL
+   );
+   CREATE UNIQUE INDEX audit_records_event ON audit_records(event_id);
+   CREATE INDEX audit_records_ts ON audit_records(ts);
+   CREATE INDEX audit_records_principal ON audit_records(principal, ts);
+   CREATE INDEX audit_records_subject ON audit_records(subject);
+   CREATE TABLE audit_checkpoints (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     seq INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     key_id TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     kind TEXT NOT NULL
+   );
+   CREATE INDEX audit_checkpoints_seq ON audit_checkpoints(seq);
+   CREATE TABLE audit_data_keys (
+     id TEXT PRIMARY KEY,
+     subject TEXT NOT NULL,
+     kek_id TEXT NOT NULL,
+     wrapped BLOB,
+     created_at INTEGER NOT NULL,
+     erased_at INTEGER
+   );
+   CREATE INDEX audit_data_keys_subject ON audit_data_keys(subject);`,
+];
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS audit_schema (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM audit_schema').get() as { version: number } | undefined;
+  let version = row?.version ?? 0;
+  if (!row) db.prepare('INSERT INTO audit_schema (version) VALUES (0)').run();
+  for (; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.prepare('UPDATE audit_schema SET version = ?').run(version + 1);
+    })();
+  }
+}
+
+interface CheckpointRow {
+  seq: number;
+  hash: string;
+  ts: number;
+  key_id: string;
+  signature: string;
+  kind: Checkpoint['kind'];
+}
+
+interface KeyRow {
+  id: string;
+  subject: string;
+  kek_id: string;
+  wrapped: Buffer | null;
+  created_at: number;
+  erased_at: number | null;
+}
+
+const toCheckpoint = (r: CheckpointRow): Checkpoint => ({ seq: r.seq, hash: r.hash, ts: r.ts, keyId: r.key_id, signature: r.signature, kind: r.kind });
+const toKey = (r: KeyRow): WrappedDataKey => ({ id: r.id, subject: r.subject, kekId: r.kek_id, wrapped: r.wrapped, createdAt: r.created_at, erasedAt: r.erased_at });
+
+export interface SqliteAuditStoreOptions {
+  /** A file path (its own DB file, opened in WAL mode) or an open better-sqlite3 database to add the tables to. */
+  readonly database: string | Database.Database;
+}
+
+/** The embedded audit store: SQLite in WAL mode. */
+export class SqliteAuditStore implements AuditStore {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  private readonly stmts;
+
+  constructor(options: SqliteAuditStoreOptions) {
+    if (typeof options.database === 'string') {
+      if (options.database !== ':memory:') mkdirSync(dirname(options.database), { recursive: true, mode: 0o700 });
+      this.db = new Database(options.database);
+      this.db.pragma('journal_mode = WAL');
+      // FULL: a committed batch survives power loss, not only a process crash.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.ownsDb = true;
+    } else {
+      this.db = options.database;
+      this.ownsDb = false;
+    }
+    migrate(this.db);
+    const db = this.db;
+    this.stmts = {
+      head: db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
+      insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload) VALUES (?, ?, ?, ?, ?)'),
+      insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
+      page: db.prepare('SELECT seq, prev, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+      extent: db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last, COUNT(*) AS count FROM audit_records'),
+      lastBefore: db.prepare('SELECT seq, hash FROM audit_records WHERE ts < ? ORDER BY seq DESC LIMIT 1'),
+      addCheckpoint: db.prepare('INSERT INTO audit_checkpoints (seq, hash, ts, key_id, signature, kind) VALUES (?, ?, ?, ?, ?, ?)'),
+      checkpoints: db.prepare('SELECT seq, hash, ts, key_id, signature, kind FROM audit_checkpoints ORDER BY seq, id'),
+      subjectKeys: db.prepare('SELECT * FROM audit_data_keys WHERE subject = ?'),
+      countSubjectPayloads: db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE subject = ? AND payload IS NOT NULL'),
+      erase: db.prepare('UPDATE audit_data_keys SET wrapped = NULL, erased_at = ? WHERE subject = ? AND wrapped IS NOT NULL'),
+      keysNotWrappedBy: db.prepare('SELECT * FROM audit_data_keys WHERE kek_id != ? AND wrapped IS NOT NULL'),
+      replaceKey: db.prepare('UPDATE audit_data_keys SET kek_id = ?, wrapped = ? WHERE id = ? AND wrapped IS NOT NULL'),
+    };
+  }
+
+  async append(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]> {
+    return this.appendSync(drafts, keys);
+  }
+
+  appendSync(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): StoredRecord[] {
+    const { head, insert, insertKey } = this.stmts;
+    return this.db.transaction(() => {
+      for (const k of keys) insertKey.run(k.id, k.subject, k.kekId, k.wrapped, k.createdAt);
+      const records = chainDrafts(head.get() as ChainHead | undefined, drafts);
+      for (const r of records) insert.run(r.seq, r.prev, r.hash, r.body, r.payload);
+      return records;
+    }).immediate();
+  }
+
+  async head(): Promise<ChainHead | undefined> {
+    return this.stmts.head.get() as ChainHead | undefined;
+  }
+
+  async extent(): Promise<{ first: number | undefined; last: number | undefined; count: number }> {
+    const r = this.stmts.extent.get() as { first: number | null; last: number | null; count: number };
+    return { first: r.first ?? undefined, last: r.last ?? undefined, count: r.count };
+  }
+
+  async page(after: number, limit: number): Promise<RecordRow[]> {
+    return this.stmts.page.all(after, limit) as RecordRow[];
+  }
+
+  async query(filter: AuditQuery, after: number, limit: number): Promise<StoredRecord[]> {
+    const where = ['seq > ?'];
+    const args: unknown[] = [after];
+    if (filter.since !== undefined) (where.push('ts >= ?'), args.push(filter.since));
+    if (filter.until !== undefined) (where.push('ts < ?'), args.push(filter.until));
+    if (filter.principal !== undefined) (where.push('principal = ?'), args.push(filter.principal));
+    if (filter.subject !== undefined) (where.push('subject = ?'), args.push(filter.subject));
+    if (filter.types?.length) (where.push(`type IN (${filter.types.map(() => '?').join(', ')})`), args.push(...filter.types));
+    args.push(limit);
+    return this.db.prepare(`SELECT seq, prev, hash, body, payload FROM audit_records WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as StoredRecord[];
+  }
+
+  async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT event_id FROM audit_records WHERE event_id IN (${chunk.map(() => '?').join(', ')})`).pluck().all(...chunk) as string[];
+      for (const id of rows) found.add(id);
+    }
+    return found;
+  }
+
+  async lastBefore(ts: number): Promise<ChainHead | undefined> {
+    return this.stmts.lastBefore.get(ts) as ChainHead | undefined;
+  }
+
+  async addCheckpoint(cp: Checkpoint): Promise<void> {
+    this.stmts.addCheckpoint.run(cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature, cp.kind);
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    return (this.stmts.checkpoints.all() as CheckpointRow[]).map(toCheckpoint);
+  }
+
+  async purgeThrough(anchor: Checkpoint): Promise<number> {
+    return this.db.transaction(() => {
+      const deleted = this.db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
+      this.db.prepare('DELETE FROM audit_checkpoints WHERE seq < ? OR kind = ?').run(anchor.seq, 'anchor');
+      this.stmts.addCheckpoint.run(anchor.seq, anchor.hash, anchor.ts, anchor.keyId, anchor.signature, anchor.kind);
+      return deleted;
+    }).immediate();
+  }
+
+  async dataKeys(ids: readonly string[]): Promise<WrappedDataKey[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM audit_data_keys WHERE id IN (${ids.map(() => '?').join(', ')})`).all(...ids) as KeyRow[];
+    return rows.map(toKey);
+  }
+
+  async subjectKeys(subject: string): Promise<WrappedDataKey[]> {
+    return (this.stmts.subjectKeys.all(subject) as KeyRow[]).map(toKey);
+  }
+
+  async countSubjectPayloads(subject: string): Promise<number> {
+    return (this.stmts.countSubjectPayloads.get(subject) as { n: number }).n;
+  }
+
+  async eraseSubject(subject: string, now: number): Promise<number> {
+    // secure_delete zeroes the freed bytes; the WAL checkpoint drops the old page images, so the
+    // wrapped keys do not survive in free pages or the write-ahead log.
+    const before = this.db.pragma('secure_delete', { simple: true }) as number;
+    this.db.pragma('secure_delete = ON');
+    try {
+      const erased = this.stmts.erase.run(now, subject).changes;
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      return erased;
+    } finally {
+      this.db.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
+    }
+  }
+
+  async keysNotWrappedBy(kekId: string): Promise<WrappedDataKey[]> {
+    return (this.stmts.keysNotWrappedBy.all(kekId) as KeyRow[]).map(toKey);
+  }
+
+  async replaceWrappedKeys(keys: readonly WrappedDataKey[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const k of keys) this.stmts.replaceKey.run(k.kekId, k.wrapped, k.id);
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+}

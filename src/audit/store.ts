@@ -1,0 +1,57 @@
+import type { WrappedDataKey } from './encryption.js';
+import type { RecordDraft, StoredRecord } from './record.js';
+import type { Checkpoint } from './signing.js';
+
+/** One record as read for verification: [seq, prev, hash, body, payload]. Tuples, not objects: verify reads millions. */
+export type RecordRow = [seq: number, prev: string, hash: string, body: string, payload: Buffer | null];
+
+export interface AuditQuery {
+  /** Inclusive lower bound, ms since the epoch. */
+  readonly since?: number;
+  /** Exclusive upper bound, ms since the epoch. */
+  readonly until?: number;
+  readonly principal?: string;
+  readonly subject?: string;
+  readonly types?: readonly string[];
+}
+
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Where audit records live. Appends are serialized by the store (a transaction in SQLite, an advisory
+ * lock in PostgreSQL), so several gateway replicas can share one chain.
+ */
+export interface AuditStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Stores data keys, then chains the drafts after the current head and stores them, atomically. */
+  append(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]>;
+  head(): Promise<ChainHead | undefined>;
+  /** First and last sequence numbers and the number of records. */
+  extent(): Promise<{ first: number | undefined; last: number | undefined; count: number }>;
+  /** Records with `seq > after` in order, at most `limit`. */
+  page(after: number, limit: number): Promise<RecordRow[]>;
+  /** Records matching a filter with `seq > after` in order, at most `limit`. */
+  query(filter: AuditQuery, after: number, limit: number): Promise<StoredRecord[]>;
+  /** Which of these event ids are stored (spool replay skips them). */
+  existingEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /** The last record strictly older than `ts`. */
+  lastBefore(ts: number): Promise<ChainHead | undefined>;
+  addCheckpoint(cp: Checkpoint): Promise<void>;
+  /** All checkpoints, ascending by seq. */
+  checkpoints(): Promise<Checkpoint[]>;
+  /** Deletes records with `seq <= anchor.seq` and older checkpoints, and stores the anchor, atomically. Returns records deleted. */
+  purgeThrough(anchor: Checkpoint): Promise<number>;
+  dataKeys(ids: readonly string[]): Promise<WrappedDataKey[]>;
+  subjectKeys(subject: string): Promise<WrappedDataKey[]>;
+  /** Records whose payload is under one of the subject's keys. */
+  countSubjectPayloads(subject: string): Promise<number>;
+  /** Deletes the wrapped keys of a subject (crypto-shredding). Returns keys erased. */
+  eraseSubject(subject: string, now: number): Promise<number>;
+  /** Every live data key wrapped by a master key other than `kekId`. */
+  keysNotWrappedBy(kekId: string): Promise<WrappedDataKey[]>;
+  replaceWrappedKeys(keys: readonly WrappedDataKey[]): Promise<void>;
+  close(): Promise<void>;
+}
