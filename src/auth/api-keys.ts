@@ -29,7 +29,19 @@ export interface ApiKeyRecord {
   readonly revokedAt: string | null;
 }
 
-interface Row {
+/** Where keys live: SQLite on one machine, PostgreSQL for a fleet. Only hashes are stored. */
+export interface KeyStore {
+  readonly backend: 'sqlite' | 'postgres';
+  create(options: CreateKeyOptions): Promise<{ key: string; record: ApiKeyRecord }>;
+  list(kind?: KeyKind): Promise<ApiKeyRecord[]>;
+  /** Revokes by id or by unique id prefix; undefined when none matched. */
+  revoke(idOrPrefix: string): Promise<ApiKeyRecord | undefined>;
+  /** The principal for a presented key, or undefined for an unknown, revoked, expired or wrong-kind key. */
+  verify(presented: string, kind: KeyKind, now?: Date): Promise<Principal | undefined>;
+  close(): Promise<void>;
+}
+
+export interface KeyRow {
   id: string;
   kind: KeyKind;
   name: string;
@@ -43,7 +55,9 @@ interface Row {
   revoked_at: string | null;
 }
 
-function toRecord(row: Row): ApiKeyRecord {
+type Row = KeyRow;
+
+export function toRecord(row: KeyRow): ApiKeyRecord {
   return {
     id: row.id,
     kind: row.kind,
@@ -66,20 +80,12 @@ export interface CreateKeyOptions {
   readonly expiresAt?: Date;
 }
 
-/** API keys in the embedded store. Only SHA-256 hashes are kept; the key is returned once, at creation. */
-export class ApiKeyStore {
-  private readonly byHash;
-  private readonly touch;
-  private lastTouch = new Map<string, number>();
-
-  constructor(private readonly db: SqliteDatabase) {
-    this.byHash = db.prepare<[string], Row>('SELECT * FROM api_keys WHERE hash = ?');
-    this.touch = db.prepare<[string, string]>('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
-  }
-
-  create(options: CreateKeyOptions): { key: string; record: ApiKeyRecord } {
-    const key = generateApiKey();
-    const row: Row = {
+/** A new key and the row that stores its hash. */
+export function newKeyRow(options: CreateKeyOptions): { key: string; row: KeyRow } {
+  const key = generateApiKey();
+  return {
+    key,
+    row: {
       id: randomUUID(),
       kind: options.kind,
       name: options.name,
@@ -91,7 +97,38 @@ export class ApiKeyStore {
       expires_at: options.expiresAt ? options.expiresAt.toISOString() : null,
       last_used_at: null,
       revoked_at: null,
-    };
+    },
+  };
+}
+
+/** Checks a stored row against the presented key's hash (constant time), its kind, revocation and expiry. */
+export function principalFromRow(row: KeyRow | undefined, hash: string, kind: KeyKind, now: Date): Principal | undefined {
+  if (!row) return undefined;
+  if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+  if (row.kind !== kind || row.revoked_at) return undefined;
+  if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) return undefined;
+  return { id: row.id, name: row.name, kind: row.kind, ...(row.role ? { role: row.role } : {}), ...(row.tenant ? { tenant: row.tenant } : {}) };
+}
+
+/** API keys in the embedded SQLite store. Only SHA-256 hashes are kept; the key is returned once, at creation. */
+export class SqliteKeyStore implements KeyStore {
+  readonly backend = 'sqlite' as const;
+  private readonly byHash;
+  private readonly touch;
+  private lastTouch = new Map<string, number>();
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.byHash = db.prepare<[string], Row>('SELECT * FROM api_keys WHERE hash = ?');
+    this.touch = db.prepare<[string, string]>('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+  }
+
+  async create(options: CreateKeyOptions): Promise<{ key: string; record: ApiKeyRecord }> {
+    return this.createSync(options);
+  }
+
+  /** Synchronous creation, for `init` (one process, no server yet). */
+  createSync(options: CreateKeyOptions): { key: string; record: ApiKeyRecord } {
+    const { key, row } = newKeyRow(options);
     this.db
       .prepare(
         `INSERT INTO api_keys (id, kind, name, hash, prefix, role, tenant, created_at, expires_at, last_used_at, revoked_at)
@@ -101,7 +138,7 @@ export class ApiKeyStore {
     return { key, record: toRecord(row) };
   }
 
-  list(kind?: KeyKind): ApiKeyRecord[] {
+  async list(kind?: KeyKind): Promise<ApiKeyRecord[]> {
     const rows = kind
       ? this.db.prepare<[string], Row>('SELECT * FROM api_keys WHERE kind = ? ORDER BY created_at').all(kind)
       : this.db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at').all();
@@ -109,7 +146,7 @@ export class ApiKeyStore {
   }
 
   /** Revokes by id or by unique id prefix. Returns the revoked record, or undefined when none matched. */
-  revoke(idOrPrefix: string): ApiKeyRecord | undefined {
+  async revoke(idOrPrefix: string): Promise<ApiKeyRecord | undefined> {
     const rows = this.db.prepare<[string], Row>("SELECT * FROM api_keys WHERE id LIKE ? || '%'").all(idOrPrefix);
     if (rows.length !== 1) {
       if (rows.length > 1) throw new Error(`"${idOrPrefix}" matches ${rows.length} keys; give more of the id`);
@@ -125,20 +162,22 @@ export class ApiKeyStore {
    * The principal a presented key belongs to, or undefined for an unknown, revoked or expired key.
    * Lookup is by hash; the final comparison is constant-time.
    */
-  verify(presented: string, kind: KeyKind, now = new Date()): Principal | undefined {
+  async verify(presented: string, kind: KeyKind, now = new Date()): Promise<Principal | undefined> {
     if (!API_KEY_FORMAT.test(presented)) return undefined;
     const hash = hashApiKey(presented);
     const row = this.byHash.get(hash);
-    if (!row) return undefined;
-    if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
-    if (row.kind !== kind || row.revoked_at) return undefined;
-    if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) return undefined;
+    const principal = principalFromRow(row, hash, kind, now);
+    if (!principal || !row) return undefined;
     // last_used_at at most once a minute per key: a write per request would cost more than the proxying.
     const last = this.lastTouch.get(row.id) ?? 0;
     if (now.getTime() - last > 60_000) {
       this.lastTouch.set(row.id, now.getTime());
       this.touch.run(now.toISOString(), row.id);
     }
-    return { id: row.id, name: row.name, kind: row.kind, ...(row.role ? { role: row.role } : {}), ...(row.tenant ? { tenant: row.tenant } : {}) };
+    return principal;
+  }
+
+  async close(): Promise<void> {
+    /* the database handle belongs to whoever opened it */
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../core/index.js';
 import type { AccessLimiter } from '../limits/access-limiter.js';
-import { ApiKeyStore } from './api-keys.js';
+import type { KeyStore } from './api-keys.js';
 import { JwtRejected, type JwtVerifier, looksLikeJwt } from './jwt.js';
 import type { RoleSet } from './roles.js';
 
@@ -13,7 +13,7 @@ export interface AuthenticatorOptions {
   readonly enabled: boolean;
   readonly apiKeys: boolean;
   readonly defaultRole: string;
-  readonly keys: ApiKeyStore;
+  readonly keys: KeyStore;
   readonly jwt?: JwtVerifier | undefined;
   readonly roles: RoleSet;
   readonly limiter: AccessLimiter;
@@ -43,7 +43,7 @@ export class Authenticator {
     let outcome: AuthOutcome | undefined;
     let reason = 'missing credential';
     if (credential && this.options.apiKeys && credential.startsWith('cg_')) {
-      const principal = keys.verify(credential, 'client');
+      const principal = await keys.verify(credential, 'client');
       if (principal) outcome = this.withRole(principal, principal.role ? [principal.role] : []);
       else reason = 'unknown, revoked or expired key';
     } else if (credential && jwt && looksLikeJwt(credential)) {

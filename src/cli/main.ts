@@ -2,14 +2,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApiKeyStore } from '../auth/api-keys.js';
-import { ConfigError, formatIssue, loadConfigFile, parseConfigText, resolveConfigPath } from '../config/load.js';
+import type { KeyStore } from '../auth/api-keys.js';
+import { openKeyStore } from '../auth/open-key-store.js';
+import { ConfigError, formatIssue, loadConfigFile, parseConfigText } from '../config/load.js';
 import { InitError, initProject } from '../config/init.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
 import { createGateway } from '../gateway/server.js';
 import { SecretError } from '../secrets/secret-ref.js';
-import { openSqlite } from '../storage/sqlite.js';
 import { allEvalSuites } from '../eval/suites.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerPostureCommands } from './commands/posture.js';
@@ -163,13 +163,12 @@ export function buildProgram(): Command {
     .action(() => out(JSON.stringify(configJsonSchema(builtinGuards()), null, 2)));
 
   const keys = program.command('keys').description('manage client and admin keys');
-  const withStore = <T>(configPath: string, fn: (store: ApiKeyStore) => T): T => {
-    const loaded = loadConfigFile(configPath, builtinGuards());
-    const db = openSqlite(resolveConfigPath(loaded, loaded.config.storage.sqlite.path));
+  const withStore = async <T>(configPath: string, fn: (store: KeyStore) => Promise<T>): Promise<T> => {
+    const store = await openKeyStore(loadConfigFile(configPath, builtinGuards()));
     try {
-      return fn(new ApiKeyStore(db));
+      return await fn(store);
     } finally {
-      db.close();
+      await store.close();
     }
   };
   keys
@@ -182,11 +181,11 @@ export function buildProgram(): Command {
     .option('--tenant <tenant>', 'tenant the key belongs to')
     .option('--expires <duration>', 'lifetime, e.g. 30d, 12h', durationArg)
     .option('--json', 'print {id, key, name, kind, role, expiresAt}')
-    .action((opts: { name: string; config: string; admin?: boolean; role?: string; tenant?: string; expires?: number; json?: boolean }) => {
+    .action(async (opts: { name: string; config: string; admin?: boolean; role?: string; tenant?: string; expires?: number; json?: boolean }) => {
       try {
         const loaded = loadConfigFile(opts.config, builtinGuards());
         if (opts.role && !loaded.config.roles.some((r) => r.name === opts.role)) throw new InitError(`--role: no role named "${opts.role}" in ${loaded.file}`);
-        const { key, record } = withStore(opts.config, (s) =>
+        const { key, record } = await withStore(opts.config, (s) =>
           s.create({
             kind: opts.admin ? 'admin' : 'client',
             name: opts.name,
@@ -208,9 +207,9 @@ export function buildProgram(): Command {
     .command('list')
     .option('-c, --config <file>', 'config file', 'clawguard.yaml')
     .option('--json', 'JSON output')
-    .action((opts: { config: string; json?: boolean }) => {
+    .action(async (opts: { config: string; json?: boolean }) => {
       try {
-        const list = withStore(opts.config, (s) => s.list());
+        const list = await withStore(opts.config, (s) => s.list());
         if (opts.json) out(JSON.stringify(list));
         else for (const k of list) out(`${k.id}  ${k.kind.padEnd(6)}  ${k.prefix}…  ${k.name}${k.revokedAt ? `  (revoked ${k.revokedAt})` : ''}`);
       } catch (error) {
@@ -221,9 +220,9 @@ export function buildProgram(): Command {
     .command('revoke <id>')
     .description('revoke a key by id (or a unique id prefix)')
     .option('-c, --config <file>', 'config file', 'clawguard.yaml')
-    .action((id: string, opts: { config: string }) => {
+    .action(async (id: string, opts: { config: string }) => {
       try {
-        const revoked = withStore(opts.config, (s) => s.revoke(id));
+        const revoked = await withStore(opts.config, (s) => s.revoke(id));
         if (!revoked) {
           err(`no key with id ${id}`);
           process.exitCode = 1;

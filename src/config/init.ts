@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApiKeyStore } from '../auth/api-keys.js';
+import { SqliteKeyStore } from '../auth/api-keys.js';
 import { SECRET_REF } from '../secrets/secret-ref.js';
 import { openSqlite } from '../storage/sqlite.js';
 
@@ -136,9 +136,9 @@ export function initProject(options: InitOptions): InitResult {
   writeFileSync(configPath, text, { mode: 0o600 });
   const db = openSqlite(join(dir, 'clawguard.db'));
   try {
-    const keys = new ApiKeyStore(db);
-    const client = keys.create({ kind: 'client', name: 'default-client' });
-    const admin = keys.create({ kind: 'admin', name: 'default-admin' });
+    const keys = new SqliteKeyStore(db);
+    const client = keys.createSync({ kind: 'client', name: 'default-client' });
+    const admin = keys.createSync({ kind: 'admin', name: 'default-admin' });
     return { config: configPath, clientKey: client.key, adminKey: admin.key, proxyUrl: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}` };
   } finally {
     db.close();

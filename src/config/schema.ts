@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTIONS, type GuardRegistry } from '../core/index.js';
 import { jwtConfigSchema } from '../auth/jwt.js';
 import { DEFAULT_ROLES, limitRuleSchema, roleSchema } from '../auth/roles.js';
-import { secretRefSchema } from '../secrets/secret-ref.js';
+import { SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
 
 const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
@@ -160,9 +160,34 @@ export function configSchema(registry: GuardRegistry) {
         }),
       storage: z
         .strictObject({
-          sqlite: z.strictObject({ path: z.string().min(1).default('clawguard.db') }).default({ path: 'clawguard.db' }),
+          /** `sqlite` on one machine; `postgres` shares keys (and more) across replicas. */
+          backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
+          sqlite: z.strictObject({ path: z.string().min(1).default('clawguard.db') }).prefault({}),
+          postgres: z
+            .strictObject({
+              /** A secret reference (env:NAME, file:/path) to the connection URL, or a URL without a password. */
+              url: z.string().min(1),
+              /** Optional schema to work in (created when missing). */
+              schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
+            })
+            .superRefine((p, ctx) => {
+              if (!SECRET_REF.test(p.url)) {
+                let parsed: URL | undefined;
+                try {
+                  parsed = new URL(p.url);
+                } catch {
+                  ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be a postgres:// URL or a secret reference (env:NAME, file:/path)' });
+                  return;
+                }
+                if (parsed.password) ctx.addIssue({ code: 'custom', path: ['url'], message: 'holds a password: put the URL in a secret reference (env:NAME or file:/path)' });
+              }
+            })
+            .optional(),
         })
-        .default({ sqlite: { path: 'clawguard.db' } }),
+        .prefault({})
+        .superRefine((st, ctx) => {
+          if (st.backend === 'postgres' && !st.postgres) ctx.addIssue({ code: 'custom', path: ['postgres'], message: 'is required when backend is "postgres"' });
+        }),
       /** No upstreams: every model goes to the built-in demo upstream. */
       upstreams: z.array(upstreamSchema).default([]),
       routes: z.array(routeSchema).default([]),

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import { readFileSync } from 'node:fs';
-import { ApiKeyStore } from '../auth/api-keys.js';
+import type { KeyStore } from '../auth/api-keys.js';
+import { openKeyStore } from '../auth/open-key-store.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { JwtVerifier } from '../auth/jwt.js';
 import { RoleSet } from '../auth/roles.js';
@@ -18,7 +19,6 @@ import type { ApiKind, ProviderAdapter } from '../providers/adapter.js';
 import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
 import { openAiChatAdapter } from '../providers/openai-chat.js';
 import { resolveSecret } from '../secrets/secret-ref.js';
-import { openSqlite, type SqliteDatabase } from '../storage/sqlite.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
@@ -37,7 +37,7 @@ export interface Gateway {
   readonly proxy: FastifyInstance;
   readonly admin: FastifyInstance | undefined;
   readonly engine: GuardEngine;
-  readonly keys: ApiKeyStore;
+  readonly keys: KeyStore;
   readonly usesDemoUpstream: boolean;
   /** Running counts since start (metrics export arrives with observability). */
   readonly counters: { readonly guardFailures: number; readonly guardFailuresFailOpen: number };
@@ -149,11 +149,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const registry = options.registry ?? builtinGuards();
   const closers: (() => Promise<void>)[] = [];
 
-  const db: SqliteDatabase = openSqlite(resolveConfigPath(loaded, config.storage.sqlite.path));
-  closers.push(async () => {
-    db.close();
-  });
-  const keys = new ApiKeyStore(db);
+  const keys = await openKeyStore(loaded, env);
+  closers.push(() => keys.close());
 
   const counters = { guardFailures: 0, guardFailuresFailOpen: 0 };
   const observer: ScanObserver = {
@@ -231,7 +228,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   proxy.get('/healthz', async () => health);
   const ready = async (_: FastifyRequest, reply: FastifyReply) => {
     try {
-      db.prepare('SELECT 1').get();
+      await keys.list('admin');
       return { status: 'ready' };
     } catch {
       return reply.code(503).send({ status: 'not ready', reason: 'store unavailable' });
@@ -248,13 +245,13 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     admin.register(async (scoped) => {
       scoped.addHook('onRequest', async (request, reply) => {
         const credential = presentedCredential(request);
-        const principal = credential ? keys.verify(credential, 'admin') : undefined;
+        const principal = credential ? await keys.verify(credential, 'admin') : undefined;
         if (!principal) {
           log.info({ route: request.url }, 'admin authentication failed');
           return reply.code(401).send({ error: { type: 'authentication_error', message: 'missing or invalid ClawGuard admin key' } });
         }
       });
-      scoped.get('/v1/keys', async () => ({ keys: keys.list() }));
+      scoped.get('/v1/keys', async () => ({ keys: await keys.list() }));
       scoped.post('/v1/keys', async (request, reply) => {
         const parsed = createKeyBody.safeParse(request.body);
         if (!parsed.success) {
@@ -263,7 +260,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         }
         const { role, tenant, expiresInDays } = parsed.data;
         if (role && !roles.has(role)) return reply.code(400).send({ error: { type: 'invalid_request_error', message: `role: no role named "${role}"` } });
-        const created = keys.create({
+        const created = await keys.create({
           kind: parsed.data.kind,
           name: parsed.data.name,
           ...(role ? { role } : {}),
@@ -274,7 +271,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         return reply.code(201).send({ ...created.record, key: created.key });
       });
       scoped.delete<{ Params: { id: string } }>('/v1/keys/:id', async (request, reply) => {
-        const revoked = keys.revoke(request.params.id);
+        const revoked = await keys.revoke(request.params.id);
         if (!revoked) return reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });
         log.info({ keyId: revoked.id }, 'admin: key revoked');
         return revoked;

@@ -93,9 +93,9 @@ describe('bad requests get provider-shaped errors', () => {
   it('rejects missing, malformed and revoked client keys with 401', async () => {
     const none = await fetch(`${gw.proxyUrl}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(none.status).toBe(401);
-    const { key, record } = gw.gateway.keys.create({ kind: 'client', name: 'temp' });
+    const { key, record } = await gw.gateway.keys.create({ kind: 'client', name: 'temp' });
     expect((await post(gw, JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }), { authorization: `Bearer ${key}` })).status).toBe(200);
-    gw.gateway.keys.revoke(record.id);
+    await gw.gateway.keys.revoke(record.id);
     expect((await post(gw, JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }), { authorization: `Bearer ${key}` })).status).toBe(401);
     // An admin key is not a client key.
     expect((await post(gw, JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }), { authorization: `Bearer ${gw.adminKey}` })).status).toBe(401);

@@ -35,8 +35,8 @@ export async function startTestGateway(config: Record<string, unknown>, options:
   });
   const loaded = loadConfigFile(file, registry);
   const gateway = await createGateway(loaded, { registry, logger: createLogger('debug', sink), ...(options.env ? { env: options.env } : {}) });
-  const clientKey = gateway.keys.create({ kind: 'client', name: 'test-client' }).key;
-  const adminKey = gateway.keys.create({ kind: 'admin', name: 'test-admin' }).key;
+  const clientKey = (await gateway.keys.create({ kind: 'client', name: 'test-client' })).key;
+  const adminKey = (await gateway.keys.create({ kind: 'admin', name: 'test-admin' })).key;
   const { proxyUrl, adminUrl } = await gateway.listen();
   return { gateway, proxyUrl, adminUrl, clientKey, adminKey, logs, dir, close: () => gateway.close() };
 }

@@ -164,3 +164,26 @@ describe('clawguard integrity', () => {
     expect(bad.code).toBe(1);
   });
 });
+
+describe('clawguard scan --skip-rule', () => {
+  it('drops an accepted rule and refuses an unknown id', async () => {
+    const file = join(FIX, 'dockerfile/fires/CG-DKR-007.Dockerfile');
+    const skipped = await run(['scan', '--json', '--skip-rule', 'CG-DKR-007', file]);
+    expect(JSON.parse(skipped.out).findings).toEqual([]);
+    expect(skipped.code).toBeUndefined();
+    const bad = await run(['scan', '--skip-rule', 'CG-NOPE-1', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown rule id/);
+  });
+
+  it('gives each SARIF result a fingerprint that survives a line move', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-fp-'));
+    const body = readFileSync(join(FIX, 'dockerfile/fires/CG-DKR-007.Dockerfile'), 'utf8');
+    writeFileSync(join(dir, 'Dockerfile'), body);
+    const first = JSON.parse((await run(['scan', '--sarif', join(dir, 'Dockerfile')])).out).runs[0].results[0];
+    writeFileSync(join(dir, 'Dockerfile'), `# moved\n${body}`);
+    const second = JSON.parse((await run(['scan', '--sarif', join(dir, 'Dockerfile')])).out).runs[0].results[0];
+    expect(second.locations[0].physicalLocation.region.startLine).toBe(first.locations[0].physicalLocation.region.startLine + 1);
+    expect(second.partialFingerprints).toEqual(first.partialFingerprints);
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defaultEvalDataDir, registerEvalCommand } from '../../src/cli/commands/eval.js';
+import { injectionSuites } from '../../src/eval/injection-suites.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+async function run(args: string[]): Promise<{ out: string; err: string; code: number | string | undefined }> {
+  const program = new Command().exitOverride();
+  registerEvalCommand(program, [...injectionSuites]);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['node', 'clawguard', 'eval', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { out, err, code };
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+describe('clawguard eval', () => {
+  it('prints one JSON object with a report per suite', async () => {
+    const { out, code } = await run(['--data', fixtures, '--suite', 'injection', 'indirect', '--json']);
+    expect(code).toBeUndefined();
+    const parsed = JSON.parse(out) as { split: string; reports: { suite: string; metrics: Record<string, number> }[] };
+    expect(parsed.split).toBe('dev');
+    expect(parsed.reports.map((r) => r.suite)).toEqual(['injection', 'indirect']);
+    for (const key of ['precision', 'recall', 'f1', 'fpr', 'recall_at_1pct_fpr', 'auc', 'us_per_kb', 'tp', 'fp', 'tn', 'fn']) {
+      expect(parsed.reports[0]!.metrics).toHaveProperty(key);
+    }
+  });
+
+  it('prints a text report and writes markdown', async () => {
+    const md = join(mkdtempSync(join(tmpdir(), 'cg-eval-')), 'report.md');
+    const { out, code } = await run(['--data', fixtures, '--suite', 'benign', '--markdown', md]);
+    expect(code).toBeUndefined();
+    expect(out).toContain('== benign (dev, 3 examples)');
+    expect(out).toMatch(/fpr\s+0/);
+    const text = readFileSync(md, 'utf8');
+    expect(text).toContain('## benign (dev, 3 examples)');
+    expect(text).toContain('| fpr | 0 |');
+  });
+
+  it('sets a failing exit code for an unknown suite or missing data', async () => {
+    const unknown = await run(['--data', fixtures, '--suite', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('unknown suite');
+    const missing = await run(['--data', join(fixtures, 'missing'), '--suite', 'injection']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('not found');
+  });
+
+  it('rejects a bad --limit or --split', async () => {
+    await expect(run(['--data', fixtures, '--limit', '0'])).rejects.toThrow();
+    await expect(run(['--data', fixtures, '--split', 'test'])).rejects.toThrow();
+  });
+
+  it('defaults the data folder to $CLAWGUARD_EVAL_DATA, else ../shared/eval', () => {
+    expect(defaultEvalDataDir({ CLAWGUARD_EVAL_DATA: '/data/eval' }, '/repo')).toBe('/data/eval');
+    expect(defaultEvalDataDir({}, '/work/main')).toBe(resolve('/work/shared/eval'));
+  });
+});
