@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Keyring } from '../../src/audit/encryption.js';
+import { Keyring, parseMasterKey } from '../../src/audit/encryption.js';
 import { AuditLog } from '../../src/audit/log.js';
 import { eraseSubject, type ExportedRecord, exportRecords, purgeAuditLog, rewrapDataKeys } from '../../src/audit/maintenance.js';
 import { CheckpointSigner, CheckpointVerifier, generateAuditSigningKey, parsePublicKey, parseSigningKey } from '../../src/audit/signing.js';
@@ -94,13 +94,13 @@ describe.each(STORES)('payloads, retention and erasure on %s', (_name, open) => 
   });
 
   it('rotating the master key keeps old payloads readable and re-wrapping retires the old key without touching records', async () => {
-    const one = testKeyring(['k1']);
+    const k1 = parseMasterKey('k1', 'a'.repeat(64));
+    const k2 = parseMasterKey('k2', Buffer.alloc(32, 7).toString('base64'));
+    const one = new Keyring([k1], 'k1');
     const log1 = await AuditLog.open({ store: sut.store, payloads: 'encrypted', keyring: one, signer });
     log1.record({ type: 'request.received', subject: 's', route: '/r', payload: 'before rotation' });
     await log1.close();
 
-    const k1 = (one as unknown as { keys: Map<string, { id: string; key: Buffer }> }).keys.get('k1')!;
-    const k2 = { id: 'k2', key: Buffer.alloc(32, 7) };
     const both = new Keyring([k1, k2], 'k2');
     const log2 = await AuditLog.open({ store: sut.store, payloads: 'encrypted', keyring: both, signer });
     log2.record({ type: 'request.received', subject: 's', route: '/r', payload: 'after rotation' });
