@@ -106,6 +106,8 @@ export class AuditLog implements AuditSink {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private closed = false;
+  /** Set when an event was refused; cleared once the store takes events again. */
+  private refusing = false;
   private committedCount = 0;
   private droppedCount = 0;
   private lastSeq = 0;
@@ -243,6 +245,7 @@ export class AuditLog implements AuditSink {
       this.hooks.dropped?.(1);
       return;
     }
+    this.refusing = true;
     throw new AuditUnavailableError(`${reason}; refusing the event (audit.onFull: fail-closed)`);
   }
 
@@ -259,6 +262,7 @@ export class AuditLog implements AuditSink {
   get accepting(): boolean {
     if (this.closed) return false;
     if (this.onFull === 'drop') return true;
+    if (this.refusing) return false;
     return this.spoolFd !== undefined ? this.written < this.maxSpoolBytes : this.queue.length < this.maxQueue;
   }
 
@@ -304,6 +308,7 @@ export class AuditLog implements AuditSink {
         this.committedCount += records.length;
         if (records.length) this.lastSeq = records[records.length - 1]!.seq;
         this.retryDelayMs = 0;
+        this.refusing = false;
         if (this.storeDown) this.setStoreDown(false);
         try {
           this.hooks.committed?.(records);

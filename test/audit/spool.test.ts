@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WrappedDataKey } from '../../src/audit/encryption.js';
+import { AuditUnavailableError } from '../../src/audit/events.js';
+import { AuditLog } from '../../src/audit/log.js';
+import { exportRecords } from '../../src/audit/maintenance.js';
+import type { RecordDraft, StoredRecord } from '../../src/audit/record.js';
+import { SqliteAuditStore } from '../../src/audit/sqlite-store.js';
+import type { AuditStore } from '../../src/audit/store.js';
+import { verifyAuditLog } from '../../src/audit/verify.js';
+import { tempDir } from './helpers.js';
+
+/** A store whose appends fail while `down` is set, like a database that went away. */
+function flaky(inner: AuditStore): AuditStore & { down: boolean } {
+  const wrapper = Object.create(inner) as AuditStore & { down: boolean };
+  wrapper.down = false;
+  wrapper.append = async (drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]> => {
+    if (wrapper.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    return inner.append(drafts, keys);
+  };
+  wrapper.head = () => inner.head();
+  wrapper.checkpoints = () => inner.checkpoints();
+  return wrapper;
+}
+
+async function requestIds(store: AuditStore): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const r of exportRecords(store)) ids.push(r.requestId ?? '');
+  return ids;
+}
+
+describe('spool: store outages, replay and crashes (SQLite)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let store: SqliteAuditStore;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    store = new SqliteAuditStore({ database: join(dir, 'audit.db') });
+  });
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  it('spools while the store is down and replays in order when it is back', async () => {
+    const s = flaky(store);
+    const spooling: boolean[] = [];
+    const log = await AuditLog.open({ store: s, spool: { path: join(dir, 'spool.jsonl') }, flushIntervalMs: 1, hooks: { spooling: (active) => spooling.push(active) } });
+    log.record({ type: 'request.received', requestId: 'r0', route: '/r' });
+    await log.flush();
+    s.down = true;
+    for (let i = 1; i <= 50; i++) log.record({ type: 'request.received', requestId: `r${i}`, route: '/r' });
+    await expect(log.flush(300)).rejects.toBeInstanceOf(AuditUnavailableError);
+    expect(log.stats()).toMatchObject({ storeDown: true });
+    expect(log.stats().spoolBytes).toBeGreaterThan(0);
+    expect(spooling).toEqual([true]);
+    s.down = false;
+    await log.flush();
+    expect(spooling).toEqual([true, false]);
+    expect(await requestIds(store)).toEqual(Array.from({ length: 51 }, (_, i) => `r${i}`));
+    expect(statSync(join(dir, 'spool.jsonl')).size).toBe(0);
+    await log.close();
+    expect((await verifyAuditLog(store)).ok).toBe(true);
+  });
+
+  it('events beyond the in-memory queue wait in the spool file and keep their order', async () => {
+    const s = flaky(store);
+    s.down = true;
+    const log = await AuditLog.open({ store: s, spool: { path: join(dir, 'spool.jsonl') }, maxQueue: 10, batchSize: 4, flushIntervalMs: 1 });
+    for (let i = 0; i < 95; i++) log.record({ type: 'request.received', requestId: `r${i}`, route: '/r' });
+    s.down = false;
+    await log.close();
+    expect(await requestIds(store)).toEqual(Array.from({ length: 95 }, (_, i) => `r${i}`));
+  });
+
+  it('a spool left by a stopped process is replayed on open, without duplicating what was already stored', async () => {
+    const spool = join(dir, 'spool.jsonl');
+    const s = flaky(store);
+    s.down = true;
+    const first = await AuditLog.open({ store: s, spool: { path: spool }, flushIntervalMs: 1 });
+    for (let i = 0; i < 5; i++) first.record({ type: 'request.received', requestId: `a${i}`, route: '/r' });
+    copyFileSync(spool, join(dir, 'copy.jsonl'));
+    s.down = false;
+    await first.close();
+    // The copy holds five events that are already stored (a crash between commit and spool truncation).
+    const second = await AuditLog.open({ store, spool: { path: join(dir, 'copy.jsonl') } });
+    second.record({ type: 'request.received', requestId: 'b0', route: '/r' });
+    await second.close();
+    expect(await requestIds(store)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'b0']);
+    expect((await verifyAuditLog(store)).ok).toBe(true);
+  });
+
+  it('fails closed when the spool is full, or drops and counts when configured to', async () => {
+    const s = flaky(store);
+    s.down = true;
+    const closed = await AuditLog.open({ store: s, spool: { path: join(dir, 'a.jsonl'), maxBytes: 2000 }, onFull: 'fail-closed' });
+    let thrown: unknown;
+    for (let i = 0; i < 100 && !thrown; i++) {
+      try {
+        closed.record({ type: 'request.received', requestId: `r${i}`, route: '/r' });
+      } catch (error) {
+        thrown = error;
+      }
+    }
+    expect(thrown).toBeInstanceOf(AuditUnavailableError);
+    expect(closed.accepting).toBe(false);
+
+    const dropped: number[] = [];
+    const dropping = await AuditLog.open({ store: s, spool: { path: join(dir, 'b.jsonl'), maxBytes: 2000 }, onFull: 'drop', hooks: { dropped: (n) => dropped.push(n) } });
+    for (let i = 0; i < 100; i++) dropping.record({ type: 'request.received', requestId: `r${i}`, route: '/r' });
+    expect(dropping.stats().dropped).toBeGreaterThan(0);
+    expect(dropped.length).toBe(dropping.stats().dropped);
+    s.down = false;
+    await closed.close();
+    await dropping.close();
+  });
+
+  it('a process killed with SIGKILL under load loses no acknowledged event', async () => {
+    const dbPath = join(dir, 'audit.db');
+    const spool = join(dir, 'kill-spool.jsonl');
+    const child = spawn(process.execPath, [join('node_modules', 'vite-node', 'vite-node.mjs'), join('test', 'audit', 'fixtures', 'writer-child.ts'), dbPath, spool], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acked: string[] = [];
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
+      child.stdout.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop()!;
+        for (const l of lines) acked.push(l.slice(4));
+        if (acked.length >= 3000 && !child.killed) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    expect(await exited).toBe('SIGKILL');
+    for (const l of (buffer.split('\n'))) if (l.startsWith('ack ') && l.length > 4) acked.push(l.slice(4));
+    expect(existsSync(spool)).toBe(true);
+
+    const log = await AuditLog.open({ store, spool: { path: spool } });
+    await log.close();
+    const stored = new Set(await requestIds(store));
+    const missing = acked.filter((id) => !stored.has(id));
+    expect(missing).toEqual([]);
+    expect(acked.length).toBeGreaterThanOrEqual(3000);
+    const v = await verifyAuditLog(store);
+    expect(v.ok).toBe(true);
+    expect(v.records).toBe(stored.size);
+  });
+});
