@@ -29,6 +29,21 @@ function estimateTokens(chars: number): number {
 /** Upstream response headers worth passing on; everything else (cookies, provider internals) stays behind. */
 const PASS_RESPONSE_HEADERS = /^(content-type|retry-after|x-ratelimit-.*|anthropic-ratelimit-.*|openai-processing-ms|request-id|x-request-id)$/;
 const MAX_UPSTREAM_JSON = 32 * 1024 * 1024;
+/** Deeper JSON than this is refused: no provider payload needs it, and deep nesting is a parser attack. */
+export const MAX_JSON_DEPTH = 64;
+
+function jsonDepthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
 
 export function presentedCredential(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
@@ -108,12 +123,21 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       line.principal = principal.id;
       line.role = role.name;
 
+      const requestType = String(request.headers['content-type'] ?? '');
+      if (!/^application\/json\b/i.test(requestType)) {
+        fail({ status: 415, type: 'invalid_request_error', message: 'content-type must be application/json' });
+        return;
+      }
       const raw = request.body as Buffer | undefined;
       let body: any;
       try {
         body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
       } catch {
         fail({ status: 400, type: 'invalid_request_error', message: 'the request body is not valid JSON' });
+        return;
+      }
+      if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) {
+        fail({ status: 400, type: 'invalid_request_error', message: `the request body nests deeper than ${MAX_JSON_DEPTH} levels` });
         return;
       }
       const check = adapter.validateRequest(body);
