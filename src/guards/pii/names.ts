@@ -15,7 +15,12 @@ export function findNames(text: string): Candidate[] {
   for (const span of spansFromTags(tokens, tags)) {
     const entity = ENTITY[span.type];
     if (!entity) continue;
-    out.push({ start: span.start, end: span.end, entity, score: SCORE[entity]!, reason: `${entity} (tagger)` });
+    const value = text.slice(span.start, span.end);
+    const single = !/[\s,]/.test(value);
+    // Acronyms (`NIE`, `SSN`) and one-word "addresses" are tagging noise.
+    if (single && ((entity === 'address' && !/[0-9]/.test(value)) || /^[\p{Lu}]{2,3}$/u.test(value))) continue;
+    const score = SCORE[entity]!;
+    out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
   return out;
 }

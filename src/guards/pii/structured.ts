@@ -253,7 +253,7 @@ function plausibleCountries(digits: string): CountryCode[] {
 }
 
 /** A number followed on the same line by a capitalized word or a street word is a house number. */
-const STREET_AFTER = /^ (?:\p{Lu}\p{Ll}|(?:rue|street|st|avenue|ave|road|rd|lane|drive|via|calle|str)\b)/iu;
+const STREET_AFTER = /^ (?:\p{Lu}\p{Ll}|(?:[Rr]ue|[Ss]treet|[Ss]t|[Aa]venue|[Aa]ve|[Rr]oad|[Rr]d|[Ll]ane|[Dd]rive|[Vv]ia|[Cc]alle|[Ss]tr)\b)/u;
 
 function phoneScore(run: string, digits: string, before: string, after: string, rawAfter: string): number {
   const context = CONTEXT.phone.test(before.slice(-28)) || CONTEXT.phoneAfter.test(after);
@@ -465,8 +465,15 @@ function findWallets(text: string, out: Candidate[]): void {
 const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
 const WORD_DATE = new RegExp(`(?<![\\p{L}\\p{N}])(?:[0-9]{1,2}(?:st|nd|rd|th)? (?:of )?(?:${MONTHS})\\.?,? [0-9]{4}|(?:${MONTHS})\\.? [0-9]{1,2}(?:st|nd|rd|th)?,? [0-9]{4})(?![\\p{L}\\p{N}])`, 'giu');
 
+const NUMERIC_DATE = /(?<![0-9])(?:[0-9]{1,2}[/.-][0-9]{1,2}[/.-](?:[0-9]{4}|[0-9]{2})|[0-9]{4}-[0-9]{2}-[0-9]{2})(?![0-9])/g;
+
 function findWordDatesOfBirth(text: string, out: Candidate[]): void {
-  if (!/born|birth|dob|d\.o\.b/i.test(text)) return;
+  if (!/born|birth|dob|d\.o\.b|geboren|né/i.test(text)) return;
+  for (const m of text.matchAll(NUMERIC_DATE)) {
+    if (CONTEXT.dob.test(contextBefore(text, m.index))) {
+      out.push({ start: m.index, end: m.index + m[0].length, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
+    }
+  }
   for (const m of text.matchAll(WORD_DATE)) {
     if (CONTEXT.dob.test(contextBefore(text, m.index))) {
       out.push({ start: m.index, end: m.index + m[0].length, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });

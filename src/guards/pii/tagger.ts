@@ -84,101 +84,192 @@ function shape(s: string): string {
 }
 
 interface TokenInfo {
-  lower: string;
-  shape: string;
-  lex: string;
-  cap: boolean;
+  /** Hashes of the lower-cased word, its shape, lexicon class, 3- and 2-letter suffixes. */
+  w: number;
+  s: number;
+  l: number;
+  x3: number;
+  x2: number;
+  len: number;
+  newline: number;
+  /** Sentence punctuation (`.`, `?`, `!`). */
+  stop: boolean;
+}
+
+/** FNV-1a over UTF-16 code units. */
+function strHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h & 0x3fffffff;
+}
+
+/** Mixes a feature template id with up to two values into one 32-bit feature id. */
+function mix(template: number, a: number, b = 0): number {
+  let h = Math.imul(template ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ a ^ (h >>> 15), 0xc2b2ae35);
+  h = Math.imul(h ^ b ^ (h >>> 13), 0x27d4eb2f);
+  // 30 bits: small integers stay unboxed in V8, which makes Map lookups several times faster.
+  return (h ^ (h >>> 16)) & 0x3fffffff;
+}
+
+const BOS = strHash('^');
+const EOS = strHash('$');
+
+type WordInfo = Omit<TokenInfo, 'newline'>;
+/** Word-level parts of TokenInfo by token text: words repeat, so most tokens cost one Map lookup. */
+const wordCache = new Map<string, WordInfo>();
+
+function wordInfo(text: string, lower: string): WordInfo {
+  let info = wordCache.get(text);
+  if (!info) {
+    info = {
+      w: strHash(lower),
+      s: strHash(shape(text)),
+      l: strHash(lexClass(lower)),
+      x3: strHash(lower.slice(-3)),
+      x2: strHash(lower.slice(-2)),
+      len: Math.min(lower.length, 8),
+      stop: text === '.' || text === '?' || text === '!',
+    };
+    if (wordCache.size >= 50_000) wordCache.clear();
+    wordCache.set(text, info);
+  }
+  return info;
 }
 
 export function tokenInfo(tokens: readonly Token[]): TokenInfo[] {
-  return tokens.map((t) => ({ lower: t.lower, shape: shape(t.text), lex: lexClass(t.lower), cap: t.text !== t.lower }));
-}
-
-/**
- * Tokens the tagger scores: those with a capital letter or a digit, and the small words between two
- * of them (`van de Noort`, `Rue de la Gare`). Everything else is `O` without scoring, which keeps
- * ordinary lower-case prose nearly free. Training applies the same mask.
- */
-export function activeMask(tokens: readonly Token[]): boolean[] {
-  const strong = tokens.map((t) => t.text !== t.lower || (t.text.charCodeAt(0) >= 48 && t.text.charCodeAt(0) <= 57));
-  return tokens.map((_, i) => {
-    if (strong[i]) return true;
-    const before = strong[i - 1] || strong[i - 2];
-    const after = strong[i + 1] || strong[i + 2];
-    return Boolean(before && after);
+  return tokens.map((t) => {
+    const w = wordInfo(t.text, t.lower);
+    return { w: w.w, s: w.s, l: w.l, x3: w.x3, x2: w.x2, len: w.len, newline: t.newline ? 1 : 0, stop: w.stop };
   });
 }
 
-/** Feature strings of token `i`, given the previous two tags. */
-export function features(tokens: readonly Token[], info: readonly TokenInfo[], i: number, prev: string, prev2: string): string[] {
+/**
+ * Feature ids of token `i`, given the indexes of the previous two tags (-1 before the start).
+ * Features are hashed from (template, values): no strings are built while tagging.
+ */
+export function features(info: readonly TokenInfo[], i: number, prev: number, prev2: number, out: number[] = new Array<number>(27)): number[] {
   const t = info[i]!;
   const p = info[i - 1];
   const pp = info[i - 2];
   const n = info[i + 1];
   const nn = info[i + 2];
-  const w = t.lower;
-  const f = [
-    'b',
-    `w=${w}`,
-    `s=${t.shape}`,
-    `l=${t.lex}`,
-    `x3=${w.slice(-3)}`,
-    `x2=${w.slice(-2)}`,
-    `len=${Math.min(w.length, 8)}`,
-    `nl=${tokens[i]!.newline ? 1 : 0}`,
-    `start=${i === 0 || p?.lower === '.' || p?.lower === '?' || p?.lower === '!' || tokens[i]!.newline ? 1 : 0}`,
-    `pt=${prev}`,
-    `pt2=${prev2}|${prev}`,
-    `pt|s=${prev}|${t.shape}`,
-    `pt|l=${prev}|${t.lex}`,
-    `pw=${p?.lower ?? '^'}`,
-    `ps=${p?.shape ?? '^'}`,
-    `pl=${p?.lex ?? '^'}`,
-    `ppw=${pp?.lower ?? '^'}`,
-    `nw=${n?.lower ?? '$'}`,
-    `ns=${n?.shape ?? '$'}`,
-    `nl2=${n?.lex ?? '$'}`,
-    `nnw=${nn?.lower ?? '$'}`,
-    `nns=${nn?.shape ?? '$'}`,
-    `s|ns=${t.shape}|${n?.shape ?? '$'}`,
-    `ps|s=${p?.shape ?? '^'}|${t.shape}`,
-    `l|nl=${t.lex}|${n?.lex ?? '$'}`,
-    `pl|l=${p?.lex ?? '^'}|${t.lex}`,
-    `nnl=${tokens[i + 1]?.newline ? 1 : 0}`,
-  ];
-  return f;
+  const ps = p?.s ?? BOS;
+  const pl = p?.l ?? BOS;
+  const ns = n?.s ?? EOS;
+  const nl = n?.l ?? EOS;
+  const start = i === 0 || p?.stop || t.newline ? 1 : 0;
+  let k = 0;
+  for (const f of [
+    mix(0, 0),
+    mix(1, t.w),
+    mix(2, t.s),
+    mix(3, t.l),
+    mix(4, t.x3),
+    mix(5, t.x2),
+    mix(6, t.len),
+    mix(7, t.newline),
+    mix(8, start),
+    mix(9, prev + 1),
+    mix(10, prev2 + 1, prev + 1),
+    mix(11, prev + 1, t.s),
+    mix(12, prev + 1, t.l),
+    mix(13, p?.w ?? BOS),
+    mix(14, ps),
+    mix(15, pl),
+    mix(16, pp?.w ?? BOS),
+    mix(17, n?.w ?? EOS),
+    mix(18, ns),
+    mix(19, nl),
+    mix(20, nn?.w ?? EOS),
+    mix(21, nn?.s ?? EOS),
+    mix(22, t.s, ns),
+    mix(23, ps, t.s),
+    mix(24, t.l, nl),
+    mix(25, pl, t.l),
+    mix(26, n?.newline ?? 0),
+  ])
+    out[k++] = f;
+  return out;
 }
 
 export interface TaggerModel {
   readonly tags: readonly string[];
-  /** feature → weights per tag (averaged, rounded). */
+  /** Feature id (decimal) → averaged weights per tag. */
   readonly weights: Readonly<Record<string, readonly number[]>>;
+}
+
+/** Open-addressing table of feature id → weight row: a lookup is a few array reads. */
+interface WeightTable {
+  readonly mask: number;
+  readonly keys: Int32Array;
+  readonly rows: Float32Array;
+  readonly k: number;
+}
+
+const compiled = new WeakMap<TaggerModel, WeightTable>();
+
+function weightsOf(model: TaggerModel): WeightTable {
+  let table = compiled.get(model);
+  if (!table) {
+    const entries = Object.entries(model.weights);
+    const k = model.tags.length;
+    let size = 1024;
+    while (size < entries.length * 2) size *= 2;
+    const keys = new Int32Array(size).fill(-1);
+    const rows = new Float32Array(size * k);
+    for (const [f, w] of entries) {
+      let slot = Number(f) & (size - 1);
+      while (keys[slot] !== -1) slot = (slot + 1) & (size - 1);
+      keys[slot] = Number(f);
+      rows.set(w, slot * k);
+    }
+    table = { mask: size - 1, keys, rows, k };
+    compiled.set(model, table);
+  }
+  return table;
+}
+
+function addRow(table: WeightTable, f: number, scores: Float64Array): void {
+  let slot = f & table.mask;
+  for (;;) {
+    const key = table.keys[slot]!;
+    if (key === f) {
+      const base = slot * table.k;
+      for (let c = 0; c < table.k; c++) scores[c]! += table.rows[base + c]!;
+      return;
+    }
+    if (key === -1) return;
+    slot = (slot + 1) & table.mask;
+  }
 }
 
 /** Greedy left-to-right decoding. */
 export function tagTokens(model: TaggerModel, tokens: readonly Token[]): string[] {
+  const weights = weightsOf(model);
   const info = tokenInfo(tokens);
-  const active = activeMask(tokens);
+  const tags = model.tags;
   const out: string[] = [];
-  const k = model.tags.length;
+  const idx: number[] = [];
+  const k = tags.length;
   const scores = new Float64Array(k);
+  const feats = new Array<number>(27);
   for (let i = 0; i < tokens.length; i++) {
-    if (!active[i]) {
-      out.push('O');
-      continue;
-    }
     scores.fill(0);
-    for (const f of features(tokens, info, i, out[i - 1] ?? '^', out[i - 2] ?? '^')) {
-      const w = model.weights[f];
-      if (!w) continue;
-      for (let c = 0; c < k; c++) scores[c]! += w[c]!;
-    }
+    for (const f of features(info, i, idx[i - 1] ?? -1, idx[i - 2] ?? -1, feats)) addRow(weights, f, scores);
     let best = 0;
     for (let c = 1; c < k; c++) if (scores[c]! > scores[best]!) best = c;
-    let tag = model.tags[best]!;
+    let tag = tags[best]!;
     // An I- tag must continue an entity of the same type.
-    if (tag.startsWith('I-') && !(out[i - 1] ?? 'O').endsWith(tag.slice(2))) tag = `B-${tag.slice(2)}`;
+    if (tag.startsWith('I-') && !(out[i - 1] ?? 'O').endsWith(tag.slice(2))) {
+      tag = `B-${tag.slice(2)}`;
+      best = tags.indexOf(tag);
+    }
     out.push(tag);
+    idx.push(best);
   }
   return out;
 }
