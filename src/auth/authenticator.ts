@@ -18,6 +18,13 @@ export interface AuthenticatorOptions {
   readonly roles: RoleSet;
   readonly limiter: AccessLimiter;
   readonly log: Logger;
+  /** Subject CN → role for client certificates; undefined when mTLS identities are off. */
+  readonly mtlsRoles?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A client certificate the TLS layer verified against the configured CA. */
+export interface VerifiedClientCert {
+  readonly commonName: string;
 }
 
 /**
@@ -34,8 +41,8 @@ export class Authenticator {
     return { ok: true, principal: { ...principal, role } };
   }
 
-  async authenticate(credential: string | undefined, ip: string): Promise<AuthOutcome> {
-    const { enabled, keys, jwt, limiter, log } = this.options;
+  async authenticate(credential: string | undefined, ip: string, clientCert?: VerifiedClientCert): Promise<AuthOutcome> {
+    const { enabled, keys, jwt, limiter, log, mtlsRoles } = this.options;
     if (!enabled) return this.withRole({ id: 'anonymous', name: 'anonymous', kind: 'client' }, []);
     if (await limiter.authLocked(ip)) {
       return { ok: false, status: 429, reason: 'too many failed authentication attempts from this address', retryAfterSeconds: 60 };
@@ -55,6 +62,9 @@ export class Authenticator {
       }
     } else if (credential) {
       reason = 'unrecognised credential';
+    } else if (clientCert && mtlsRoles) {
+      const role = mtlsRoles[clientCert.commonName];
+      outcome = this.withRole({ id: `mtls:${clientCert.commonName}`, name: clientCert.commonName, kind: 'client' }, role ? [role] : []);
     }
     if (outcome) return outcome;
     await limiter.authFailed(ip);

@@ -139,6 +139,14 @@ export function configSchema(registry: GuardRegistry) {
           jwt: jwtConfigSchema.optional(),
           /** Role of keys created without one and of tokens without a roles claim. */
           defaultRole: z.string().min(1).default('default'),
+          /** Client certificates (needs `server.tls.caFile`): the subject CN becomes the principal `mtls:<CN>`. */
+          mtls: z
+            .strictObject({
+              enabled: z.boolean().default(false),
+              /** Subject CN → role; CNs not listed get `defaultRole`. */
+              roles: z.record(z.string(), z.string()).default({}),
+            })
+            .prefault({}),
         })
         .prefault({}),
       /** Least privilege: what each role may use. A principal whose role is not listed is refused. */
@@ -220,6 +228,10 @@ export function configSchema(registry: GuardRegistry) {
           if (c.upstreams.length > 0 && !names.has(u)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'upstreams', j], message: `no upstream named "${u}"` });
         });
       });
+      if (c.auth.mtls.enabled && !c.server.tls?.caFile) ctx.addIssue({ code: 'custom', path: ['auth', 'mtls', 'enabled'], message: 'needs server.tls.caFile to verify client certificates' });
+      for (const [cn, role] of Object.entries(c.auth.mtls.roles)) {
+        if (!roleNames.has(role)) ctx.addIssue({ code: 'custom', path: ['auth', 'mtls', 'roles', cn], message: `no role named "${role}"` });
+      }
       if (!roleNames.has(c.auth.defaultRole)) ctx.addIssue({ code: 'custom', path: ['auth', 'defaultRole'], message: `no role named "${c.auth.defaultRole}" in roles` });
       if (c.admin.enabled && c.admin.port !== 0 && c.admin.port === c.server.port && c.admin.host === c.server.host) {
         ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: 'the admin surface must listen apart from the proxy surface' });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -43,6 +44,15 @@ function jsonDepthExceeds(value: unknown, max: number): boolean {
     }
   }
   return false;
+}
+
+/** The client certificate's CN, when TLS verified it against the configured CA. */
+export function verifiedClientCert(request: FastifyRequest): { commonName: string } | undefined {
+  const socket = request.raw.socket as TLSSocket;
+  if (!socket.encrypted || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate()?.subject?.CN;
+  const commonName = Array.isArray(cn) ? cn[0] : cn;
+  return typeof commonName === 'string' && commonName ? { commonName } : undefined;
 }
 
 export function presentedCredential(request: FastifyRequest): string | undefined {
@@ -105,7 +115,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     };
 
     try {
-      const authOutcome = await auth.authenticate(presentedCredential(request), request.ip);
+      const authOutcome = await auth.authenticate(presentedCredential(request), request.ip, verifiedClientCert(request));
       if (!authOutcome.ok) {
         if (authOutcome.status === 429) {
           reply.header('retry-after', String(authOutcome.retryAfterSeconds ?? 60));

@@ -22,7 +22,7 @@ import { resolveSecret } from '../secrets/secret-ref.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
-import { createProxyHandler, presentedCredential } from './proxy.js';
+import { createProxyHandler, presentedCredential, verifiedClientCert } from './proxy.js';
 import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
 
@@ -194,6 +194,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     roles,
     limiter,
     log,
+    mtlsRoles: config.auth.mtls.enabled ? config.auth.mtls.roles : undefined,
   });
   if (!config.auth.enabled) log.warn('authentication is DISABLED: every caller is accepted as "anonymous"');
 
@@ -212,7 +213,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   proxy.get('/v1/models', async (request, reply) => {
     const anthropic = typeof request.headers['anthropic-version'] === 'string';
     const adapter = anthropic ? anthropicMessagesAdapter : openAiChatAdapter;
-    const outcome = await auth.authenticate(presentedCredential(request), request.ip);
+    const outcome = await auth.authenticate(presentedCredential(request), request.ip, verifiedClientCert(request));
     if (!outcome.ok) {
       return reply.code(outcome.status).send(adapter.errorBody({ status: 401, type: anthropic ? 'authentication_error' : 'invalid_request_error', code: 'invalid_api_key', message: 'missing or invalid ClawGuard client key' }));
     }

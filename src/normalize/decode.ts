@@ -43,8 +43,6 @@ function bytesToText(bytes: Uint8Array): string | undefined {
   }
 }
 
-// Base64 with at least 16 characters; `-` and `_` for the URL-safe alphabet.
-const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
 
 function decodeBase64(run: string): string | undefined {
   const body = run.replace(/=+$/, '');
@@ -105,6 +103,49 @@ export function rot13(s: string): string {
   });
 }
 
+const ROT13_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq)\b/i;
+const REVERSED_HINT = /\b(?:eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
+
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45;
+}
+
+/** Runs of 16+ base64-alphabet characters (plus trailing `=`), found without a regex scan. */
+function base64Runs(text: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0;
+    if (i < text.length && isBase64Char(c)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= 16) {
+      let end = i;
+      while (end < text.length && end - i < 2 && text.charCodeAt(end) === 61) end++;
+      out.push({ start, end });
+    }
+    start = -1;
+  }
+  return out;
+}
+
+function isHexChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Whether some stretch of hex digits (optionally split by spaces, colons or `\x`) holds 24+ digits. */
+function hasLongHexRun(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isHexChar(c)) {
+      if (++digits >= 24) return true;
+    } else if (c !== 32 && c !== 58 && c !== 92 && c !== 120) digits = 0;
+  }
+  return false;
+}
+
 // The most frequent English function words: a line that is English under ROT13 or reversal but
 // not as written is a hidden message.
 const COMMON = new Set(
@@ -131,16 +172,18 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
   };
 
   if (text.length >= 16) {
-    for (const m of text.matchAll(BASE64_RUN)) {
-      const decoded = decodeBase64(m[0]);
-      if (decoded) push({ kind: 'base64', start: m.index, end: m.index + m[0].length, decoded });
+    for (const run of base64Runs(text)) {
+      const decoded = decodeBase64(text.slice(run.start, run.end));
+      if (decoded) push({ kind: 'base64', start: run.start, end: run.end, decoded });
     }
-    for (const m of text.matchAll(HEX_RUN)) {
-      const decoded = decodeHex(m[0]);
-      if (decoded) push({ kind: 'hex', start: m.index, end: m.index + m[0].length, decoded });
+    if (hasLongHexRun(text)) {
+      for (const m of text.matchAll(HEX_RUN)) {
+        const decoded = decodeHex(m[0]);
+        if (decoded) push({ kind: 'hex', start: m.index, end: m.index + m[0].length, decoded });
+      }
     }
   }
-  if (text.includes('%')) {
+  if (text.includes('%') && /%[0-9a-fA-F]{2}/.test(text)) {
     for (const m of text.matchAll(URL_RUN)) {
       const decoded = decodeUrl(m[0]);
       if (decoded) push({ kind: 'url_encoding', start: m.index, end: m.index + m[0].length, decoded });
@@ -151,8 +194,9 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
     if (count >= 3) push({ kind: 'html_entities', start: 0, end: text.length, decoded });
   }
 
-  // ROT13 and reversal, line by line: only lines that read as English once decoded.
-  if (/[a-zA-Z]{3}/.test(text)) {
+  // ROT13 and reversal, line by line: only lines that read as English once decoded. A cheap
+  // look for the commonest English words in those disguises comes first.
+  if (ROT13_HINT.test(text) || REVERSED_HINT.test(text)) {
     let lineStart = 0;
     for (const line of text.split('\n')) {
       const start = lineStart;

@@ -166,8 +166,10 @@ function foldChars(original: string, tally: Tally, smuggled: { text: string; sta
 const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
 
 /** Pass 2 (length-preserving): homoglyphs inside mixed-script words fold to Latin. */
+const HOMOGLYPH_HINT = /[a-z][\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]|[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731][a-z]/;
+const LEET_HINT = /[a-z][0-9@$|!]|[0-9@$|!][a-z]/;
+
 function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
-  if (!/[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]/.test(text)) return false;
   let changed = false;
   for (const m of text.matchAll(MIXED_WORD)) {
     const word = m[0];
@@ -195,58 +197,94 @@ function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tall
 
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', '@': 'a', $: 's', '|': 'l', '!': 'i' };
 const ORDINAL_OR_UNIT = /^[0-9]+(?:st|nd|rd|th|am|pm|px|pt|em|kb|mb|gb|tb|ms|hz|fps|mm|cm|km|kg|ml)$/;
-const LEET_TOKEN = /[a-z0-9@$|!]*[a-z][a-z0-9@$|!]*[0-9@$|!][a-z0-9@$|!]*|[a-z0-9@$|!]*[0-9@$|!][a-z0-9@$|!]*[a-z][a-z0-9@$|!]*/g;
 
-/** Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. */
-function foldLeet(chars: string[], text: string, offsets: Int32Array, tally: Tally): void {
-  if (!/[a-z][0-9@$|!]|[0-9@$|!][a-z]/.test(text)) return;
-  for (const m of text.matchAll(LEET_TOKEN)) {
-    const token = m[0];
-    // Version numbers and identifiers (h264, sha256, x86, utf8) hold digits that are not leet.
-    if (/[26]/.test(token)) continue;
-    let letters = 0;
-    const subs: number[] = [];
-    for (let k = 0; k < token.length; k++) {
-      const ch = token[k]!;
-      if (ch >= 'a' && ch <= 'z') letters++;
-      else if (LEET[ch]) {
-        const inner = k > 0 && k < token.length - 1;
-        const isSymbol = ch === '@' || ch === '$' || ch === '|' || ch === '!';
-        // Symbols count only between letters/digits; digits anywhere inside a lettered token.
-        if (!isSymbol || inner) subs.push(k);
-      }
-    }
-    if (letters < 2 || subs.length === 0) continue;
-    const innerDigit = subs.some((k) => k > 0 && k < token.length - 1);
-    // "4ll" is leet; ordinals and units ("4th", "5pm", "3px") are not.
-    if (subs.length < 2 && !innerDigit && (token.length < 3 || ORDINAL_OR_UNIT.test(token) || /[0-9]$/.test(token))) continue;
-    for (const k of subs) {
-      const at = m.index + k;
-      chars[at] = LEET[token[k]!]!;
-    }
-    tally.add('leetspeak', offsets[m.index]!, offsets[m.index + token.length - 1]! + 1);
-  }
+function isLeetTokenChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 64 || c === 36 || c === 124 || c === 33;
 }
 
-// Four or more letters, each followed by the same single separator: "i g n o r e", "i.g.n.o.r.e".
-const SPACED = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ .\-_*·|/\\,+~])(?:[\p{L}\p{N}]\1){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
-
-/** Pass 4: joins letters that were spaced out to dodge word matching. */
-function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: string; offsets: Int32Array } {
-  if (!SPACED.test(text)) return { text, offsets };
-  SPACED.lastIndex = 0;
-  const keep = new Uint8Array(text.length).fill(1);
-  let any = false;
-  for (const m of text.matchAll(SPACED)) {
-    const sep = m[1]!;
-    // Dotted abbreviations and initials ("u.s.a", "a, b, c") are common; require 4+ letters for "." too.
-    const letters = (m[0].length + 1) / (1 + sep.length);
-    if (letters < 4) continue;
-    any = true;
-    for (let k = m.index; k < m.index + m[0].length; k++) if (text[k] === sep) keep[k] = 0;
-    tally.add('spaced_letters', offsets[m.index]!, offsets[m.index + m[0].length - 1]! + 1);
+/** Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. */
+function foldLeet(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
+  let changed = false;
+  let start = -1;
+  let letters = 0;
+  let leet = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0;
+    if (i < text.length && isLeetTokenChar(c)) {
+      if (start < 0) {
+        start = i;
+        letters = 0;
+        leet = 0;
+      }
+      if (c >= 97 && c <= 122) letters++;
+      else leet++;
+      continue;
+    }
+    if (start >= 0 && letters >= 2 && leet > 0) changed = foldLeetToken(chars, text.slice(start, i), start, offsets, tally) || changed;
+    start = -1;
   }
-  if (!any) return { text, offsets };
+  return changed;
+}
+
+function foldLeetToken(chars: string[], token: string, at: number, offsets: Int32Array, tally: Tally): boolean {
+  // Version numbers and identifiers (h264, sha256, x86, utf8) hold digits that are not leet.
+  if (/[26]/.test(token)) return false;
+  const subs: number[] = [];
+  for (let k = 0; k < token.length; k++) {
+    const ch = token[k]!;
+    if (ch >= 'a' && ch <= 'z') continue;
+    const inner = k > 0 && k < token.length - 1;
+    const isSymbol = ch === '@' || ch === '$' || ch === '|' || ch === '!';
+    // Symbols count only between letters/digits; digits anywhere inside a lettered token.
+    if (!isSymbol || inner) subs.push(k);
+  }
+  if (subs.length === 0) return false;
+  const innerDigit = subs.some((k) => k > 0 && k < token.length - 1);
+  // "4ll" is leet; ordinals and units ("4th", "5pm", "3px") are not.
+  if (subs.length < 2 && !innerDigit && (token.length < 3 || ORDINAL_OR_UNIT.test(token) || /[0-9]$/.test(token))) return false;
+  for (const k of subs) chars[at + k] = LEET[token[k]!]!;
+  tally.add('leetspeak', offsets[at]!, offsets[at + token.length - 1]! + 1);
+  return true;
+}
+
+const SEPARATORS = new Set([' ', '.', '-', '_', '*', '·', '|', '/', '\\', ',', '+', '~']);
+const alnumCache = new Uint8Array(0x10000); // 0 unknown, 1 yes, 2 no
+
+function isAlnumAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+  let v = alnumCache[c]!;
+  if (v === 0) {
+    v = /[\p{L}\p{N}]/u.test(String.fromCharCode(c)) ? 1 : 2;
+    alnumCache[c] = v;
+  }
+  return v === 1;
+}
+
+/** Pass 4: joins four or more letters spaced out by one repeated separator: "i g n o r e", "i.g.n.o.r.e". */
+function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: string; offsets: Int32Array } {
+  let keep: Uint8Array | undefined;
+  for (let i = 0; i + 6 < text.length; i++) {
+    if (!isAlnumAt(text, i) || isAlnumAt(text, i - 1) || isAlnumAt(text, i + 1)) continue;
+    const sep = text[i + 1]!;
+    if (!SEPARATORS.has(sep)) continue;
+    let j = i;
+    let letters = 1;
+    while (text[j + 1] === sep && isAlnumAt(text, j + 2) && !isAlnumAt(text, j + 3)) {
+      j += 2;
+      letters++;
+    }
+    if (letters < 4) {
+      i = j;
+      continue;
+    }
+    keep ??= new Uint8Array(text.length).fill(1);
+    for (let k = i + 1; k < j; k += 2) keep[k] = 0;
+    tally.add('spaced_letters', offsets[i]!, offsets[j]! + 1);
+    i = j;
+  }
+  if (!keep) return { text, offsets };
   const out: string[] = [];
   const outOffsets = new Int32Array(text.length + 1);
   let n = 0;
@@ -284,12 +322,13 @@ function normalizeAt(
   let offsets: Int32Array = b.offsets.subarray(0, b.length + 1);
   offsets[b.length] = original.length;
 
-  if (/[^\x00-\x7f]|[0-9@$|!]/.test(text)) {
+  if (HOMOGLYPH_HINT.test(text)) {
     const chars = text.split('');
-    const a = foldHomoglyphs(chars, text, offsets, tally);
-    if (a) text = chars.join('');
-    foldLeet(chars, text, offsets, tally);
-    text = chars.join('');
+    if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.join('');
+  }
+  if (LEET_HINT.test(text)) {
+    const chars = text.split('');
+    if (foldLeet(chars, text, offsets, tally)) text = chars.join('');
   }
   ({ text, offsets } = joinSpaced(text, offsets, tally));
 

@@ -89,7 +89,11 @@ export function foldCodePoint(cp: number, ch: string): string {
 
 const COMBINING_DIACRITIC = /[\u0300-\u036f]/g;
 
+const QUOTES: Record<number, string> = { 0x2018: "'", 0x2019: "'", 0x201b: "'", 0x2032: "'", 0x02bc: "'", 0x201c: '"', 0x201d: '"', 0x201e: '"', 0x2033: '"' };
+
 function computeFold(cp: number, ch: string): string {
+  const quote = QUOTES[cp];
+  if (quote) return quote;
   let s = ch.normalize('NFKC').toLowerCase();
   // Latin letters with diacritics fold to their base letter ("ïgnörë" reads as "ignore").
   if ((cp >= 0x00c0 && cp <= 0x024f) || (cp >= 0x1e00 && cp <= 0x1eff) || /[\u00c0-\u024f\u1e00-\u1eff]/.test(s)) {

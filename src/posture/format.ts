@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { allRules, ruleById } from './rules.js';
 import { type Severity, SEVERITIES, severityRank, type ScanReport } from './types.js';
 
@@ -84,6 +85,8 @@ export function toSarif(report: ScanReport, version = '0.1.0'): object {
               },
             },
           ],
+          // Stable across line moves, so code scanning keeps tracking the same alert.
+          partialFingerprints: { 'clawguardFinding/v1': createHash('sha256').update(`${f.ruleId}\0${f.file}\0${f.message}`).digest('hex').slice(0, 32) },
           properties: { severity: f.severity },
         })),
         invocations: [

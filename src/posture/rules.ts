@@ -66,6 +66,12 @@ const CATALOGUE: readonly RuleMeta[] = [
     description: 'A RUN installs with apt-get without removing `/var/lib/apt/lists`, apk without `--no-cache`, pip without `--no-cache-dir`, or yum/dnf without `clean all` in the same RUN. The image grows and carries stale indexes.',
     fix: 'Clean up in the same RUN: `apt-get install -y --no-install-recommends … && rm -rf /var/lib/apt/lists/*`, `apk add --no-cache …`, `pip install --no-cache-dir …`.',
   },
+  {
+    id: 'CG-DKR-011', name: 'dockerfile-base-not-minimal', target: 'dockerfile', severity: 'low',
+    title: 'Runtime image is not minimal',
+    description: 'The final stage starts from a full distribution or language image (debian, ubuntu, centos, fedora, node, python, ruby, golang, openjdk, php, …) whose tag does not name a minimal variant (slim, alpine, distroless, chiseled, minimal, micro). Build stages are exempt. Only official images (no registry or `library/` prefix) are judged.',
+    fix: 'Build in a full image, then copy the result into a minimal runtime (distroless, `-slim`, alpine, scratch).',
+  },
   // Kubernetes
   {
     id: 'CG-K8S-001', name: 'k8s-run-as-root', target: 'kubernetes', severity: 'high',

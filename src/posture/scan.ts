@@ -20,6 +20,8 @@ export interface ScanOptions {
   readonly secrets?: boolean;
   /** ClawGuard LLM-proxy URLs an OpenClaw provider `baseUrl` may point at. */
   readonly clawguardUrls?: readonly string[];
+  /** Rule ids whose findings are dropped (accepted risks). */
+  readonly skipRules?: readonly string[];
   /** Files larger than this are not read (default 2 MiB). */
   readonly maxFileBytes?: number;
   readonly cwd?: string;
@@ -119,6 +121,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
     }
   }
 
-  findings.sort(compareFindings);
-  return { findings, errors, scanned };
+  const skip = new Set(options.skipRules ?? []);
+  const kept = skip.size === 0 ? findings : findings.filter((f) => !skip.has(f.ruleId));
+  kept.sort(compareFindings);
+  return { findings: kept, errors, scanned };
 }

@@ -6,6 +6,7 @@ import { parse as parseYamlText } from 'yaml';
 import { describeFailure, generateSigningKeyPair, signPaths, verifyManifestFile } from '../../integrity/index.js';
 import type { PostureDetectors } from '../../posture/detectors.js';
 import { exceedsThreshold, formatJson, formatSarif, formatText } from '../../posture/format.js';
+import { allRules } from '../../posture/rules.js';
 import { scanPaths } from '../../posture/scan.js';
 import { buildThreatModel, clawguardConfigFrom, threatModelToJson, threatModelToMarkdown } from '../../posture/threat-model.js';
 import { isSeverity, type Severity } from '../../posture/types.js';
@@ -53,10 +54,14 @@ export function registerPostureCommands(program: Command, options: PostureComman
     .option('--kb <dir>', 'check knowledge-base documents before ingestion (repeatable)', collect)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').argParser(severityOption).default('high'))
     .option('--no-secrets', 'skip the secrets-in-files check')
+    .option('--skip-rule <id>', 'drop findings of this rule id, an accepted risk (repeatable)', collect)
     .option('--clawguard-url <url>', 'ClawGuard proxy URL that OpenClaw providers should point at (repeatable)', collect)
-    .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; output?: string; kb?: string[]; failOn: Severity | 'none'; secrets: boolean; clawguardUrl?: string[] }) => {
+    .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; output?: string; kb?: string[]; failOn: Severity | 'none'; secrets: boolean; clawguardUrl?: string[]; skipRule?: string[] }) => {
       try {
         if (opts.json && opts.sarif) throw new Error('choose one of --json and --sarif');
+        const known = new Set(allRules().map((r) => r.id));
+        const unknown = (opts.skipRule ?? []).filter((id) => !known.has(id));
+        if (unknown.length > 0) throw new Error(`unknown rule id(s) for --skip-rule: ${unknown.join(', ')}`);
         const targets = paths.length === 0 && !opts.kb ? ['.'] : paths;
         const detectors = options.detectors ? await options.detectors() : undefined;
         const report = await scanPaths(targets, {
@@ -64,6 +69,7 @@ export function registerPostureCommands(program: Command, options: PostureComman
           ...(opts.kb ? { kb: opts.kb } : {}),
           ...(detectors ? { detectors } : {}),
           ...(opts.clawguardUrl ? { clawguardUrls: opts.clawguardUrl } : {}),
+          ...(opts.skipRule ? { skipRules: opts.skipRule } : {}),
         });
         const text = opts.sarif ? formatSarif(report, options.version) : opts.json ? formatJson(report) : formatText(report);
         await emit(text, opts.output);

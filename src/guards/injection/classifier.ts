@@ -3,16 +3,16 @@ import { extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer } from
 /** A logistic-regression model over hashed n-grams (see features.ts). */
 export interface LinearModel {
   readonly bias: number;
-  readonly weights: Float32Array;
+  /** Quantized weights; the real weight is `weights[i] * scale`. 256 KiB stays in cache. */
+  readonly weights: Int8Array;
+  readonly scale: number;
 }
 
 /** Weights are stored as int8 with one scale, base64-encoded: 256 KiB for 2^18 buckets. */
-export function decodeWeights(base64: string, scale: number): Float32Array {
+export function decodeWeights(base64: string): Int8Array {
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.length !== HASH_SIZE) throw new Error(`injection model has ${bytes.length} weights, expected ${HASH_SIZE}`);
-  const out = new Float32Array(HASH_SIZE);
-  for (let i = 0; i < bytes.length; i++) out[i] = ((bytes[i]! << 24) >> 24) * scale;
-  return out;
+  return Int8Array.from(bytes, (b) => (b << 24) >> 24);
 }
 
 export function encodeWeights(weights: Float32Array): { base64: string; scale: number } {
@@ -45,37 +45,34 @@ export function scoreWindows(
 ): WindowScore {
   buf.length = 0;
   extractFeatures(text, buf);
-  return scoreFeatureWindows(model.weights, model.bias, buf, text.length, windowSize);
+  return scoreFeatureWindows(model, buf, text.length, windowSize);
 }
 
-export function scoreFeatureWindows(weights: Float32Array, bias: number, buf: FeatureBuffer, length: number, windowSize: number): WindowScore {
+export function scoreFeatureWindows(model: LinearModel, buf: FeatureBuffer, length: number, windowSize: number): WindowScore {
+  const { weights, bias, scale } = model;
   if (buf.length === 0) return { logit: bias, start: 0, end: length };
   if (length <= windowSize) {
     let sum = 0;
     for (let k = 0; k < buf.length; k++) sum += weights[buf.ids[k]!]!;
-    return { logit: bias + sum / Math.sqrt(buf.length), start: 0, end: length };
+    return { logit: bias + (sum * scale) / Math.sqrt(buf.length), start: 0, end: length };
   }
-  const sums = new Float64Array(length + 1);
-  const counts = new Int32Array(length + 1);
-  for (let k = 0; k < buf.length; k++) {
-    const p = buf.pos[k]! + 1;
-    sums[p]! += weights[buf.ids[k]!]!;
-    counts[p]!++;
-  }
-  for (let p = 1; p <= length; p++) {
-    sums[p]! += sums[p - 1]!;
-    counts[p]! += counts[p - 1]!;
-  }
+  // Windows start every half window, so each is two consecutive half-window buckets.
   const step = Math.max(1, windowSize >> 1);
+  const buckets = Math.ceil(length / step);
+  const sums = new Int32Array(buckets);
+  const counts = new Int32Array(buckets);
+  for (let k = 0; k < buf.length; k++) {
+    const b = (buf.pos[k]! / step) | 0;
+    sums[b]! += weights[buf.ids[k]!]!;
+    counts[b]!++;
+  }
   let best: WindowScore = { logit: -Infinity, start: 0, end: length };
-  for (let start = 0; ; start += step) {
-    const end = Math.min(length, start + windowSize);
-    const n = counts[end]! - counts[start]!;
+  for (let b = 0; b < Math.max(1, buckets - 1); b++) {
+    const n = counts[b]! + (counts[b + 1] ?? 0);
     if (n > 0) {
-      const logit = bias + (sums[end]! - sums[start]!) / Math.sqrt(n);
-      if (logit > best.logit) best = { logit, start, end };
+      const logit = bias + ((sums[b]! + (sums[b + 1] ?? 0)) * scale) / Math.sqrt(n);
+      if (logit > best.logit) best = { logit, start: b * step, end: Math.min(length, (b + 2) * step) };
     }
-    if (end === length) break;
   }
   return best.logit === -Infinity ? { logit: bias, start: 0, end: length } : best;
 }

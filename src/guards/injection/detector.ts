@@ -2,7 +2,7 @@ import { type NormalizedText, normalizeText, type ObfuscationKind, type TextSpan
 import { decodeWeights, type LinearModel, scoreWindows } from './classifier.js';
 import { newFeatureBuffer } from './features.js';
 import { MODEL_DATA } from './model-data.js';
-import { FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
+import { anchorsPresent, candidateSignatures, FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
 
 /** Where the text sits: instructions in tool results are more suspicious, and data is noisier. */
 export type TextKind = 'message' | 'tool_result';
@@ -94,9 +94,11 @@ export function sigmoid(x: number): number {
 function matchSignatures(n: NormalizedText, families: Map<Family, SignalMatch>, spanOf: (s: number, e: number) => TextSpan, via?: string): boolean {
   let any = false;
   const text = n.text;
-  for (const signature of SIGNATURES) {
+  for (const index of candidateSignatures(text)) {
+    const signature = SIGNATURES[index]!;
     const current = families.get(signature.family);
     if (current && current.signature.strength >= signature.strength) continue;
+    if (!anchorsPresent(text, signature)) continue;
     signature.pattern.lastIndex = 0;
     const m = signature.pattern.exec(text);
     if (!m) continue;
@@ -117,7 +119,7 @@ export class InjectionDetector {
     data: ModelData = MODEL_DATA,
     private readonly options: { classifier?: boolean; maxDecodeDepth?: number } = {},
   ) {
-    this.model = { bias: data.bias, weights: decodeWeights(data.weights, data.scale) };
+    this.model = { bias: data.bias, weights: decodeWeights(data.weights), scale: data.scale };
     this.windowSize = data.windowSize;
     this.calibration = data.calibration;
     if (this.calibration.length !== CALIBRATION_FEATURES.length + 1) {

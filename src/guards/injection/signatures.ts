@@ -26,13 +26,120 @@ export interface Signature {
   readonly pattern: RegExp;
   /** What the match means, for the finding's reason. Never the matched text. */
   readonly description: string;
+  /** Literal groups a match must contain (all groups, any literal each); see `anchorsPresent`. */
+  readonly anchors: readonly (readonly string[])[];
 }
 
-const W = '[^\\n.!?;。！？]'; // one character within the same sentence
+const W = '[^\\n.!?;]'; // one character within the same sentence
 const gap = (n: number): string => `${W}{0,${n}}?`;
 
 function sig(id: string, family: Family, strength: number, description: string, source: string): Signature {
-  return { id, family, strength, description, pattern: new RegExp(source, 'gu') };
+  const anchors = ANCHORS[id];
+  if (!anchors) throw new Error(`signature ${id} has no anchors`);
+  // Unicode mode only where a pattern needs it: ASCII patterns run markedly faster without it.
+  const unicode = /[^\x00-\x7f]|\\p\{/.test(source);
+  return { id, family, strength, description, pattern: new RegExp(source, unicode ? 'gu' : 'g'), anchors };
+}
+
+const IGNORE_ANCHORS = ['ignor', 'disregard', 'forget', 'skip', 'bypass', 'overrid', 'overrul', 'overlook', 'neglect', 'discard', 'abandon', 'erase', 'cancel', 'nullify', 'void', 'drop', 'set aside', 'pay no attention', 'not follow', "n't follow", 'stop follow'];
+const RULE_ANCHORS = ['instruction', 'prompt', 'rule', 'direction', 'directive', 'guideline', 'command', 'order', 'constraint', 'restriction', 'programming', 'guidance', 'polic', 'context', 'task', 'message', 'training', 'limitation', 'filter', 'safeguard'];
+
+/**
+ * Literal substrings every match of a signature must contain: groups that must all be present,
+ * any one literal per group. `includes` is far cheaper than a regex scan, so most signatures are
+ * never run on ordinary text.
+ */
+const ANCHORS: Record<string, readonly (readonly string[])[]> = {
+  'override.ignore_previous': [IGNORE_ANCHORS, RULE_ANCHORS],
+  'override.ignore_short': [IGNORE_ANCHORS, RULE_ANCHORS],
+  'override.new_instructions': [['instruction', 'directive', 'order', 'task', 'objective', 'rule'], [':', '：', '-']],
+  'override.from_now_on': [['from now on', 'from this point', 'from this moment', 'for the rest of', 'henceforth']],
+  'override.instead': [['instead', 'rather']],
+  'override.task_changed': [['task', 'goal', 'job', 'objective', 'purpose', 'mission', 'instruction'], ['your']],
+  'override.previous_void': [['void', 'invalid', 'cancel', 'obsolete', 'wrong', 'fake', 'a test', 'no longer'], ['previous', 'prior', 'above', 'earlier', 'original']],
+  'override.es': [['ignor', 'olvid', 'omite', 'descart', 'desconsider', 'esquec', 'dimentic', 'tralasci']],
+  'override.fr': [['ignor', 'oubli', 'ne tiens pas compte', 'ne tenez pas compte', 'fais abstraction']],
+  'override.de': [['ignorier', 'vergiss', 'vergessen sie', 'missachte', 'uberspring']],
+  'override.ru': [['игнорир', 'проигнорир', 'забуд', 'забыть', 'не обращай', 'отбрось', 'пренебрег']],
+  'override.zh': [['忽略', '忽视', '无视', '無視', '忘记', '忘記', '忘掉', '不要理会', '不要遵循', '别管', '跳过']],
+  'override.ja': [['無視', '忘れ']],
+  'override.ko': [['무시', '잊어', '잊고', '잊으']],
+  'override.ar': [['تجاهل', 'انس', 'اهمل', 'أهمل', 'لا تتبع']],
+  'override.hi': [['अनदेखा', 'नज़रअंदाज़', 'नजरअंदाज', 'भूल', 'उपेक्षा']],
+  'role_play.dan': [['do anything now', '=dan']],
+  'role_play.developer_mode': [['mode', 'jailbr', 'modo', 'entwicklermodus', 'режим', '模式', '越狱', '越獄', '脱獄', '탈옥', '개발자']],
+  'role_play.no_restrictions': [
+    ['restriction', 'filter', 'limitation', 'limits', 'censor', 'ethic', 'moral', 'rules', 'guideline', 'boundar', 'confines', 'polic', 'restricciones', 'filtros', 'censura', 'limites', 'filtre', 'censure', 'einschrankungen', 'zensur', 'grenzen', 'restrizioni', 'filtri', 'limiti', 'restricoes', 'ограничен', 'фильтр', 'цензур', '限制', '约束', '过滤', '审查', '制限', '제한', 'قيود', 'حدود', 'رقابة', 'प्रतिबंध', 'सीमा', 'रोक'],
+  ],
+  'role_play.unfiltered_persona': [['unfiltered', 'uncensored', 'amoral', 'unethical', 'immoral', 'unrestricted', 'unbound', 'unhinged', 'lawless', 'rogue']],
+  'role_play.you_are_now': [['you are now', "you're now", 'you will now be', 'you are no longer', "you're no longer", 'you have been', 'from now on', 'pretend', 'act as if', 'respond as', 'roleplay as', 'role-play as', 'simulate', 'you are going to']],
+  'role_play.stay_in_character': [['character', 'stay in', 'keep up the act']],
+  'role_play.policy': [['openai', 'anthropic', 'meta', 'google'], ['polic', 'guideline', 'rules', 'restriction']],
+  'role_play.dual_response': [['response', 'answer', 'paragraph', 'repl'], ['two', '2']],
+  'role_play.tokens': [['deducted', 'lose ', 'you will']],
+  'prompt_extraction.reveal': [['system', 'initial', 'original', 'hidden', 'secret', 'internal', 'confidential', 'first', 'prompt', 'developer'], ['prompt', 'instruction', 'message', 'rules', 'configuration', 'directive']],
+  'prompt_extraction.above': [['repeat', 'print', 'output', 'copy', 'recite', 'echo', 'reproduce', 'translate', 'beginning of', 'start of', 'word above', 'words above', 'word before', 'words before']],
+  'prompt_extraction.secret': [['password', 'passcode', 'passphrase', 'pass code', 'secret', 'access code', 'api key', '=pin', 'contrasena', 'senha', 'mot de passe', 'passwort', 'пароль', '密码', '密碼', '口令', 'パスワード', '비밀번호', 'كلمة', 'पासवर्ड']],
+  'prompt_extraction.access_granted': [['access granted']],
+  'prompt_extraction.ml': [['sistema', 'systeme', 'system', 'системн', '系统', '系統', 'システム', '시스템', 'النظام', 'सिस्टम']],
+  'role_spoof.chat_tokens': [['<|', '[inst', '[/inst', '<<sys', '<</sys', '_of_turn']],
+  'role_spoof.closing_tag': [
+    ['system', 'tool_', 'function_', 'instruction', 'admin', 'developer', 'assistant', 'user', 'context', 'document', 'data', 'search_result', 'untrusted'].flatMap((t) => [`<${t}`, `</${t}`]),
+  ],
+  'role_spoof.role_label': [['system', 'assistant', 'developer', 'admin', 'root', 'operator'], [':', '：']],
+  'role_spoof.system_message': [['system', 'admin', 'developer', 'security', 'root', '###']],
+  'role_spoof.fake_role_json': [['"role"', 'tool_calls', 'function_call']],
+  'role_spoof.end_of_data': [['end of', 'input end']],
+  'agent_address.reading_this': [['reading', 'processing', 'parsing', 'summari', 'analy', 'browsing', 'viewing', 'reviewing', 'if you']],
+  'agent_address.note_to_ai': [['=ai', '=ais', 'a.i.', 'llm', 'assistant', 'model', 'agent', 'bot', 'language model', 'gpt', 'claude']],
+  'agent_address.important_message': [['important', 'urgent', 'critical', 'before you', '<information>']],
+  'agent_address.when_you_read': [['when you', 'once you', 'after you', 'as soon as you', 'while you', 'when the ', 'once the ', 'after the ', 'as soon as the ', 'while the ']],
+  'agent_address.you_must': [['you must', 'you are required', 'you are instructed', 'you have to', 'you need to', 'assistant', '=ai', 'model', 'agent']],
+  'exfiltration.send_to': [
+    ['send', 'forward', 'email', 'e-mail', 'mail', 'post', 'upload', 'transmit', 'exfiltrat', 'leak', 'copy', 'submit', 'report', 'deliver', 'sync', 'share', '=bcc', '=cc'],
+    ['http', 'www.', '@', 'server', 'endpoint', 'url', 'webhook', 'address', 'email'],
+  ],
+  'exfiltration.markdown_image': [['![']],
+  'exfiltration.data_in_url': [['url', 'link', 'query', 'src', 'image source'], ['include', 'append', 'add', 'embed', 'encode', 'insert', 'put', 'concatenat', 'attach']],
+  'exfiltration.sensitive_data': [
+    ['send', 'forward', 'email', 'post', 'upload', 'transmit', 'share', 'collect', 'extract', 'gather', 'retriev', 'exfiltrat'],
+    ['password', 'credential', 'api key', 'token', 'secret', 'ssh key', 'private key', 'credit card', 'card number', 'social security', 'ssn', 'bank', 'history', 'user', 'personal', 'login'],
+  ],
+  'refusal_suppression.never_refuse': [
+    ['never', "don't", 'dont', 'do not', 'must not', "mustn't", 'mustnt', 'cannot', "can't", '=cant', "won't", '=wont', 'will not', 'shall not', 'should not', "shouldn't", 'shouldnt', 'not allowed', 'not permitted'],
+    ['refuse', 'decline', 'reject', 'deny', 'say', 'apologi', 'include', 'add', 'mention', 'moraliz', 'lecture', 'warn'],
+  ],
+  'refusal_suppression.without_warnings': [['without', 'no matter', 'always', 'must', 'will']],
+  'refusal_suppression.prefix': [['begin', 'start', 'prefix', 'open'], ['with']],
+  'payload_splitting.concat': [['=', 'concatenat', 'combine', 'join', 'merge', 'put together']],
+  'encoding_instruction.decode_follow': [['base64', 'base 64', 'hex', 'rot13', 'rot-13', 'caesar', 'binary', 'morse', 'revers', 'backward', 'leet', 'unicode']],
+};
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Literal of an anchor: `=word` means the whole word, otherwise any substring. */
+function literalOf(anchor: string): string {
+  return anchor.startsWith('=') ? anchor.slice(1) : anchor;
+}
+
+/**
+ * Every later group of a signature must be present too (cheap `includes`); the first group is
+ * looked for by the shared trigger scan.
+ */
+export function anchorsPresent(text: string, signature: Signature): boolean {
+  for (let g = 1; g < signature.anchors.length; g++) {
+    let found = false;
+    for (const anchor of signature.anchors[g]!) {
+      if (text.includes(literalOf(anchor))) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 const IGNORE_EN =
@@ -160,3 +267,57 @@ export const SIGNATURES: readonly Signature[] = [
   sig('encoding_instruction.decode_follow', 'encoding_instruction', 0.6, 'asks to decode an encoded text and act on it',
     `\\b(?:decode|decrypt|translate|convert|interpret|read)\\b${gap(30)}\\b(?:base64|base 64|hex|hexadecimal|rot13|rot-13|caesar|binary|morse|reversed|backwards?|leetspeak|unicode)\\b`),
 ];
+
+/**
+ * One scan of the text for the first anchor group of every signature, so a signature's own
+ * regex runs only on texts that hold one of its trigger words. Returns the candidate indices
+ * into SIGNATURES, in order.
+ */
+export const candidateSignatures: (text: string) => number[] = (() => {
+  const bySignature = SIGNATURES.map((s) => s.anchors[0]!);
+  const literalToSignatures = new Map<string, Set<number>>();
+  const ascii: string[] = [];
+  const other: string[] = [];
+  bySignature.forEach((group, index) => {
+    for (const anchor of group) {
+      const key = literalOf(anchor);
+      let set = literalToSignatures.get(key);
+      if (!set) {
+        set = new Set();
+        literalToSignatures.set(key, set);
+        (/^[\x00-\x7f]*$/.test(key) ? ascii : other).push(anchor);
+      }
+      set.add(index);
+    }
+  });
+  // A match of a longer literal also stands for every literal that is its prefix ("instructions" → "instruction").
+  const expanded = new Map<string, number[]>();
+  for (const key of literalToSignatures.keys()) {
+    const all = new Set<number>();
+    for (const [other, set] of literalToSignatures) if (key.startsWith(other)) for (const i of set) all.add(i);
+    expanded.set(key, [...all]);
+  }
+  const build = (anchors: string[], flags: string): RegExp | undefined => {
+    if (anchors.length === 0) return undefined;
+    const unique = [...new Set(anchors)].sort((a, b) => literalOf(b).length - literalOf(a).length);
+    return new RegExp(unique.map((a) => (a.startsWith('=') ? `\\b${escapeRegExp(a.slice(1))}\\b` : escapeRegExp(a))).join('|'), flags);
+  };
+  const asciiRe = build(ascii, 'g');
+  const otherRe = build(other, 'gu');
+  return (text: string): number[] => {
+    const hit = new Uint8Array(SIGNATURES.length);
+    const scan = (re: RegExp | undefined): void => {
+      if (!re) return;
+      re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(text))) {
+        for (const i of expanded.get(m[0]) ?? []) hit[i] = 1;
+      }
+    };
+    scan(asciiRe);
+    if (otherRe && /[^\x00-\x7f]/.test(text)) scan(otherRe);
+    const out: number[] = [];
+    for (let i = 0; i < hit.length; i++) if (hit[i]) out.push(i);
+    return out;
+  };
+})();

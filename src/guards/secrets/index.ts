@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment } from '../../core/index.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
+export { githubChecksumValid, SECRET_RULES, type SecretRule } from './rules.js';
+
 export interface SecretMatch {
   start: number;
   end: number;
@@ -59,7 +61,7 @@ function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntro
     if (need !== undefined && shannonEntropy(secret) < need) continue;
     if (!rule.allowPlaceholders && looksLikePlaceholder(secret)) continue;
     if (rule.validate && !rule.validate(secret, m, text)) continue;
-    out.push({ start, end, id: rule.id, provider: rule.provider, score: rule.score });
+    out.push({ start, end, id: rule.id, provider: rule.provider, score: rule.scoreOf ? rule.scoreOf(secret) : rule.score });
   }
 }
 

@@ -17,6 +17,8 @@ export interface SecretRule {
   readonly minEntropy?: number;
   /** Extra check on the secret (checksum, structure). */
   readonly validate?: (secret: string, match: RegExpExecArray, text: string) => boolean;
+  /** Score for this secret when it differs from `score` (e.g. a verified checksum). */
+  readonly scoreOf?: (secret: string) => number;
   /** Keep obvious fakes (`xxxx`, `${VAR}`); only for formats where the structure alone is proof. */
   readonly allowPlaceholders?: boolean;
 }
@@ -134,7 +136,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { id: 'planetscale_token', provider: 'PlanetScale', keywords: ['pscale_'], re: rx(`${B}pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}${E}`), score: 0.95 },
 
   // Code hosting and packages
-  { id: 'github_token', provider: 'GitHub', keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'], re: rx(`${B}gh[pousr]_[A-Za-z0-9]{36}${E}`), score: 0.97, minEntropy: 3.5 },
+  { id: 'github_token', provider: 'GitHub', keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'], re: rx(`${B}gh[pousr]_[A-Za-z0-9]{36}${E}`), score: 0.9, minEntropy: 3.5, scoreOf: (s) => (githubChecksumValid(s) ? 0.99 : 0.9) },
   { id: 'github_fine_grained_pat', provider: 'GitHub', keywords: ['github_pat_'], re: rx(`${B}github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}${E}`), score: 0.99 },
   { id: 'gitlab_token', provider: 'GitLab', keywords: ['glpat-', 'gldt-', 'glrt-', 'glcbt-', 'glptt-', 'glft-', 'glimt-', 'glagent-', 'gloas-', 'glsoat-', 'glffct-'], re: rx(`${B}(?:glpat|gldt|glrt|glcbt|glptt|glft|glimt|glagent|gloas|glsoat|glffct)-[A-Za-z0-9_-]{20,300}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{7,9})?${E}`), score: 0.95, minEntropy: 3.3 },
   { id: 'gitlab_runner_registration_token', provider: 'GitLab', keywords: ['gr1348941'], re: rx(`${B}GR1348941[A-Za-z0-9_-]{20}${E}`), score: 0.95, minEntropy: 3 },

@@ -125,6 +125,22 @@ function envPairs(args: string): [string, string][] {
   return pairs;
 }
 
+const FULL_IMAGES = new Set(['debian', 'ubuntu', 'centos', 'fedora', 'rockylinux', 'almalinux', 'amazonlinux', 'oraclelinux', 'node', 'python', 'ruby', 'golang', 'openjdk', 'eclipse-temurin', 'php', 'perl', 'rust', 'buildpack-deps']);
+const MINIMAL_HINT = /slim|alpine|distroless|chiseled|minimal|micro|scratch|wolfi/i;
+
+/** Whether an official full-distribution or language image is used as is. Unknown images get the benefit of the doubt. */
+function notMinimal(image: string): boolean {
+  if (MINIMAL_HINT.test(image)) return false;
+  const ref = image.split('@')[0] ?? image;
+  const lastSlash = ref.lastIndexOf('/');
+  const colon = ref.indexOf(':', lastSlash + 1);
+  const path = colon >= 0 ? ref.slice(0, colon) : ref;
+  const segments = path.split('/');
+  const name = segments.at(-1) ?? '';
+  const official = segments.length === 1 || (segments.length === 2 && segments[0] === 'library') || path.startsWith('docker.io/');
+  return official && FULL_IMAGES.has(name.toLowerCase());
+}
+
 const PIPE_TO_SHELL = /\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(\S*\/)?(sh|bash|zsh|dash|ash|python3?|node|perl)\b/;
 
 function cacheProblems(command: string): string[] {
@@ -200,6 +216,9 @@ export function scanDockerfile(file: SourceFile): PostureFinding[] {
   }
 
   const final = stages.at(-1);
+  if (final && !stageNames.has(final.image.toLowerCase()) && !final.image.includes('$') && notMinimal(final.image)) {
+    findings.push(report('CG-DKR-011', file.path, `the runtime stage starts from ${final.image}, a full image`, at(final.from)));
+  }
   if (final) {
     const users = final.instructions.filter((i) => i.keyword === 'USER');
     const lastUser = users.at(-1);

@@ -1,0 +1,300 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { GuardCostResult } from './guard-cost.js';
+import type { ProbeResult } from './probe.js';
+
+export interface Cell {
+  readonly target: string;
+  readonly mode: string;
+  readonly conns: number;
+  readonly rps: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly gwCpuPct?: number;
+  readonly gwCpuUsPerReq?: number;
+  readonly gwRssMaxMiB?: number;
+  readonly otherCpuPct: number;
+}
+
+export interface ProbeRow extends ProbeResult {
+  readonly target: string;
+  readonly mode: string;
+}
+
+export interface IntegrityRow {
+  readonly target: string;
+  readonly conns: number;
+  readonly seconds: number;
+  readonly total: number;
+  readonly ok: number;
+  readonly truncated: number;
+  readonly status: number;
+  readonly error: number;
+}
+
+export interface BenchResult {
+  readonly meta: {
+    readonly date: string;
+    readonly finished: string;
+    readonly commit: string;
+    readonly node: string;
+    readonly kernel: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly memGiB: number;
+    readonly loadgen: string;
+    readonly pinning: string;
+    readonly durationS: number;
+    readonly warmupS: number;
+    readonly prewarmS: number;
+    readonly probeN: number;
+    readonly backgroundCpuPct: number;
+    readonly backgroundTop: string;
+    readonly bodies: Record<string, number>;
+    readonly guards: string[];
+    readonly portkey: string;
+  };
+  readonly targets: { name: string; desc: string }[];
+  readonly cells: Cell[];
+  readonly probes: ProbeRow[];
+  readonly integrity: IntegrityRow[];
+  readonly gatewayPeakRssMiB?: number;
+  readonly guardCost?: GuardCostResult;
+  readonly failures: string[];
+}
+
+const ms = (us: number | undefined): string => (us !== undefined && Number.isFinite(us) ? (us / 1000).toFixed(2) : '-');
+const ms3 = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : '-');
+const f0 = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? Math.round(x).toString() : '-');
+const f1 = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(1) : '-');
+
+/** Reference Portkey figures (../shared/bench README, REPEATS=3 median, same machine) when it is not measured in the run. */
+export const PORTKEY_REFERENCE = { nonstream: 902, stream: 695, source: '../shared/bench README, 2026-11-25, median of 3 runs' };
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+  readonly margin: string;
+}
+
+function cell(r: BenchResult, target: string, mode: string, conns: number): Cell | undefined {
+  return r.cells.find((c) => c.target === target && c.mode === mode && c.conns === conns);
+}
+function probeOf(r: BenchResult, target: string, mode: string): ProbeRow | undefined {
+  return r.probes.find((p) => p.target === target && p.mode === mode);
+}
+
+/** The issue-2 performance targets, each against what this run measured. */
+export function checkTargets(r: BenchResult, ours = 'clawguard'): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}×`;
+  for (const mode of ['nonstream', 'stream']) {
+    const c = cell(r, ours, mode, 32);
+    const pk = cell(r, 'portkey', mode, 32);
+    const ref = pk ? pk.rps : PORTKEY_REFERENCE[mode as 'nonstream' | 'stream'];
+    const src = pk ? 'Portkey in this run' : 'Portkey reference';
+    if (c) {
+      const goal = 10 * ref;
+      out.push({
+        target: `throughput c=32 ${mode}, default guards`,
+        goal: `≥ 10× Portkey = ${f0(goal)} req/s (${src}: ${f0(ref)})`,
+        measured: `${f0(c.rps)} req/s (${ratio(c.rps, ref)} Portkey)`,
+        met: c.rps >= goal,
+        margin: c.rps >= goal ? `+${f0(c.rps - goal)} req/s` : `short by ${f0(goal - c.rps)} req/s (${((100 * (goal - c.rps)) / goal).toFixed(0)} %)`,
+      });
+    }
+  }
+  for (const mode of ['nonstream', 'stream']) {
+    const c = cell(r, ours, mode, 1);
+    const d = cell(r, 'direct', mode, 1);
+    if (c && d) {
+      const a50 = (c.p50Us - d.p50Us) / 1000;
+      const a99 = (c.p99Us - d.p99Us) / 1000;
+      out.push({ target: `added latency c=1 ${mode} p50`, goal: '≤ 0.30 ms', measured: `${a50.toFixed(3)} ms (${ms(c.p50Us)} vs direct ${ms(d.p50Us)})`, met: a50 <= 0.3, margin: `${(0.3 - a50).toFixed(3)} ms headroom` });
+      out.push({ target: `added latency c=1 ${mode} p99`, goal: '≤ 1.00 ms', measured: `${a99.toFixed(3)} ms (${ms(c.p99Us)} vs direct ${ms(d.p99Us)})`, met: a99 <= 1, margin: `${(1 - a99).toFixed(3)} ms headroom` });
+    }
+  }
+  {
+    const c = probeOf(r, ours, 'stream');
+    const d = probeOf(r, 'direct', 'stream');
+    if (c && d) {
+      const a = (c.ttftUs.p50 - d.ttftUs.p50) / 1000;
+      out.push({ target: 'added time to first token c=1 (stream, p50)', goal: '≤ 0.50 ms', measured: `${a.toFixed(3)} ms (${ms(c.ttftUs.p50)} vs direct ${ms(d.ttftUs.p50)})`, met: a <= 0.5, margin: `${(0.5 - a).toFixed(3)} ms headroom` });
+    }
+  }
+  {
+    const rss = Math.max(...r.cells.filter((c) => c.target === ours && c.gwRssMaxMiB !== undefined).map((c) => c.gwRssMaxMiB!));
+    const peak = r.gatewayPeakRssMiB;
+    if (Number.isFinite(rss)) {
+      out.push({ target: 'gateway RSS under load (max sampled)', goal: '≤ 100 MB (MiB here)', measured: `${f1(rss)} MiB (VmHWM ${f1(peak)} MiB)`, met: rss <= 100, margin: `${f1(100 - rss)} MiB headroom` });
+    }
+  }
+  const g = r.guardCost;
+  if (g) {
+    const cold = g.cases.find((c) => c.name.includes('cold'));
+    const warm = g.cases.find((c) => c.name.includes('warm cache'));
+    if (cold) out.push({ target: `guard cost, 60 KB OpenClaw first turn`, goal: '≤ 5 ms', measured: `mean ${ms3(cold.mean)} / p50 ${ms3(cold.p50)} / p99 ${ms3(cold.p99)} ms`, met: cold.mean <= 5, margin: `${ms3(5 - cold.mean)} ms headroom (mean)` });
+    if (warm) out.push({ target: `guard cost, same conversation + 1 new message`, goal: '≤ 0.3 ms', measured: `mean ${ms3(warm.mean)} / p50 ${ms3(warm.p50)} / p99 ${ms3(warm.p99)} ms`, met: warm.mean <= 0.3, margin: `${ms3(0.3 - warm.mean)} ms headroom (mean)` });
+  }
+  return out;
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.meta;
+  const lines: string[] = [];
+  const direct: Record<string, Cell> = {};
+  for (const c of r.cells) if (c.target === 'direct') direct[`${c.mode}/${c.conns}`] = c;
+  const checks = checkTargets(r);
+
+  lines.push('### Targets (issue 2)', '');
+  lines.push('| target | goal | measured | met? | margin |', '|---|---|---|---|---|');
+  for (const t of checks) lines.push(`| ${t.target} | ${t.goal} | ${t.measured} | ${t.met === undefined ? '-' : t.met ? 'yes' : '**no**'} | ${t.margin} |`);
+  lines.push('');
+
+  lines.push(`### Load (${m.loadgen}, closed loop, ${m.durationS} s per cell after ${m.warmupS} s warm-up)`, '');
+  lines.push('Latency is the time to the complete response (for SSE: the last chunk). `+p50`/`+p99` are over `direct` at the same mode and concurrency.', '');
+  lines.push('| target | mode | conc | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | errors | gw CPU % | gw CPU µs/req | gw RSS max MiB | other CPU % |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const c of r.cells) {
+    const d = direct[`${c.mode}/${c.conns}`];
+    const add50 = d && c.target !== 'direct' ? ms(c.p50Us - d.p50Us) : '';
+    const add99 = d && c.target !== 'direct' ? ms(c.p99Us - d.p99Us) : '';
+    lines.push(`| ${c.target} | ${c.mode} | ${c.conns} | ${f0(c.rps)} | ${ms(c.p50Us)} | ${ms(c.p99Us)} | ${add50} | ${add99} | ${c.errors} | ${f1(c.gwCpuPct)} | ${f0(c.gwCpuUsPerReq)} | ${f1(c.gwRssMaxMiB)} | ${f0(c.otherCpuPct)} |`);
+  }
+  lines.push('');
+
+  lines.push(`### First byte and first token (c=1, ${m.probeN} sequential keep-alive requests, node:http client)`, '');
+  lines.push('TTFB = first body byte; TTFT = first chunk carrying non-empty `content` (for non-stream both are the body). `+TTFT` is over `direct`.', '');
+  lines.push('| target | mode | TTFB p50 ms | TTFB p99 ms | TTFT p50 ms | TTFT p99 ms | +TTFT p50 ms | total p50 ms | total p99 ms | errors |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of r.probes) {
+    const d = probeOf(r, 'direct', p.mode);
+    const add = d && p.target !== 'direct' ? ms(p.ttftUs.p50 - d.ttftUs.p50) : '';
+    lines.push(`| ${p.target} | ${p.mode} | ${ms(p.ttfbUs.p50)} | ${ms(p.ttfbUs.p99)} | ${ms(p.ttftUs.p50)} | ${ms(p.ttftUs.p99)} | ${add} | ${ms(p.totalUs.p50)} | ${ms(p.totalUs.p99)} | ${p.errors} |`);
+  }
+  lines.push('');
+
+  if (r.integrity.length > 0) {
+    lines.push('### Stream integrity under load (every SSE body checked: HTTP 200, the full 20-token text, `[DONE]`)', '');
+    lines.push('| target | conc | seconds | streams | ok | truncated/altered | non-200 | errors |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const i of r.integrity) lines.push(`| ${i.target} | ${i.conns} | ${i.seconds} | ${i.total} | ${i.ok} | ${i.truncated} | ${i.status} | ${i.error} |`);
+    lines.push('');
+  }
+
+  const g = r.guardCost;
+  if (g) {
+    lines.push(`### Guard cost in-process: OpenClaw turn 3 (${g.bodyBytes} B body, ${g.segments} segments, ${g.totalChars} chars of which ${g.systemChars} system prompt)`, '');
+    lines.push(`Guards (the \`init\` config's defaults): ${g.guards.join(', ')}. Engine built as \`src/gateway/server.ts\` builds it; pinned to cpu ${m.pinning.match(/gateway cpu (\d+)/)?.[1] ?? '?'}.`, '');
+    lines.push('| case | iterations | mean ms | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|---:|---:|');
+    for (const c of g.cases) lines.push(`| ${c.name} | ${c.iterations} | ${ms3(c.mean)} | ${ms3(c.p50)} | ${ms3(c.p99)} | ${ms3(c.max)} |`);
+    lines.push('');
+  }
+  if (r.failures.length > 0) lines.push(`**Failures:** ${r.failures.join('; ')}`, '');
+  return lines.join('\n');
+}
+
+export function renderMachine(r: BenchResult): string {
+  const m = r.meta;
+  return [
+    `- date: ${m.date} (finished ${m.finished}); commit ${m.commit}`,
+    `- machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB.toFixed(0)} GiB RAM, kernel ${m.kernel}; node ${m.node}`,
+    `- load generator: ${m.loadgen}; ${m.pinning}`,
+    `- cells: ${m.durationS} s measured after ${m.warmupS} s warm-up; every target pre-warmed ${m.prewarmS} s per mode at c=32 first`,
+    `- request bodies: ${Object.entries(m.bodies).map(([k, v]) => `${k} ${v} B`).join(', ')}`,
+    `- default guards on in ClawGuard: ${m.guards.join(', ')} (config from \`clawguard init\`, logging level info to a file)`,
+    `- Portkey: ${m.portkey}`,
+    `- background CPU before start: ${m.backgroundCpuPct.toFixed(0)} % of ${m.cpus * 100} %${m.backgroundTop ? ` (top: ${m.backgroundTop})` : ''}`,
+  ].join('\n');
+}
+
+const GEN_START = '<!-- bench:generated:start -->';
+const GEN_END = '<!-- bench:generated:end -->';
+
+function section(text: string, name: string): string | undefined {
+  const a = text.indexOf(`<!-- ${name}:start -->`);
+  const b = text.indexOf(`<!-- ${name}:end -->`);
+  return a >= 0 && b > a ? text.slice(a, b + `<!-- ${name}:end -->`.length) : undefined;
+}
+
+/**
+ * docs/benchmarks.md: the generated part is replaced on every run; the hand-written notes and the
+ * peer-harness section (between their markers) are kept as they are.
+ */
+export function renderDoc(r: BenchResult, existingPath: string): string {
+  const existing = existsSync(existingPath) ? readFileSync(existingPath, 'utf8') : '';
+  const notes = section(existing, 'notes') ?? '<!-- notes:start -->\n<!-- notes:end -->';
+  const peer = section(existing, 'peer') ?? '<!-- peer:start -->\n_Not run yet: see "Peer comparison" above._\n<!-- peer:end -->';
+  return [
+    '# Benchmarks',
+    '',
+    'Produced by `npm run bench` (src/bench/run.ts); the peer comparison at the end comes from `../shared/bench/run-baseline.sh`.',
+    'Issue 2 targets: throughput at c=32 with all default guards ≥ 10× Portkey\'s with none; added latency at c=1 p50 ≤ 0.3 ms and',
+    'p99 ≤ 1 ms; added time to first token at c=1 ≤ 0.5 ms; RSS ≤ 100 MB under load; guard cost of a 60 KB OpenClaw turn ≤ 5 ms',
+    '(first turn) and ≤ 0.3 ms (same conversation plus one new message).',
+    '',
+    GEN_START,
+    '## Latest `npm run bench`',
+    '',
+    renderMachine(r),
+    '',
+    renderMarkdown(r),
+    GEN_END,
+    '',
+    '## Method',
+    '',
+    METHOD,
+    '',
+    '## Notes and findings',
+    '',
+    notes,
+    '',
+    '## Peer comparison (`../shared/bench/run-baseline.sh` with `SCENARIOS=direct,portkey,ours`)',
+    '',
+    peer,
+    '',
+  ].join('\n');
+}
+
+export function replaceSection(existingPath: string, name: string, body: string): string {
+  const existing = readFileSync(existingPath, 'utf8');
+  const old = section(existing, name);
+  const fresh = `<!-- ${name}:start -->\n${body.trim()}\n<!-- ${name}:end -->`;
+  if (!old) throw new Error(`${existingPath} has no ${name} section markers`);
+  return existing.replace(old, fresh);
+}
+
+const METHOD = `- **Layout (2 vCPUs).** ClawGuard (\`node dist/cli/main.js serve\`, config written by \`clawguard init\`) runs under
+  \`taskset -c 0\`: the gateway and its GC/libuv threads own cpu 0. The fake upstream (\`src/bench/fake-upstream.ts\`, the same bytes as
+  \`../shared/bench/fake-upstream.js\`: 430 B JSON, or SSE of 1 role chunk + 20 content chunks + stop + \`[DONE]\`), the load
+  generator, the probe client and the bench driver share cpu 1. So "direct" req/s is bounded by the load generator and the
+  upstream sharing one core: it is a floor on the fake's capacity, not a gateway figure.
+- **Load.** \`wrk -t1 -cN\` (closed loop) with a Lua script that POSTs a fixed body with \`Authorization: Bearer <client key>\`
+  (when wrk is missing, a Node/undici closed-loop generator with the same duration). Each cell: a discarded warm-up run, then the
+  measured run. wrk's latency is the time to the complete response (for SSE, the last chunk).
+- **Modes.** \`nonstream\` and \`stream\`: the peer harness's 705 B request (system + ~560-char user message, no PII);
+  \`openclaw\`: the real 66 KB OpenClaw turn-3 request (\`stream: true\`, 9 messages, 12 tools, ~48 KB system prompt), re-sent
+  byte-identical, so ClawGuard's scan cache is warm after the first request (what an agent re-sending its history sees).
+- **Gateway CPU.** \`utime+stime\` from \`/proc/<pid>/stat\` before and after each measured run: % of one core and µs of CPU per
+  request. **RSS**: \`VmRSS\` from \`/proc/<pid>/status\` sampled every 250 ms during each cell (max), plus \`VmHWM\` at the end.
+- **Other CPU %.** Host user+nice+system ticks minus the gateway, the upstream and the bench process with its children (wrk):
+  anything above a few % is a neighbour competing for the cores, and the cell is noisy.
+- **First byte / first token.** Sequential keep-alive requests (c=1) from a \`node:http\` client on cpu 1, after 20 discarded:
+  TTFB = first body byte, TTFT = first chunk that carries a non-empty \`content\` delta.
+- **Stream integrity.** A short c=32 streaming run through ClawGuard in which every body is checked for the exact 20-token text and \`[DONE]\`:
+  wrk only sees HTTP framing.
+- **Guard cost.** \`src/bench/guard-cost.ts\`, pinned to the gateway core with nothing else of ours running: the GuardEngine built as
+  \`src/gateway/server.ts\` builds it (\`createGuards\` over \`builtinGuards()\` and the \`init\` config parsed by \`parseConfigText\`),
+  timing \`engine.inspect(segments)\` on \`openAiChatAdapter.requestSegments(openai-turn3.json)\`. Cold: a new engine (empty cache)
+  per iteration, after 20 warm-up iterations for the JIT. Warm: an engine that has seen the conversation, each iteration adding a
+  different new user message (so that one segment is a cache miss). Also timed: the rest of the per-request input work on that body.
+- **Knobs** (env): \`BENCH_DURATION\` (5 s), \`BENCH_WARMUP\` (1 s), \`BENCH_PREWARM\` (3 s), \`BENCH_CONNS\` (1,32), \`BENCH_MODES\`
+  (nonstream,stream,openclaw), \`BENCH_PROBE_N\` (200), \`BENCH_INTEGRITY_S\` (2), \`BENCH_GUARD_SECONDS\` (2 per case), \`BENCH_GW_CPU\` (0),
+  \`BENCH_LOAD_CPU\` (1), \`BENCH_NOISY_PCT\` (25) and \`BENCH_RETRIES\` (2): a cell during which
+  neighbours used more CPU than that is re-run and the quietest run kept, \`BENCH_LOADGEN=undici\`, \`BENCH_PORTKEY\` (auto: include Portkey when the peer harness has installed it
+  under \`BENCH_PORTKEY_DIR\`, default \`~/.cache/clawguard-peer-bench\`; 0 = never), \`BENCH_OUT\` (docs/benchmarks.md; \`-\` = do not write),
+  \`BENCH_JSON\` (also write the raw result). \`node dist/bench/run.js --import-peer FILE\` puts a peer-harness summary into the last section.
+- **Caveat.** This is a shared VM: neighbours and host contention move figures by 10–20 % between runs; compare targets only
+  within one run, and read the "other CPU %" column before trusting a cell.`;

@@ -1,0 +1,134 @@
+import { posix } from 'node:path';
+
+/**
+ * Where secrets and system state live on a Unix host, as seen by an agent's commands and file tools.
+ * Paths are matched in a normalized form: the user's home directory (`~`, `$HOME`, `/root`,
+ * `/home/NAME`, `/Users/NAME`) becomes `~`, and `.` / `..` segments are resolved.
+ */
+
+export type Level = 'deny' | 'review';
+
+export interface PathHit {
+  /** Finding category: `credential_read`, `persistence`, `privilege_escalation`, `system_write`, `defense_evasion`. */
+  readonly category: string;
+  readonly level: Level;
+  /** What the path is, for reasons: "SSH private keys (~/.ssh)". Never the file's content. */
+  readonly what: string;
+}
+
+interface PathRule extends PathHit {
+  readonly re: RegExp;
+}
+
+const HOME_PREFIX = /^(?:~[^/]*|\$HOME|\$\{HOME\}|\/root|\/home\/[^/]+|\/Users\/[^/]+|\/var\/root)(?=\/|$)/;
+
+/** `~`-relative, `.`/`..`-resolved, `//`-collapsed form of a path as written. */
+export function normalizePath(text: string, home?: string): string {
+  let p = text.trim();
+  if (p.startsWith('file://')) p = decodeURIComponentSafe(p.slice(7));
+  if (home && (p === home || p.startsWith(`${home}/`))) p = `~${p.slice(home.length)}`;
+  p = p.replace(HOME_PREFIX, '~');
+  if (p === '') return p;
+  const normalized = posix.normalize(p);
+  return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+const ENV_FILE = /(?:^|\/)\.env(?:\.(?!example\b|sample\b|template\b|dist\b|defaults?\b|schema\b|tpl\b)[\w.-]+)?$/;
+
+/** Reading these leaks credentials (or, for review-level, probably does). First match wins. */
+const READ_RULES: PathRule[] = [
+  { re: /^~\/\.ssh\/(?:.*\.pub|known_hosts(?:\.old)?)$/, category: '', level: 'review', what: '' },
+  { re: /^~\/\.ssh(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'SSH keys (~/.ssh)' },
+  { re: /(?:^|\/)id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?$/, category: 'credential_read', level: 'deny', what: 'an SSH private key' },
+  { re: /^\/etc\/ssh\/ssh_host_[a-z0-9]+_key$/, category: 'credential_read', level: 'deny', what: 'SSH host keys' },
+  { re: /^~\/\.aws(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'AWS credentials (~/.aws)' },
+  { re: /^~\/\.(?:config\/gcloud|azure|oci|aliyun|config\/doctl)(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'cloud CLI credentials' },
+  { re: /^~\/\.kube(?:\/|$)|^\/etc\/kubernetes\/(?:admin|kubelet|controller-manager|scheduler)\.conf$|^\/etc\/rancher\/k3s\/k3s\.yaml$/, category: 'credential_read', level: 'deny', what: 'Kubernetes credentials' },
+  { re: /^\/(?:var\/)?run\/secrets(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'mounted service secrets' },
+  { re: /^~\/\.docker\/config\.json$|^~\/\.dockercfg$/, category: 'credential_read', level: 'deny', what: 'Docker registry credentials' },
+  { re: /^~\/\.(?:npmrc|yarnrc(?:\.yml)?|pypirc|netrc|git-credentials|pgpass|my\.cnf|boto|s3cfg|vault-token|terraformrc|gitcookies)$/, category: 'credential_read', level: 'deny', what: 'stored credentials in a dotfile' },
+  { re: /(?:^|\/)\.netrc$|(?:^|\/)\.git-credentials$|(?:^|\/)\.pgpass$/, category: 'credential_read', level: 'deny', what: 'stored credentials' },
+  { re: /^~\/\.(?:gnupg|password-store|local\/share\/keyrings)(?:\/|$)|^~\/Library\/Keychains(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'a key ring or password store' },
+  { re: /^~\/\.(?:config\/gh|config\/hub|terraform\.d|cargo\/credentials|gem\/credentials|config\/rclone|config\/op|op|config\/heroku|netlify|config\/netlify|vercel|config\/vercel|fly|config\/git\/credentials)(?:\/|$|\.toml)/, category: 'credential_read', level: 'deny', what: 'developer tool tokens' },
+  { re: /^~\/\.(?:bash|zsh|sh|ksh|python|node_repl|psql|mysql|sqlite|rediscli|lesshst)_?history$|^~\/\.zhistory$|^~\/\.local\/share\/fish\/fish_history$/, category: 'credential_read', level: 'deny', what: 'shell or REPL history (often holds secrets)' },
+  { re: /^~\/\.(?:mozilla|thunderbird)(?:\/|$)|^~\/snap\/(?:firefox|chromium)(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'a browser profile' },
+  { re: /^~\/\.config\/(?:google-chrome[^/]*|chromium|BraveSoftware|microsoft-edge[^/]*|vivaldi|opera|Signal|discord|Slack)(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'a browser or messenger profile' },
+  { re: /^~\/Library\/(?:Application Support\/(?:Google\/Chrome|Firefox|BraveSoftware|Microsoft Edge|Arc|Slack|discord|Signal)|Cookies|Safari)(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'a browser or messenger profile' },
+  { re: /(?:^|\/)(?:Login Data|Cookies|Web Data|key[34]\.db|logins\.json|cookies\.sqlite|signons\.sqlite|Local State)$/, category: 'credential_read', level: 'deny', what: 'a browser credential store' },
+  { re: /^~\/\.openclaw\/workspace(?:-[^/]*)?(?:\/|$)/, category: '', level: 'review', what: '' },
+  { re: /^~\/\.(?:openclaw|clawdbot|moltbot)(?:\/|$)/, category: 'credential_read', level: 'deny', what: "OpenClaw's own config, credentials and tokens (~/.openclaw)" },
+  { re: /(?:^|\/)(?:openclaw\.json|auth-profiles\.json)$/, category: 'credential_read', level: 'deny', what: "OpenClaw's config or auth profiles" },
+  { re: /(?:^|\/)clawguard\.db(?:-wal|-shm)?$|(?:^|\/)\.clawguard(?:\/|$)/, category: 'credential_read', level: 'deny', what: "ClawGuard's own store" },
+  { re: /^\/etc\/(?:shadow|gshadow|master\.passwd|security\/opasswd)-?$|^\/etc\/sudoers(?:\.d)?(?:\/|$)/, category: 'credential_read', level: 'deny', what: 'system password hashes or sudo rules' },
+  { re: /^\/proc\/(?:self|\d+|\*|thread-self)\/(?:environ|mem|cmdline)$/, category: 'credential_read', level: 'deny', what: "a process's environment or memory" },
+  { re: /^\/root(?:\/|$)/, category: 'credential_read', level: 'deny', what: "root's home directory" },
+  { re: ENV_FILE, category: 'credential_read', level: 'deny', what: 'a .env file (application secrets)' },
+  { re: /(?:^|\/)\.envrc$/, category: 'credential_read', level: 'deny', what: 'a .envrc file (environment secrets)' },
+  { re: /\.(?:pem|key|p12|pfx|jks|keystore|ppk|kdbx|tfstate|tfstate\.backup)$|(?:^|\/)(?:credentials\.json|service-account[^/]*\.json|secrets?\.(?:ya?ml|json|toml)|\.htpasswd)$/, category: 'credential_read', level: 'review', what: 'a key, keystore or secrets file' },
+];
+
+/** Writing these changes what runs later, who may do what, or the host itself. First match wins. */
+const WRITE_RULES: PathRule[] = [
+  { re: /^\/dev\/(?:null|zero|stdout|stderr|stdin|tty|fd\/\d+|pts\/\d+|shm\/.*)$/, category: '', level: 'review', what: '' },
+  { re: /^~\/\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin|zlogout|kshrc|cshrc|tcshrc|mkshrc|inputrc)$|^~\/\.config\/fish\/(?:config\.fish|conf\.d(?:\/|$))|^~\/\.config\/environment\.d(?:\/|$)/, category: 'persistence', level: 'deny', what: 'a shell start-up file' },
+  { re: /^\/etc\/(?:profile|bash\.bashrc|bashrc|zshrc|zsh\/zshrc|environment)$|^\/etc\/profile\.d(?:\/|$)/, category: 'persistence', level: 'deny', what: 'a system-wide shell start-up file' },
+  { re: /^\/etc\/(?:cron[^/]*|anacrontab)(?:\/|$)|^\/var\/spool\/(?:cron|at)(?:\/|$)/, category: 'persistence', level: 'deny', what: 'a cron table' },
+  { re: /^\/(?:etc|lib|usr\/lib|run)\/systemd(?:\/|$)|^~\/\.config\/systemd(?:\/|$)/, category: 'persistence', level: 'deny', what: 'a systemd unit' },
+  { re: /^\/etc\/(?:init\.d|rc\.local|rc\d\.d|xdg\/autostart)(?:\/|$)|^~\/\.config\/autostart(?:\/|$)/, category: 'persistence', level: 'deny', what: 'an autostart entry' },
+  { re: /^(?:~|)\/Library\/Launch(?:Agents|Daemons)(?:\/|$)/, category: 'persistence', level: 'deny', what: 'a launchd job' },
+  { re: /^~\/\.ssh\/(?:authorized_keys2?|config|rc|environment)$/, category: 'persistence', level: 'deny', what: 'SSH access or client configuration' },
+  { re: /^\/etc\/ssh(?:\/|$)/, category: 'persistence', level: 'deny', what: 'the SSH server configuration' },
+  { re: /^\/etc\/(?:ld\.so\.preload|ld\.so\.conf(?:\.d)?)(?:\/|$)/, category: 'privilege_escalation', level: 'deny', what: 'the dynamic loader configuration (library injection)' },
+  { re: /^\/etc\/(?:sudoers(?:\.d)?|passwd|shadow|group|gshadow|doas\.conf|pam\.d|security)(?:\/|$)/, category: 'privilege_escalation', level: 'deny', what: 'users, groups or sudo rules' },
+  { re: /^~\/\.(?:openclaw|clawdbot|moltbot)\/workspace(?:-[^/]*)?(?:\/|$)/, category: '', level: 'review', what: '' },
+  { re: /^~\/\.(?:openclaw|clawdbot|moltbot)(?:\/|$)|(?:^|\/)(?:openclaw\.json|auth-profiles\.json)$/, category: 'defense_evasion', level: 'deny', what: "OpenClaw's own config (tool policy, approvals, credentials)" },
+  { re: /(?:^|\/)clawguard\.(?:ya?ml|db(?:-wal|-shm)?)$|(?:^|\/)\.clawguard(?:\/|$)/, category: 'defense_evasion', level: 'deny', what: "ClawGuard's own config or store" },
+  { re: /^\/var\/log(?:\/|$)|^~\/\.(?:bash|zsh|sh)_history$|^~\/\.zhistory$/, category: 'defense_evasion', level: 'deny', what: 'logs or shell history' },
+  { re: /^~\/\.(?:npmrc|pypirc|netrc|git-credentials|gitconfig|docker\/config\.json|aws\/(?:credentials|config)|kube\/config)$/, category: 'persistence', level: 'deny', what: 'tool credentials or configuration' },
+  { re: /(?:^|\/)\.git\/(?:hooks(?:\/|$)|config$)/, category: 'persistence', level: 'review', what: 'git hooks or repository config (they run code on git commands)' },
+  { re: /^\/dev\/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|mapper|md|dm-|loop|mem$|kmem$|port$)/, category: 'destructive', level: 'deny', what: 'a raw disk or memory device' },
+  { re: /^\/(?:etc|usr|bin|sbin|lib|lib32|lib64|libx32|boot|opt|srv|sys|proc|var(?!\/tmp(?:\/|$)))(?:\/|$)|^\/$/, category: 'system_write', level: 'deny', what: 'a system directory' },
+];
+
+function firstHit(rules: readonly PathRule[], path: string): PathHit | undefined {
+  for (const r of rules) {
+    if (r.re.test(path)) return r.category === '' ? undefined : r;
+  }
+  return undefined;
+}
+
+/** Reading this path would expose credentials or private data. */
+export function sensitiveRead(normalized: string): PathHit | undefined {
+  return firstHit(READ_RULES, normalized);
+}
+
+/** Writing this path would persist code, escalate privileges, tamper with the system or with the guards. */
+export function sensitiveWrite(normalized: string): PathHit | undefined {
+  return firstHit(WRITE_RULES, normalized);
+}
+
+/** Top-level and well-known system directories, home itself and the root: what a recursive delete must never target. */
+export function isCriticalTree(normalized: string): boolean {
+  if (normalized === '/' || normalized === '~' || normalized === '/*' || normalized === '~/*' || normalized === '/.*') return true;
+  if (/^\/(?:home|Users)(?:\/[^/]+)?(?:\/\*)?$/.test(normalized)) return true;
+  if (/^~\/(?:\.\*|\*|\.[^/]*)$/.test(normalized) && !/^~\/\.(?:cache|npm|local\/share\/Trash)$/.test(normalized)) return true;
+  if (/^\/(?:etc|usr|bin|sbin|lib|lib32|lib64|boot|opt|srv|sys|proc|var|dev|mnt|media|root|snap|System|Library|Applications)(?:\/[^/]*)?(?:\/\*)?$/.test(normalized)) {
+    return !/^\/var\/(?:tmp|cache\/[^/]+)$/.test(normalized);
+  }
+  return false;
+}
+
+/** A glob (`~/.ssh/*`, `~/.*`, `/etc/shadow*`) that would match a sensitive file. */
+export function globRead(normalized: string): PathHit | undefined {
+  if (!/[*?[]/.test(normalized)) return undefined;
+  if (/^~\/\.?[*?[]/.test(normalized)) return { category: 'credential_read', level: 'deny', what: "files across the home directory (dotfiles hold credentials)" };
+  return sensitiveRead(normalized.replace(/\*|\?|\[[^\]]*\]/g, 'x')) ?? sensitiveRead(normalized.replace(/\*|\?|\[[^\]]*\]/g, ''));
+}

@@ -1,0 +1,120 @@
+/** Command tables for the shell analyzer: what a program does with its arguments. */
+
+/** Programs that run their remaining arguments as another command; value-taking options listed. */
+export const WRAPPERS: Record<string, { values?: readonly string[]; positional?: number; elevates?: boolean }> = {
+  sudo: { values: ['-u', '-g', '-C', '-h', '-p', '-U', '-r', '-t', '-T', '-D', '--user', '--group', '--host', '--prompt', '--chdir', '--close-from', '--role', '--type', '--other-user'], elevates: true },
+  doas: { values: ['-u', '-C'], elevates: true },
+  pkexec: { values: ['--user'], elevates: true },
+  runuser: { values: ['-u', '-g', '-G', '--user', '--group', '--supp-group'], elevates: true },
+  nohup: {},
+  setsid: {},
+  exec: { values: ['-a'] },
+  command: {},
+  builtin: {},
+  time: { values: ['-f', '-o', '--format', '--output'] },
+  nice: { values: ['-n', '--adjustment'] },
+  ionice: { values: ['-c', '-n', '-p', '-P', '-u', '--class', '--classdata'] },
+  timeout: { values: ['-s', '-k', '--signal', '--kill-after'], positional: 1 },
+  stdbuf: { values: ['-i', '-o', '-e', '--input', '--output', '--error'] },
+  chrt: { positional: 1 },
+  taskset: { positional: 1 },
+  xargs: { values: ['-I', '-i', '-n', '-P', '-L', '-l', '-d', '-E', '-e', '-s', '-a', '--max-args', '--max-procs', '--delimiter', '--arg-file', '--replace'] },
+  flock: { values: ['-w', '-E', '--timeout', '--conflict-exit-code'], positional: 1 },
+  chroot: { values: ['--userspec', '--groups'], positional: 1, elevates: true },
+  unbuffer: {},
+  caffeinate: {},
+  proxychains: { values: ['-f'] },
+  proxychains4: { values: ['-f'] },
+  torsocks: {},
+  firejail: {},
+  'systemd-run': { values: ['-p', '--property', '-u', '--unit', '--uid', '--gid', '-E', '--setenv'] },
+  strace: { values: ['-o', '-e', '-p', '-s', '-u'] },
+  ltrace: { values: ['-o', '-e', '-p', '-s', '-u'] },
+  valgrind: {},
+  watch: { values: ['-n', '--interval', '-d'] },
+  npx: { values: ['-p', '--package', '-c', '--call'] },
+};
+
+/** Shells: `-c STRING` runs STRING; a script argument runs a file; no script reads commands from stdin. */
+export const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'yash', 'fish', 'tcsh', 'csh', 'rbash', 'busybox']);
+
+/** Interpreters and the flags that take inline code. */
+export const INTERPRETERS: Record<string, readonly string[]> = {
+  python: ['-c'],
+  python2: ['-c'],
+  python3: ['-c'],
+  pypy: ['-c'],
+  pypy3: ['-c'],
+  node: ['-e', '--eval', '-p', '--print'],
+  nodejs: ['-e', '--eval', '-p', '--print'],
+  deno: ['eval'],
+  bun: ['-e', '--eval', '-p', '--print'],
+  perl: ['-e', '-E'],
+  ruby: ['-e'],
+  php: ['-r'],
+  lua: ['-e'],
+  luajit: ['-e'],
+  Rscript: ['-e'],
+  osascript: ['-e'],
+  pwsh: ['-c', '-command', '-Command', '-C'],
+  powershell: ['-c', '-command', '-Command', '-C'],
+  awk: [],
+  gawk: [],
+  jshell: [],
+  irb: [],
+  tclsh: [],
+  expect: ['-c'],
+};
+
+/** Programs that fetch remote content (to stdout, a file or a socket). */
+export const DOWNLOADERS = new Set(['curl', 'wget', 'fetch', 'http', 'https', 'xh', 'xhs', 'aria2c', 'lwp-download', 'lwp-request', 'GET', 'POST', 'nc', 'ncat', 'netcat', 'socat', 'telnet', 'tftp', 'ftp', 'lftp', 'gh', 'ssh']);
+
+/** Raw-socket tools. */
+export const SOCKET_TOOLS = new Set(['nc', 'ncat', 'netcat', 'socat', 'telnet', 'cryptcat', 'pwncat', 'sbd']);
+
+/** Programs whose arguments name files they do not reveal the contents of. */
+export const NON_READING = new Set([
+  'ls', 'll', 'la', 'stat', 'test', '[', '[[', 'mkdir', 'rmdir', 'touch', 'chmod', 'chown', 'chgrp', 'ssh-keygen', 'ssh-add', 'ssh', 'wc', 'du', 'file', 'realpath',
+  'readlink', 'basename', 'dirname', 'which', 'type', 'cd', 'pushd', 'popd', 'rm', 'unlink', 'shred', 'echo', 'printf', 'export', 'unset', 'declare', 'local', 'mv',
+  'git', 'npm', 'pnpm', 'yarn', 'code', 'ln', 'sha256sum', 'md5sum', 'shasum', 'exists', 'ssh-copy-id', 'id', 'find', 'tree',
+]);
+
+/** `source` / `.` load a .env file into the shell without printing it. */
+export const ENV_LOADERS = new Set(['source', '.', 'dotenv', 'direnv', 'env-cmd', 'set']);
+
+/** Security or guard services an agent must never stop. */
+export const GUARD_SERVICES = /^(?:auditd|apparmor|firewalld|ufw|fail2ban|falco|osqueryd|wazuh[\w-]*|clamav[\w-]*|clamd|selinux|sshguard|crowdstrike|falcon-sensor|clawguard[\w@.-]*|iptables|nftables|sysmon|ossec|aide|rsyslog|syslog|systemd-journald|journald)(?:\.service)?$/;
+
+export const CRYPTOMINERS = new Set(['xmrig', 'xmr-stak', 'minerd', 'cpuminer', 'ethminer', 't-rex', 'nbminer', 'lolminer', 'cgminer', 'bfgminer', 'nanominer', 'phoenixminer', 'gminer', 'srbminer', 'teamredminer']);
+
+export const TUNNELS = new Set(['ngrok', 'cloudflared', 'lt', 'localtunnel', 'bore', 'frpc', 'chisel', 'inlets', 'tailscale', 'zrok', 'pinggy', 'localxpose', 'loclx']);
+
+export const PRIVILEGE_TOOLS = new Set([
+  'su', 'setcap', 'usermod', 'useradd', 'adduser', 'groupadd', 'groupmod', 'gpasswd', 'passwd', 'chpasswd', 'visudo', 'vipw', 'vigr', 'newgrp', 'sg', 'mount', 'umount',
+  'losetup', 'nsenter', 'unshare', 'insmod', 'modprobe', 'rmmod', 'kexec', 'setpriv', 'capsh', 'chroot', 'pkexec', 'doas', 'sudo', 'runuser', 'sudoedit',
+]);
+
+export const DISK_TOOLS = /^(?:mkfs(?:\.\w+)?|mke2fs|mkswap|mkdosfs|mkntfs|wipefs|fdisk|sfdisk|gdisk|sgdisk|cfdisk|parted|blkdiscard|hdparm|badblocks|zpool|lvremove|vgremove|pvremove|cryptsetup)$/;
+
+export const POWER = new Set(['shutdown', 'reboot', 'halt', 'poweroff', 'telinit', 'killall5']);
+
+/** Variables whose value is a secret by name. */
+export const SECRET_VAR = /(?:^|_)(?:API_?KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD_SECRET|CREDENTIALS?|PRIVATE_?KEY|ACCESS_?KEY|SESSION|COOKIE|AUTH)(?:_|$)|^(?:AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|OPENAI_API_KEY|ANTHROPIC_API_KEY|GITHUB_TOKEN|GH_TOKEN|NPM_TOKEN|SLACK_TOKEN|DATABASE_URL|OPENCLAW_GATEWAY_TOKEN)$/i;
+
+/** Options (of curl and friends) whose next argument is a value, not a URL. */
+export const CURL_VALUE_OPTS = new Set([
+  '-d', '--data', '--data-binary', '--data-raw', '--data-ascii', '--data-urlencode', '--json', '-F', '--form', '--form-string', '-H', '--header', '-o', '--output',
+  '-u', '--user', '-X', '--request', '-A', '--user-agent', '-e', '--referer', '-b', '--cookie', '-c', '--cookie-jar', '-T', '--upload-file', '-x', '--proxy',
+  '--connect-timeout', '-m', '--max-time', '-w', '--write-out', '-r', '--range', '-K', '--config', '--resolve', '--cacert', '--capath', '--cert', '-E', '--key',
+  '--retry', '--retry-delay', '--retry-max-time', '-Y', '--speed-limit', '-y', '--speed-time', '-z', '--time-cond', '--noproxy', '--interface', '--dns-servers',
+  '--limit-rate', '--max-filesize', '--proto', '--proto-redir', '--output-dir', '--oauth2-bearer', '-U', '--proxy-user', '--url', '-C', '--continue-at', '-Q', '--quote',
+  '--unix-socket', '--abstract-unix-socket', '--variable', '--expand-data', '--expand-url', '--aws-sigv4', '--hostpubmd5', '--pubkey', '--tls-max', '--ciphers',
+]);
+
+export const WGET_VALUE_OPTS = new Set([
+  '-O', '--output-document', '-o', '--output-file', '-a', '--append-output', '-i', '--input-file', '-P', '--directory-prefix', '-t', '--tries', '-T', '--timeout',
+  '-U', '--user-agent', '--header', '--method', '--post-data', '--post-file', '--body-data', '--body-file', '--user', '--password', '--http-user', '--http-password',
+  '--save-cookies', '--load-cookies', '-e', '--execute', '--referer', '-w', '--wait', '-Q', '--quota', '-l', '--level', '--limit-rate', '-B', '--base',
+]);
+
+export const SSH_VALUE_OPTS = new Set(['-i', '-p', '-l', '-o', '-F', '-L', '-R', '-D', '-J', '-W', '-b', '-c', '-E', '-e', '-m', '-O', '-Q', '-S', '-w', '-B', '-P']);
