@@ -46,6 +46,12 @@ export interface Guard {
    * `undefined` means the guard only judges whole segments (it runs when a stream ends).
    */
   readonly maxSpan?: number;
+  /**
+   * How many trailing characters of `text` could still be the start of a finding that later text
+   * completes. Streams hold back only this much (at most `maxSpan - 1`). Default: `maxSpan - 1`,
+   * which is always sound but delays streamed text by that many characters.
+   */
+  pendingSuffix?(text: string): number;
   /** Whether this guard looks at a segment at all. Default: every segment. */
   appliesTo?(segment: Segment): boolean;
   inspect(segment: Segment, ctx: GuardContext): Finding[] | Promise<Finding[]>;

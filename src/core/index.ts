@@ -7,3 +7,4 @@ export * from './pipeline.js';
 export * from './scan-cache.js';
 export * from './registry.js';
 export * from './glob.js';
+export * from './suffix.js';

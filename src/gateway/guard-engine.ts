@@ -58,6 +58,17 @@ export class GuardEngine {
     this.streamHoldback = Math.max(0, ...this.streamGuards.map((g) => g.maxSpan! - 1));
   }
 
+  /** How much of a streamed text's tail must wait for more text: the most any streaming guard needs. */
+  pendingSuffix(text: string): number {
+    let hold = 0;
+    for (const g of this.streamGuards) {
+      const cap = g.maxSpan! - 1;
+      const need = g.pendingSuffix ? Math.min(cap, Math.max(0, g.pendingSuffix(text))) : cap;
+      if (need > hold) hold = need;
+    }
+    return Math.min(hold, text.length);
+  }
+
   /** Guards that judge streamed text window by window. */
   readonly streamGuards: readonly Guard[];
   /** Guards that need a whole text: in streams they judge it when the text is complete. */

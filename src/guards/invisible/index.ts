@@ -38,6 +38,11 @@ export const invisibleTextGuardFactory: GuardFactory<InvisibleConfig> = {
       failOpen: options.failOpen,
       timeoutMs: options.timeoutMs,
       maxSpan: 2,
+      // Only a lone high surrogate (half of a tag character) can still change meaning.
+      pendingSuffix: (text: string) => {
+        const last = text.charCodeAt(text.length - 1);
+        return last >= 0xd800 && last <= 0xdbff ? 1 : 0;
+      },
       inspect(segment: Segment): Finding[] {
         const text = segment.text;
         if (!CANDIDATE.test(text)) return [];
