@@ -387,17 +387,26 @@ function findNumberRuns(text: string, out: Candidate[]): void {
       continue;
     }
     if (!classifyRun(text, i, end, out)) {
-      // A run of several values (`card 4111 1111 1111 1111 exp 12 25`): try group windows, longest first.
+      // A run of several values (`10.0.0.1 4111 1111 1111 1111 12 25`): cover it left to right with the
+      // longest group windows that classify, each starting and ending at a space-separated boundary.
       const groups: [number, number][] = [];
       for (const m of text.slice(i, end).matchAll(/\+?[0-9]+/g)) groups.push([i + m.index, i + m.index + m[0].length]);
-      let done = false;
-      for (let size = Math.min(groups.length - 1, 6); size >= 1 && !done; size--) {
-        for (let g = 0; g + size <= groups.length && !done; g++) {
-          const s = groups[g]![0];
-          const e = groups[g + size - 1]![1];
-          if (g > 0 && text[s - 1] !== ' ' && !text.slice(groups[g - 1]![1], s).includes(' ')) continue;
-          done = classifyRun(text, s, e, out);
+      let g = 0;
+      while (g < groups.length) {
+        let advanced = false;
+        const s0 = groups[g]![0];
+        if (g === 0 || /\s/.test(text[s0 - 1] ?? '')) {
+          for (let size = Math.min(groups.length - g, 6); size >= 1; size--) {
+            const e = groups[g + size - 1]![1];
+            if (g + size < groups.length && !/\s/.test(text[e] ?? '')) continue;
+            if (classifyRun(text, s0, e, out)) {
+              g += size;
+              advanced = true;
+              break;
+            }
+          }
         }
+        if (!advanced) g++;
       }
     }
     i = end;
