@@ -281,7 +281,7 @@ function phoneScore(run: string, digits: string, before: string, after: string, 
 
 const DATE_LIKE = /^(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:[0-9]{4}|[0-9]{2}))$/;
 
-function classifyRun(text: string, start: number, end: number, out: Candidate[]): boolean {
+function classifyRun(text: string, start: number, end: number, out: Candidate[], allowPhone = true): boolean {
   const run = text.slice(start, end);
   const digits = run.replace(/[^0-9]/g, '');
   const before = contextBefore(text, start);
@@ -334,7 +334,7 @@ function classifyRun(text: string, start: number, end: number, out: Candidate[])
     return true;
   }
 
-  const score = phoneScore(run, digits, before, after, text.slice(end, end + 12));
+  const score = allowPhone ? phoneScore(run, digits, before, after, text.slice(end, end + 12)) : 0;
   if (score > 0) {
     const ext = /^(?:x|(?: ?ext\.? ?))[0-9]{1,5}(?![0-9])/i.exec(text.slice(end, end + 10));
     out.push({ start, end: ext ? end + ext[0].length : end, entity: 'phone', score, reason: 'phone number' });
@@ -365,8 +365,10 @@ function findNumberRuns(text: string, out: Candidate[]): void {
     let j = i + 1;
     let lastDigit = isDigit(c) ? i : -1;
     let gap = 0;
-    while (j < n && j - i < 40) {
+    while (j < n) {
       const d = text.charCodeAt(j);
+      // Very long runs are cut at a separator, never inside a group of digits.
+      if (j - i >= 64 && !isDigit(d)) break;
       if (isDigit(d)) {
         lastDigit = j;
         gap = 0;
@@ -391,22 +393,28 @@ function findNumberRuns(text: string, out: Candidate[]): void {
       // longest group windows that classify, each starting and ending at a space-separated boundary.
       const groups: [number, number][] = [];
       for (const m of text.slice(i, end).matchAll(/\+?[0-9]+/g)) groups.push([i + m.index, i + m.index + m[0].length]);
-      let g = 0;
-      while (g < groups.length) {
-        let advanced = false;
-        const s0 = groups[g]![0];
-        if (g === 0 || /\s/.test(text[s0 - 1] ?? '')) {
-          for (let size = Math.min(groups.length - g, 6); size >= 1; size--) {
-            const e = groups[g + size - 1]![1];
-            if (g + size < groups.length && !/\s/.test(text[e] ?? '')) continue;
-            if (classifyRun(text, s0, e, out)) {
-              g += size;
-              advanced = true;
-              break;
+      // Cards, SSNs and IDs first, phones only in what is left (a phone window would otherwise eat a card's first group).
+      const covered = new Array<boolean>(groups.length).fill(false);
+      for (const allowPhone of [false, true]) {
+        let g = 0;
+        while (g < groups.length) {
+          let advanced = false;
+          const s0 = groups[g]![0];
+          if (!covered[g] && (g === 0 || /\s/.test(text[s0 - 1] ?? ''))) {
+            for (let size = Math.min(groups.length - g, 6); size >= 1; size--) {
+              if (covered.slice(g, g + size).some(Boolean)) continue;
+              const e = groups[g + size - 1]![1];
+              if (g + size < groups.length && !/\s/.test(text[e] ?? '')) continue;
+              if (classifyRun(text, s0, e, out, allowPhone)) {
+                covered.fill(true, g, g + size);
+                g += size;
+                advanced = true;
+                break;
+              }
             }
           }
+          if (!advanced) g++;
         }
-        if (!advanced) g++;
       }
     }
     i = end;
