@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Finding, findingFor, type Guard, type GuardFactory, type Segment } from '../../core/index.js';
+import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
 import { findNames } from './names.js';
 import { type Candidate, findStructured } from './structured.js';
 
@@ -80,6 +80,33 @@ export function detectPii(text: string, config: PiiConfig): Candidate[] {
   );
 }
 
+/**
+ * What a stream must hold back for PII: the trailing token (a number in groups, an e-mail being
+ * written) and, when names are on, the capitalized words and numbers before it (`John` may become
+ * `John Smith`, `221B Baker` may become a street address).
+ */
+export function piiPendingSuffix(text: string, max: number, names: boolean): number {
+  const len = text.length;
+  let i = len - trailingTokenSuffix(text, max);
+  if (!names) return len - i;
+  // Only a capitalized word or a number can still be continued into a longer name or address.
+  if (i < len && !/^[\p{Lu}0-9]/u.test(text.slice(i))) return len - i;
+  for (;;) {
+    let j = i;
+    let seps = 0;
+    while (j > 0 && seps < 3 && /[ \t\n,]/.test(text[j - 1]!)) {
+      j--;
+      seps++;
+    }
+    if (seps === 0 && i < len) break;
+    let k = j;
+    while (k > 0 && /[\p{L}\p{M}0-9.'’-]/u.test(text[k - 1]!)) k--;
+    if (k === j || !/^[\p{Lu}0-9]/u.test(text.slice(k, j)) || len - k > max) break;
+    i = k;
+  }
+  return len - i;
+}
+
 export const piiGuardFactory: GuardFactory<PiiConfig> = {
   name: 'pii',
   description:
@@ -92,6 +119,7 @@ export const piiGuardFactory: GuardFactory<PiiConfig> = {
       failOpen: options.failOpen,
       timeoutMs: options.timeoutMs,
       maxSpan: config.maxSpan,
+      pendingSuffix: (text: string) => piiPendingSuffix(text, config.maxSpan - 1, config.entities.some((e) => NAME_ENTITIES.has(e))),
       inspect(segment: Segment): Finding[] {
         return detectPii(segment.text, config).map((c) =>
           findingFor(options.id, segment, `pii.${c.entity}`, c.score, c.reason, { start: c.start, end: c.end }),

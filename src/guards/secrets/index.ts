@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Finding, findingFor, type Guard, type GuardFactory, type Segment } from '../../core/index.js';
+import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
 export { githubChecksumValid, SECRET_RULES, type SecretRule } from './rules.js';
@@ -143,6 +143,19 @@ export function createSecretsDetector(config: SecretsConfig): (text: string) => 
   };
 }
 
+/**
+ * What a stream must hold back for secrets: the trailing token, or everything from an unfinished
+ * PEM block (`-----BEGIN … PRIVATE KEY-----` without its END yet), up to `max`.
+ */
+export function secretsPendingSuffix(text: string, max: number): number {
+  const begin = text.lastIndexOf('-----BEGIN');
+  if (begin >= 0 && text.indexOf('-----END', begin) < 0) return Math.min(text.length - begin, max);
+  // `password = ` may be followed by the value in the next delta: keep the assignment with it.
+  const assign = /[A-Za-z0-9_.-]{1,40}["']?\s{0,4}(?::=|=>|=|:)\s{0,4}["'`]?$/.exec(text.slice(-64));
+  if (assign) return Math.min(assign[0].length, max);
+  return trailingTokenSuffix(text, max);
+}
+
 export const secretsGuardFactory: GuardFactory<SecretsConfig> = {
   name: 'secrets',
   description: `Credentials: ${SECRET_PROVIDERS.length} providers' documented key formats, JWTs, PEM private keys, URLs and CLI flags with passwords, and credential assignments judged by entropy.`,
@@ -155,6 +168,7 @@ export const secretsGuardFactory: GuardFactory<SecretsConfig> = {
       failOpen: options.failOpen,
       timeoutMs: options.timeoutMs,
       maxSpan: config.maxSpan,
+      pendingSuffix: (text: string) => secretsPendingSuffix(text, config.maxSpan - 1),
       inspect(segment: Segment): Finding[] {
         return detect(segment.text).map((m) =>
           findingFor(options.id, segment, `secret.${m.id}`, m.score, `${m.provider} credential (${m.id})`, { start: m.start, end: m.end }),
