@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SqliteKeyStore } from '../auth/api-keys.js';
@@ -43,7 +44,7 @@ function checkPort(name: string, port: number | undefined): void {
 }
 
 /** The commented default config: secure by default (loopback, auth on, guards fail closed). */
-export function renderConfig(o: { port: number; adminPort: number; upstream?: { provider: string; url: string }; upstreamKey?: string }): string {
+export function renderConfig(o: { port: number; adminPort: number; upstream?: { provider: string; url: string }; upstreamKey?: string; vaultKeyFile?: string }): string {
   const upstreams = o.upstream
     ? `upstreams:
   - name: ${o.upstream.provider}
@@ -103,6 +104,14 @@ guards:                 # every guard fails closed: an error or timeout blocks t
     bidi: true
     tags: true
 
+${
+    o.vaultKeyFile
+      ? `pseudonymization:       # reversible placeholders (<EMAIL_1>) for values the policy pseudonymizes
+  vaultKey: file:${o.vaultKeyFile}   # seals each conversation's mapping (AES-256-GCM)
+  ttlSeconds: 86400
+`
+      : ''
+  }
 policy:
   defaultAction: block  # a finding no rule names, at or above its threshold, blocks
   thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 }
@@ -132,7 +141,9 @@ export function initProject(options: InitOptions): InitResult {
   const configPath = join(dir, 'clawguard.yaml');
   if (existsSync(configPath) && !options.force) throw new InitError(`${configPath} already exists (use --force to replace it; existing keys stay valid)`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const text = renderConfig({ port, adminPort, ...(upstream ? { upstream } : {}), ...(options.upstreamKey ? { upstreamKey: options.upstreamKey } : {}) });
+  const vaultKeyFile = join(dir, 'vault.key');
+  if (!existsSync(vaultKeyFile)) writeFileSync(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const text = renderConfig({ port, adminPort, vaultKeyFile, ...(upstream ? { upstream } : {}), ...(options.upstreamKey ? { upstreamKey: options.upstreamKey } : {}) });
   writeFileSync(configPath, text, { mode: 0o600 });
   const db = openSqlite(join(dir, 'clawguard.db'));
   try {

@@ -201,6 +201,14 @@ export function configSchema(registry: GuardRegistry) {
       routes: z.array(routeSchema).default([]),
       guards: guardsSchema(registry),
       policy: policySchema.default({ defaultAction: 'block', thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 }, rules: DEFAULT_RULES }),
+      pseudonymization: z
+        .strictObject({
+          /** Key that seals each conversation's mapping (AES-256-GCM). Absent: a random key per process, mappings in memory. */
+          vaultKey: secretRefSchema.optional(),
+          /** How long a conversation's mapping lives after its last use. */
+          ttlSeconds: z.number().int().positive().default(86_400),
+        })
+        .prefault({}),
       cache: z.strictObject({ maxEntries: z.number().int().min(0).default(50_000) }).default({ maxEntries: 50_000 }),
       logging: z
         .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })

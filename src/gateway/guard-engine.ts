@@ -15,6 +15,8 @@ import {
 import type { SegmentRewrite, StreamedToolCall, ToolCallRefusal, ToolCallVerdict } from '../providers/adapter.js';
 import { refusalText } from '../providers/adapter.js';
 import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
+import { labelForType } from '../transform/operators.js';
+import type { PseudonymMap } from '../transform/vault.js';
 import type { ClawGuardConfig, GuardEntryConfig } from '../config/schema.js';
 
 export interface Inspection {
@@ -89,16 +91,26 @@ export class GuardEngine {
     return { decision, findings, segments, guardMs: performance.now() - started };
   }
 
-  /** Span rewrites per segment for the `redact` and `pseudonymize` verdicts of a decision. */
-  rewrites(inspection: Inspection): SegmentRewrite[] {
+  /** Whether a decision asks for pseudonyms (the caller then opens the conversation's vault map). */
+  static wantsPseudonyms(inspection: Inspection): boolean {
+    return inspection.decision.verdicts.some((v) => v.action === 'pseudonymize');
+  }
+
+  /**
+   * Span rewrites per segment for the `redact` and `pseudonymize` verdicts of a decision. With a
+   * conversation map, `pseudonymize` puts the conversation's placeholder (`<EMAIL_1>`); without one it redacts.
+   */
+  rewrites(inspection: Inspection, pseudonyms?: PseudonymMap): SegmentRewrite[] {
     const bySegment = new Map<string, SpanRewrite[]>();
     for (const v of inspection.decision.verdicts) {
       if (v.action !== 'redact' && v.action !== 'pseudonymize') continue;
       const segment = inspection.segments.find((s) => s.id === v.finding.segmentId);
       if (!segment) continue;
       const span = v.finding.span ?? { start: 0, end: segment.text.length };
-      // Pseudonymization with a restorable vault arrives with the data-protection work; until then it redacts.
-      const replacement = v.replacement ?? `[REDACTED:${v.finding.type}]`;
+      const replacement =
+        v.action === 'pseudonymize' && pseudonyms
+          ? pseudonyms.placeholderFor(labelForType(v.finding.type), segment.text.slice(span.start, span.end))
+          : (v.replacement ?? `[REDACTED:${v.finding.type}]`);
       const list = bySegment.get(segment.id) ?? [];
       list.push({ start: span.start, end: span.end, replacement });
       bySegment.set(segment.id, list);

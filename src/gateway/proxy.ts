@@ -8,7 +8,9 @@ import { type Decision, decisionCauses, type GuardContext } from '../core/index.
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter } from '../providers/adapter.js';
 import { SseParser } from '../providers/sse.js';
-import type { GuardEngine } from './guard-engine.js';
+import { GuardEngine } from './guard-engine.js';
+import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
+import type { PseudonymMap } from '../transform/vault.js';
 import type { Router } from './router.js';
 import { GatewayStreamInspector } from './stream-inspector.js';
 import { classifyUpstreamError, UpstreamError, type Upstream } from './upstream.js';
@@ -20,6 +22,7 @@ export interface ProxyDeps {
   readonly roles: RoleSet;
   readonly limiter: AccessLimiter;
   readonly log: Logger;
+  readonly pseudonyms: PseudonymService;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -91,7 +94,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms } = deps;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -201,7 +204,14 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         return;
       }
       let outgoing: Buffer | string = raw!;
-      const rewrites = engine.rewrites(input);
+      let conversation: PseudonymMap | undefined;
+      if (GuardEngine.wantsPseudonyms(input)) {
+        const header = request.headers['x-clawguard-conversation'];
+        conversation = await pseudonyms.open(pseudonyms.conversationId(principal, segments, typeof header === 'string' ? header : undefined));
+      }
+      const rewrites = engine.rewrites(input, conversation);
+      // Saved before forwarding: the answer may come back with these placeholders.
+      if (conversation) await pseudonyms.save(conversation);
       if (rewrites.length > 0) {
         adapter.applyRequestRewrites(body, rewrites);
         outgoing = JSON.stringify(body);
@@ -239,7 +249,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       if (contentType.includes('text/event-stream')) {
         budget.clear();
-        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed);
+        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation);
         decision = line.decision as string;
         await limiter.recordTokens(subject, streamed.outputTokens);
         return;
@@ -274,6 +284,13 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         adapter.applyResponseRewrites(answer, outRewrites, refusals);
         decision = refusals.length > 0 ? 'block' : decision === 'allow' ? 'redact' : decision;
         if (refusals.length > 0) line.refusedToolCalls = refusals.length;
+      }
+      if (conversation && conversation.size > 0) {
+        const restored = adapter
+          .responseSegments(answer)
+          .map((s) => ({ segmentId: s.id, text: s.kind === 'tool_call' ? restoreJsonText(conversation, s.text) : conversation.restore(s.text), before: s.text }))
+          .filter((r) => r.text !== r.before);
+        if (restored.length > 0) adapter.applyResponseRewrites(answer, restored, []);
       }
       line.status = 200;
       reply.header('x-clawguard-decision', decision).code(200).type('application/json').send(JSON.stringify(answer));
@@ -312,8 +329,9 @@ async function relayStream(
   line: Record<string, unknown>,
   abort: AbortController,
   toolAllowed: (name: string) => boolean,
+  conversation: PseudonymMap | undefined,
 ): Promise<{ outputTokens: number }> {
-  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed);
+  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
   reply.hijack();

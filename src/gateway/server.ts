@@ -25,6 +25,10 @@ import { listAllowedModels } from './models.js';
 import { createProxyHandler, presentedCredential, verifiedClientCert } from './proxy.js';
 import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
+import { PseudonymService } from './pseudonyms.js';
+import { MemoryVaultStore, vaultKeyFrom } from '../transform/vault.js';
+import { SqliteVaultStore } from '../transform/vault-sqlite.js';
+import { openSqlite } from '../storage/sqlite.js';
 
 export interface GatewayOptions {
   readonly registry?: GuardRegistry;
@@ -207,7 +211,26 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     const adapter = adapterForUrl(request.url);
     reply.code(404).send(adapter.errorBody({ status: 404, type: 'not_found_error', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   });
-  const deps = { engine, router, auth, roles, limiter, log };
+  const pseudonymConfig = config.pseudonymization;
+  let pseudonyms: PseudonymService;
+  if (pseudonymConfig.vaultKey) {
+    const key = vaultKeyFrom(await resolveSecret(pseudonymConfig.vaultKey, env));
+    let store;
+    if (config.storage.backend === 'sqlite') {
+      const vaultDb = openSqlite(resolveConfigPath(loaded, config.storage.sqlite.path));
+      closers.push(async () => {
+        vaultDb.close();
+      });
+      store = new SqliteVaultStore(vaultDb);
+    } else {
+      store = new MemoryVaultStore();
+      log.warn('pseudonym mappings are kept in memory on this replica (the PostgreSQL vault store is not built yet)');
+    }
+    pseudonyms = new PseudonymService(key, store, pseudonymConfig.ttlSeconds * 1000, log);
+  } else {
+    pseudonyms = PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000);
+  }
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms };
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
   proxy.get('/v1/models', async (request, reply) => {

@@ -1,7 +1,9 @@
 import type { GuardContext, Segment } from '../core/index.js';
 import type { StreamedToolCall, StreamInspector, TextRelease, ToolCallVerdict } from '../providers/adapter.js';
 import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
+import type { StreamRestorer, PseudonymMap } from '../transform/vault.js';
 import type { GuardEngine } from './guard-engine.js';
+import { restoreJsonText } from './pseudonyms.js';
 
 /**
  * Sliding-window scanning of one streamed text channel. Only the last `holdback` characters (what
@@ -70,11 +72,23 @@ export class GatewayStreamInspector implements StreamInspector {
   /** Characters released to the client, for token accounting when the upstream reports no usage. */
   releasedChars = 0;
 
+  private readonly restorers = new Map<string, StreamRestorer>();
+
   constructor(
     private readonly engine: GuardEngine,
     private readonly ctx: GuardContext,
     private readonly toolAllowed?: (name: string) => boolean,
+    /** The conversation's pseudonyms: placeholders in the answer are restored before the client sees them. */
+    private readonly pseudonyms?: PseudonymMap,
   ) {}
+
+  private restore(channel: string, release: TextRelease, final: boolean): TextRelease {
+    if (release.blocked || !this.pseudonyms || this.pseudonyms.size === 0) return release;
+    let restorer = this.restorers.get(channel);
+    if (!restorer) this.restorers.set(channel, (restorer = this.pseudonyms.streamRestorer()));
+    const text = restorer.push(release.text) + (final ? restorer.end() : '');
+    return { blocked: false, text };
+  }
 
   private scanner(channel: string): ChannelScanner {
     let scanner = this.channels.get(channel);
@@ -93,17 +107,18 @@ export class GatewayStreamInspector implements StreamInspector {
   }
 
   async text(channel: string, delta: string): Promise<TextRelease> {
-    return this.note(await this.scanner(channel).push(delta, false));
+    return this.restore(channel, this.note(await this.scanner(channel).push(delta, false)), false);
   }
 
   async endText(channel: string): Promise<TextRelease> {
-    return this.note(await this.scanner(channel).push('', true));
+    return this.restore(channel, this.note(await this.scanner(channel).push('', true)), true);
   }
 
   async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
     const verdict = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed);
-    if (verdict.action === 'allow') this.releasedChars += verdict.arguments.length;
     if (verdict.action === 'refuse') this.outcome = 'block';
-    return verdict;
+    if (verdict.action !== 'allow') return verdict;
+    this.releasedChars += verdict.arguments.length;
+    return this.pseudonyms ? { action: 'allow', arguments: restoreJsonText(this.pseudonyms, verdict.arguments) } : verdict;
   }
 }

@@ -56,6 +56,8 @@ describe('clawguard CLI', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toEqual({ config: join(dir, 'clawguard.yaml'), clientKey: expect.stringMatching(/^cg_[A-Za-z0-9_-]{43}$/), adminKey: expect.stringMatching(/^cg_/), proxyUrl: 'http://127.0.0.1:18080', adminUrl: 'http://127.0.0.1:18081' });
     expect(statSync(out.config).mode & 0o077).toBe(0);
+    expect(statSync(join(dir, 'clawguard.db')).mode & 0o077).toBe(0);
+    expect(statSync(join(dir, 'vault.key')).mode & 0o077).toBe(0);
     const text = readFileSync(out.config, 'utf8');
     expect(text).toContain('apiKey: env:FAKE_KEY');
     // Only hashes are stored.

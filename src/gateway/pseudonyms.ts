@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Principal, Segment } from '../core/index.js';
+import { deriveConversationId, MemoryVaultStore, PseudonymMap, PseudonymVault, VaultError, type VaultStore } from '../transform/vault.js';
+
+/**
+ * The gateway's side of pseudonymization: finds the conversation a request belongs to, opens its
+ * encrypted mapping, and restores placeholders in answers.
+ */
+export class PseudonymService {
+  private readonly vault: PseudonymVault;
+
+  constructor(
+    private readonly key: Buffer,
+    store: VaultStore,
+    ttlMs: number,
+    private readonly log: Logger,
+  ) {
+    this.vault = new PseudonymVault({ store, key, ttlMs });
+  }
+
+  /** A service whose mappings live in memory under a random key: they end with the process. */
+  static ephemeral(log: Logger, ttlMs: number): PseudonymService {
+    return new PseudonymService(randomBytes(32), new MemoryVaultStore(), ttlMs, log);
+  }
+
+  /**
+   * The conversation id: the client's `x-clawguard-conversation` header when given, else derived from
+   * the caller and the conversation's first system and user texts (which every turn re-sends).
+   */
+  conversationId(principal: Principal, segments: readonly Segment[], header: string | undefined): string {
+    if (header && header.length <= 200) return deriveConversationId(this.key, principal.id, [`header:${header}`]);
+    const firstSystem = segments.find((s) => s.role === 'system' || s.role === 'developer')?.text ?? '';
+    const firstUser = segments.find((s) => s.role === 'user')?.text ?? '';
+    return deriveConversationId(this.key, principal.id, [firstSystem, firstUser]);
+  }
+
+  async open(conversationId: string): Promise<PseudonymMap> {
+    try {
+      return await this.vault.open(conversationId);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      // A row sealed under another key (rotation, restart with an ephemeral key): start afresh.
+      this.log.warn({ error: error.message }, 'pseudonym vault row unreadable; starting a new mapping');
+      return new PseudonymMap(conversationId);
+    }
+  }
+
+  async save(map: PseudonymMap): Promise<void> {
+    if (map.changed) await this.vault.save(map);
+  }
+}
+
+/** Restores placeholders inside a JSON text (tool-call arguments) without breaking its string escapes. */
+export function restoreJsonText(map: PseudonymMap, text: string): string {
+  if (map.size === 0 || !text.includes('<')) return text;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return map.restore(text);
+  }
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return map.restore(node);
+    if (Array.isArray(node)) return node.map(walk);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
+    return node;
+  };
+  return JSON.stringify(walk(value));
+}

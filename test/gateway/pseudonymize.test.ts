@@ -1,0 +1,78 @@
+import OpenAI from 'openai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { json, openAiTextChunks, openAiToolCallChunks, type ScriptedUpstream, sse, startScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let upstream: ScriptedUpstream;
+let gw: TestGateway;
+let client: OpenAI;
+
+beforeAll(async () => {
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'cg-vault-')), 'vault.key');
+  writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  upstream = await startScriptedUpstream((_req, res) => json(res, 500, {}));
+  gw = await startTestGateway({
+    upstreams: [{ name: 'u', provider: 'openai', url: `${upstream.url}/v1` }],
+    routes: [{ model: '*', upstream: 'u' }],
+    guards: { patterns: { maxMatchChars: 40, deny: [{ id: 'email', pattern: '[a-z]+@example\\.com' }] } },
+    policy: { rules: [{ type: 'pattern.email', action: 'pseudonymize' }] },
+    pseudonymization: { vaultKey: `file:${keyFile}` },
+  });
+  client = new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: gw.clientKey, maxRetries: 0 });
+});
+afterAll(async () => {
+  await gw.close();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.requests.length = 0;
+});
+
+const system = { role: 'system' as const, content: 'You send mail.' };
+const first = { role: 'user' as const, content: 'Write to alice@example.com and bob@example.com' };
+
+describe('pseudonymization through the gateway', () => {
+  it('sends placeholders upstream and restores them in the answer', async () => {
+    upstream.script = (req, res) => {
+      const seen = req.body.messages[1].content as string;
+      json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: `Done: ${seen.replace('Write to ', '')}.` }, finish_reason: 'stop' }] });
+    };
+    const res = await client.chat.completions.create({ model: 'gpt-test', messages: [system, first] });
+    expect(upstream.requests[0]!.body.messages[1].content).toBe('Write to <EMAIL_1> and <EMAIL_2>');
+    expect(JSON.stringify(upstream.requests[0]!.body)).not.toContain('@example.com');
+    expect(res.choices[0]!.message.content).toBe('Done: alice@example.com and bob@example.com.');
+  });
+
+  it('keeps the same placeholders on the next turn and restores them split across stream deltas', async () => {
+    upstream.script = (_req, res) => sse(res, openAiTextChunks(['Bob is <EMA', 'IL_2', '>, Alice <EMAIL_1>.']));
+    const stream = await client.chat.completions.create({
+      model: 'gpt-test',
+      stream: true,
+      messages: [system, first, { role: 'assistant', content: 'Done.' }, { role: 'user', content: 'Who is bob@example.com?' }],
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(upstream.requests[0]!.body.messages[3].content).toBe('Who is <EMAIL_2>?');
+    expect(text).toBe('Bob is bob@example.com, Alice alice@example.com.');
+  });
+
+  it('restores placeholders inside streamed tool-call arguments', async () => {
+    upstream.script = (_req, res) => sse(res, openAiToolCallChunks('send_mail', ['{"to":"<EMAIL_1>",', '"cc":["<EMAIL_2>"]}']));
+    const stream = await client.chat.completions.create({ model: 'gpt-test', stream: true, messages: [system, first] });
+    let args = '';
+    for await (const chunk of stream) for (const tc of chunk.choices[0]?.delta.tool_calls ?? []) args += tc.function?.arguments ?? '';
+    expect(JSON.parse(args)).toEqual({ to: 'alice@example.com', cc: ['bob@example.com'] });
+  });
+
+  it('keeps conversations apart: another conversation gets its own numbering', async () => {
+    upstream.script = (_req, res) => json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok <EMAIL_2>' }, finish_reason: 'stop' }] });
+    const res = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'ping carol@example.com' }] });
+    expect(upstream.requests[0]!.body.messages[0].content).toBe('ping <EMAIL_1>');
+    // <EMAIL_2> does not exist in this conversation: it stays as it is.
+    expect(res.choices[0]!.message.content).toBe('ok <EMAIL_2>');
+  });
+});
