@@ -1,0 +1,161 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { Finding, Segment } from '../../../src/core/index.js';
+import {
+  createSecretsDetector,
+  githubChecksumValid,
+  SECRET_PROVIDERS,
+  secretsConfigSchema,
+  secretsGuardFactory,
+  secretsPendingSuffix,
+} from '../../../src/guards/secrets/index.js';
+
+// Every credential below is built at run time from random bytes: the repository holds no key, and
+// push-protection scanners see only the prefixes as separate string pieces.
+const B62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const HEX = '0123456789abcdef';
+function rand(alphabet: string, n: number): string {
+  const bytes = randomBytes(n);
+  let out = '';
+  for (let i = 0; i < n; i++) out += alphabet[bytes[i]! % alphabet.length];
+  return out;
+}
+const join = (...parts: string[]): string => parts.join('');
+
+/** GitHub token with its real CRC32 checksum, computed with node:zlib (independent of our code). */
+function githubToken(prefix: string): string {
+  const body = rand(B62, 30);
+  const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let n = crc32(body);
+  let enc = '';
+  for (let i = 0; i < 6; i++) {
+    enc = digits[n % 62]! + enc;
+    n = Math.floor(n / 62);
+  }
+  return join(prefix, '_', body, enc);
+}
+
+function jwt(): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = enc({ alg: 'HS256', typ: 'JWT' });
+  const body = enc({ sub: 'user-42', iat: 1_700_000_000 });
+  const sig = createHmac('sha256', randomBytes(16)).update(`${head}.${body}`).digest('base64url');
+  return `${head}.${body}.${sig}`;
+}
+
+const detect = createSecretsDetector(secretsConfigSchema.parse({}));
+const ids = (text: string): string[] => detect(text).map((m) => m.id);
+const values = (text: string): string[] => detect(text).map((m) => text.slice(m.start, m.end));
+
+const SAMPLES: [string, () => string, string][] = [
+  ['OpenAI project key', () => join('sk-', 'proj-', rand(B62, 40), 'T3Blbk', 'FJ', rand(B62, 40)), 'openai_api_key'],
+  ['Anthropic key', () => join('sk-', 'ant-', 'api03-', rand(B62, 93), 'AA'), 'anthropic_api_key'],
+  ['AWS access key id', () => join('AK', 'IA', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16)), 'aws_access_key_id'],
+  ['AWS secret access key', () => `aws_secret_access_key = ${rand(B62, 40)}`, 'aws_secret_access_key'],
+  ['GitHub classic PAT', () => githubToken(join('gh', 'p')), 'github_token'],
+  ['GitHub fine-grained PAT', () => join('github', '_pat_', rand(B62, 22), '_', rand(B62, 59)), 'github_fine_grained_pat'],
+  ['GitLab PAT', () => join('gl', 'pat-', rand(B62, 20)), 'gitlab_token'],
+  ['Slack bot token', () => join('xo', 'xb-', '1234567890', '-', '1234567890123', '-', rand(B62, 24)), 'slack_token'],
+  ['Slack webhook', () => join('https://hooks.', 'slack.com/services/', 'T0', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 8), '/B0', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 8), '/', rand(B62, 24)), 'slack_webhook'],
+  ['Stripe secret key', () => join('sk', '_live_', rand(B62, 24)), 'stripe_secret_key'],
+  ['Google API key', () => join('AI', 'za', rand(B62, 35)), 'google_api_key'],
+  ['Azure AD client secret', () => join(rand(B62, 3), '8Q~', rand(B62, 34)), 'azure_ad_client_secret'],
+  ['Twilio API key', () => join('S', 'K', rand(HEX, 32)), 'twilio_api_key'],
+  ['SendGrid key', () => join('S', 'G.', rand(B62, 22), '.', rand(B62, 43)), 'sendgrid_api_key'],
+  ['npm token', () => join('np', 'm_', rand(B62, 36)), 'npm_token'],
+  ['PyPI token', () => join('pypi-', 'AgEIcHlwaS5vcmc', rand(B62, 60)), 'pypi_token'],
+  ['Hugging Face token', () => join('h', 'f_', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 34)), 'huggingface_token'],
+  ['Docker Hub PAT', () => join('dckr', '_pat_', rand(B62, 27)), 'dockerhub_token'],
+  ['Datadog API key', () => `DD_API_KEY=${rand(HEX, 32)}`, 'datadog_api_key'],
+  ['Shopify token', () => join('shp', 'at_', rand(HEX, 32)), 'shopify_token'],
+  ['DigitalOcean token', () => join('do', 'p_v1_', rand(HEX, 64)), 'digitalocean_token'],
+  ['Databricks token', () => join('da', 'pi', rand(HEX, 32)), 'databricks_token'],
+  ['Vault token', () => join('hv', 's.', rand(B62, 90)), 'hashicorp_vault_token'],
+  ['Linear key', () => join('lin', '_api_', rand(B62, 40)), 'linear_api_key'],
+  ['Postman key', () => join('PM', 'AK-', rand(HEX, 24), '-', rand(HEX, 34)), 'postman_api_key'],
+  ['Telegram bot token', () => join('123456789', ':AA', rand(B62, 33)), 'telegram_bot_token'],
+  ['age secret key', () => join('AGE-', 'SECRET-KEY-1', rand('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58)), 'age_secret_key'],
+  ['ClawGuard API key', () => join('c', 'g_', randomBytes(32).toString('base64url')), 'clawguard_api_key'],
+  ['JWT', jwt, 'jwt'],
+  ['PEM private key', () => join('-----BEGIN ', 'RSA PRIVATE KEY-----\n', randomBytes(120).toString('base64'), '\n-----END RSA PRIVATE KEY-----'), 'private_key'],
+  ['Postgres URL with password', () => `DATABASE_URL=postgres://app:${rand(B62, 14)}@db.internal:5432/app`, 'url_password'],
+  ['curl basic auth', () => `curl -u deploy:${rand(B62, 16)} https://ci.example.com`, 'cli_password'],
+  ['Authorization: Basic', () => `Authorization: Basic ${Buffer.from(`admin:${rand(B62, 12)}`).toString('base64')}`, 'basic_auth'],
+  ['Bearer token', () => `Authorization: Bearer ${rand(B62, 40)}`, 'bearer_token'],
+  ['password assignment', () => `db_password = "${rand(B62, 10)}!${rand(B62, 4)}"`, 'generic_credential'],
+];
+
+describe('secrets detection by provider format', () => {
+  it('covers at least 60 providers', () => {
+    expect(SECRET_PROVIDERS.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it.each(SAMPLES)('finds a %s', (_name, make, id) => {
+    const secret = make();
+    const text = `config:\n  value: ${secret}\n`;
+    expect(ids(text)).toContain(id);
+  });
+
+  it('reports the secret itself as the span of an assignment', () => {
+    const value = `${rand(B62, 12)}9!`;
+    const text = `password = "${value}"`;
+    expect(values(text)).toEqual([value]);
+  });
+
+  it('verifies GitHub token checksums', () => {
+    const valid = githubToken(join('gh', 'p'));
+    expect(githubChecksumValid(valid)).toBe(true);
+    const broken = valid.slice(0, -1) + (valid.endsWith('A') ? 'B' : 'A');
+    expect(githubChecksumValid(broken)).toBe(false);
+    expect(detect(`t ${valid}`)[0]!.score).toBeGreaterThan(detect(`t ${broken}`)[0]!.score);
+  });
+});
+
+describe('secrets false positives', () => {
+  it.each([
+    ['placeholders', 'OPENAI_API_KEY=${OPENAI_API_KEY}\npassword = "<your-password>"\ntoken: xxxxxxxxxxxxxxxxxxxx'],
+    ['environment reads', 'api_key = os.environ["API_KEY"]\nconst token = process.env.GITHUB_TOKEN;'],
+    ['the documented AWS example key', join('AKIA', 'IOSFODNN7', 'EXAMPLE')],
+    ['empty PEM block', '-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----'],
+    ['URL with a templated password', 'postgres://user:${DB_PASSWORD}@localhost/db and https://user:password@example.com'],
+    ['ordinary prose and code', 'The token bucket algorithm limits requests. def get_password_hash(password): return hash(password)'],
+    ['repeated characters', join('gh', 'p_', 'x'.repeat(36)) + ' ' + join('glc', '_', '1'.repeat(40))],
+  ])('ignores %s', (_name, text) => {
+    expect(detect(text)).toEqual([]);
+  });
+
+  it('respects the allow list and disabled rules', () => {
+    const key = join('sk', '_test_', rand(B62, 24));
+    const allowing = createSecretsDetector(secretsConfigSchema.parse({ allowValues: [key] }));
+    expect(allowing(`k=${key}`)).toEqual([]);
+    const noStripe = createSecretsDetector(secretsConfigSchema.parse({ disable: ['stripe_secret_key'], generic: false }));
+    expect(noStripe(`k ${key}`)).toEqual([]);
+  });
+});
+
+describe('secretsGuardFactory', () => {
+  const segment: Segment = { id: 't', direction: 'input', role: 'tool', kind: 'tool_result', toolName: 'read_file', text: '', trusted: false, path: [] };
+
+  it('reports secret.<provider> findings with spans, never the secret in the reason', () => {
+    const guard = secretsGuardFactory.create(secretsConfigSchema.parse({}), { id: 'secrets', failOpen: false, timeoutMs: 50 });
+    const key = join('AK', 'IA', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16));
+    const text = `[default]\naws_access_key_id = ${key}\n`;
+    const findings = guard.inspect({ ...segment, text }, { requestId: 'r', direction: 'input' }) as Finding[];
+    expect(findings.map((f) => f.type)).toEqual(['secret.aws_access_key_id']);
+    expect(text.slice(findings[0]!.span!.start, findings[0]!.span!.end)).toBe(key);
+    expect(findings[0]!.reason).not.toContain(key);
+  });
+
+  it('rejects unknown configuration', () => {
+    expect(secretsGuardFactory.schema.safeParse({ generic: 'yes' }).success).toBe(false);
+  });
+
+  it('holds back unfinished tokens, assignments and PEM blocks in streams', () => {
+    expect(secretsPendingSuffix('key: sk-ant-api03-abc', 511)).toBe('sk-ant-api03-abc'.length);
+    expect(secretsPendingSuffix('the password = ', 511)).toBe('password = '.length);
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIE';
+    expect(secretsPendingSuffix(`here:\n${pem}`, 511)).toBe(pem.length);
+    expect(secretsPendingSuffix('all good. ', 511)).toBe(0);
+  });
+});
