@@ -1,6 +1,9 @@
 /**
  * Text features of the harmful-content classifier: lower-cased, NFKC-folded words (letter runs
- * squeezed, so `fuuuuck` and `fuuck` meet) and word pairs. Shared by training and inference.
+ * squeezed, so `fuuuuck` and `fuuck` meet), word pairs, and a few hand-written word classes
+ * (insults, threats, second person) whose weights are learned like any other feature. The classes
+ * let the model generalize to insults the training data spells differently or never shows.
+ * Shared by training and inference.
  */
 export function classifierTokens(text: string): string[] {
   const norm = text
@@ -11,13 +14,39 @@ export function classifierTokens(text: string): string[] {
   return norm.match(/[\p{L}\p{M}']+|[!?]/gu) ?? [];
 }
 
-/** Feature ids of a text, unique: `w:word`, `p:word word`. Long texts are read up to `maxTokens`. */
+const INSULTS = new Set(
+  (
+    'idiot idiots idiotic moron morons moronic stupid dumb dumbass imbecile cretin loser losers pathetic worthless useless scum ' +
+    'trash garbage disgusting vile filthy ugly fat freak freaks creep creepy pig pigs rat rats clown clowns fool fools foolish ' +
+    'ignorant brainless braindead clueless incompetent retarded retard nutjob lunatic psycho degenerate parasite parasites ' +
+    'vermin subhuman animals savage savages coward cowards liar liars hypocrite hypocrites jerk jerks asshole assholes bastard ' +
+    'bastards bitch bitches shit shitty crap crappy damn dick dicks prick pricks twat wanker douche douchebag slut sluts whore whores'
+  ).split(' '),
+);
+const THREATS = new Set(
+  'kill killing killed murder murdered die dead death hurt beat beating shoot shooting stab stabbing rape raped strangle choke burn bomb attack destroy slaughter hang lynch torture poison'.split(' '),
+);
+const SECOND_PERSON = new Set(['you', "you're", 'youre', 'your', 'u', 'ur', 'yourself', 'yourselves', 'ya']);
+
+/** Feature ids of a text, unique. Long texts are read up to `maxTokens`. */
 export function classifierFeatures(text: string, maxTokens = 2000): string[] {
   const tokens = classifierTokens(text).slice(0, maxTokens);
   const out = new Set<string>();
+  let lastYou = -10;
   for (let i = 0; i < tokens.length; i++) {
-    out.add(`w:${tokens[i]}`);
-    if (i > 0) out.add(`p:${tokens[i - 1]} ${tokens[i]}`);
+    const t = tokens[i]!;
+    out.add(`w:${t}`);
+    if (i > 0) out.add(`p:${tokens[i - 1]} ${t}`);
+    if (SECOND_PERSON.has(t)) lastYou = i;
+    const insult = INSULTS.has(t);
+    const threat = THREATS.has(t);
+    if (insult) out.add('c:insult');
+    if (threat) out.add('c:threat');
+    // Aimed at the reader: "you … idiot", "I will kill you", "go kill yourself".
+    if ((insult || threat) && i - lastYou <= 4) out.add(insult ? 'c:you_insult' : 'c:you_threat');
+    if (SECOND_PERSON.has(t) && i > 0 && (INSULTS.has(tokens[i - 1]!) || THREATS.has(tokens[i - 1]!) || THREATS.has(tokens[i - 2] ?? ''))) {
+      out.add('c:threat_you');
+    }
   }
   return [...out];
 }
