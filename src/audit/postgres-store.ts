@@ -34,7 +34,6 @@ function migrations(s: string): string[] {
      CREATE UNIQUE INDEX audit_records_event ON ${s}.audit_records(event_id);
      CREATE INDEX audit_records_ts ON ${s}.audit_records(ts);
      CREATE INDEX audit_records_principal ON ${s}.audit_records(principal, ts);
-     CREATE INDEX audit_records_subject ON ${s}.audit_records(subject);
      CREATE TABLE ${s}.audit_checkpoints (
        id BIGSERIAL PRIMARY KEY,
        seq BIGINT NOT NULL,
@@ -189,14 +188,20 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async page(after: number, limit: number): Promise<RecordRow[]> {
-    const r = await this.pool.query({ text: `SELECT seq, prev, hash, body, payload FROM ${this.t.records} WHERE seq > $1 ORDER BY seq LIMIT $2`, values: [after, limit], rowMode: 'array' });
-    const rows = r.rows as [string, string, string, string, Buffer | null][];
+    const r = await this.pool.query({ text: `SELECT seq, hash, body, payload FROM ${this.t.records} WHERE seq > $1 ORDER BY seq LIMIT $2`, values: [after, limit], rowMode: 'array' });
+    const rows = r.rows as [string, string, string, Buffer | null][];
     const out: RecordRow[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const x = rows[i]!;
-      out[i] = [Number(x[0]), x[1], x[2], x[3], x[4]];
+      out[i] = [Number(x[0]), x[1], x[2], x[3]];
     }
     return out;
+  }
+
+  async record(seq: number): Promise<StoredRecord | undefined> {
+    const r = await this.pool.query<{ seq: string; prev: string; hash: string; body: string; payload: Buffer | null }>(`SELECT seq, prev, hash, body, payload FROM ${this.t.records} WHERE seq = $1`, [seq]);
+    const x = r.rows[0];
+    return x ? { seq: Number(x.seq), prev: x.prev, hash: x.hash, body: x.body, payload: x.payload } : undefined;
   }
 
   async query(filter: AuditQuery, after: number, limit: number): Promise<StoredRecord[]> {

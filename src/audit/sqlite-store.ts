@@ -28,7 +28,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX audit_records_event ON audit_records(event_id);
    CREATE INDEX audit_records_ts ON audit_records(ts);
    CREATE INDEX audit_records_principal ON audit_records(principal, ts);
-   CREATE INDEX audit_records_subject ON audit_records(subject);
    CREATE TABLE audit_checkpoints (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      seq INTEGER NOT NULL,
@@ -101,8 +100,8 @@ export class SqliteAuditStore implements AuditStore {
       if (options.database !== ':memory:') mkdirSync(dirname(options.database), { recursive: true, mode: 0o700 });
       this.db = new Database(options.database);
       this.db.pragma('journal_mode = WAL');
-      // FULL: a committed batch survives power loss, not only a process crash.
-      this.db.pragma('synchronous = FULL');
+      // NORMAL in WAL mode survives a process crash; events not yet committed are in the spool.
+      this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
       this.ownsDb = true;
     } else {
@@ -115,7 +114,8 @@ export class SqliteAuditStore implements AuditStore {
       head: db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload) VALUES (?, ?, ?, ?, ?)'),
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
-      page: db.prepare('SELECT seq, prev, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+      page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+      record: db.prepare('SELECT seq, prev, hash, body, payload FROM audit_records WHERE seq = ?'),
       extent: db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last, COUNT(*) AS count FROM audit_records'),
       lastBefore: db.prepare('SELECT seq, hash FROM audit_records WHERE ts < ? ORDER BY seq DESC LIMIT 1'),
       addCheckpoint: db.prepare('INSERT INTO audit_checkpoints (seq, hash, ts, key_id, signature, kind) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -153,6 +153,10 @@ export class SqliteAuditStore implements AuditStore {
 
   async page(after: number, limit: number): Promise<RecordRow[]> {
     return this.stmts.page.all(after, limit) as RecordRow[];
+  }
+
+  async record(seq: number): Promise<StoredRecord | undefined> {
+    return this.stmts.record.get(seq) as StoredRecord | undefined;
   }
 
   async query(filter: AuditQuery, after: number, limit: number): Promise<StoredRecord[]> {

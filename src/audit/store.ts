@@ -2,8 +2,11 @@ import type { WrappedDataKey } from './encryption.js';
 import type { RecordDraft, StoredRecord } from './record.js';
 import type { Checkpoint } from './signing.js';
 
-/** One record as read for verification: [seq, prev, hash, body, payload]. Tuples, not objects: verify reads millions. */
-export type RecordRow = [seq: number, prev: string, hash: string, body: string, payload: Buffer | null];
+/**
+ * One record as read for verification: [seq, hash, body, payload]. Tuples, not objects, and without
+ * the stored `prev` (the recomputed hash already proves the link): verify reads millions.
+ */
+export type RecordRow = [seq: number, hash: string, body: string, payload: Buffer | null];
 
 export interface AuditQuery {
   /** Inclusive lower bound, ms since the epoch. */
@@ -33,6 +36,8 @@ export interface AuditStore {
   extent(): Promise<{ first: number | undefined; last: number | undefined; count: number }>;
   /** Records with `seq > after` in order, at most `limit`. */
   page(after: number, limit: number): Promise<RecordRow[]>;
+  /** One record by sequence number. */
+  record(seq: number): Promise<StoredRecord | undefined>;
   /** Records matching a filter with `seq > after` in order, at most `limit`. */
   query(filter: AuditQuery, after: number, limit: number): Promise<StoredRecord[]>;
   /** Which of these event ids are stored (spool replay skips them). */

@@ -28,6 +28,8 @@ export interface VerifyResult {
   readonly unsignedTail: number;
   readonly problem?: VerifyBreak;
   readonly elapsedMs: number;
+  /** CPU time this process spent (user + system): records/cpuMs is the one-core rate on a busy machine. */
+  readonly cpuMs: number;
 }
 
 export interface VerifyOptions {
@@ -46,19 +48,20 @@ async function findByHash(store: AuditStore, hash: string, pageSize: number): Pr
   for (;;) {
     const rows = await store.page(after, pageSize);
     if (rows.length === 0) return undefined;
-    for (const r of rows) if (r[2] === hash) return r[0];
+    for (const r of rows) if (r[1] === hash) return r[0];
     after = rows[rows.length - 1]![0];
   }
 }
 
 /** Says what is wrong with `row`, which does not follow `prev` at position `expected`. */
 async function classify(store: AuditStore, row: RecordRow, expected: number, prev: string, pageSize: number): Promise<VerifyBreak> {
-  const [seq, storedPrev, hash, body, payload] = row;
+  const [seq, hash, body, payload] = row;
   if (seq > expected) {
     const missing = seq - expected === 1 ? `record ${expected} is missing` : `records ${expected}..${seq - 1} are missing`;
     return { seq: expected, kind: 'deleted', message: `${missing} (the log jumps to ${seq})` };
   }
   if (seq < expected) return { seq, kind: 'reordered', message: `record ${seq} appears again after ${expected - 1}` };
+  const storedPrev = (await store.record(seq))?.prev ?? '';
   if (storedPrev === prev) return { seq, kind: 'edited', message: `record ${seq} was modified (its content does not match its hash)` };
   if (recordHash(storedPrev, seq, body, payload) === hash) {
     // Intact itself, but its predecessor no longer hashes to what it links to: the predecessor was
@@ -82,6 +85,7 @@ async function classify(store: AuditStore, row: RecordRow, expected: number, pre
  */
 export async function verifyAuditLog(store: AuditStore, options: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const pageSize = options.pageSize ?? 20_000;
   const verifier = options.verifier;
   const all = await store.checkpoints();
@@ -119,11 +123,11 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
       const row = rows[i]!;
       const seq = row[0];
       if (seq > through) break outer;
-      if (seq !== expected || row[1] !== prev || recordHash(prev, seq, row[3], row[4]) !== row[2]) {
+      if (seq !== expected || recordHash(prev, seq, row[2], row[3]) !== row[1]) {
         chainBreak = await classify(store, row, expected, prev, pageSize);
         break outer;
       }
-      prev = row[2];
+      prev = row[1];
       if (bySeq.size !== 0) {
         const signed = bySeq.get(seq);
         if (signed !== undefined) {
@@ -159,5 +163,6 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
     unsignedTail: Math.max(0, (lastSeq ?? 0) - lastCheckpoint),
     ...(problem ? { problem } : {}),
     elapsedMs: performance.now() - started,
+    cpuMs: ((cpu) => (cpu.user + cpu.system) / 1000)(process.cpuUsage(cpuStart)),
   };
 }

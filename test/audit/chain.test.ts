@@ -47,8 +47,7 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
 
   it('an edited record whose hash was recomputed is named (its successor no longer links)', async () => {
     await fill(sut, 30);
-    const rows = await sut.store.page(11, 1);
-    const [seq, prev, , body] = rows[0]!;
+    const { seq, prev, body } = (await sut.store.record(12))!;
     const forged = body.replace('"key_0"', '"key_1"').replace('"key_2"', '"key_0"');
     await sut.sql(`UPDATE $T SET body = $1, hash = $2 WHERE seq = $3`, [forged, recordHash(prev, seq, forged, null), seq]);
     const result = await verifyAuditLog(sut.store, { verifier });
@@ -64,11 +63,11 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
 
   it('two swapped records are named as reordered', async () => {
     await fill(sut, 30);
-    const a = (await sut.store.page(7, 1))[0]!;
-    const b = (await sut.store.page(10, 1))[0]!;
+    const a = (await sut.store.record(8))!;
+    const b = (await sut.store.record(11))!;
     await sut.sql(`UPDATE $T SET body = $1 WHERE seq = 11`, ['{"id":"moving"}']);
-    await sut.sql(`UPDATE $T SET prev = $1, hash = $2, body = $3 WHERE seq = 8`, [b[1], b[2], b[3]]);
-    await sut.sql(`UPDATE $T SET prev = $1, hash = $2, body = $3 WHERE seq = 11`, [a[1], a[2], a[3]]);
+    await sut.sql(`UPDATE $T SET prev = $1, hash = $2, body = $3 WHERE seq = 8`, [b.prev, b.hash, b.body]);
+    await sut.sql(`UPDATE $T SET prev = $1, hash = $2, body = $3 WHERE seq = 11`, [a.prev, a.hash, a.body]);
     const result = await verifyAuditLog(sut.store, { verifier });
     expect(result.problem).toMatchObject({ seq: 8, kind: 'reordered' });
   });
@@ -83,8 +82,8 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
   it('a chain rewritten from some record on, with every hash recomputed, breaks at the next signed checkpoint', async () => {
     await fill(sut, 30, 10);
     const rows = await sut.store.page(0, 100);
-    let prev = rows[13]![2];
-    for (const [seq, , , body] of rows.slice(14)) {
+    let prev = rows[13]![1];
+    for (const [seq, , body] of rows.slice(14)) {
       const edited = seq === 15 ? body.replace('"r15"', '"r15-forged"') : body;
       const hash = recordHash(prev, seq, edited, null);
       await sut.sql(`UPDATE $T SET prev = $1, hash = $2, body = $3 WHERE seq = $4`, [prev, hash, edited, seq]);

@@ -35,8 +35,8 @@ describe.each(STORES)('payloads, retention and erasure on %s', (_name, open) => 
     await log.close();
 
     const raw = await sut.store.page(0, 10);
-    for (const row of raw) expect(row[3]).not.toContain('hello');
-    for (const row of raw) if (row[4]) expect(row[4].toString('utf8')).not.toContain('hello');
+    for (const row of raw) expect(row[2]).not.toContain('hello');
+    for (const row of raw) if (row[3]) expect(row[3].toString('utf8')).not.toContain('hello');
 
     const decrypted = await all(sut.store, keyring);
     expect(decrypted.map((r) => r.payload && 'text' in r.payload ? r.payload.text : undefined)).toEqual(['hello from alice', 'hello from bob', undefined]);
@@ -63,8 +63,8 @@ describe.each(STORES)('payloads, retention and erasure on %s', (_name, open) => 
     log.record({ type: 'tool.call', principal: 'k', tool: 'exec', verdict: 'block', payload: '{"cmd":"rm -rf /"}' });
     await log.close();
     const rows = await sut.store.page(0, 10);
-    expect(rows[0]![4]).toBeNull();
-    expect(rows[0]![3]).not.toContain('rm -rf');
+    expect(rows[0]![3]).toBeNull();
+    expect(rows[0]![2]).not.toContain('rm -rf');
     expect((await all(sut.store))[0]).toMatchObject({ type: 'tool.call', data: { tool: 'exec', verdict: 'block' } });
   });
 
