@@ -1,7 +1,10 @@
 /**
  * Trains the harmful/toxic-content classifier:
  * `npx vite-node src/guards/moderation/train-classifier.ts [dataDir]`.
- * Reads only `harmful/train.jsonl`. Logistic regression (AdaGrad, L2) over word and word-pair
+ * Reads only train files: `harmful/train.jsonl`, plus every second ordinary prompt of
+ * `benign/train.jsonl` as benign examples, so that "a short question" is not learned as a sign of
+ * harm (harmful requests in the harmful set are short questions; its benign side is mostly answers).
+ * Logistic regression (AdaGrad, L2) over word and word-pair
  * features; a tenth of train (by hash) picks the threshold; the final model is fit on all of train
  * and pruned to the strongest features. Writes `harmful-model.json`.
  */
@@ -19,6 +22,13 @@ const rows = readFileSync(join(dataDir, 'harmful', 'train.jsonl'), 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as Row);
+const prompts = readFileSync(join(dataDir, 'benign', 'train.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as Row & { kind?: string })
+  .filter((r, i) => r.kind === 'prompt' && i % 2 === 0)
+  .map((r) => ({ text: r.text, label: 'benign' as const }));
+rows.push(...prompts);
 const examples = rows.map((r) => ({ f: classifierFeatures(r.text), y: r.label === 'malicious' ? 1 : 0, held: createHash('sha1').update(r.text).digest()[0]! < 26 }));
 
 const EPOCHS = 6;
