@@ -222,8 +222,8 @@ const CATALOGUE: readonly RuleMeta[] = [
   {
     id: 'CG-CFG-001', name: 'clawguard-public-without-tls', target: 'clawguard', severity: 'high',
     title: 'Listening beyond loopback without TLS',
-    description: '`server.host` (or `admin.host`) is not a loopback address and the same section has no `tls` with `cert` and `key`.',
-    fix: 'Bind to 127.0.0.1 behind a TLS-terminating proxy, or configure `tls: { cert, key }`.',
+    description: '`server.host` (or `admin.host`) is not a loopback address and the same section has no `tls` with `certFile` and `keyFile`.',
+    fix: 'Bind to 127.0.0.1 behind a TLS-terminating proxy, or configure `tls: { certFile, keyFile }`.',
   },
   {
     id: 'CG-CFG-002', name: 'clawguard-auth-disabled', target: 'clawguard', severity: 'critical',
@@ -240,7 +240,7 @@ const CATALOGUE: readonly RuleMeta[] = [
   {
     id: 'CG-CFG-004', name: 'clawguard-literal-secret', target: 'clawguard', severity: 'high',
     title: 'Literal secret in the config',
-    description: 'An `apiKey`, `secret`, `password`, `token` or `key` field holds a literal instead of a secret reference (`env:NAME`, `file:/path`, `vault:…`).',
+    description: 'A field named apiKey, secret, clientSecret, password, token, vaultKey, privateKey (and similar) holds a literal instead of a secret reference (`env:NAME`, `file:/path`), or any URL carries a password (`postgres://user:pw@…`, `rediss://:pw@…`).',
     fix: 'Use `apiKey: "env:OPENAI_API_KEY"` or `apiKey: "file:/run/secrets/openai"`.',
   },
   {
@@ -258,8 +258,8 @@ const CATALOGUE: readonly RuleMeta[] = [
   {
     id: 'CG-CFG-007', name: 'clawguard-audit-cleartext', target: 'clawguard', severity: 'medium',
     title: 'Audit payloads stored in clear',
-    description: 'The `audit` section turns payload encryption off (`encrypt: false`, `encryption: false`, `encryption.enabled: false`, or `payloads: clear|plain|plaintext`).',
-    fix: 'Keep audit payload encryption on and give it a key from a secret reference.',
+    description: 'The audit log keeps prompts and responses without encryption: `audit.payloads: redacted` (redacted, but otherwise in clear), or encryption explicitly off.',
+    fix: 'Use `audit.payloads: encrypted` with `audit.encryption.keys` from secret references, or `payloads: none`.',
   },
   {
     id: 'CG-CFG-008', name: 'clawguard-admin-on-proxy-port', target: 'clawguard', severity: 'high',

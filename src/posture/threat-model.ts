@@ -108,12 +108,13 @@ function guardStatus(family: string) {
   };
 }
 
-function limitsWith(pattern: RegExp) {
+/** Whether any rate-limit rule (rateLimits.perIp / perTenant, roles[].limits) sets one of `fields`. */
+function limitsSet(fields: readonly string[]) {
   return (cfg: unknown): 'enforced' | 'missing' => {
-    for (const section of [get(cfg, ['limits']), get(cfg, ['rateLimits']), get(cfg, ['budgets'])]) {
-      if (isRecord(section) && section.enabled !== false && Object.keys(section).some((k) => pattern.test(k))) return 'enforced';
-    }
-    return 'missing';
+    const rules: unknown[] = [get(cfg, ['rateLimits', 'perIp']), get(cfg, ['rateLimits', 'perTenant'])];
+    const roles = get(cfg, ['roles']);
+    if (Array.isArray(roles)) for (const role of roles) rules.push(get(role, ['limits']));
+    return rules.some((r) => isRecord(r) && fields.some((f) => typeof r[f] === 'number')) ? 'enforced' : 'missing';
   };
 }
 
@@ -135,10 +136,10 @@ const CONTROLS: readonly ControlDef[] = [
   { id: 'C-MODERATION', title: 'Output moderation', check: 'guards.moderation.enabled is not false', evaluate: guardStatus('moderation') },
   { id: 'C-TOOLCALLS', title: 'Tool-call policy (allow/deny, argument checks)', check: 'guards.toolcalls.enabled is not false', evaluate: guardStatus('toolcalls') },
   {
-    id: 'C-APPROVALS', title: 'Human approval for risky actions', check: 'a policy.rules entry has action: review',
+    id: 'C-APPROVALS', title: 'Human approval for risky actions', check: 'a policy.rules or policy.defaultRules entry has action: review',
     evaluate: (c) => {
-      const rules = get(c, ['policy', 'rules']);
-      return Array.isArray(rules) && rules.some((r) => isRecord(r) && r.action === 'review') ? 'enforced' : 'missing';
+      const rules = [get(c, ['policy', 'rules']), get(c, ['policy', 'defaultRules'])].flatMap((r) => (Array.isArray(r) ? r : []));
+      return rules.some((r) => isRecord(r) && r.action === 'review') ? 'enforced' : 'missing';
     },
   },
   { id: 'C-POLICY-BLOCK', title: 'Block by default on findings', check: 'policy.defaultAction is not allow (default block)', evaluate: (c) => (get(c, ['policy', 'defaultAction']) === 'allow' ? 'missing' : 'enforced') },
@@ -157,16 +158,17 @@ const CONTROLS: readonly ControlDef[] = [
       return Array.isArray(egress.allowlist) && egress.allowlist.length > 0 ? 'enforced' : 'partial';
     },
   },
-  { id: 'C-RATE-LIMITS', title: 'Rate limits per key', check: 'a limits/rateLimits section with a rate or requests setting', evaluate: limitsWith(/rate|request|rpm|rps/i) },
-  { id: 'C-BUDGETS', title: 'Token budgets per key', check: 'a limits/budgets section with a token or budget setting', evaluate: limitsWith(/token|budget|tpm/i) },
   {
-    id: 'C-AUDIT', title: 'Hash-chained, encrypted audit log', check: 'an audit section, not disabled, payload encryption not off',
-    evaluate: (c) => {
-      const audit = get(c, ['audit']);
-      if (!isRecord(audit) || audit.enabled === false) return 'missing';
-      const clear = audit.encrypt === false || audit.encryption === false || get(audit, ['encryption', 'enabled']) === false || /^(clear|plain|plaintext)$/i.test(String(audit.payloads ?? ''));
-      return clear ? 'partial' : 'enforced';
-    },
+    id: 'C-RATE-LIMITS', title: 'Request rate limits', check: 'requestsPerMinute set in rateLimits.perIp, rateLimits.perTenant or a roles[].limits',
+    evaluate: limitsSet(['requestsPerMinute']),
+  },
+  {
+    id: 'C-BUDGETS', title: 'Token budgets', check: 'tokensPerMinute/Day/Month set in rateLimits.perIp, rateLimits.perTenant or a roles[].limits',
+    evaluate: limitsSet(['tokensPerMinute', 'tokensPerDay', 'tokensPerMonth']),
+  },
+  {
+    id: 'C-AUDIT', title: 'Hash-chained audit log', check: 'audit.enabled is not false (on by default)',
+    evaluate: (c) => (get(c, ['audit', 'enabled']) === false ? 'missing' : 'enforced'),
   },
   { id: 'C-INTEGRITY', title: 'Signed integrity manifest verified at start', check: 'integrity.manifest is set', evaluate: (c) => (typeof get(c, ['integrity', 'manifest']) === 'string' ? 'enforced' : 'missing') },
   {
@@ -195,12 +197,12 @@ const CONTROLS: readonly ControlDef[] = [
     },
   },
   {
-    id: 'C-TLS-LISTEN', title: 'Listeners on loopback or behind TLS', check: 'server.host is loopback (default 127.0.0.1) or server.tls has cert and key',
+    id: 'C-TLS-LISTEN', title: 'Listeners on loopback or behind TLS', check: 'server.host is loopback (default 127.0.0.1) or server.tls has certFile and keyFile',
     evaluate: (c) => {
       const host = get(c, ['server', 'host']);
       const tls = get(c, ['server', 'tls']);
       if (typeof host !== 'string' || isLoopbackHost(host)) return 'enforced';
-      return isRecord(tls) && tls.cert !== undefined && tls.key !== undefined ? 'enforced' : 'missing';
+      return isRecord(tls) && (tls.certFile ?? tls.cert) !== undefined && (tls.keyFile ?? tls.key) !== undefined ? 'enforced' : 'missing';
     },
   },
   { id: 'C-KB-SCAN', title: 'Knowledge-base ingestion scan', check: 'not a gateway setting: run `clawguard scan --kb DIR` in the ingestion pipeline', evaluate: () => 'manual' },

@@ -139,3 +139,26 @@ describe('HTML for the knowledge-base check', () => {
     expect(hiddenHtmlText(html)).toEqual([{ line: 2, how: 'hidden element', words: 14 }]);
   });
 });
+
+describe('ClawGuard config', () => {
+  it('accepts listener TLS given as certFile/keyFile and flags passwords inside URLs', async () => {
+    const dir = tree({
+      'clawguard.yaml': `server:
+  host: 0.0.0.0
+  port: 8443
+  tls: { certFile: /tls/tls.crt, keyFile: /tls/tls.key }
+upstreams: []
+storage:
+  backend: postgres
+  postgres: { url: "postgres://clawguard:s3cr3t-pw@db:5432/cg" }
+rateLimits:
+  redisUrl: "rediss://:another-pw@redis:6379/0"
+pseudonymization:
+  vaultKey: 0123456789abcdef0123456789abcdef
+`,
+    });
+    const findings = (await scanPaths([dir], { secrets: false })).findings;
+    expect(findings.map((f) => `${f.ruleId}:${f.line}`)).toEqual(['CG-CFG-004:8', 'CG-CFG-004:10', 'CG-CFG-004:12']);
+    expect(findings.map((f) => f.message).join(' ')).not.toMatch(/s3cr3t|another-pw/);
+  });
+});

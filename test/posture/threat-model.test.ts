@@ -48,10 +48,10 @@ describe('threat model', () => {
 
   it('marks a threat unmitigated when all of its controls are off', () => {
     const cfg = config();
-    delete cfg.audit;
+    cfg.audit = { enabled: false };
     expect(buildThreatModel(agent, cfg).threats.find((t) => t.id === 'TM-13')!.status).toBe('unmitigated');
     cfg.auth = { enabled: false };
-    delete cfg.limits;
+    delete cfg.roles;
     expect(buildThreatModel(agent, cfg).threats.find((t) => t.id === 'TM-11')!.status).toBe('unmitigated');
   });
 

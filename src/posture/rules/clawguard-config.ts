@@ -11,7 +11,9 @@ export function isClawGuardConfig(path: string, value: unknown): boolean {
   return Array.isArray(value.upstreams) && (value.routes !== undefined || value.server !== undefined || value.guards !== undefined);
 }
 
-const SECRET_KEY = /^(api[_-]?key|secret|client[_-]?secret|secret[_-]?key|password|passwd|token|bearer[_-]?token|encryption[_-]?key|hmac[_-]?key)$/i;
+const SECRET_KEY = /^(api[_-]?key|secret|client[_-]?secret|secret[_-]?key|password|passwd|token|bearer[_-]?token|encryption[_-]?key|hmac[_-]?key|vault[_-]?key|private[_-]?key)$/i;
+/** `postgres://user:password@host`, `rediss://:password@host`: a credential inside a URL. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i;
 
 function walkLiteralSecrets(node: unknown, path: (string | number)[], out: (string | number)[][]): void {
   if (Array.isArray(node)) {
@@ -21,7 +23,8 @@ function walkLiteralSecrets(node: unknown, path: (string | number)[], out: (stri
   if (!isRecord(node)) return;
   for (const [key, value] of Object.entries(node)) {
     const here = [...path, key];
-    if (typeof value === 'string' && SECRET_KEY.test(key) && !isSecretRef(value) && !isIndirectValue(value)) out.push(here);
+    const literal = typeof value === 'string' && !isSecretRef(value) && !isIndirectValue(value);
+    if (literal && (SECRET_KEY.test(key) || URL_WITH_PASSWORD.test(value))) out.push(here);
     else walkLiteralSecrets(value, here, out);
   }
 }
@@ -38,7 +41,7 @@ export function scanClawGuardConfig(file: SourceFile, doc: YamlDoc): PostureFind
   for (const section of ['server', 'admin'] as const) {
     const host = get(cfg, [section, 'host']);
     const tls = get(cfg, [section, 'tls']);
-    const hasTls = isRecord(tls) && tls.enabled !== false && tls.cert !== undefined && tls.key !== undefined;
+    const hasTls = isRecord(tls) && tls.enabled !== false && (tls.certFile ?? tls.cert) !== undefined && (tls.keyFile ?? tls.key) !== undefined;
     if (hostListens(host) && !hasTls) {
       findings.push(report('CG-CFG-001', file.path, `${section}.host ${host} is reachable beyond loopback and ${section}.tls is not configured`, at([section, 'host'])));
     }
@@ -87,16 +90,13 @@ export function scanClawGuardConfig(file: SourceFile, doc: YamlDoc): PostureFind
   }
 
   const audit = get(cfg, ['audit']);
-  if (isRecord(audit)) {
+  if (isRecord(audit) && audit.enabled !== false) {
     const payloads = typeof audit.payloads === 'string' ? audit.payloads.toLowerCase() : undefined;
-    const off =
-      audit.encrypt === false ||
-      audit.encryption === false ||
-      get(audit, ['encryption', 'enabled']) === false ||
-      payloads === 'clear' ||
-      payloads === 'plain' ||
-      payloads === 'plaintext';
-    if (off) findings.push(report('CG-CFG-007', file.path, 'audit payloads are stored without encryption', at(['audit'])));
+    if (payloads === 'redacted' || payloads === 'clear' || payloads === 'plain' || payloads === 'plaintext') {
+      findings.push(report('CG-CFG-007', file.path, `audit.payloads is ${payloads}: prompts and responses are kept without encryption`, at(['audit', 'payloads'])));
+    } else if (audit.encrypt === false || audit.encryption === false || get(audit, ['encryption', 'enabled']) === false) {
+      findings.push(report('CG-CFG-007', file.path, 'audit payload encryption is turned off', at(['audit'])));
+    }
   }
 
   // Defaults as in ClawGuard's config schema: proxy 127.0.0.1:8080, admin 127.0.0.1:8081.
