@@ -115,10 +115,10 @@ ${
 policy:
   defaultAction: block  # a finding no rule names, at or above its threshold, blocks
   thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 }
-  rules:                # first match wins; conditions: type, guard, direction, kind, role, minScore
-    - { type: invisible.zero_width, action: redact, replacement: "" }
-    - { type: invisible.bidi, action: redact, replacement: "" }
-    - { type: invisible.tag, action: block }
+  rules: []             # yours, checked first; first match wins. Conditions: type, guard, direction, kind, role, minScore
+  #  - { type: pattern.internal-hosts, direction: output, action: redact }
+  # defaultRules (checked after yours) strip invisible characters, pseudonymize secrets and personal
+  # data on the way in, and block injections; see docs/configuration.md. "defaultRules: []" drops them.
 
 logging:
   level: info           # one line per request; keys and secrets are never logged

@@ -72,10 +72,20 @@ const ruleSchema = z
     }
   });
 
-const DEFAULT_RULES = [
+/**
+ * The default policy, first match wins: strip invisible characters, keep secrets and personal data
+ * away from the provider behind restorable placeholders, block injections and harmful output.
+ */
+export const DEFAULT_RULES = [
   { type: 'invisible.zero_width', action: 'redact' as const, replacement: '' },
   { type: 'invisible.bidi', action: 'redact' as const, replacement: '' },
   { type: 'invisible.tag', action: 'block' as const },
+  { type: 'secret.*', direction: 'input' as const, action: 'pseudonymize' as const },
+  { type: 'secret.*', direction: 'output' as const, action: 'redact' as const },
+  { type: 'pii.*', direction: 'input' as const, action: 'pseudonymize' as const },
+  { type: 'pii.*', direction: 'output' as const, action: 'allow' as const },
+  { type: 'injection.*', action: 'block' as const },
+  { type: 'moderation.*', action: 'block' as const },
 ];
 
 const policySchema = z.strictObject({
@@ -88,7 +98,10 @@ const policySchema = z.strictObject({
       tool_result: z.number().min(0).max(1).default(0.5),
     })
     .default({ message: 0.5, tool_call: 0.5, tool_result: 0.5 }),
-  rules: z.array(ruleSchema).default(DEFAULT_RULES),
+  /** The operator's rules: evaluated first. */
+  rules: z.array(ruleSchema).default([]),
+  /** Evaluated after `rules`; the built-in defaults unless replaced (`[]` drops them). */
+  defaultRules: z.array(ruleSchema).default(DEFAULT_RULES),
 });
 
 /** Common fields every guard entry has, added to each family's own schema. */
@@ -200,7 +213,7 @@ export function configSchema(registry: GuardRegistry) {
       upstreams: z.array(upstreamSchema).default([]),
       routes: z.array(routeSchema).default([]),
       guards: guardsSchema(registry),
-      policy: policySchema.default({ defaultAction: 'block', thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 }, rules: DEFAULT_RULES }),
+      policy: policySchema.prefault({}),
       pseudonymization: z
         .strictObject({
           /** Key that seals each conversation's mapping (AES-256-GCM). Absent: a random key per process, mappings in memory. */

@@ -164,7 +164,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       log.warn({ guard: failure.guard, error: failure.error, timedOut: failure.timedOut, failOpen: failure.failOpen }, 'guard failed');
     },
   };
-  const engine = new GuardEngine(createGuards(config, registry), config.policy, config.cache.maxEntries, observer);
+  const policy = { ...config.policy, rules: [...config.policy.rules, ...config.policy.defaultRules] };
+  const engine = new GuardEngine(createGuards(config, registry), policy, config.cache.maxEntries, observer);
 
   let upstreams;
   try {
