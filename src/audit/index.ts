@@ -1,0 +1,14 @@
+export * from './events.js';
+export { type AuditConfig, auditConfigSchema, AuditConfigError, loadAuditConfigFile, siemTargetSchema, type SiemTarget } from './config.js';
+export { AuditKeyError, decryptPayload, encryptPayload, Keyring, type MasterKey, parseMasterKey, type WrappedDataKey } from './encryption.js';
+export { AuditLog, type AuditLogHooks, type AuditLogOptions, type AuditLogStats, type PayloadMode } from './log.js';
+export { eraseSubject, type EraseResult, type ExportedRecord, exportRecords, type ExportOptions, purgeAuditLog, type PurgeResult, rewrapDataKeys } from './maintenance.js';
+export { PostgresAuditStore, type PostgresAuditStoreOptions } from './postgres-store.js';
+export { GENESIS_HASH, parseBody, type RecordBody, type RecordDraft, recordHash, type StoredRecord } from './record.js';
+export { defaultRedactor } from './redact.js';
+export { type AuditKeys, type AuditRuntime, createSiemForwarders, loadAuditKeys, openAuditStore, startAudit, type StartAuditOptions } from './setup.js';
+export { HttpJsonLinesForwarder, recordToJson, type SiemForwarder, SyslogForwarder, toSyslog5424 } from './siem.js';
+export { AuditSigningError, type Checkpoint, CheckpointSigner, CheckpointVerifier, generateAuditSigningKey, parsePublicKey, parseSigningKey, publicKeyId, rawPublicKey } from './signing.js';
+export { SqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
+export type { AuditQuery, AuditStore, ChainHead, RecordRow } from './store.js';
+export { type BreakKind, type VerifyBreak, verifyAuditLog, type VerifyOptions, type VerifyResult } from './verify.js';
