@@ -84,7 +84,8 @@ function keyed(id: string, provider: string, words: string[], valueRe: string, s
     id,
     provider,
     keywords: words.map((w) => w.toLowerCase()),
-    re: rx(`(?:${words.join('|')})[A-Za-z0-9_.-]{0,24}["']?\\s{0,4}(?:=|:|:=|=>|\\?=)\\s{0,4}["']?(?<s>${valueRe})${E}`, 'gi'),
+    // Assignment in any common syntax: `KEY=v`, `key: v`, `key := v`, `"key": "v"`, `<key>v<`, `("key", "v")`.
+    re: rx(`(?:${words.join('|')})[A-Za-z0-9_.-]{0,24}["']?\\s{0,4}(?:=|:|:=|=>|\\?=|>|,)\\s{0,4}["'\`]?(?<s>${valueRe})${E}`, 'gi'),
     score,
     minEntropy,
   };
