@@ -248,6 +248,12 @@ export class ShellAnalyzer {
       }
     }
     for (const cmd of script.commands) this.command(cmd, cmd.pipe ? (byPipe.get(cmd.pipe.id) ?? []).filter((u) => u.pipe!.index < cmd.pipe!.index && !u.inSubst === !cmd.inSubst) : []);
+    for (const members of byPipe.values()) {
+      const names = members.map((c) => unwrap(c.argv, c)?.name ?? '');
+      const socket = names.findIndex((n) => SOCKET_TOOLS.has(n) || n === 'openssl');
+      const shell = names.findIndex((n) => SHELLS.has(n));
+      if (socket >= 0 && shell >= 0) this.add('reverse_shell', 'deny', `a pipeline connects ${names[shell]} to a network socket (${names[socket]})`, members[shell]!);
+    }
     for (const [name, body] of script.functions) {
       if (body.some((c) => c.argv[0]?.text === name && c.pipe)) {
         this.add('destructive', 'deny', `function "${name}" pipes into itself (fork bomb)`, { start: 0, end: source.length });
@@ -555,8 +561,9 @@ export class ShellAnalyzer {
     const envLoader = ENV_LOADERS.has(name);
     if (!NON_READING.has(name)) {
       const skipLast = ['cp', 'install', 'rsync', 'scp', 'ln', 'tee', 'dd'].includes(name) ? positionals(args).at(-1) : undefined;
+      const outputs = new Set(optValues(args, ['-o', '-O', '-out', '-keyout', '--output', '--out', '--output-document', '--keyout']).map((w) => w.start));
       for (const a of args) {
-        if (a === skipLast) continue;
+        if (a === skipLast || outputs.has(a.start)) continue;
         for (const cand of pathCandidates(a.text)) {
           const norm = normalizePath(cand, this.opts.home);
           const hit = sensitiveRead(norm) ?? globRead(norm);
@@ -605,7 +612,7 @@ export class ShellAnalyzer {
       }
       return;
     }
-    if ((name === 'env' || name === 'printenv' || name === 'set') && positionals(args).length === 0 && !args.some((a) => a.text === '-o' || a.text === '+o')) {
+    if ((name === 'env' || name === 'printenv' || name === 'set') && !inv.cmd.pipe && positionals(args).length === 0 && !args.some((a) => a.text === '-o' || a.text === '+o')) {
       if (name !== 'set' || args.length === 0) this.add('credential_read', 'review', `${name} prints the environment (may hold API keys)`, inv.cmd);
     }
   }
@@ -697,6 +704,20 @@ export class ShellAnalyzer {
       case 'find':
         this.find(inv);
         break;
+      case 'mv': {
+        const pos = positionals(args);
+        if (pos.length >= 2 && pos[pos.length - 1]!.text === '/dev/null') {
+          for (const src of pos.slice(0, -1)) {
+            const n = normalizePath(src.text, this.opts.home);
+            const hit = sensitiveRead(n) ?? sensitiveWrite(n);
+            if (hit || isCriticalTree(n)) {
+              this.add('destructive', 'deny', `mv destroys ${hit?.what ?? 'a system tree'} by moving it onto /dev/null`, src);
+              break;
+            }
+          }
+        }
+        break;
+      }
       case 'dd':
         for (const a of args) {
           if (a.text.startsWith('of=')) {

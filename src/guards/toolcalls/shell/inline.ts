@@ -8,7 +8,7 @@ export interface InlineHit {
   readonly reason: string;
 }
 
-const SOCKET = /\bsocket\b|\bTCPSocket\b|\bfsockopen\b|\bnet\.(?:Socket|connect|createConnection)\b|\bIO::Socket\b|\buse Socket\b|\bSocket\.new\b|\bNet\.Sockets\b|\bstream_socket_client\b/;
+const SOCKET = /\bsocket\b|\bTCPSocket\b|\bfsockopen\b|\bnet\.(?:Socket|connect|createConnection)\b|\(\s*['"]net['"]\s*\)|\bIO::Socket\b|\buse Socket\b|\bSocket\.new\b|\bNet\.Sockets\b|\bstream_socket_client\b/;
 const SPAWN = /\bsubprocess\b|\bpty\.spawn\b|\bos\.dup2\b|\/bin\/(?:ba|z|da)?sh\b|\bchild_process\b|\bexec[lv]?p?e?\s*\(|\bspawn\s*\(|\bsystem\s*\(|\bproc_open\b|\bshell_exec\b|\bpassthru\b|\bIO\.popen\b|\bcmd\.exe\b|\bStart-Process\b/;
 const DECODE = /\bb64decode\b|\bbase64\.decodebytes\b|\bBuffer\.from\([^)]*['"]base64['"]|\batob\s*\(|\bdecode_base64\b|\bbase64_decode\b|\bunpack\(\s*['"]m|\bFromBase64String\b|\bcodecs\.decode\([^)]*rot|\bbytes\.fromhex\b|\bunhexlify\b|\bzlib\.decompress\b/;
 const EXEC = /\bexec\s*\(|\beval\s*\(|\bcompile\s*\(|\bsystem\s*\(|\bpopen\s*\(|\bnew Function\b|\bFunction\s*\(|\bsubprocess\b|\bspawn\s*\(|\bexecSync\b|\bpassthru\b|\bshell_exec\b|\bInvoke-Expression\b|\biex\b|\bvm\.run\w*\b|\binstance_eval\b/;

@@ -177,11 +177,15 @@ class Converter {
   }
 
   private pipeline(node: Node, ctx: Ctx): void {
-    const id = ++this.pipelines;
+    // A pipeline nested in an element of another (`a | b 2>&1 | c` parses that way) joins the outer one:
+    // its elements sit between the outer element's position and the next.
+    const id = ctx.pipe?.id ?? ++this.pipelines;
+    const base = ctx.pipe?.index ?? 0;
+    const step = ctx.pipe ? 1 / 64 : 1;
     let index = 0;
     for (const child of node.namedChildren) {
       if (!child) continue;
-      this.visit(child, { ...ctx, pipe: { id, index } });
+      this.visit(child, { ...ctx, pipe: { id, index: base + index * step } });
       index++;
     }
   }
@@ -205,6 +209,10 @@ class Converter {
     }
     if (body) this.visit(body, pipeCtx);
     const own = this.commands.slice(first).filter((c) => c.inSubst === ctx.inSubst);
+    if (own.length === 0) {
+      // `> file` alone: a redirect without a command still opens (and truncates) the file.
+      own.push(this.push({ argv: [], assigns: [], redirects: [], inSubst: ctx.inSubst, keyword: '', start: node.startIndex, end: node.endIndex }, pipeCtx));
+    }
     if (own.length > 0) own[0]!.redirects.push(...redirects);
     for (const c of own.slice(1)) c.redirects.push(...redirects.filter((r) => r.op !== '<<' && r.op !== '<<-' && r.op !== '<<<'));
     for (const t of trailing) {
