@@ -38,7 +38,9 @@ COPY --from=build /src/dist ./dist
 USER 65532:65532
 EXPOSE 8080
 VOLUME ["/var/lib/clawguard"]
+# Probes the admin listener (127.0.0.1:8081 by default, inside the container only), so the check
+# works whether or not the proxy listener has TLS. Adjust if you move or disable the admin API.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8081/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/nodejs/bin/node"]
 CMD ["dist/cli/main.js", "serve", "--config", "/etc/clawguard/clawguard.yaml"]

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { defaultDetectors, type PostureDetectors } from './detectors.js';
 import { collectFiles, isBinary, type WalkedFile } from './files.js';
-import { isClawGuardConfig, scanClawGuardConfig } from './rules/clawguard-config.js';
+import { embeddedClawGuardConfigs, isClawGuardConfig, scanClawGuardConfig } from './rules/clawguard-config.js';
 import { isDockerfileName, scanDockerfile } from './rules/dockerfile.js';
 import { isKbDocument, scanKbDocument } from './rules/kb.js';
 import { isKubernetesObject, type KubernetesFile, scanKubernetes } from './rules/kubernetes.js';
@@ -74,6 +74,10 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         if (k8sDocs.length > 0) {
           kinds.push('kubernetes');
           kubernetes.push({ file, docs: k8sDocs });
+          for (const { key, doc } of k8sDocs.flatMap((d) => embeddedClawGuardConfigs(d))) {
+            if (!kinds.includes('clawguard')) kinds.push('clawguard');
+            findings.push(...scanClawGuardConfig(file, doc).map((f) => ({ ...f, message: `data.${key}: ${f.message}` })));
+          }
         }
         const cfg = parsed.docs.find((d) => isClawGuardConfig(file.path, d.value));
         if (cfg) {

@@ -17,6 +17,8 @@ describe('ClawGuard’s own deployment artefacts pass its own scan', () => {
     expect(kinds('Dockerfile')).toContain('dockerfile');
     expect(kinds('deploy/k8s/base/deployment.yaml')).toContain('kubernetes');
     expect(kinds('deploy/k8s/base/networkpolicy.yaml')).toContain('kubernetes');
+    // The gateway config shipped in the ConfigMap is judged by the ClawGuard-config rules too.
+    expect(kinds('deploy/k8s/base/configmap.yaml')).toEqual(expect.arrayContaining(['kubernetes', 'clawguard']));
   });
 
   it('the base Deployment would be flagged if its hardening were removed', async () => {

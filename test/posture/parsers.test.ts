@@ -162,3 +162,24 @@ pseudonymization:
     expect(findings.map((f) => f.message).join(' ')).not.toMatch(/s3cr3t|another-pw/);
   });
 });
+
+describe('ClawGuard config inside a ConfigMap', () => {
+  it('is judged with lines pointing into the manifest', async () => {
+    const dir = tree({
+      'cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata: { name: cg }
+data:
+  clawguard.yaml: |
+    server:
+      host: 0.0.0.0
+    upstreams:
+      - { name: a, provider: openai, url: "http://10.1.2.3/v1", apiKey: env:K }
+  other.txt: "not yaml: [ ]"
+`,
+    });
+    const findings = (await scanPaths([dir], { secrets: false })).findings.filter((f) => f.ruleId.startsWith('CG-CFG'));
+    expect(findings.map((f) => `${f.ruleId}:${f.line}`)).toEqual(['CG-CFG-001:7', 'CG-CFG-006:9']);
+    expect(findings[0]!.message).toMatch(/^data\.clawguard\.yaml: /);
+  });
+});

@@ -88,6 +88,6 @@ describe('docs/posture.md', () => {
   it('documents every rule id', async () => {
     const { readFileSync } = await import('node:fs');
     const doc = readFileSync(fileURLToPath(new URL('../../docs/posture.md', import.meta.url)), 'utf8');
-    for (const rule of allRules()) expect(doc).toContain(`\`${rule.id}\` ${rule.name}`);
+    for (const rule of allRules()) expect(doc).toContain(`| \`${rule.id}\` ${rule.name} | ${rule.severity} |`);
   });
 });

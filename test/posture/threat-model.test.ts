@@ -71,6 +71,6 @@ describe('threat model config input', () => {
     const cfg = clawguardConfigFrom(cm) as { server: { port: number } };
     expect(cfg.server.port).toBe(8080);
     const model = buildThreatModel(agent, cfg);
-    expect(model.threats.find((t) => t.id === 'TM-12')!.controls.find((c) => c.id === 'C-TLS-LISTEN')!.status).toBe('missing');
+    expect(model.threats.find((t) => t.id === 'TM-12')!.controls.find((c) => c.id === 'C-TLS-LISTEN')!.status).toBe('enforced');
   });
 });

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { isIndirectValue, isLoopbackHost, isSecretRef, urlHost } from '../heuristics.js';
 import { report } from '../rules.js';
 import type { PostureFinding, SourceFile } from '../types.js';
-import { get, isRecord, type YamlDoc, type YamlPath } from '../yaml-source.js';
+import { get, isRecord, parseYaml, type YamlDoc, type YamlPath } from '../yaml-source.js';
 
 /** Whether a parsed YAML document looks like ClawGuard's config (the schema grows; only its anchors are checked). */
 export function isClawGuardConfig(path: string, value: unknown): boolean {
@@ -112,4 +112,31 @@ export function scanClawGuardConfig(file: SourceFile, doc: YamlDoc): PostureFind
     findings.push(report('CG-CFG-009', file.path, `admin.host ${rawAdminHost} is not loopback`, at(['admin', 'host'])));
   }
   return findings;
+}
+
+/**
+ * ClawGuard configs shipped inside a Kubernetes ConfigMap (`data.<name>.yaml`). Their lines point
+ * into the manifest: the data key's line plus the line inside the block.
+ */
+export function embeddedClawGuardConfigs(manifest: YamlDoc): { key: string; doc: YamlDoc }[] {
+  const obj = manifest.value;
+  if (!isRecord(obj) || obj.kind !== 'ConfigMap' || !isRecord(obj.data)) return [];
+  const out: { key: string; doc: YamlDoc }[] = [];
+  for (const [key, text] of Object.entries(obj.data)) {
+    if (typeof text !== 'string' || !/\.ya?ml$/i.test(key)) continue;
+    const inner = parseYaml(text).docs.find((d) => isClawGuardConfig(key, d.value));
+    if (!inner) continue;
+    const keyLine = manifest.lineOf(['data', key]) ?? 0;
+    out.push({
+      key,
+      doc: {
+        value: inner.value,
+        lineOf: (path) => {
+          const line = inner.lineOf(path);
+          return line === undefined ? undefined : keyLine + line;
+        },
+      },
+    });
+  }
+  return out;
 }
