@@ -32,3 +32,21 @@ describe('ClawGuard’s own deployment artefacts pass its own scan', () => {
     expect(ids).toEqual(expect.arrayContaining(['CG-K8S-002', 'CG-K8S-003']));
   });
 });
+
+describe('the shipped gateway configs are valid ClawGuard configs', () => {
+  it('base ConfigMap and scale-out overlay pass the gateway’s own config schema', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { parseConfigText } = await import('../../src/config/load.js');
+    const { builtinGuards } = await import('../../src/guards/index.js');
+    const cm = parse(readFileSync(`${ROOT}deploy/k8s/base/configmap.yaml`, 'utf8'));
+    const texts: [string, string][] = [
+      ['configmap.yaml#clawguard.yaml', cm.data['clawguard.yaml']],
+      ['overlays/scale-out/clawguard.yaml', readFileSync(`${ROOT}deploy/k8s/overlays/scale-out/clawguard.yaml`, 'utf8')],
+    ];
+    for (const [name, text] of texts) {
+      const { issues } = parseConfigText(text, name, builtinGuards());
+      expect(issues, name).toEqual([]);
+    }
+  });
+});
