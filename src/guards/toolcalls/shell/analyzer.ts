@@ -349,6 +349,7 @@ export class ShellAnalyzer {
       const sub = this.substKind(program);
       if (sub === 'download') this.add('remote_code', 'deny', 'runs a program name produced by a download', program);
       else if (sub === 'decode') this.add('decode_exec', 'deny', 'runs a program name produced by decoding data', program);
+      else if (program.tricky) this.add('obfuscation', 'deny', 'the program name is assembled with parameter-expansion tricks', program);
       else if (!/^\$\{?(?:SHELL|EDITOR|VISUAL|PAGER|PYTHON|NODE|CC|CXX|MAKE|GIT|npm_execpath)\}?$/.test(program.text)) {
         this.add('obfuscation', 'review', 'the program to run is computed at run time', program);
       }
