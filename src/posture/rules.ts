@@ -149,7 +149,7 @@ const CATALOGUE: readonly RuleMeta[] = [
   {
     id: 'CG-OC-001', name: 'openclaw-exposed-without-auth', target: 'openclaw', severity: 'critical',
     title: 'OpenClaw gateway reachable beyond loopback without strong auth',
-    description: '`gateway.bind` is not `loopback` (lan, tailnet, auto, custom, or a non-loopback address) while `gateway.auth.mode` is `none` or no token/password is configured.',
+    description: '`gateway.bind` is not `loopback` (lan, tailnet, auto, custom, or a non-loopback address) while `gateway.auth.mode` is `none`, no token/password is configured, or the literal token/password is weak (see CG-OC-003).',
     fix: 'Keep `gateway.bind: "loopback"` and put ClawGuard in front, or set `gateway.auth.mode: "token"` with a long random token from the environment.',
   },
   {
@@ -173,7 +173,7 @@ const CATALOGUE: readonly RuleMeta[] = [
   {
     id: 'CG-OC-005', name: 'openclaw-exec-approvals-off', target: 'openclaw', severity: 'critical',
     title: 'Exec runs anything without approval',
-    description: '`tools.exec.security` is `full` while `tools.exec.ask` is `off` (globally or for an agent in `agents.list`): the model can run any command with no human in the loop.',
+    description: '`tools.exec.security` is `full` while `tools.exec.ask` is `off` (globally or for an agent in `agents.list` of openclaw.json, or in `defaults`/`agents.<id>` of exec-approvals.json): the model can run any command with no human in the loop.',
     fix: 'Use `security: "allowlist"` with `ask: "on-miss"` (or `"always"`), or `security: "deny"`.',
   },
   {

@@ -6,7 +6,7 @@ import { embeddedClawGuardConfigs, isClawGuardConfig, scanClawGuardConfig } from
 import { isDockerfileName, scanDockerfile } from './rules/dockerfile.js';
 import { isKbDocument, scanKbDocument } from './rules/kb.js';
 import { isKubernetesObject, type KubernetesFile, scanKubernetes } from './rules/kubernetes.js';
-import { isOpenClawConfigName, looksLikeOpenClawConfig, parseOpenClawConfig, scanOpenClawConfig } from './rules/openclaw.js';
+import { isExecApprovalsName, isOpenClawConfigName, looksLikeOpenClawConfig, parseOpenClawConfig, scanExecApprovals, scanOpenClawConfig } from './rules/openclaw.js';
 import { scanSecretsInFile } from './rules/secrets.js';
 import type { PostureFinding, ScanError, ScanReport, SourceFile, TargetKind } from './types.js';
 import { parseYaml } from './yaml-source.js';
@@ -93,9 +93,12 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         try {
           value = parseOpenClawConfig(file.text);
         } catch (error) {
-          if (isOpenClawConfigName(file.path)) errors.push({ file: file.path, message: `JSON5: ${error instanceof Error ? error.message : String(error)}` });
+          if (isOpenClawConfigName(file.path) || isExecApprovalsName(file.path)) errors.push({ file: file.path, message: `JSON5: ${error instanceof Error ? error.message : String(error)}` });
         }
-        if (value !== undefined && (isOpenClawConfigName(file.path) || looksLikeOpenClawConfig(value))) {
+        if (value !== undefined && isExecApprovalsName(file.path)) {
+          kinds.push('openclaw');
+          findings.push(...scanExecApprovals(file, value));
+        } else if (value !== undefined && (isOpenClawConfigName(file.path) || looksLikeOpenClawConfig(value))) {
           kinds.push('openclaw');
           findings.push(...scanOpenClawConfig(file, value, options.clawguardUrls ? { clawguardUrls: options.clawguardUrls } : {}));
         }

@@ -183,3 +183,20 @@ data:
     expect(findings[0]!.message).toMatch(/^data\.clawguard\.yaml: /);
   });
 });
+
+describe('OpenClaw exec approvals and exposure', () => {
+  it('flags full/off in exec-approvals.json and leaves an allowlist alone', async () => {
+    const dir = tree({
+      'exec-approvals.json': JSON.stringify({ version: 1, defaults: { security: 'deny', ask: 'on-miss' }, agents: { main: { security: 'allowlist', ask: 'on-miss' }, ops: { security: 'full', ask: 'off' } } }, null, 2),
+    });
+    const findings = (await scanPaths([dir], { secrets: false })).findings;
+    expect(findings.map((f) => f.ruleId)).toEqual(['CG-OC-005']);
+    expect(findings[0]!.message).toContain('agents.ops');
+  });
+
+  it('a weak token does not count as strong auth on a LAN bind', async () => {
+    const dir = tree({ 'openclaw.json': JSON.stringify({ gateway: { bind: 'lan', auth: { mode: 'token', token: 'openclaw' } }, agents: {} }) });
+    const ids = (await scanPaths([dir], { secrets: false })).findings.map((f) => f.ruleId);
+    expect(ids).toEqual(expect.arrayContaining(['CG-OC-001', 'CG-OC-003']));
+  });
+});

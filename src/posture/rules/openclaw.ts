@@ -14,6 +14,26 @@ export function isOpenClawConfigName(path: string): boolean {
   return /^openclaw\.json5?$/i.test(basename(path));
 }
 
+/** OpenClaw's host-side exec approvals file (`~/.openclaw/exec-approvals.json`). */
+export function isExecApprovalsName(path: string): boolean {
+  return /^exec-approvals\.json$/i.test(basename(path));
+}
+
+/** `defaults` and each `agents.<id>` with `security: full` and `ask: off` let the model run anything. */
+export function scanExecApprovals(file: SourceFile, value: unknown): PostureFinding[] {
+  const findings: PostureFinding[] = [];
+  const scopes: [string, unknown, (string | number)[]][] = [['defaults', get(value, ['defaults']), ['defaults']]];
+  const agents = get(value, ['agents']);
+  if (isRecord(agents)) for (const [id, conf] of Object.entries(agents)) scopes.push([`agents.${id}`, conf, ['agents', id]]);
+  for (const [where, conf, path] of scopes) {
+    if (get(conf, ['security']) === 'full' && get(conf, ['ask']) === 'off') {
+      const line = lineOfPath(file.text, path);
+      findings.push(report('CG-OC-005', file.path, `${where} in exec-approvals.json has security: full and ask: off`, line === undefined ? {} : { line }));
+    }
+  }
+  return findings;
+}
+
 /** Parses openclaw.json (JSON5: comments, unquoted keys, trailing commas). */
 export function parseOpenClawConfig(text: string): unknown {
   return JSON5.parse(text);
@@ -117,8 +137,10 @@ export function scanOpenClawConfig(file: SourceFile, cfg: unknown, options: Open
   const token = get(auth, ['token']);
   const password = get(auth, ['password']);
   const noCredential = mode === undefined && token === undefined && password === undefined;
-  if (!loopback && (mode === 'none' || noCredential)) {
-    findings.push(report('CG-OC-001', file.path, `gateway.bind is ${String(bind)} and ${mode === 'none' ? 'gateway.auth.mode is none' : 'no gateway token or password is configured'}`, at('gateway', 'bind')));
+  const weakCredential = [token, password].some((v) => isLiteral(v) && weakness(v) !== undefined);
+  if (!loopback && (mode === 'none' || noCredential || weakCredential)) {
+    const why = mode === 'none' ? 'gateway.auth.mode is none' : noCredential ? 'no gateway token or password is configured' : 'the gateway token/password is weak';
+    findings.push(report('CG-OC-001', file.path, `gateway.bind is ${String(bind)} and ${why}`, at('gateway', 'bind')));
   } else if (mode === 'none') {
     findings.push(report('CG-OC-002', file.path, 'gateway.auth.mode is none', at('gateway', 'auth', 'mode')));
   }
