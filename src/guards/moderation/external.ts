@@ -84,23 +84,73 @@ export function parseLlamaGuard(answer: string): ExternalVerdict {
   return { flagged: true, categories };
 }
 
+const CATEGORY_TITLES: Readonly<Record<string, string>> = {
+  S1: 'Violent Crimes.',
+  S2: 'Non-Violent Crimes.',
+  S3: 'Sex Crimes.',
+  S4: 'Child Exploitation.',
+  S5: 'Defamation.',
+  S6: 'Specialized Advice.',
+  S7: 'Privacy.',
+  S8: 'Intellectual Property.',
+  S9: 'Indiscriminate Weapons.',
+  S10: 'Hate.',
+  S11: 'Self-Harm.',
+  S12: 'Sexual Content.',
+  S13: 'Elections.',
+  S14: 'Code Interpreter Abuse.',
+};
+
 /**
- * Llama Guard served behind an OpenAI-compatible chat-completions endpoint (vLLM, Ollama, TGI…):
- * the server applies the model's chat template, which wraps the conversation in Llama Guard's
- * task prompt. Input is judged as the user's turn; output as the agent's turn after `context`.
+ * Llama Guard's task prompt, for endpoints that do not apply the model's own chat template (a plain
+ * text-generation server, or a chat server configured with another template): the categories, the
+ * conversation, and the instruction to answer `safe` or `unsafe` plus the violated categories.
+ */
+export function llamaGuardPrompt(role: 'user' | 'assistant', turns: readonly { role: 'user' | 'assistant'; content: string }[]): string {
+  const who = role === 'user' ? 'User' : 'Agent';
+  const categories = Object.entries(CATEGORY_TITLES)
+    .map(([code, title]) => `${code}: ${title}`)
+    .join('\n');
+  const conversation = turns.map((t) => `${t.role === 'user' ? 'User' : 'Agent'}: ${t.content}`).join('\n\n');
+  return [
+    `Task: Check if there is unsafe content in '${who}' messages in conversations according our safety policy with the below categories.`,
+    '',
+    '<BEGIN UNSAFE CONTENT CATEGORIES>',
+    categories,
+    '<END UNSAFE CONTENT CATEGORIES>',
+    '',
+    '<BEGIN CONVERSATION>',
+    '',
+    conversation,
+    '',
+    '<END CONVERSATION>',
+    '',
+    `Provide your safety assessment for ONLY THE LAST ${who} message in the above conversation:`,
+    " - First line must read 'safe' or 'unsafe'.",
+    ' - If unsafe, a second line must include a comma-separated list of violated categories.',
+  ].join('\n');
+}
+
+/**
+ * Llama Guard behind an OpenAI-compatible chat-completions endpoint (vLLM, Ollama, TGI…). With
+ * `prompt: 'server'` (default) the conversation is sent as chat turns and the server's chat template
+ * (Llama Guard's own) wraps it in the task prompt; with `prompt: 'inline'` we send the task prompt
+ * ourselves as one user message. Input is judged as the user's turn; output as the agent's turn
+ * after `context`.
  */
 export async function llamaGuardModeration(
   text: string,
   role: 'user' | 'assistant',
-  options: ExternalCheckOptions & { readonly context?: string },
+  options: ExternalCheckOptions & { readonly context?: string; readonly prompt?: 'server' | 'inline' },
 ): Promise<ExternalVerdict> {
-  const messages =
+  const turns: { role: 'user' | 'assistant'; content: string }[] =
     role === 'user'
       ? [{ role: 'user', content: text }]
       : [
           { role: 'user', content: options.context ?? '' },
           { role: 'assistant', content: text },
         ];
+  const messages = options.prompt === 'inline' ? [{ role: 'user', content: llamaGuardPrompt(role, turns) }] : turns;
   const body = (await postJson(options.url, { model: options.model ?? 'llama-guard', messages, temperature: 0, max_tokens: 20 }, options)) as {
     choices?: { message?: { content?: unknown } }[];
   };

@@ -52,6 +52,8 @@ export const moderationConfigSchema = z.strictObject({
       apiKey: z.string().optional(),
       model: z.string().optional(),
       timeoutMs: z.number().int().min(1).max(60_000).default(3000),
+      /** Llama Guard only: `server` lets the endpoint's chat template build the task prompt; `inline` sends it ourselves. */
+      prompt: z.enum(['server', 'inline']).default('server'),
     })
     .optional(),
 });
@@ -132,5 +134,5 @@ export const moderationGuardFactory: GuardFactory<ModerationConfig> = {
 };
 
 export { harmfulScore, HARMFUL_DEFAULT_THRESHOLD } from './classifier.js';
-export { llamaGuardModeration, openAiModeration, parseLlamaGuard, LLAMA_GUARD_CATEGORIES } from './external.js';
+export { llamaGuardModeration, llamaGuardPrompt, openAiModeration, parseLlamaGuard, LLAMA_GUARD_CATEGORIES } from './external.js';
 export { TermMatcher } from './terms.js';

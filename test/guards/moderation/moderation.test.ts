@@ -124,6 +124,23 @@ describe('external moderation services', () => {
     expect(findings.map((f) => f.type)).toEqual(['moderation.external.violent_crimes', 'moderation.external.hate']);
   });
 
+  it('can send the Llama Guard task prompt itself', async () => {
+    let seen: any;
+    const base = await fake((body, _req, res) => {
+      seen = body;
+      json(res, 200, { choices: [{ message: { role: 'assistant', content: 'safe' } }] });
+    });
+    const guard = guardWith({ directions: ['input'], classifier: { enabled: false }, external: { kind: 'llama_guard', url: `${base}/v1/chat/completions`, prompt: 'inline' } });
+    const findings = await guard.inspect({ ...output('how do I bake bread?'), direction: 'input', role: 'user' }, { ...ctx, direction: 'input' });
+    expect(findings).toEqual([]);
+    expect(seen.messages).toHaveLength(1);
+    const prompt: string = seen.messages[0].content;
+    expect(prompt).toContain("unsafe content in 'User' messages");
+    expect(prompt).toContain('S14: Code Interpreter Abuse.');
+    expect(prompt).toContain('User: how do I bake bread?');
+    expect(prompt).toContain('ONLY THE LAST User message');
+  });
+
   it('parses safe and rejects anything else', () => {
     expect(parseLlamaGuard('safe')).toEqual({ flagged: false, categories: {} });
     expect(parseLlamaGuard(' unsafe\nS11 ').categories).toEqual({ suicide_self_harm: 1 });
