@@ -39,6 +39,11 @@ function message(error: unknown): string {
 export function registerPostureCommands(program: Command, options: PostureCommandOptions = {}): void {
   const out = options.out ?? ((text: string) => void process.stdout.write(text));
   const err = options.err ?? ((text: string) => void process.stderr.write(text));
+  /** Usage errors and unreadable inputs: exit code 2, kept apart from "findings" (1). */
+  const fail = (command: string, error: unknown): void => {
+    err(`${command}: ${message(error)}\n`);
+    process.exitCode = 2;
+  };
   const emit = async (text: string, file: string | undefined) => {
     if (file) await writeFile(file, text);
     else out(text);
@@ -76,8 +81,7 @@ export function registerPostureCommands(program: Command, options: PostureComman
         if (opts.failOn !== 'none' && exceedsThreshold(report, opts.failOn)) process.exitCode = 1;
         else if (report.errors.length > 0) process.exitCode = 2;
       } catch (error) {
-        err(`scan: ${message(error)}\n`);
-        process.exitCode = 2;
+        fail('scan', error);
       }
     });
 
@@ -95,8 +99,7 @@ export function registerPostureCommands(program: Command, options: PostureComman
         const model = buildThreatModel(agent, config);
         await emit(opts.json ? threatModelToJson(model) : threatModelToMarkdown(model), opts.output);
       } catch (error) {
-        err(`threat-model: ${message(error)}\n`);
-        process.exitCode = 2;
+        fail('threat-model', error);
       }
     });
 
@@ -118,8 +121,7 @@ export function registerPostureCommands(program: Command, options: PostureComman
         await writeFile(pubPath, pair.publicKeyPem, { mode: 0o644 });
         out(`key ${pair.keyId}\nprivate: ${keyPath} (keep it off the gateway host)\npublic:  ${pubPath}\n`);
       } catch (error) {
-        err(`integrity keygen: ${message(error)}\n`);
-        process.exitCode = 2;
+        fail('integrity keygen', error);
       }
     });
 
@@ -148,8 +150,7 @@ export function registerPostureCommands(program: Command, options: PostureComman
         });
         out(`signed ${Object.keys(signed.manifest.files).length} file(s) with key ${signed.signature.keyId} into ${opts.out}\n`);
       } catch (error) {
-        err(`integrity sign: ${message(error)}\n`);
-        process.exitCode = 2;
+        fail('integrity sign', error);
       }
     });
 
@@ -176,8 +177,7 @@ export function registerPostureCommands(program: Command, options: PostureComman
         }
         if (!result.ok) process.exitCode = 1;
       } catch (error) {
-        err(`integrity verify: ${message(error)}\n`);
-        process.exitCode = 2;
+        fail('integrity verify', error);
       }
     });
 }
