@@ -1,5 +1,5 @@
 import { labelForType, type TypedSpan } from './operators.js';
-import { applySpanRewrites, mergeSpanRewrites } from './spans.js';
+import { applySpanRewrites, mergeSpanRewrites, type SpanRewrite } from './spans.js';
 import type { PseudonymMap } from './vault.js';
 
 /**
@@ -9,12 +9,17 @@ import type { PseudonymMap } from './vault.js';
  */
 export function pseudonymizeSpans(text: string, spans: readonly TypedSpan[], map: PseudonymMap): string {
   if (spans.length === 0) return text;
+  return applySpanRewrites(text, pseudonymizeRewrites(text, spans, map));
+}
+
+/**
+ * The rewrites `pseudonymizeSpans` would apply, for callers that combine them with other rewrites
+ * (redactions of the same segment) in one `applySpanRewrites` call.
+ */
+export function pseudonymizeRewrites(text: string, spans: readonly TypedSpan[], map: PseudonymMap): SpanRewrite[] {
   const labelled = mergeSpanRewrites(
     spans.map((s) => ({ start: s.start, end: s.end, replacement: labelForType(s.type) })),
     text.length,
   );
-  return applySpanRewrites(
-    text,
-    labelled.map((r) => ({ start: r.start, end: r.end, replacement: map.placeholderFor(r.replacement, text.slice(r.start, r.end)) })),
-  );
+  return labelled.map((r) => ({ start: r.start, end: r.end, replacement: map.placeholderFor(r.replacement, text.slice(r.start, r.end)) }));
 }
