@@ -11,6 +11,8 @@ import { builtinGuards } from '../guards/index.js';
 import { createGateway } from '../gateway/server.js';
 import { SecretError } from '../secrets/secret-ref.js';
 import { allEvalSuites } from '../eval/suites.js';
+import type { Approval, ApprovalStatus, ApprovalStore } from '../gateway/approvals/approval-store.js';
+import { openApprovalStore } from '../gateway/approvals/open-approval-store.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerPostureCommands } from './commands/posture.js';
 
@@ -233,6 +235,71 @@ export function buildProgram(): Command {
         reportFailure(error);
       }
     });
+
+  const approvalsCmd = program.command('approvals').description('decide on tool calls and requests held for human review');
+  const withApprovals = async <T>(configPath: string, fn: (store: ApprovalStore) => Promise<T>): Promise<T> => {
+    const { store, close } = await openApprovalStore(loadConfigFile(configPath, builtinGuards()));
+    try {
+      return await fn(store);
+    } finally {
+      await close();
+    }
+  };
+  const showApproval = (a: Approval): string =>
+    `${a.id}  ${a.status.padEnd(8)}  ${a.createdAt}  ${a.toolName ? `tool ${a.toolName}` : 'request'}  [${a.reasons.join(', ')}]  principal ${a.principal}${a.decidedBy ? `  by ${a.decidedBy}` : ''}`;
+  approvalsCmd
+    .command('list')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .option('--status <status>', 'pending | approved | denied | expired', 'pending')
+    .option('--json', 'JSON output')
+    .action(async (opts: { config: string; status: string; json?: boolean }) => {
+      try {
+        if (!['pending', 'approved', 'denied', 'expired', 'all'].includes(opts.status)) throw new InitError('--status must be pending, approved, denied, expired or all');
+        const list = await withApprovals(opts.config, (s) => s.list(opts.status === 'all' ? undefined : (opts.status as ApprovalStatus)));
+        if (opts.json) out(JSON.stringify(list));
+        else if (list.length === 0) out(`no ${opts.status === 'all' ? '' : `${opts.status} `}approvals`);
+        else for (const a of list) out(showApproval(a));
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+  approvalsCmd
+    .command('show <id>')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .action(async (id: string, opts: { config: string }) => {
+      try {
+        const a = await withApprovals(opts.config, (s) => s.get(id));
+        if (!a) {
+          err(`no approval ${id}`);
+          process.exitCode = 1;
+          return;
+        }
+        out(showApproval(a));
+        if (a.arguments) out(`arguments: ${a.arguments}`);
+        out(`expires:   ${a.expiresAt}`);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+  for (const verb of ['approve', 'deny'] as const) {
+    approvalsCmd
+      .command(`${verb} <id>`)
+      .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+      .option('--note <text>', 'why')
+      .action(async (id: string, opts: { config: string; note?: string }) => {
+        try {
+          const by = `cli:${process.env.USER ?? 'operator'}`;
+          const done = await withApprovals(opts.config, async (s) => ((await s.decide(id, verb === 'approve' ? 'approved' : 'denied', by, opts.note)) ? true : ((await s.get(id))?.status ?? 'unknown')));
+          if (done === true) out(`${verb === 'approve' ? 'approved' : 'denied'} ${id}`);
+          else {
+            err(done === 'unknown' ? `no approval ${id}` : `approval ${id} is already ${done}`);
+            process.exitCode = 1;
+          }
+        } catch (error) {
+          reportFailure(error);
+        }
+      });
+  }
 
   registerPostureCommands(program);
   registerEvalCommand(program, allEvalSuites());

@@ -222,6 +222,18 @@ export function configSchema(registry: GuardRegistry) {
           ttlSeconds: z.number().int().positive().default(86_400),
         })
         .prefault({}),
+      approvals: z
+        .strictObject({
+          /** How long a call held for review waits for a human; silence denies it. */
+          timeoutSeconds: z.number().int().positive().max(86_400).default(300),
+          /** How often a held call re-reads the store (decisions taken on another replica). */
+          pollMs: z.number().int().min(50).max(10_000).default(500),
+          /** Announce each request for approval here (JSON POST; Slack-compatible `text` field). */
+          webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+          /** Include the tool-call arguments in the announcement (they may hold sensitive data). */
+          webhookIncludesArguments: z.boolean().default(false),
+        })
+        .prefault({}),
       cache: z.strictObject({ maxEntries: z.number().int().min(0).default(50_000) }).default({ maxEntries: 50_000 }),
       logging: z
         .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })

@@ -12,7 +12,7 @@ import {
   scanSegments,
   type Segment,
 } from '../core/index.js';
-import type { SegmentRewrite, StreamedToolCall, ToolCallRefusal, ToolCallVerdict } from '../providers/adapter.js';
+import type { SegmentRewrite, StreamedToolCall } from '../providers/adapter.js';
 import { refusalText } from '../providers/adapter.js';
 import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
 import { labelForType } from '../transform/operators.js';
@@ -124,40 +124,54 @@ export class GuardEngine {
   }
 
   /**
-   * Tool calls in model output that must not run: blocked or awaiting review (no approval queue
-   * answers yet, so review fails closed), or whose redacted arguments are no longer valid JSON.
+   * What happens to each tool call in model output: `refuse` (blocked, a guard failed, the role lacks
+   * the tool, or redaction broke its JSON), `review` (a human must approve it first), or `allow`.
    */
-  toolCallRefusals(inspection: Inspection, rewrites: SegmentRewrite[], toolAllowed: (name: string) => boolean = () => true): { refusals: ToolCallRefusal[]; rewrites: SegmentRewrite[] } {
-    const refusals: ToolCallRefusal[] = [];
-    const refused = new Set<string>();
+  judgeToolSegments(inspection: Inspection, rewrites: SegmentRewrite[], toolAllowed: (name: string) => boolean = () => true): ToolJudgement[] {
+    const out: ToolJudgement[] = [];
     for (const segment of inspection.segments) {
       if (segment.kind !== 'tool_call') continue;
-      const reasons = inspection.decision.verdicts.filter((v) => v.finding.segmentId === segment.id && (v.action === 'block' || v.action === 'review'));
+      const toolName = segment.toolName ?? 'unknown';
+      const mine = inspection.decision.verdicts.filter((v) => v.finding.segmentId === segment.id);
+      const blocking = mine.filter((v) => v.action === 'block').map((v) => v.finding.type);
+      const reviewing = mine.filter((v) => v.action === 'review').map((v) => v.finding.type);
       const failed = inspection.decision.failures.some((f) => !f.failOpen && (f.segmentId === segment.id || f.segmentId === undefined));
-      let reason = !toolAllowed(segment.toolName ?? '')
-        ? "the caller's role does not grant this tool"
-        : reasons.length > 0
-          ? reasons.map((v) => v.finding.type).join(', ')
-          : failed
-            ? 'a guard could not check it'
-            : undefined;
       const rewrite = rewrites.find((r) => r.segmentId === segment.id);
-      if (!reason && rewrite && !isJson(rewrite.text)) reason = 'its arguments needed redaction';
-      if (reason) {
-        refused.add(segment.id);
-        refusals.push({ segmentId: segment.id, message: refusalText(segment.toolName ?? 'unknown', reason) });
-      }
+      const args = rewrite?.text ?? segment.text;
+      let refuse: string | undefined;
+      if (!toolAllowed(toolName)) refuse = "the caller's role does not grant this tool";
+      else if (blocking.length > 0) refuse = [...new Set(blocking)].join(', ');
+      else if (failed) refuse = 'a guard could not check it';
+      else if (rewrite && !isJson(rewrite.text)) refuse = 'its arguments needed redaction';
+      if (refuse) out.push({ segmentId: segment.id, toolName, action: 'refuse', reasons: [refuse], arguments: args });
+      else if (reviewing.length > 0) out.push({ segmentId: segment.id, toolName, action: 'review', reasons: [...new Set(reviewing)], arguments: args });
+      else out.push({ segmentId: segment.id, toolName, action: 'allow', reasons: [], arguments: args });
     }
-    return { refusals, rewrites: rewrites.filter((r) => !refused.has(r.segmentId)) };
+    return out;
   }
 
-  async judgeToolCall(call: StreamedToolCall, ctx: GuardContext, toolAllowed?: (name: string) => boolean): Promise<ToolCallVerdict> {
+  /** Judges one complete streamed tool call. */
+  async judgeToolCall(call: StreamedToolCall, ctx: GuardContext, toolAllowed?: (name: string) => boolean): Promise<ToolJudgement> {
     const segment: Segment = { id: `${call.channel}.tool_calls.${call.id}`, path: [], direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: call.name, toolCallId: call.id, text: call.arguments };
     const inspection = await this.inspect([segment], ctx, 1, { useCache: false });
-    const { refusals, rewrites } = this.toolCallRefusals(inspection, this.rewrites(inspection), toolAllowed);
-    if (refusals.length > 0) return { action: 'refuse', message: refusals[0]!.message };
-    return { action: 'allow', arguments: rewrites[0]?.text ?? call.arguments };
+    return this.judgeToolSegments(inspection, this.rewrites(inspection), toolAllowed)[0]!;
   }
+}
+
+/** The verdict on one tool call the model asked for. */
+export interface ToolJudgement {
+  readonly segmentId: string;
+  readonly toolName: string;
+  readonly action: 'allow' | 'review' | 'refuse';
+  /** Finding types or the reason for a refusal. */
+  readonly reasons: readonly string[];
+  /** The arguments to release (redacted where the policy said so). */
+  readonly arguments: string;
+}
+
+/** The refusal text an agent reads instead of a tool call. */
+export function toolRefusal(j: Pick<ToolJudgement, 'toolName' | 'reasons'>): string {
+  return refusalText(j.toolName, j.reasons.join(', '));
 }
 
 function isJson(text: string): boolean {

@@ -6,9 +6,10 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { RoleSet } from '../auth/roles.js';
 import { type Decision, decisionCauses, type GuardContext } from '../core/index.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
-import type { ErrorSpec, ProviderAdapter } from '../providers/adapter.js';
+import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/adapter.js';
 import { SseParser } from '../providers/sse.js';
-import { GuardEngine } from './guard-engine.js';
+import { GuardEngine, toolRefusal } from './guard-engine.js';
+import type { ApprovalService } from './approvals/approval-service.js';
 import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
 import type { PseudonymMap } from '../transform/vault.js';
 import type { Router } from './router.js';
@@ -23,6 +24,8 @@ export interface ProxyDeps {
   readonly limiter: AccessLimiter;
   readonly log: Logger;
   readonly pseudonyms: PseudonymService;
+  /** Absent: `review` fails closed at once. */
+  readonly approvals?: ApprovalService | undefined;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -94,7 +97,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log, pseudonyms } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals } = deps;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -199,9 +202,19 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       decision = input.decision.action;
       if (input.findings.length > 0) line.findings = input.findings.map((f) => f.type);
       if (input.decision.failures.length > 0) line.guardFailures = input.decision.failures.map((f) => ({ guard: f.guard, error: f.error, failOpen: f.failOpen }));
-      if (input.decision.action === 'block' || input.decision.action === 'review') {
+      if (input.decision.action === 'block') {
         fail(policyError(input.decision));
         return;
+      }
+      if (input.decision.action === 'review') {
+        const reasons = decisionCauses(input.decision).types;
+        const held = approvals ? await approvals.hold({ principal: principal.id, requestId, reasons }, clientGone(request)) : undefined;
+        line.review = held?.outcome ?? 'no approver';
+        if (held?.outcome !== 'approved') {
+          fail(policyError(input.decision));
+          return;
+        }
+        decision = 'allow';
       }
       let outgoing: Buffer | string = raw!;
       let conversation: PseudonymMap | undefined;
@@ -249,7 +262,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       if (contentType.includes('text/event-stream')) {
         budget.clear();
-        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation);
+        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation, approvals);
         decision = line.decision as string;
         await limiter.recordTokens(subject, streamed.outputTokens);
         return;
@@ -279,7 +292,21 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         return;
       }
       await limiter.recordTokens(subject, adapter.outputTokens(answer) ?? estimateTokens(outSegments.reduce((n, s) => n + s.text.length, 0)));
-      const { refusals, rewrites: outRewrites } = engine.toolCallRefusals(output, engine.rewrites(output), toolAllowed);
+      const allRewrites = engine.rewrites(output);
+      const refusals: ToolCallRefusal[] = [];
+      for (const j of engine.judgeToolSegments(output, allRewrites, toolAllowed)) {
+        if (j.action === 'refuse') refusals.push({ segmentId: j.segmentId, message: toolRefusal(j) });
+        else if (j.action === 'review') {
+          const held = approvals
+            ? await approvals.hold({ principal: principal.id, requestId, toolName: j.toolName, arguments: j.arguments, reasons: j.reasons }, abort.signal)
+            : undefined;
+          const outcome = held?.outcome ?? 'required, no approver configured';
+          line.review = outcome;
+          if (outcome !== 'approved') refusals.push({ segmentId: j.segmentId, message: toolRefusal({ toolName: j.toolName, reasons: [...j.reasons, `review ${outcome}`] }) });
+        }
+      }
+      const refused = new Set(refusals.map((r) => r.segmentId));
+      const outRewrites = allRewrites.filter((r) => !refused.has(r.segmentId));
       if (refusals.length > 0 || outRewrites.length > 0) {
         adapter.applyResponseRewrites(answer, outRewrites, refusals);
         decision = refusals.length > 0 ? 'block' : decision === 'allow' ? 'redact' : decision;
@@ -302,6 +329,16 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       finish();
     }
   };
+}
+
+/** Aborted when the client disconnects while its request is held. */
+function clientGone(request: FastifyRequest): AbortSignal {
+  const controller = new AbortController();
+  request.raw.once('close', () => {
+    if (!request.raw.complete || request.raw.destroyed) controller.abort();
+  });
+  request.raw.socket.once('close', () => controller.abort());
+  return controller.signal;
 }
 
 function policyError(decision: Decision): ErrorSpec {
@@ -330,8 +367,9 @@ async function relayStream(
   abort: AbortController,
   toolAllowed: (name: string) => boolean,
   conversation: PseudonymMap | undefined,
+  approvals: ApprovalService | undefined,
 ): Promise<{ outputTokens: number }> {
-  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation);
+  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, abort.signal);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
   reply.hijack();
@@ -360,6 +398,10 @@ async function relayStream(
   };
   let firstByte: number | undefined;
   const started = performance.now();
+  // While a tool call waits for a human, an SSE comment every few seconds keeps proxies and clients from timing out.
+  const heartbeat = setInterval(() => {
+    if (inspector.awaitingApproval && !raw.destroyed) raw.write(': clawguard: awaiting approval\n\n');
+  }, 5000);
   try {
     for await (const chunk of upstreamBody) {
       firstByte ??= performance.now() - started;
@@ -378,6 +420,7 @@ async function relayStream(
     line.streamError = reason;
     if (!raw.destroyed) await write(rewriter.fail(reason));
   } finally {
+    clearInterval(heartbeat);
     if (!abort.signal.aborted && rewriter.done) abort.abort(new Error('stream finished'));
     upstreamBody.destroy();
     line.status = 200;

@@ -26,6 +26,8 @@ import { createProxyHandler, presentedCredential, verifiedClientCert } from './p
 import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
 import { PseudonymService } from './pseudonyms.js';
+import { ApprovalService } from './approvals/approval-service.js';
+import { openApprovalStore } from './approvals/open-approval-store.js';
 import { MemoryVaultStore, vaultKeyFrom } from '../transform/vault.js';
 import { SqliteVaultStore } from '../transform/vault-sqlite.js';
 import { openSqlite } from '../storage/sqlite.js';
@@ -231,7 +233,21 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   } else {
     pseudonyms = PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000);
   }
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms };
+  const approvalStore = await openApprovalStore(loaded, env);
+  closers.push(approvalStore.close);
+  const approvals = new ApprovalService(approvalStore.store, {
+    timeoutMs: config.approvals.timeoutSeconds * 1000,
+    pollMs: config.approvals.pollMs,
+    webhookUrl: config.approvals.webhookUrl,
+    webhookIncludesArguments: config.approvals.webhookIncludesArguments,
+    log,
+  });
+  // Pending approvals whose waiter died with its process expire once their time is up.
+  await approvals.sweep();
+  const sweeper = setInterval(() => void approvals.sweep().catch(() => undefined), 30_000);
+  sweeper.unref();
+  closers.unshift(async () => clearInterval(sweeper));
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals };
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
   proxy.get('/v1/models', async (request, reply) => {
@@ -271,6 +287,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       scoped.addHook('onRequest', async (request, reply) => {
         const credential = presentedCredential(request);
         const principal = credential ? await keys.verify(credential, 'admin') : undefined;
+        if (principal) (request as unknown as { adminName?: string }).adminName = principal.name;
         if (!principal) {
           log.info({ route: request.url }, 'admin authentication failed');
           return reply.code(401).send({ error: { type: 'authentication_error', message: 'missing or invalid ClawGuard admin key' } });
@@ -295,6 +312,30 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         log.info({ keyId: created.record.id, kind: created.record.kind }, 'admin: key created');
         return reply.code(201).send({ ...created.record, key: created.key });
       });
+      scoped.get<{ Querystring: { status?: string } }>('/v1/approvals', async (request, reply) => {
+        const status = request.query.status;
+        if (status !== undefined && !['pending', 'approved', 'denied', 'expired'].includes(status)) {
+          return reply.code(400).send({ error: { type: 'invalid_request_error', message: 'status must be pending, approved, denied or expired' } });
+        }
+        return { approvals: await approvals.store.list(status as 'pending' | undefined) };
+      });
+      scoped.get<{ Params: { id: string } }>('/v1/approvals/:id', async (request, reply) => {
+        const found = await approvals.store.get(request.params.id);
+        return found ?? reply.code(404).send({ error: { type: 'not_found_error', message: 'no such approval' } });
+      });
+      for (const verb of ['approve', 'deny'] as const) {
+        scoped.post<{ Params: { id: string }; Body: { note?: unknown } | undefined }>(`/v1/approvals/:id/${verb}`, async (request, reply) => {
+          const note = typeof request.body?.note === 'string' ? request.body.note.slice(0, 500) : undefined;
+          const by = `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
+          if (!(await approvals.decide(request.params.id, verb === 'approve', by, note))) {
+            const found = await approvals.store.get(request.params.id);
+            return found
+              ? reply.code(409).send({ error: { type: 'conflict', message: `approval is already ${found.status}` } })
+              : reply.code(404).send({ error: { type: 'not_found_error', message: 'no such approval' } });
+          }
+          return approvals.store.get(request.params.id);
+        });
+      }
       scoped.delete<{ Params: { id: string } }>('/v1/keys/:id', async (request, reply) => {
         const revoked = await keys.revoke(request.params.id);
         if (!revoked) return reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });

@@ -2,7 +2,8 @@ import type { GuardContext, Segment } from '../core/index.js';
 import type { StreamedToolCall, StreamInspector, TextRelease, ToolCallVerdict } from '../providers/adapter.js';
 import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
 import type { StreamRestorer, PseudonymMap } from '../transform/vault.js';
-import type { GuardEngine } from './guard-engine.js';
+import { type GuardEngine, toolRefusal } from './guard-engine.js';
+import type { ApprovalService } from './approvals/approval-service.js';
 import { restoreJsonText } from './pseudonyms.js';
 
 /**
@@ -80,7 +81,13 @@ export class GatewayStreamInspector implements StreamInspector {
     private readonly toolAllowed?: (name: string) => boolean,
     /** The conversation's pseudonyms: placeholders in the answer are restored before the client sees them. */
     private readonly pseudonyms?: PseudonymMap,
+    /** Asked when a tool call needs review; without it, review fails closed (refusal). */
+    private readonly approvals?: ApprovalService,
+    private readonly signal?: AbortSignal,
   ) {}
+
+  /** Set while a tool call waits for a human, so the relay can keep the connection alive. */
+  awaitingApproval = false;
 
   private restore(channel: string, release: TextRelease, final: boolean): TextRelease {
     if (release.blocked || !this.pseudonyms || this.pseudonyms.size === 0) return release;
@@ -115,10 +122,28 @@ export class GatewayStreamInspector implements StreamInspector {
   }
 
   async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
-    const verdict = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed);
-    if (verdict.action === 'refuse') this.outcome = 'block';
-    if (verdict.action !== 'allow') return verdict;
-    this.releasedChars += verdict.arguments.length;
-    return this.pseudonyms ? { action: 'allow', arguments: restoreJsonText(this.pseudonyms, verdict.arguments) } : verdict;
+    const judgement = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed);
+    let refusal: string | undefined = judgement.action === 'refuse' ? toolRefusal(judgement) : undefined;
+    if (judgement.action === 'review') {
+      if (!this.approvals) refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, 'review required, no approver configured'] });
+      else {
+        this.awaitingApproval = true;
+        try {
+          const held = await this.approvals.hold(
+            { principal: this.ctx.principal?.id ?? 'unknown', requestId: this.ctx.requestId, toolName: call.name, arguments: judgement.arguments, reasons: judgement.reasons },
+            this.signal,
+          );
+          if (held.outcome !== 'approved') refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, `review ${held.outcome}`] });
+        } finally {
+          this.awaitingApproval = false;
+        }
+      }
+    }
+    if (refusal) {
+      this.outcome = 'block';
+      return { action: 'refuse', message: refusal };
+    }
+    this.releasedChars += judgement.arguments.length;
+    return { action: 'allow', arguments: this.pseudonyms ? restoreJsonText(this.pseudonyms, judgement.arguments) : judgement.arguments };
   }
 }

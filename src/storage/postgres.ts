@@ -16,6 +16,20 @@ const MIGRATIONS: readonly string[] = [
      last_used_at TEXT,
      revoked_at TEXT
    )`,
+  `CREATE TABLE IF NOT EXISTS clawguard_approvals (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     principal TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     tool_name TEXT,
+     arguments TEXT,
+     reasons TEXT NOT NULL,
+     decided_by TEXT,
+     decided_at TEXT,
+     note TEXT
+   )`,
 ];
 
 /**
@@ -27,10 +41,19 @@ export async function openPostgres(url: string, options: { schema?: string } = {
   pool.on('error', () => {
     /* idle client errors surface on the next query */
   });
+  if (options.schema) {
+    // Every pooled connection works in the given schema (tests isolate themselves this way).
+    const schema = options.schema.replace(/"/g, '');
+    pool.on('connect', (c) => {
+      c.query(`SET search_path TO "${schema}"`).catch(() => undefined);
+    });
+  }
   const client = await pool.connect();
   try {
     if (options.schema) {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema.replace(/"/g, '')}"`);
+      const schema = options.schema.replace(/"/g, '');
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await client.query(`SET search_path TO "${schema}"`);
     }
     await client.query('SELECT pg_advisory_lock(7231987)');
     try {
@@ -53,12 +76,5 @@ export async function openPostgres(url: string, options: { schema?: string } = {
     throw error;
   }
   client.release();
-  if (options.schema) {
-    // Every pooled connection works in the given schema (tests isolate themselves this way).
-    const schema = options.schema.replace(/"/g, '');
-    pool.on('connect', (c) => {
-      c.query(`SET search_path TO "${schema}"`).catch(() => undefined);
-    });
-  }
   return pool;
 }

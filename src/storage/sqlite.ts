@@ -18,6 +18,21 @@ const MIGRATIONS: readonly string[] = [
      last_used_at TEXT,
      revoked_at TEXT
    )`,
+  `CREATE TABLE approvals (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     principal TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     tool_name TEXT,
+     arguments TEXT,
+     reasons TEXT NOT NULL,
+     decided_by TEXT,
+     decided_at TEXT,
+     note TEXT
+   );
+   CREATE INDEX approvals_status ON approvals (status, created_at)`,
 ];
 
 /** Opens (creating if needed) the embedded store, in WAL mode, and brings its schema up to date. */
