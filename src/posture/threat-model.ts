@@ -96,7 +96,8 @@ interface ControlDef {
   readonly title: string;
   /** What in the ClawGuard config decides the status, in words (shown in the report). */
   readonly check: string;
-  readonly evaluate: (cfg: unknown) => Exclude<ControlStatus, 'not-assessed'>;
+  /** `openclaw` is the agent's parsed openclaw.json when given. */
+  readonly evaluate: (cfg: unknown, openclaw?: unknown) => Exclude<ControlStatus, 'not-assessed'>;
 }
 
 function guardStatus(family: string) {
@@ -206,7 +207,17 @@ const CONTROLS: readonly ControlDef[] = [
     },
   },
   { id: 'C-KB-SCAN', title: 'Knowledge-base ingestion scan', check: 'not a gateway setting: run `clawguard scan --kb DIR` in the ingestion pipeline', evaluate: () => 'manual' },
-  { id: 'C-SANDBOX', title: 'Agent tool sandbox (OpenClaw)', check: 'not a ClawGuard setting: `clawguard scan openclaw.json` checks sandbox and exec approvals', evaluate: () => 'manual' },
+  {
+    id: 'C-SANDBOX', title: 'Agent tool sandbox and exec approvals (OpenClaw)',
+    check: 'from --openclaw: agents.defaults.sandbox.mode all (non-main: partial) and tools.exec not security full + ask off; manual without it',
+    evaluate: (_c, oc) => {
+      if (oc === undefined) return 'manual';
+      const mode = get(oc, ['agents', 'defaults', 'sandbox', 'mode']);
+      const unattended = get(oc, ['tools', 'exec', 'security']) === 'full' && get(oc, ['tools', 'exec', 'ask']) === 'off';
+      if (mode !== 'all' && mode !== 'non-main') return 'missing';
+      return mode === 'all' && !unattended ? 'enforced' : 'partial';
+    },
+  },
 ];
 
 const CONTROL_BY_ID = new Map(CONTROLS.map((c) => [c.id, c]));
@@ -408,8 +419,11 @@ function threatStatus(controls: readonly ControlAssessment[], assessed: boolean)
   return 'partially mitigated';
 }
 
-/** Builds the threat model for an agent, judging each control against a ClawGuard config when given. */
-export function buildThreatModel(description: unknown, clawguardConfig?: unknown): ThreatModel {
+/**
+ * Builds the threat model for an agent, judging each control against a ClawGuard config when given
+ * (and the agent's own openclaw.json, for the controls that live there).
+ */
+export function buildThreatModel(description: unknown, clawguardConfig?: unknown, openclawConfig?: unknown): ThreatModel {
   const agent = agentDescriptionSchema.parse(description ?? {});
   const f = facts(agent);
   const assessed = clawguardConfig !== undefined;
@@ -421,7 +435,8 @@ export function buildThreatModel(description: unknown, clawguardConfig?: unknown
     const controls = def.controls.map((id): ControlAssessment => {
       const control = CONTROL_BY_ID.get(id);
       if (!control) throw new Error(`threat ${def.id} names unknown control ${id}`);
-      const status: ControlStatus = control.evaluate(clawguardConfig) === 'manual' ? 'manual' : assessed ? control.evaluate(clawguardConfig) : 'not-assessed';
+      const verdict = control.evaluate(clawguardConfig, openclawConfig);
+      const status: ControlStatus = verdict === 'manual' || assessed || (openclawConfig !== undefined && id === 'C-SANDBOX') ? verdict : 'not-assessed';
       return { id, title: control.title, check: control.check, status };
     });
     threats.push({

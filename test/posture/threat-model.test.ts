@@ -74,3 +74,18 @@ describe('threat model config input', () => {
     expect(model.threats.find((t) => t.id === 'TM-12')!.controls.find((c) => c.id === 'C-TLS-LISTEN')!.status).toBe('enforced');
   });
 });
+
+describe('threat model with the agent’s openclaw.json', () => {
+  it('judges the sandbox control from OpenClaw and leaves it manual without it', async () => {
+    const { parseOpenClawConfig } = await import('../../src/posture/rules/openclaw.js');
+    const sandbox = (oc?: unknown) =>
+      buildThreatModel(agent, config(), oc).threats.find((t) => t.id === 'TM-06')!.controls.find((c) => c.id === 'C-SANDBOX')!.status;
+    expect(sandbox()).toBe('manual');
+    const clean = parseOpenClawConfig(readFileSync(fileURLToPath(new URL('./fixtures/openclaw/clean/openclaw.json', import.meta.url)), 'utf8'));
+    expect(sandbox(clean)).toBe('enforced');
+    const off = parseOpenClawConfig(readFileSync(fileURLToPath(new URL('./fixtures/openclaw/fires/CG-OC-004/openclaw.json', import.meta.url)), 'utf8'));
+    expect(sandbox(off)).toBe('missing');
+    const tm06 = buildThreatModel(agent, config(), off).threats.find((t) => t.id === 'TM-06')!;
+    expect(tm06.status).toBe('partially mitigated');
+  });
+});

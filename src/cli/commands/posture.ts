@@ -7,6 +7,7 @@ import { describeFailure, generateSigningKeyPair, signPaths, verifyManifestFile 
 import type { PostureDetectors } from '../../posture/detectors.js';
 import { exceedsThreshold, formatJson, formatSarif, formatText } from '../../posture/format.js';
 import { allRules } from '../../posture/rules.js';
+import { parseOpenClawConfig } from '../../posture/rules/openclaw.js';
 import { scanPaths } from '../../posture/scan.js';
 import { buildThreatModel, clawguardConfigFrom, threatModelToJson, threatModelToMarkdown } from '../../posture/threat-model.js';
 import { isSeverity, type Severity } from '../../posture/types.js';
@@ -90,13 +91,15 @@ export function registerPostureCommands(program: Command, options: PostureComman
     .description('STRIDE + AI threat model for an agent, with each control checked against a ClawGuard config')
     .argument('<agent>', 'agent description (YAML)')
     .option('-c, --config <file>', 'ClawGuard config (or a ConfigMap holding it) to check the controls against')
+    .option('--openclaw <file>', "the agent's openclaw.json, for the sandbox and exec-approval control")
     .option('--json', 'JSON output (default Markdown)')
     .option('-o, --output <file>', 'write to a file')
-    .action(async (agentFile: string, opts: { config?: string; json?: boolean; output?: string }) => {
+    .action(async (agentFile: string, opts: { config?: string; openclaw?: string; json?: boolean; output?: string }) => {
       try {
         const agent: unknown = parseYamlText(await readFile(agentFile, 'utf8'));
         const config: unknown = opts.config ? clawguardConfigFrom(parseYamlText(await readFile(opts.config, 'utf8')) ?? {}) : undefined;
-        const model = buildThreatModel(agent, config);
+        const openclaw: unknown = opts.openclaw ? parseOpenClawConfig(await readFile(opts.openclaw, 'utf8')) : undefined;
+        const model = buildThreatModel(agent, config, openclaw);
         await emit(opts.json ? threatModelToJson(model) : threatModelToMarkdown(model), opts.output);
       } catch (error) {
         fail('threat-model', error);
