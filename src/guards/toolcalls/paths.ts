@@ -55,7 +55,9 @@ export function analyzePath(raw: string, mode: PathMode, policy: PathPolicy): Pa
   if (climbs && !inWorkspace(norm, roots)) {
     issues.push({ category: 'traversal', level: 'deny', score: 0.95, reason: `${mode} path climbs out of the workspace with ".."` });
   }
-  const hit = mode === 'read' ? (sensitiveRead(norm) ?? globRead(norm)) : (sensitiveWrite(norm) ?? sensitiveRead(norm));
+  const found = mode === 'read' ? (sensitiveRead(norm) ?? globRead(norm)) : (sensitiveWrite(norm) ?? sensitiveRead(norm));
+  // A workspace the operator put under a system tree (`/srv/agents/*`) is still the workspace.
+  const hit = found && found.category === 'system_write' && inWorkspace(norm, roots) ? undefined : found;
   if (hit) {
     issues.push({ category: mode === 'read' || hit.category === 'credential_read' ? 'sensitive' : hit.category, level: hit.level, score: hit.level === 'deny' ? 0.92 : 0.7, reason: `${mode} of ${hit.what}` });
   }

@@ -553,7 +553,9 @@ export class ShellAnalyzer {
       return;
     }
     if (['python', 'pypy', 'node', 'nodejs', 'perl', 'ruby', 'php', 'lua', 'bun', 'pwsh', 'powershell', 'osascript'].includes(lang) || name.startsWith('python')) {
-      if (inv.cmd.pipe || inv.cmd.redirects.some((r) => r.op.startsWith('<'))) this.stdinExec(inv, upstream, lang);
+      // Reads its program from stdin only with no arguments but harmless flags (`python3 -`, `node`, `perl -w`).
+      const readsStdin = args.every((a) => /^-(?:[uqBEsSIwWT]*|-)?$/.test(a.text));
+      if (readsStdin && (inv.cmd.pipe || inv.cmd.redirects.some((r) => r.op.startsWith('<')))) this.stdinExec(inv, upstream, lang);
     }
   }
 
