@@ -20,7 +20,8 @@ export interface Token {
   newline: boolean;
 }
 
-const TOKEN_RE = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*|[0-9]+|[^\s\p{L}\p{M}0-9]/gu;
+// Apostrophes stay inside words (`O'Brien`, `don't`) except a possessive `'s`, which is not part of a name.
+const TOKEN_RE = /[\p{L}\p{M}]+(?:['’](?![sS](?![\p{L}\p{M}]))[\p{L}\p{M}]+)*|[0-9]+|[^\s\p{L}\p{M}0-9]/gu;
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];

@@ -129,6 +129,7 @@ if (holdout.length > 0) {
     }
     counts.fn += gold.length - used.size;
   }
+  if (process.env['HOLDOUT_MODEL']) writeFileSync(process.env['HOLDOUT_MODEL'], JSON.stringify(model));
   console.log(`holdout ${holdout.length} texts: names exact F1 ${((2 * counts.tp) / (2 * counts.tp + counts.fp + counts.fn)).toFixed(4)}`);
   process.exit(0);
 }
