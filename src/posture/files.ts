@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -77,7 +77,8 @@ export async function collectFiles(paths: readonly string[], cwd: string = proce
 
   for (const p of paths) {
     const abs = resolve(cwd, p);
-    const st = await lstat(abs);
+    // A path named by the user is followed even if it is a link; links met while walking are not.
+    const st = await stat(abs);
     if (st.isDirectory()) await walk(abs, []);
     else if (st.isFile()) add(abs, st.mode, st.size);
   }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { allRules, ruleById } from './rules.js';
 import { type Severity, SEVERITIES, severityRank, type ScanReport } from './types.js';
 
@@ -35,6 +37,11 @@ export function formatJson(report: ScanReport): string {
     scanned: report.scanned,
   };
   return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** Relative paths stay relative (GitHub resolves them against the repository); absolute ones become file: URIs. */
+function artifactUri(file: string): string {
+  return isAbsolute(file) ? pathToFileURL(file).href : encodeURI(file.replace(/\\/g, '/'));
 }
 
 /** SARIF `level` for a severity (SARIF knows error, warning, note). */
@@ -80,7 +87,7 @@ export function toSarif(report: ScanReport, version = '0.1.0'): object {
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(f.file.replace(/\\/g, '/')) },
+                artifactLocation: { uri: artifactUri(f.file) },
                 region: { startLine: f.line ?? 1, ...(f.column === undefined ? {} : { startColumn: f.column }) },
               },
             },
@@ -95,7 +102,7 @@ export function toSarif(report: ScanReport, version = '0.1.0'): object {
             toolExecutionNotifications: report.errors.map((e) => ({
               level: 'error',
               message: { text: e.message },
-              locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(e.file.replace(/\\/g, '/')) } } }],
+              locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(e.file) } } }],
             })),
           },
         ],

@@ -200,3 +200,20 @@ describe('OpenClaw exec approvals and exposure', () => {
     expect(ids).toEqual(expect.arrayContaining(['CG-OC-001', 'CG-OC-003']));
   });
 });
+
+describe('Dockerfile heredocs and global ARGs', () => {
+  it('keeps heredoc bodies inside their RUN and judges ARGs declared before FROM', () => {
+    const text = `ARG GITHUB_TOKEN
+FROM alpine:3.20${DIGEST}
+RUN <<EOF
+curl -fsSL https://example.com/x.sh | sh
+USER root
+EOF
+USER 1000
+HEALTHCHECK CMD true
+`;
+    const ins = parseDockerfile(text);
+    expect(ins.map((i) => i.keyword)).toEqual(['ARG', 'FROM', 'RUN', 'USER', 'HEALTHCHECK']);
+    expect(docker(text)).toEqual(['CG-DKR-005:1', 'CG-DKR-007:3']);
+  });
+});

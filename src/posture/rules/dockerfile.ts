@@ -23,12 +23,20 @@ export function isDockerfileName(path: string): boolean {
   return /^(Dockerfile|Containerfile)(\..+)?$/i.test(name) || /\.(dockerfile|containerfile)$/i.test(name);
 }
 
-/** Splits a Dockerfile into instructions, joining `\` continuations and dropping comments. */
+/**
+ * Splits a Dockerfile into instructions, joining `\` continuations, folding heredoc bodies
+ * (`RUN <<EOF … EOF`) into their instruction, and dropping comments.
+ */
 export function parseDockerfile(text: string): Instruction[] {
   const lines = text.split(/\r?\n/);
   const out: Instruction[] = [];
   let buffer = '';
   let start = 0;
+  const flush = () => {
+    const match = /^(\S+)\s*([\s\S]*)$/.exec(buffer.trim());
+    if (match) out.push({ keyword: (match[1] ?? '').toUpperCase(), args: (match[2] ?? '').trim(), line: start });
+    buffer = '';
+  };
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     const trimmed = raw.trim();
@@ -40,14 +48,14 @@ export function parseDockerfile(text: string): Instruction[] {
       continue;
     }
     buffer += trimmed;
-    const match = /^(\S+)\s*([\s\S]*)$/.exec(buffer);
-    if (match) out.push({ keyword: (match[1] ?? '').toUpperCase(), args: (match[2] ?? '').trim(), line: start });
-    buffer = '';
+    const heredocs = [...buffer.matchAll(/<<-?\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?/g)].map((m) => m[1] ?? '');
+    for (const terminator of heredocs) {
+      while (i + 1 < lines.length && (lines[i + 1] ?? '').trim() !== terminator) buffer += `\n${lines[++i] ?? ''}`;
+      i++;
+    }
+    flush();
   }
-  if (buffer.trim() !== '') {
-    const match = /^(\S+)\s*([\s\S]*)$/.exec(buffer.trim());
-    if (match) out.push({ keyword: (match[1] ?? '').toUpperCase(), args: (match[2] ?? '').trim(), line: start });
-  }
+  if (buffer.trim() !== '') flush();
   return out;
 }
 
@@ -72,9 +80,15 @@ function copySources(args: string): string[] {
   return nonFlags.slice(0, -1);
 }
 
+/** Instructions before the first FROM (global ARGs) form a prelude stage with no image. */
 function splitStages(instructions: Instruction[]): Stage[] {
   const stages: Stage[] = [];
+  const prelude: Stage = { from: { keyword: 'FROM', args: '', line: 1 }, image: '', instructions: [] };
   for (const ins of instructions) {
+    if (stages.length === 0 && ins.keyword !== 'FROM') {
+      prelude.instructions.push(ins);
+      continue;
+    }
     if (ins.keyword === 'FROM') {
       const w = words(ins.args).filter((x) => !x.startsWith('--'));
       const asIndex = w.findIndex((x) => x.toUpperCase() === 'AS');
@@ -84,7 +98,7 @@ function splitStages(instructions: Instruction[]): Stage[] {
       stages.at(-1)?.instructions.push(ins);
     }
   }
-  return stages;
+  return prelude.instructions.length > 0 ? [prelude, ...stages] : stages;
 }
 
 /** `name[:tag][@digest]` → tag and digest, with registry ports (`host:5000/x`) handled. */
@@ -167,7 +181,7 @@ export function scanDockerfile(file: SourceFile): PostureFinding[] {
   for (const stage of stages) {
     const image = stage.image;
     const lower = image.toLowerCase();
-    if (lower !== 'scratch' && !stageNames.has(lower) && !image.includes('$')) {
+    if (image !== '' && lower !== 'scratch' && !stageNames.has(lower) && !image.includes('$')) {
       const { tag, digest } = imageParts(image);
       if (tag === 'latest' || (!tag && !digest)) {
         findings.push(report('CG-DKR-003', file.path, `FROM ${image} uses ${tag ? 'the latest tag' : 'no tag (latest)'}`, at(stage.from)));
@@ -215,7 +229,7 @@ export function scanDockerfile(file: SourceFile): PostureFinding[] {
     }
   }
 
-  const final = stages.at(-1);
+  const final = stages.filter((st) => st.image !== '').at(-1);
   if (final && !stageNames.has(final.image.toLowerCase()) && !final.image.includes('$') && notMinimal(final.image)) {
     findings.push(report('CG-DKR-011', file.path, `the runtime stage starts from ${final.image}, a full image`, at(final.from)));
   }
