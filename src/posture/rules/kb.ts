@@ -42,6 +42,21 @@ export function htmlIndexableText(html: string): string {
     .join('\n');
 }
 
+/**
+ * JSON and JSONL as an indexer sees them: string literals decoded (`\u0069gnore` is `ignore`),
+ * escaped line breaks turned into spaces so lines in findings stay lines in the file.
+ */
+export function jsonIndexableText(text: string): string {
+  return text.replace(/"(?:[^"\\\n]|\\.)*"/g, (literal) => {
+    try {
+      const value: unknown = JSON.parse(literal);
+      return typeof value === 'string' ? value.replace(/[\r\n]/g, ' ') : literal;
+    } catch {
+      return literal;
+    }
+  });
+}
+
 const HIDDEN_ELEMENT =
   /<([a-zA-Z][\w-]*)\b([^>]*?(?:style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?(?=\s*(?:;|["'])))[^"']*["']|\shidden\b|aria-hidden\s*=\s*["']true["'])[^>]*)>([\s\S]*?)<\/\1\s*>/gi;
 
@@ -73,7 +88,8 @@ function inHidden(hidden: readonly HiddenText[], line: number): boolean {
 /** Knowledge-base ingestion check for one document. */
 export async function scanKbDocument(file: SourceFile, detectors: PostureDetectors): Promise<PostureFinding[]> {
   const isHtml = /\.html?$/i.test(file.path);
-  const text = isHtml ? htmlIndexableText(file.text) : file.text;
+  const isJson = /\.jsonl?$/i.test(file.path);
+  const text = isHtml ? htmlIndexableText(file.text) : isJson ? jsonIndexableText(file.text) : file.text;
   const hidden = isHtml ? hiddenHtmlText(file.text) : [];
   const out: PostureFinding[] = [];
   const seen = new Set<string>();
