@@ -51,8 +51,7 @@ export function parseMasterKey(id: string, secret: string): MasterKey {
   return { id, key };
 }
 
-export function sealAesGcm(key: Buffer, plaintext: Buffer, aad: string): Buffer {
-  const iv = randomBytes(IV_BYTES);
+export function sealAesGcm(key: Buffer, plaintext: Buffer, aad: string, iv: Buffer = randomBytes(IV_BYTES)): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -102,9 +101,33 @@ export class Keyring {
   }
 }
 
+/**
+ * Nonces for one data key: a random 32-bit prefix and a 64-bit counter. A data key is created by one
+ * process and used only by it, so counter nonces never repeat under a key (and cost no randomness call).
+ */
+class NonceSequence {
+  private readonly prefix = randomBytes(4);
+  private counter = 0n;
+
+  next(): Buffer {
+    const iv = Buffer.allocUnsafe(IV_BYTES);
+    this.prefix.copy(iv, 0);
+    iv.writeBigUInt64BE(this.counter++, 4);
+    return iv;
+  }
+}
+
+/** A data key in use: its id, the key, and its nonce sequence. */
+export interface ActiveDataKey {
+  readonly id: string;
+  readonly key: Buffer;
+  readonly createdAt: number;
+  readonly nonces: NonceSequence;
+}
+
 /** Data keys in use by this process, one per subject, created on first use and rotated by age. */
 export class DataKeyCache {
-  private readonly bySubject = new Map<string, { id: string; key: Buffer; createdAt: number }>();
+  private readonly bySubject = new Map<string, ActiveDataKey>();
   private readonly byId = new Map<string, Buffer>();
 
   constructor(
@@ -115,7 +138,7 @@ export class DataKeyCache {
   ) {}
 
   /** The subject's current data key; `created` is set when a new key must be persisted first. */
-  forSubject(subject: string, now = Date.now()): { id: string; key: Buffer; created?: WrappedDataKey } {
+  forSubject(subject: string, now = Date.now()): ActiveDataKey & { created?: WrappedDataKey } {
     const hit = this.bySubject.get(subject);
     if (hit && now - hit.createdAt < this.maxAgeMs) return hit;
     const key = randomBytes(32);
@@ -124,7 +147,7 @@ export class DataKeyCache {
       this.bySubject.clear();
       this.byId.clear();
     }
-    const entry = { id, key, createdAt: now };
+    const entry: ActiveDataKey = { id, key, createdAt: now, nonces: new NonceSequence() };
     this.bySubject.set(subject, entry);
     this.byId.set(id, key);
     return { ...entry, created: this.keyring.wrap(id, subject, key, now) };
@@ -139,8 +162,9 @@ export class DataKeyCache {
 }
 
 /** Encrypts one payload under a data key; the event id is bound as associated data. */
-export function encryptPayload(dek: Buffer, eventId: string, text: string): Buffer {
-  return sealAesGcm(dek, Buffer.from(text, 'utf8'), `payload:${eventId}`);
+export function encryptPayload(dek: Buffer | ActiveDataKey, eventId: string, text: string): Buffer {
+  const plaintext = Buffer.from(text, 'utf8');
+  return Buffer.isBuffer(dek) ? sealAesGcm(dek, plaintext, `payload:${eventId}`) : sealAesGcm(dek.key, plaintext, `payload:${eventId}`, dek.nonces.next());
 }
 
 export function decryptPayload(dek: Buffer, eventId: string, sealed: Buffer): string {

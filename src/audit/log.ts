@@ -55,10 +55,16 @@ interface Pending {
   readonly end: number;
 }
 
-interface SpoolLine {
-  k?: { id: string; subject: string; kekId: string; wrapped: string; createdAt: number };
-  b?: string;
-  p?: string | null;
+/**
+ * Spool lines: `r\t<body>\t<payload base64>\t$\n` for a record (the body is JSON, which never holds a
+ * raw tab or newline) and `k\t<json>\n` for a new data key, written before the records that use it.
+ */
+interface SpoolKey {
+  id: string;
+  subject: string;
+  kekId: string;
+  wrapped: string;
+  createdAt: number;
 }
 
 const COMMON = new Set(['type', 'time', 'requestId', 'principal', 'tenant', 'subject', 'payload']);
@@ -189,7 +195,7 @@ export class AuditLog implements AuditSink {
         const subject = event.subject ?? event.principal ?? 'unknown';
         const dk = this.dataKeys!.forSubject(subject, this.now());
         if (dk.created) keys.push(dk.created);
-        payload = encryptPayload(dk.key, id, event.payload);
+        payload = encryptPayload(dk, id, event.payload);
         payloadMeta = { mode: 'encrypted', kid: dk.id };
       } else {
         payload = Buffer.from(this.redactor(event.payload), 'utf8');
@@ -217,14 +223,13 @@ export class AuditLog implements AuditSink {
     if (this.spoolFd !== undefined) {
       let text = '';
       for (const k of keys) {
-        const line: SpoolLine = { k: { id: k.id, subject: k.subject, kekId: k.kekId, wrapped: k.wrapped!.toString('base64'), createdAt: k.createdAt } };
-        text += `${JSON.stringify(line)}\n`;
+        const line: SpoolKey = { id: k.id, subject: k.subject, kekId: k.kekId, wrapped: k.wrapped!.toString('base64'), createdAt: k.createdAt };
+        text += `k\t${JSON.stringify(line)}\n`;
       }
-      text += `${JSON.stringify({ b: draft.body, p: draft.payload ? draft.payload.toString('base64') : null } satisfies SpoolLine)}\n`;
-      const bytes = Buffer.from(text, 'utf8');
-      if (this.written + bytes.length > this.maxSpoolBytes) return this.full('the audit spool is full');
-      writeSync(this.spoolFd, bytes, 0, bytes.length, this.written);
-      this.written += bytes.length;
+      text += `r\t${draft.body}\t${draft.payload ? draft.payload.toString('base64') : ''}\t$\n`;
+      // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
+      if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full');
+      this.written += writeSync(this.spoolFd, text, this.written, 'utf8');
       end = this.written;
       if (this.spilled || this.queue.length >= this.maxQueue) {
         this.spilled = true;
@@ -359,16 +364,22 @@ export class AuditLog implements AuditSink {
       const lineText = text.slice(pos, nl);
       offset += Buffer.byteLength(lineText, 'utf8') + 1;
       pos = nl + 1;
-      let line: SpoolLine;
-      try {
-        line = JSON.parse(lineText) as SpoolLine;
-      } catch {
-        // A torn line from a killed process: nothing after it in that run was acknowledged.
-        continue;
-      }
-      if (line.k) keys.push({ id: line.k.id, subject: line.k.subject, kekId: line.k.kekId, wrapped: Buffer.from(line.k.wrapped, 'base64'), createdAt: line.k.createdAt });
-      else if (line.b !== undefined) {
-        loaded.push({ draft: { body: line.b, payload: line.p ? Buffer.from(line.p, 'base64') : null }, keys, end: offset });
+      if (lineText.startsWith('k\t')) {
+        let k: SpoolKey;
+        try {
+          k = JSON.parse(lineText.slice(2)) as SpoolKey;
+        } catch {
+          // A torn line from a killed process: nothing after it in that run was acknowledged.
+          continue;
+        }
+        keys.push({ id: k.id, subject: k.subject, kekId: k.kekId, wrapped: Buffer.from(k.wrapped, 'base64'), createdAt: k.createdAt });
+      } else if (lineText.startsWith('r\t') && lineText.endsWith('\t$')) {
+        // Without the closing `\t$` the line is torn (a killed process or a full disk): skipped.
+        const tab = lineText.indexOf('\t', 2);
+        if (tab < 0 || tab > lineText.length - 2) continue;
+        const body = lineText.slice(2, tab);
+        const p = lineText.slice(tab + 1, lineText.length - 2);
+        loaded.push({ draft: { body, payload: p ? Buffer.from(p, 'base64') : null }, keys, end: offset });
         keys = [];
         recordEnd = offset;
       }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { WrappedDataKey } from './encryption.js';
 import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
 import type { Checkpoint } from './signing.js';
-import type { AuditQuery, AuditStore, ChainHead, RecordRow } from './store.js';
+import type { AuditQuery, AuditStore, ChainHead, RecordPageText, RecordRow } from './store.js';
 
 export interface PostgresAuditStoreOptions {
   /** A pool to share, or a connection string (the store then owns its pool). */
@@ -196,6 +196,18 @@ export class PostgresAuditStore implements AuditStore {
       out[i] = [Number(x[0]), x[1], x[2], x[3]];
     }
     return out;
+  }
+
+  async pageText(after: number, limit: number): Promise<RecordPageText | undefined> {
+    const r = await this.pool.query({
+      text: `SELECT count(*), min(seq), max(seq), string_agg(hash || chr(31) || prev || chr(10) || seq || chr(10) || body || coalesce(chr(10) || encode(sha256(payload), 'base64'), ''), chr(30) ORDER BY seq)
+             FROM (SELECT seq, hash, prev, body, payload FROM ${this.t.records} WHERE seq > $1 ORDER BY seq LIMIT $2) page`,
+      values: [after, limit],
+      rowMode: 'array',
+    });
+    const [count, first, last, text] = r.rows[0] as [string, string | null, string | null, string | null];
+    if (Number(count) === 0 || first === null || last === null || text === null) return undefined;
+    return { count: Number(count), firstSeq: Number(first), lastSeq: Number(last), text };
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { WrappedDataKey } from './encryption.js';
-import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
+import { chainDrafts, type RecordDraft, type StoredRecord, sha256Base64 } from './record.js';
 import type { Checkpoint } from './signing.js';
-import type { AuditQuery, AuditStore, ChainHead, RecordRow } from './store.js';
+import type { AuditQuery, AuditStore, ChainHead, RecordPageText, RecordRow } from './store.js';
 
 /**
  * The audit log's own tables. Queryable columns are generated from the hashed body, so they cannot
@@ -110,11 +110,16 @@ export class SqliteAuditStore implements AuditStore {
     }
     migrate(this.db);
     const db = this.db;
+    db.function('clawguard_audit_sha256', { deterministic: true }, (value: unknown) => (Buffer.isBuffer(value) ? sha256Base64(value) : null));
     this.stmts = {
       head: db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload) VALUES (?, ?, ?, ?, ?)'),
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
       page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+      pageText: db.prepare(
+        `SELECT count(*), min(seq), max(seq), group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload IS NULL THEN '' ELSE char(10) || clawguard_audit_sha256(payload) END, char(30))
+         FROM (SELECT seq, hash, prev, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
+      ).raw(),
       record: db.prepare('SELECT seq, prev, hash, body, payload FROM audit_records WHERE seq = ?'),
       extent: db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last, COUNT(*) AS count FROM audit_records'),
       lastBefore: db.prepare('SELECT seq, hash FROM audit_records WHERE ts < ? ORDER BY seq DESC LIMIT 1'),
@@ -153,6 +158,12 @@ export class SqliteAuditStore implements AuditStore {
 
   async page(after: number, limit: number): Promise<RecordRow[]> {
     return this.stmts.page.all(after, limit) as RecordRow[];
+  }
+
+  async pageText(after: number, limit: number): Promise<RecordPageText | undefined> {
+    const [count, firstSeq, lastSeq, text] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, string | null];
+    if (!count || firstSeq === null || lastSeq === null || text === null) return undefined;
+    return { count, firstSeq, lastSeq, text };
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

@@ -1,6 +1,6 @@
-import { GENESIS_HASH, recordHash } from './record.js';
+import { GENESIS_HASH, recordHash, sha256Base64 } from './record.js';
 import type { Checkpoint, CheckpointVerifier } from './signing.js';
-import type { AuditStore, RecordRow } from './store.js';
+import type { AuditStore, RecordPageText, RecordRow } from './store.js';
 
 export type BreakKind = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'checkpoint';
 
@@ -78,6 +78,77 @@ async function classify(store: AuditStore, row: RecordRow, expected: number, pre
   return { seq, kind: 'edited', message: `record ${seq} was modified` };
 }
 
+interface ChainState {
+  /** Sequence number the next record must have. */
+  expected: number;
+  /** Hash the next record must link to. */
+  prev: string;
+  checked: number;
+  lastSeq: number | undefined;
+  /** Last signed checkpoint passed (for the message when a rewritten stretch is found). */
+  previousCheckpoint: number;
+}
+
+/** Fast path over one page as text: true only when every record in it verifies (state then advances). */
+function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<number, string>): boolean {
+  if (page.firstSeq !== st.expected || page.lastSeq - page.firstSeq + 1 !== page.count) return false;
+  const text = page.text;
+  let pos = 0;
+  let prev = st.prev;
+  let seq = page.firstSeq;
+  let previousCheckpoint = st.previousCheckpoint;
+  for (let i = 0; i < page.count; i++, seq++) {
+    let end = text.indexOf('\x1e', pos);
+    if (end < 0) end = text.length;
+    // hash(44) \x1f prev(44) \n seq \n body …
+    if (text.charCodeAt(pos + 44) !== 31 || !text.startsWith(prev, pos + 45) || text.charCodeAt(pos + 89) !== 10) return false;
+    const seqText = String(seq);
+    if (!text.startsWith(seqText, pos + 90) || text.charCodeAt(pos + 90 + seqText.length) !== 10) return false;
+    const stored = text.slice(pos, pos + 44);
+    if (sha256Base64(text.slice(pos + 45, end)) !== stored) return false;
+    prev = stored;
+    if (signed.size !== 0) {
+      const cp = signed.get(seq);
+      if (cp !== undefined) {
+        if (cp !== prev) return false;
+        previousCheckpoint = seq;
+      }
+    }
+    pos = end + 1;
+  }
+  if (pos !== text.length + 1) return false;
+  st.expected = seq;
+  st.prev = prev;
+  st.checked += page.count;
+  st.lastSeq = page.lastSeq;
+  st.previousCheckpoint = previousCheckpoint;
+  return true;
+}
+
+/** Row path: checks rows one by one; returns the first break, `done` past `through`, else `continue`. */
+async function checkRows(store: AuditStore, rows: readonly RecordRow[], st: ChainState, signed: ReadonlyMap<number, string>, through: number, pageSize: number): Promise<VerifyBreak | 'done' | 'continue'> {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const seq = row[0];
+    if (seq > through) return 'done';
+    if (seq !== st.expected || recordHash(st.prev, seq, row[2], row[3]) !== row[1]) return classify(store, row, st.expected, st.prev, pageSize);
+    st.prev = row[1];
+    if (signed.size !== 0) {
+      const cp = signed.get(seq);
+      if (cp !== undefined) {
+        if (cp !== st.prev) {
+          return { seq, kind: 'edited', message: `records ${st.previousCheckpoint + 1}..${seq} were rewritten: the signed checkpoint at ${seq} does not match the chain` };
+        }
+        st.previousCheckpoint = seq;
+      }
+    }
+    st.expected++;
+    st.checked++;
+    st.lastSeq = seq;
+  }
+  return 'continue';
+}
+
 /**
  * Checks the whole chain: sequence numbers without gaps, each record linked to and hashed after its
  * predecessor, every checkpoint's signature and hash, and that the log reaches the last checkpoint.
@@ -109,42 +180,33 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
   const extent = await store.extent();
   const through = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
   const total = Math.min(extent.count, Math.max(0, through - (anchor?.seq ?? 0)));
-  let expected = (anchor?.seq ?? 0) + 1;
-  let prev = anchor?.hash ?? GENESIS_HASH;
-  let checked = 0;
-  let lastSeq: number | undefined;
-  let previousCheckpoint = anchor?.seq ?? 0;
+  const st: ChainState = { expected: (anchor?.seq ?? 0) + 1, prev: anchor?.hash ?? GENESIS_HASH, checked: 0, lastSeq: undefined, previousCheckpoint: anchor?.seq ?? 0 };
   let chainBreak: VerifyBreak | undefined;
   let after = 0;
-  outer: for (;;) {
+  for (;;) {
+    if (store.pageText) {
+      const text = await store.pageText(after, pageSize);
+      if (!text) break;
+      if (text.lastSeq <= through && checkText(text, st, bySeq)) {
+        after = text.lastSeq;
+        options.onProgress?.(st.checked, total);
+        continue;
+      }
+    }
+    // The row path: stores without the fast path, pages past `throughSeq`, and any page the fast
+    // path did not accept (it only proves intact pages; this names what is broken).
     const rows = await store.page(after, pageSize);
     if (rows.length === 0) break;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const seq = row[0];
-      if (seq > through) break outer;
-      if (seq !== expected || recordHash(prev, seq, row[2], row[3]) !== row[1]) {
-        chainBreak = await classify(store, row, expected, prev, pageSize);
-        break outer;
-      }
-      prev = row[1];
-      if (bySeq.size !== 0) {
-        const signed = bySeq.get(seq);
-        if (signed !== undefined) {
-          if (signed !== prev) {
-            chainBreak = { seq, kind: 'edited', message: `records ${previousCheckpoint + 1}..${seq} were rewritten: the signed checkpoint at ${seq} does not match the chain` };
-            break outer;
-          }
-          previousCheckpoint = seq;
-        }
-      }
-      expected++;
-      checked++;
-      lastSeq = seq;
+    const result = await checkRows(store, rows, st, bySeq, through, pageSize);
+    if (result === 'done') break;
+    if (result !== 'continue') {
+      chainBreak = result;
+      break;
     }
     after = rows[rows.length - 1]![0];
-    options.onProgress?.(checked, total);
+    options.onProgress?.(st.checked, total);
   }
+  const lastSeq = st.lastSeq;
   if (chainBreak) problems.push(chainBreak);
   else if (through === Number.MAX_SAFE_INTEGER && lastCheckpoint > (lastSeq ?? anchor?.seq ?? 0)) {
     const end = lastSeq ?? anchor?.seq ?? 0;
@@ -154,7 +216,7 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
   const problem = problems[0];
   return {
     ok: problem === undefined,
-    records: checked,
+    records: st.checked,
     firstSeq: extent.first,
     lastSeq: lastSeq ?? extent.last,
     checkpoints: valid.length,

@@ -54,6 +54,14 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
     expect(result.problem).toMatchObject({ seq: 12, kind: 'edited' });
   });
 
+  it('an edit that plants separator characters is still located exactly', async () => {
+    await fill(sut, 30);
+    const { hash } = (await sut.store.record(9))!;
+    await sut.sql(`UPDATE $T SET hash = $1 WHERE seq = 9`, [`${hash}\u001e\u001f`]);
+    const result = await verifyAuditLog(sut.store, { verifier, pageSize: 8 });
+    expect(result.problem).toMatchObject({ seq: 9, kind: 'edited' });
+  });
+
   it('a deleted record is named', async () => {
     await fill(sut, 30);
     await sut.sql(`DELETE FROM $T WHERE seq = 17`);

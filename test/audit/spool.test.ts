@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WrappedDataKey } from '../../src/audit/encryption.js';
@@ -89,6 +89,22 @@ describe('spool: store outages, replay and crashes (SQLite)', () => {
     second.record({ type: 'request.received', requestId: 'b0', route: '/r' });
     await second.close();
     expect(await requestIds(store)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'b0']);
+    expect((await verifyAuditLog(store)).ok).toBe(true);
+  });
+
+  it('a torn last line (a process killed mid-write) is skipped; the complete events before it are replayed', async () => {
+    const spool = join(dir, 'torn.jsonl');
+    const s = flaky(store);
+    s.down = true;
+    const first = await AuditLog.open({ store: s, spool: { path: spool }, flushIntervalMs: 1 });
+    for (let i = 0; i < 3; i++) first.record({ type: 'request.received', requestId: `t${i}`, route: '/r' });
+    const whole = readFileSync(spool, 'utf8');
+    const lastLine = whole.trimEnd().split('\n').pop()!;
+    appendFileSync(spool, lastLine.slice(0, lastLine.length - 10));
+    const second = await AuditLog.open({ store, spool: { path: spool } });
+    second.record({ type: 'request.received', requestId: 'after', route: '/r' });
+    await second.close();
+    expect(await requestIds(store)).toEqual(['t0', 't1', 't2', 'after']);
     expect((await verifyAuditLog(store)).ok).toBe(true);
   });
 
