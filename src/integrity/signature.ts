@@ -87,6 +87,12 @@ function isSignedManifest(value: unknown): value is SignedManifest {
   );
 }
 
+/** Manifest paths are root-relative POSIX paths; nothing may climb out of the root. */
+function isSafeRelative(path: string): boolean {
+  if (path === '' || path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\')) return false;
+  return !path.split('/').some((segment) => segment === '..');
+}
+
 export interface VerifyOptions {
   /** Default: the manifest's folder. */
   readonly root?: string;
@@ -110,6 +116,10 @@ export async function verifyManifestFile(manifestPath: string, publicKeyRef: str
   }
   if (!isSignedManifest(parsed)) {
     return { ok: false, signatureValid: false, verifyingKeyId, ...empty, errors: ['not a ClawGuard signed manifest (version 1)'] };
+  }
+  const unsafe = [...parsed.manifest.include, ...Object.keys(parsed.manifest.files)].filter((p) => typeof p !== 'string' || !isSafeRelative(p));
+  if (unsafe.length > 0) {
+    return { ok: false, signatureValid: false, verifyingKeyId, ...empty, errors: [`manifest names paths outside its root: ${unsafe.slice(0, 5).join(', ')}`] };
   }
   const valid = signatureValid(parsed, publicKey);
   const manifest = parsed.manifest;

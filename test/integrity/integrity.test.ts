@@ -126,3 +126,21 @@ describe('model pinning', () => {
     expect(modelPinningViolation('gpt-4o', ['gpt-4o'])).toBeUndefined();
   });
 });
+
+describe('manifest paths', () => {
+  it('refuses a manifest that points outside its root, before reading anything', async () => {
+    const signed = JSON.parse(readFileSync(manifest, 'utf8'));
+    signed.manifest.files['../../etc/passwd'] = { sha256: '0'.repeat(64), size: 1 };
+    writeFileSync(manifest, JSON.stringify(signed));
+    const result = await verifyManifestFile(manifest, pub);
+    expect(result.ok).toBe(false);
+    expect(result.errors[0]).toMatch(/outside its root: \.\.\/\.\.\/etc\/passwd/);
+    expect(result.checked).toBe(0);
+  });
+
+  it('refuses to sign files outside the root', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'cg-out-'));
+    writeFileSync(join(elsewhere, 'x.txt'), 'x');
+    await expect(signPaths({ paths: [join(elsewhere, 'x.txt')], privateKey: priv, out: manifest })).rejects.toThrow(/outside the manifest root/);
+  });
+});
