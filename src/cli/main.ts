@@ -48,10 +48,11 @@ async function serve(configPath: string, banner?: string[]): Promise<void> {
   const registry = builtinGuards();
   const loaded = loadConfigFile(configPath, registry);
   const gateway = await createGateway(loaded, { registry });
-  const { proxyUrl, adminUrl } = await gateway.listen();
+  const { proxyUrl, adminUrl, egressUrl } = await gateway.listen();
   out(`ClawGuard is listening`);
   out(`  LLM proxy:  ${proxyUrl}   (OpenAI: ${proxyUrl}/v1 · Anthropic: ${proxyUrl})`);
   if (adminUrl) out(`  admin API:  ${adminUrl}`);
+  if (egressUrl) out(`  egress:     ${egressUrl}   (HTTP proxy for the agent's tools; credentials: any user, a client key as password)`);
   out(`  config:     ${loaded.file}`);
   if (gateway.usesDemoUpstream) out(`  upstream:   built-in DEMO upstream (no provider configured; answers are labelled, not a model)`);
   for (const line of banner ?? []) out(line);

@@ -222,6 +222,24 @@ export function configSchema(registry: GuardRegistry) {
           ttlSeconds: z.number().int().positive().default(86_400),
         })
         .prefault({}),
+      egress: z
+        .strictObject({
+          /** An HTTP forward proxy (CONNECT) for the agent's own tools (web_fetch, browser, curl). */
+          enabled: z.boolean().default(false),
+          host: host.default('127.0.0.1'),
+          port: port.default(8082),
+          /** Host globs that may be reached (`example.com` covers its subdomains); empty: every public host not denied. */
+          allowDomains: z.array(z.string().min(1)).default([]),
+          denyDomains: z.array(z.string().min(1)).default([]),
+          allowPorts: z.array(port).default([80, 443]),
+          /** Let tools reach private, loopback and link-local addresses (SSRF): off. */
+          allowPrivate: z.boolean().default(false),
+          /** Callers present a client key as proxy credentials (`http://agent:cg_…@host:port`). */
+          requireAuth: z.boolean().default(true),
+          connectTimeoutMs: z.number().int().positive().default(10_000),
+          idleTimeoutMs: z.number().int().positive().default(300_000),
+        })
+        .prefault({}),
       approvals: z
         .strictObject({
           /** How long a call held for review waits for a human; silence denies it. */

@@ -27,6 +27,7 @@ import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
 import { PseudonymService } from './pseudonyms.js';
 import { ApprovalService } from './approvals/approval-service.js';
+import { EgressProxy } from './egress/egress-proxy.js';
 import { openApprovalStore } from './approvals/open-approval-store.js';
 import { MemoryVaultStore, vaultKeyFrom } from '../transform/vault.js';
 import { SqliteVaultStore } from '../transform/vault-sqlite.js';
@@ -47,8 +48,9 @@ export interface Gateway {
   readonly usesDemoUpstream: boolean;
   /** Running counts since start (metrics export arrives with observability). */
   readonly counters: { readonly guardFailures: number; readonly guardFailuresFailOpen: number };
+  readonly egress: EgressProxy | undefined;
   /** Starts listening; returns the URLs actually bound (ports may be 0 in the config). */
-  listen(): Promise<{ proxyUrl: string; adminUrl: string | undefined }>;
+  listen(): Promise<{ proxyUrl: string; adminUrl: string | undefined; egressUrl: string | undefined }>;
   close(): Promise<void>;
 }
 
@@ -248,6 +250,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   sweeper.unref();
   closers.unshift(async () => clearInterval(sweeper));
   const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals };
+  const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
   proxy.get('/v1/models', async (request, reply) => {
@@ -355,9 +358,12 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     async listen() {
       await proxy.listen({ host: config.server.host, port: config.server.port });
       if (admin) await admin.listen({ host: config.admin.host, port: config.admin.port });
-      return { proxyUrl: urlOf(proxy, Boolean(config.server.tls)), adminUrl: admin ? urlOf(admin, Boolean(config.admin.tls)) : undefined };
+      const egressUrl = egress ? await egress.listen() : undefined;
+      return { proxyUrl: urlOf(proxy, Boolean(config.server.tls)), adminUrl: admin ? urlOf(admin, Boolean(config.admin.tls)) : undefined, egressUrl };
     },
+    egress,
     async close() {
+      if (egress) await egress.close();
       await proxy.close();
       if (admin) await admin.close();
       for (const close of closers) await close();

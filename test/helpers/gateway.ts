@@ -12,6 +12,7 @@ export interface TestGateway {
   readonly gateway: Gateway;
   readonly proxyUrl: string;
   readonly adminUrl: string | undefined;
+  readonly egressUrl: string | undefined;
   readonly clientKey: string;
   readonly adminKey: string;
   /** Every log line the gateway wrote, as text. */
@@ -24,7 +25,8 @@ export interface TestGateway {
 export async function startTestGateway(config: Record<string, unknown>, options: { registry?: GuardRegistry; env?: NodeJS.ProcessEnv } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'clawguard-test-'));
   const file = join(dir, 'clawguard.yaml');
-  writeFileSync(file, stringify({ server: { port: 0 }, admin: { port: 0 }, ...config }));
+  const egress = config.egress as Record<string, unknown> | undefined;
+  writeFileSync(file, stringify({ server: { port: 0 }, admin: { port: 0 }, ...config, ...(egress ? { egress: { port: 0, ...egress } } : {}) }));
   const registry = options.registry ?? builtinGuards();
   const logs: string[] = [];
   const sink = new Writable({
@@ -37,6 +39,6 @@ export async function startTestGateway(config: Record<string, unknown>, options:
   const gateway = await createGateway(loaded, { registry, logger: createLogger('debug', sink), ...(options.env ? { env: options.env } : {}) });
   const clientKey = (await gateway.keys.create({ kind: 'client', name: 'test-client' })).key;
   const adminKey = (await gateway.keys.create({ kind: 'admin', name: 'test-admin' })).key;
-  const { proxyUrl, adminUrl } = await gateway.listen();
-  return { gateway, proxyUrl, adminUrl, clientKey, adminKey, logs, dir, close: () => gateway.close() };
+  const { proxyUrl, adminUrl, egressUrl } = await gateway.listen();
+  return { gateway, proxyUrl, adminUrl, egressUrl, clientKey, adminKey, logs, dir, close: () => gateway.close() };
 }
