@@ -23,7 +23,7 @@ describe('piiSuite', () => {
     ];
     const report = await piiSuite.run({ dataDir: dataDir(rows), split: 'dev' });
     expect(report.examples).toBe(3);
-    const b = report.breakdown as Record<string, { tp: number; fp: number; fn: number; f1_overlap: number }>;
+    const b = report.breakdown as unknown as Record<string, { tp: number; fp: number; fn: number; f1_overlap: number }>;
     expect(b['EMAIL_ADDRESS']).toMatchObject({ tp: 1, fp: 0, fn: 0 });
     expect(b['IBAN_CODE']).toMatchObject({ tp: 1, fp: 0, fn: 0 });
     // The card span in the data is shorter than the card: an exact miss, an overlap hit.
