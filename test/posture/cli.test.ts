@@ -187,3 +187,14 @@ describe('clawguard scan --skip-rule', () => {
     expect(second.partialFingerprints).toEqual(first.partialFingerprints);
   });
 });
+
+describe('clawguard scan --list-rules', () => {
+  it('prints every rule with its severity, as text or JSON', async () => {
+    const { allRules } = await import('../../src/posture/rules.js');
+    const text = (await run(['scan', '--list-rules'])).out.trim().split('\n');
+    expect(text.length).toBe(allRules().length);
+    expect(text[0]).toMatch(/^CG-DKR-001 +high +dockerfile-root-user: Container runs as root$/);
+    const json = JSON.parse((await run(['scan', '--list-rules', '--json'])).out);
+    expect(json.map((r: { id: string }) => r.id)).toEqual(allRules().map((r) => r.id));
+  });
+});

@@ -61,9 +61,15 @@ export function registerPostureCommands(program: Command, options: PostureComman
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').argParser(severityOption).default('high'))
     .option('--no-secrets', 'skip the secrets-in-files check')
     .option('--skip-rule <id>', 'drop findings of this rule id, an accepted risk (repeatable)', collect)
+    .option('--list-rules', 'print the rule catalogue and exit')
     .option('--clawguard-url <url>', 'ClawGuard proxy URL that OpenClaw providers should point at (repeatable)', collect)
-    .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; output?: string; kb?: string[]; failOn: Severity | 'none'; secrets: boolean; clawguardUrl?: string[]; skipRule?: string[] }) => {
+    .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; output?: string; kb?: string[]; failOn: Severity | 'none'; secrets: boolean; clawguardUrl?: string[]; skipRule?: string[]; listRules?: boolean }) => {
       try {
+        if (opts.listRules) {
+          const rules = allRules();
+          out(opts.json ? `${JSON.stringify(rules, null, 2)}\n` : rules.map((r) => `${r.id.padEnd(11)} ${r.severity.padEnd(8)} ${r.name}: ${r.title}\n`).join(''));
+          return;
+        }
         if (opts.json && opts.sarif) throw new Error('choose one of --json and --sarif');
         const known = new Set(allRules().map((r) => r.id));
         const unknown = (opts.skipRule ?? []).filter((id) => !known.has(id));
