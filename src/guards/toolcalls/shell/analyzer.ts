@@ -131,7 +131,17 @@ interface Invocation {
   readonly assigns: { name: string; value?: Word }[];
 }
 
-function unwrap(argv: readonly Word[], cmd: Command, wrappers: string[] = []): Invocation | undefined {
+const unwrapped = new WeakMap<Command, Invocation | undefined>();
+
+function unwrap(argv: readonly Word[], cmd: Command, wrappers?: string[]): Invocation | undefined {
+  if (argv !== cmd.argv || wrappers) return unwrapUncached(argv, cmd, wrappers ?? []);
+  if (unwrapped.has(cmd)) return unwrapped.get(cmd);
+  const inv = unwrapUncached(argv, cmd, []);
+  unwrapped.set(cmd, inv);
+  return inv;
+}
+
+function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[]): Invocation | undefined {
   let i = 0;
   const assigns = [...cmd.assigns];
   while (i < argv.length) {
