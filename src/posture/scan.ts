@@ -41,11 +41,75 @@ async function readText(walked: WalkedFile, maxBytes: number, errors: ScanError[
   try {
     buffer = await readFile(walked.absPath);
   } catch (error) {
-    errors.push({ file: walked.displayPath, message: error instanceof Error ? error.message : String(error) });
+    errors.push({ file: walked.displayPath, message: message(error) });
     return undefined;
   }
   if (isBinary(buffer)) return undefined;
   return { path: walked.displayPath, absPath: walked.absPath, text: buffer.toString('utf8'), mode: walked.mode };
+}
+
+interface Judged {
+  readonly kinds: TargetKind[];
+  readonly findings: PostureFinding[];
+  readonly errors: ScanError[];
+  /** Kubernetes objects are judged together at the end (NetworkPolicies cover other files). */
+  readonly kubernetes?: KubernetesFile;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Recognises a file (Dockerfile, YAML manifest or config, OpenClaw JSON5) and applies its rules. */
+function judgeConfigFile(file: SourceFile, options: ScanOptions): Judged {
+  const out: Judged = { kinds: [], findings: [], errors: [] };
+  const ext = extname(file.path).toLowerCase();
+  if (isDockerfileName(file.path)) {
+    out.kinds.push('dockerfile');
+    out.findings.push(...scanDockerfile(file));
+    return out;
+  }
+  if (ext === '.yaml' || ext === '.yml') {
+    const parsed = parseYaml(file.text);
+    const k8sDocs = parsed.docs.filter((d) => isKubernetesObject(d.value));
+    let kubernetes: KubernetesFile | undefined;
+    if (k8sDocs.length > 0) {
+      out.kinds.push('kubernetes');
+      kubernetes = { file, docs: k8sDocs };
+      for (const { key, doc } of k8sDocs.flatMap((d) => embeddedClawGuardConfigs(d))) {
+        if (!out.kinds.includes('clawguard')) out.kinds.push('clawguard');
+        out.findings.push(...scanClawGuardConfig(file, doc).map((f) => ({ ...f, message: `data.${key}: ${f.message}` })));
+      }
+    }
+    const cfg = parsed.docs.find((d) => isClawGuardConfig(file.path, d.value));
+    if (cfg) {
+      out.kinds.push('clawguard');
+      out.findings.push(...scanClawGuardConfig(file, cfg));
+    }
+    const looksLikeManifest = /^\s*apiVersion\s*:/m.test(file.text) && /^\s*kind\s*:/m.test(file.text);
+    if (parsed.errors.length > 0 && (k8sDocs.length > 0 || cfg !== undefined || /clawguard/i.test(file.path) || looksLikeManifest)) {
+      out.errors.push({ file: file.path, message: `YAML: ${parsed.errors[0] ?? ''}` });
+    }
+    return kubernetes ? { ...out, kubernetes } : out;
+  }
+  const named = isOpenClawConfigName(file.path) || isExecApprovalsName(file.path);
+  if (named || ext === '.json' || ext === '.json5') {
+    let value: unknown;
+    try {
+      value = parseOpenClawConfig(file.text);
+    } catch (error) {
+      if (named) out.errors.push({ file: file.path, message: `JSON5: ${message(error)}` });
+      return out;
+    }
+    if (isExecApprovalsName(file.path)) {
+      out.kinds.push('openclaw');
+      out.findings.push(...scanExecApprovals(file, value));
+    } else if (isOpenClawConfigName(file.path) || looksLikeOpenClawConfig(value)) {
+      out.kinds.push('openclaw');
+      out.findings.push(...scanOpenClawConfig(file, value, options.clawguardUrls ? { clawguardUrls: options.clawguardUrls } : {}));
+    }
+  }
+  return out;
 }
 
 /** `clawguard scan`: the posture audit of files and folders. */
@@ -64,51 +128,17 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
     if (!file) continue;
     const kinds: TargetKind[] = [];
     try {
-      const ext = extname(file.path).toLowerCase();
-      if (isDockerfileName(file.path)) {
-        kinds.push('dockerfile');
-        findings.push(...scanDockerfile(file));
-      } else if (ext === '.yaml' || ext === '.yml') {
-        const parsed = parseYaml(file.text);
-        const k8sDocs = parsed.docs.filter((d) => isKubernetesObject(d.value));
-        if (k8sDocs.length > 0) {
-          kinds.push('kubernetes');
-          kubernetes.push({ file, docs: k8sDocs });
-          for (const { key, doc } of k8sDocs.flatMap((d) => embeddedClawGuardConfigs(d))) {
-            if (!kinds.includes('clawguard')) kinds.push('clawguard');
-            findings.push(...scanClawGuardConfig(file, doc).map((f) => ({ ...f, message: `data.${key}: ${f.message}` })));
-          }
-        }
-        const cfg = parsed.docs.find((d) => isClawGuardConfig(file.path, d.value));
-        if (cfg) {
-          kinds.push('clawguard');
-          findings.push(...scanClawGuardConfig(file, cfg));
-        }
-        const meantToBeJudged = k8sDocs.length > 0 || cfg !== undefined || /clawguard/i.test(file.path) || (/^\s*apiVersion\s*:/m.test(file.text) && /^\s*kind\s*:/m.test(file.text));
-        if (parsed.errors.length > 0 && meantToBeJudged) {
-          errors.push({ file: file.path, message: `YAML: ${parsed.errors[0] ?? ''}` });
-        }
-      } else if (isOpenClawConfigName(file.path) || ext === '.json' || ext === '.json5') {
-        let value: unknown;
-        try {
-          value = parseOpenClawConfig(file.text);
-        } catch (error) {
-          if (isOpenClawConfigName(file.path) || isExecApprovalsName(file.path)) errors.push({ file: file.path, message: `JSON5: ${error instanceof Error ? error.message : String(error)}` });
-        }
-        if (value !== undefined && isExecApprovalsName(file.path)) {
-          kinds.push('openclaw');
-          findings.push(...scanExecApprovals(file, value));
-        } else if (value !== undefined && (isOpenClawConfigName(file.path) || looksLikeOpenClawConfig(value))) {
-          kinds.push('openclaw');
-          findings.push(...scanOpenClawConfig(file, value, options.clawguardUrls ? { clawguardUrls: options.clawguardUrls } : {}));
-        }
-      }
+      const judged = judgeConfigFile(file, options);
+      kinds.push(...judged.kinds);
+      findings.push(...judged.findings);
+      errors.push(...judged.errors);
+      if (judged.kubernetes) kubernetes.push(judged.kubernetes);
       if (options.secrets !== false) {
         kinds.push('secrets');
         findings.push(...(await scanSecretsInFile(file, detectors)));
       }
     } catch (error) {
-      errors.push({ file: file.path, message: error instanceof Error ? error.message : String(error) });
+      errors.push({ file: file.path, message: message(error) });
     }
     scanned.push({ file: file.path, kinds });
   }
@@ -122,7 +152,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       try {
         findings.push(...(await scanKbDocument(file, detectors)));
       } catch (error) {
-        errors.push({ file: file.path, message: error instanceof Error ? error.message : String(error) });
+        errors.push({ file: file.path, message: message(error) });
       }
       scanned.push({ file: file.path, kinds: ['kb'] });
     }
