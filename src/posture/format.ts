@@ -24,17 +24,19 @@ export function formatText(report: ScanReport): string {
   for (const e of report.errors) lines.push(`${e.file}  ERROR  ${e.message}`);
   const c = counts(report);
   const summary = [...SEVERITIES].reverse().map((s) => `${c[s]} ${s}`).join(', ');
-  lines.push(`${report.scanned.length} file(s) scanned, ${report.findings.length} finding(s): ${summary}${report.errors.length ? `; ${report.errors.length} error(s)` : ''}`);
+  const extra = [report.errors.length ? `${report.errors.length} error(s)` : '', report.skipped.length ? `${report.skipped.length} skipped (binary or too large)` : ''].filter(Boolean);
+  lines.push(`${report.scanned.length} file(s) scanned, ${report.findings.length} finding(s): ${summary}${extra.length ? `; ${extra.join('; ')}` : ''}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function formatJson(report: ScanReport): string {
   const body = {
     tool: TOOL_NAME,
-    summary: { files: report.scanned.length, findings: report.findings.length, bySeverity: counts(report), errors: report.errors.length },
+    summary: { files: report.scanned.length, findings: report.findings.length, bySeverity: counts(report), errors: report.errors.length, skipped: report.skipped.length },
     findings: report.findings.map((f) => ({ ...f, rule: ruleById(f.ruleId).name, title: ruleById(f.ruleId).title })),
     errors: report.errors,
     scanned: report.scanned,
+    skipped: report.skipped,
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }

@@ -35,8 +35,13 @@ function compareFindings(a: PostureFinding, b: PostureFinding): number {
   return a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0;
 }
 
-async function readText(walked: WalkedFile, maxBytes: number, errors: ScanError[]): Promise<SourceFile | undefined> {
-  if (walked.size > maxBytes) return undefined;
+type Skipped = ScanReport['skipped'];
+
+async function readText(walked: WalkedFile, maxBytes: number, errors: ScanError[], skipped: Skipped): Promise<SourceFile | undefined> {
+  if (walked.size > maxBytes) {
+    skipped.push({ file: walked.displayPath, reason: 'too large' });
+    return undefined;
+  }
   let buffer: Buffer;
   try {
     buffer = await readFile(walked.absPath);
@@ -44,7 +49,10 @@ async function readText(walked: WalkedFile, maxBytes: number, errors: ScanError[
     errors.push({ file: walked.displayPath, message: message(error) });
     return undefined;
   }
-  if (isBinary(buffer)) return undefined;
+  if (isBinary(buffer)) {
+    skipped.push({ file: walked.displayPath, reason: 'binary' });
+    return undefined;
+  }
   return { path: walked.displayPath, absPath: walked.absPath, text: buffer.toString('utf8'), mode: walked.mode };
 }
 
@@ -120,11 +128,12 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const findings: PostureFinding[] = [];
   const errors: ScanError[] = [];
   const scanned: { file: string; kinds: TargetKind[] }[] = [];
+  const skipped: Skipped = [];
   const kubernetes: KubernetesFile[] = [];
 
   const walked = paths.length > 0 ? await collectFiles(paths, cwd) : [];
   for (const entry of walked) {
-    const file = await readText(entry, maxBytes, errors);
+    const file = await readText(entry, maxBytes, errors, skipped);
     if (!file) continue;
     const kinds: TargetKind[] = [];
     try {
@@ -147,7 +156,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   if (options.kb && options.kb.length > 0) {
     for (const entry of await collectFiles(options.kb, cwd)) {
       if (!isKbDocument(entry.absPath)) continue;
-      const file = await readText(entry, maxBytes, errors);
+      const file = await readText(entry, maxBytes, errors, skipped);
       if (!file) continue;
       try {
         findings.push(...(await scanKbDocument(file, detectors)));
@@ -161,5 +170,5 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const skip = new Set(options.skipRules ?? []);
   const kept = skip.size === 0 ? findings : findings.filter((f) => !skip.has(f.ruleId));
   kept.sort(compareFindings);
-  return { findings: kept, errors, scanned };
+  return { findings: kept, errors, scanned, skipped };
 }

@@ -62,4 +62,6 @@ export interface ScanReport {
   readonly errors: ScanError[];
   /** Files looked at, by the scanner that judged them. */
   readonly scanned: { readonly file: string; readonly kinds: TargetKind[] }[];
+  /** Files not read: binary, or larger than the size limit. */
+  readonly skipped: { readonly file: string; readonly reason: 'binary' | 'too large' }[];
 }

@@ -107,6 +107,7 @@ describe('clawguard scan', () => {
     writeFileSync(join(dir, 'tracked.txt'), 'id AKIAQYLPMN5HFIQR7XYZ\n');
     const body = JSON.parse((await run(['scan', '--json', dir])).out);
     expect(body.findings.map((f: { file: string }) => f.file.split('/').pop())).toEqual(['tracked.txt']);
+    expect(body.skipped.map((s: { file: string; reason: string }) => [s.file.split('/').pop(), s.reason])).toEqual([['blob.bin', 'binary']]);
   });
 
   it('--kb reports a poisoned HTML document with hidden instructions', async () => {
