@@ -553,7 +553,8 @@ export class ShellAnalyzer {
       }
       return;
     }
-    const script = positionals(args, new Set(['-m', '-W', '-X', '-r', '--require', '-I', '--import', '--loader']))[0];
+    const pos = positionals(args, new Set(['-m', '-W', '-X', '-r', '--require', '-I', '--import', '--loader']));
+    const script = (name === 'deno' || name === 'bun') && /^(?:run|x)$/.test(pos[0]?.text ?? '') ? pos[1] : pos[0];
     if (args.some((a) => a.text === '-m')) return;
     if (script && script.text !== '-') {
       if (script.processSubst || script.subst.length > 0) this.procSubstRun(script, name);
