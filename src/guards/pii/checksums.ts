@@ -178,3 +178,66 @@ export function bech32Valid(s: string): boolean {
   }
   return chk === 1 || chk === 0x2bc830a3;
 }
+
+function validDate(yy: string, mm: string, dd: string): boolean {
+  const m = Number(mm);
+  const d = Number(dd);
+  return /^[0-9]{2}$/.test(yy) && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/** Swedish personnummer `YYMMDD-NNNC` (or `YYYYMMDD-NNNC`): date plus Luhn over the last ten digits. */
+export function swedishPersonnummerValid(id: string): boolean {
+  const m = /^(?:[0-9]{2})?([0-9]{2})([0-9]{2})([0-9]{2})[-+]?([0-9]{4})$/.exec(id);
+  if (!m) return false;
+  const day = Number(m[3]) > 60 ? String(Number(m[3]) - 60).padStart(2, '0') : m[3]!; // samordningsnummer
+  return validDate(m[1]!, m[2]!, day) && luhnValid(m[1]! + m[2]! + m[3]! + m[4]!);
+}
+
+/** South African ID: YYMMDD, 4 digits, citizenship 0/1, one digit, Luhn check digit. */
+export function southAfricanIdValid(digits: string): boolean {
+  return /^[0-9]{13}$/.test(digits) && validDate(digits.slice(0, 2), digits.slice(2, 4), digits.slice(4, 6)) && /[01]/.test(digits[10]!) && luhnValid(digits);
+}
+
+/** Turkish T.C. Kimlik No: 11 digits, first not 0, two check digits. */
+export function turkishIdValid(digits: string): boolean {
+  if (!/^[1-9][0-9]{10}$/.test(digits)) return false;
+  const d = [...digits].map(Number);
+  const odd = d[0]! + d[2]! + d[4]! + d[6]! + d[8]!;
+  const even = d[1]! + d[3]! + d[5]! + d[7]!;
+  if ((((odd * 7 - even) % 10) + 10) % 10 !== d[9]) return false;
+  return d.slice(0, 10).reduce((a, b) => a + b, 0) % 10 === d[10];
+}
+
+/** UK NHS number: 10 digits, weights 10..2, mod 11 check digit. */
+export function ukNhsValid(digits: string): boolean {
+  if (!/^[0-9]{10}$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += Number(digits[i]) * (10 - i);
+  const check = 11 - (sum % 11);
+  if (check === 10) return false;
+  return (check === 11 ? 0 : check) === Number(digits[9]);
+}
+
+/** Singapore NRIC/FIN (S, T, F, G series): weighted sum of 7 digits, check letter. */
+export function singaporeNricValid(id: string): boolean {
+  const s = id.toUpperCase();
+  const m = /^([STFG])([0-9]{7})([A-Z])$/.exec(s);
+  if (!m) return false;
+  const w = [2, 7, 6, 5, 4, 3, 2];
+  let sum = 0;
+  for (let i = 0; i < 7; i++) sum += Number(m[2]![i]) * w[i]!;
+  if (m[1] === 'T' || m[1] === 'G') sum += 4;
+  const letters = m[1] === 'S' || m[1] === 'T' ? 'JZIHGFEDCBA' : 'XWUTRQPNMLK';
+  return letters[sum % 11] === m[3];
+}
+
+/** Korean resident registration number: YYMMDD-GNNNNNC; `checksum` tells whether the pre-2020 check digit holds. */
+export function koreanRrnShape(id: string): { valid: boolean; checksum: boolean } {
+  const m = /^([0-9]{2})([0-9]{2})([0-9]{2})-?([1-8])([0-9]{6})$/.exec(id);
+  if (!m || !validDate(m[1]!, m[2]!, m[3]!)) return { valid: false, checksum: false };
+  const digits = id.replace('-', '');
+  const w = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += Number(digits[i]) * w[i]!;
+  return { valid: true, checksum: (11 - (sum % 11)) % 10 === Number(digits[12]) };
+}

@@ -18,7 +18,7 @@ export function findNames(text: string): Candidate[] {
     const value = text.slice(span.start, span.end);
     const single = !/[\s,]/.test(value);
     // Acronyms (`NIE`, `SSN`) and one-word "addresses" are tagging noise.
-    if (single && ((entity === 'address' && !/[0-9]/.test(value)) || /^[\p{Lu}]{2,3}$/u.test(value))) continue;
+    if (single && ((entity === 'address' && !/[0-9]/.test(value)) || /^[\p{Lu}]{2,3}$/u.test(value) || (entity === 'person' && /^[\p{Lu}]{2,5}$/u.test(value)))) continue;
     const score = SCORE[entity]!;
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }

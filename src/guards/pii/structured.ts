@@ -10,6 +10,12 @@ import {
   luhnValid,
   peselValid,
   spanishIdValid,
+  koreanRrnShape,
+  singaporeNricValid,
+  southAfricanIdValid,
+  swedishPersonnummerValid,
+  turkishIdValid,
+  ukNhsValid,
   ukNinoValid,
   usSsnValid,
   verhoeffValid,
@@ -51,6 +57,10 @@ const CONTEXT = {
   dob: /\b(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|geboren|né|née)\b/,
   nino: /\b(?:national insurance|nino|ni number|ni no)\b/,
   pesel: /\bpesel\b/,
+  nhs: /\b(?:nhs|national health)\b/,
+  sePnr: /(?:personnummer|pnr|personal identity|swedish id|id code)/,
+  krRrn: /\b(?:rrn|resident registration|주민등록)/,
+  tckn: /\b(?:tc|t\.c\.|kimlik|tckn|turkish id)\b/,
   /** Numbers that are something else: licences, accounts, orders, street numbers. */
   notPhone: /(?:licen[cs]e|passport|account|acct|order|invoice|ticket|tracking|id|iban|routing|suite|apt\.?|unit|box|no\.?|#)[\s:#.]*(?:number|no\.?|#)?[\s:#.]*(?:is[\s:]*)?$/,
 };
@@ -329,6 +339,35 @@ function classifyRun(text: string, start: number, end: number, out: Candidate[],
     return true;
   }
 
+  // US ITIN: area 9xx, group in the ITIN ranges.
+  if (/^9[0-9]{2}([- ])(?:5[0-9]|6[0-5]|7[0-9]|8[0-8]|9[0-2]|9[4-9])\1[0-9]{4}$/.test(run)) {
+    out.push({ start, end, entity: 'us_itin', score: 0.85, reason: 'US ITIN' });
+    return true;
+  }
+  const seShape = /^(?:1[89]|20)?[0-9]{6}[-+][0-9]{4}$/.test(run) || (/^(?:1[89]|20)?[0-9]{10}$/.test(run) && CONTEXT.sePnr.test(before));
+  if (seShape && swedishPersonnummerValid(run)) {
+    out.push({ start, end, entity: 'se_personnummer', score: 0.85, reason: 'Swedish personnummer (date, Luhn)' });
+    return true;
+  }
+  if (/^[0-9]{6}-[1-8][0-9]{6}$/.test(run) || (/^[0-9]{6}[1-8][0-9]{6}$/.test(run) && CONTEXT.krRrn.test(before))) {
+    const rrn = koreanRrnShape(run);
+    if (rrn.valid) {
+      out.push({ start, end, entity: 'kr_rrn', score: rrn.checksum ? 0.85 : 0.6, reason: 'Korean resident registration number' });
+      return true;
+    }
+  }
+  if (/^[0-9]{13}$/.test(run) && southAfricanIdValid(digits)) {
+    out.push({ start, end, entity: 'za_id', score: 0.75, reason: 'South African ID number (date, Luhn)' });
+    return true;
+  }
+  if (/^[1-9][0-9]{10}$/.test(run) && turkishIdValid(digits)) {
+    out.push({ start, end, entity: 'tr_national_id', score: CONTEXT.tckn.test(before) ? 0.9 : 0.6, reason: 'Turkish national ID (two check digits)' });
+    return true;
+  }
+  if (/^[0-9]{3}([ -]?)[0-9]{3}\1[0-9]{4}$/.test(run) && ukNhsValid(digits) && CONTEXT.nhs.test(before)) {
+    out.push({ start, end, entity: 'uk_nhs', score: 0.85, reason: 'UK NHS number (mod 11, context)' });
+    return true;
+  }
   if (/^[0-9]{11}$/.test(run) && peselValid(digits) && CONTEXT.pesel.test(before)) {
     out.push({ start, end, entity: 'pl_pesel', score: 0.9, reason: 'PESEL with context' });
     return true;
@@ -441,6 +480,12 @@ function findLetterIds(text: string, out: Candidate[]): void {
       const ctx = CONTEXT.nino.test(contextBefore(text, m.index));
       out.push({ start: m.index, end: m.index + m[0].length, entity: 'uk_nino', score: ctx ? 0.95 : 0.75, reason: 'UK National Insurance number' });
     }
+  }
+  for (const m of text.matchAll(/(?<![\p{L}\p{N}])[STFGstfg][0-9]{7}[A-Za-z](?![\p{L}\p{N}])/gu)) {
+    if (singaporeNricValid(m[0])) out.push({ start: m.index, end: m.index + m[0].length, entity: 'sg_nric', score: 0.85, reason: 'Singapore NRIC/FIN (check letter)' });
+  }
+  for (const m of text.matchAll(/(?<![\p{L}\p{N}])[A-Z]{3}[ABCFGHLJPT][A-Z][0-9]{4}[A-Z](?![\p{L}\p{N}])/gu)) {
+    out.push({ start: m.index, end: m.index + m[0].length, entity: 'in_pan', score: 0.7, reason: 'Indian PAN (format)' });
   }
   for (const m of text.matchAll(/(?<![\p{L}\p{N}])[0-9]{6}[-+A-FU-Ya-fu-y][0-9]{3}[0-9A-Ya-y](?![\p{L}\p{N}])/gu)) {
     if (finnishIdValid(m[0])) out.push({ start: m.index, end: m.index + m[0].length, entity: 'fi_personal_id', score: 0.85, reason: 'Finnish personal identity code (mod-31)' });

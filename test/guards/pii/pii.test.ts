@@ -131,6 +131,18 @@ describe('structured PII', () => {
     expect(found('aadhaar 2345 6789 0124', 'in_aadhaar')).toEqual(['2345 6789 0124']);
   });
 
+  it('finds more national identifiers by their check digits', () => {
+    expect(found('personnummer 811218-9876', 'se_personnummer')).toEqual(['811218-9876']);
+    expect(found('TC kimlik 10000000146', 'tr_national_id')).toEqual(['10000000146']);
+    expect(found('TC kimlik 10000000147', 'tr_national_id')).toEqual([]);
+    expect(found('NRIC S1234567D', 'sg_nric')).toEqual(['S1234567D']);
+    expect(found('NRIC S1234567A', 'sg_nric')).toEqual([]);
+    expect(found('ID 8001015009087', 'za_id')).toEqual(['8001015009087']);
+    expect(found('ITIN 912-70-1234', 'us_itin')).toEqual(['912-70-1234']);
+    expect(found('NHS number 943 476 5919', 'uk_nhs')).toEqual(['943 476 5919']);
+    expect(found('order 943 476 5919', 'uk_nhs')).toEqual([]);
+  });
+
   it('finds dates only as dates of birth, by context', () => {
     expect(found('born on 12/05/1990', 'date_of_birth')).toEqual(['12/05/1990']);
     expect(found('DOB: March 3, 1985', 'date_of_birth')).toEqual(['March 3, 1985']);
