@@ -65,6 +65,8 @@ export const analyzeSchema = z.strictObject({
   url: z.array(jsonPath).optional(),
   /** Free text (messages) whose links and images are judged as URLs. */
   text: z.array(jsonPath).optional(),
+  /** Objects of environment variables the tool sets for a command (`LD_PRELOAD`, proxy bypass, history off). */
+  env: z.array(jsonPath).optional(),
   /** A meta tool that calls another tool: judge the inner call by the same rules. */
   unwrap: z.strictObject({ tool: jsonPath, args: jsonPath }).optional(),
 });

@@ -199,6 +199,15 @@ class Evaluation {
         }
       }
     }
+    for (const path of spec.env ?? []) {
+      for (const v of selectJsonPath(args, path)) {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+        const entries = Object.entries(v as Record<string, unknown>).filter(([k, val]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && typeof val === 'string');
+        if (entries.length === 0) continue;
+        const line = `env ${entries.map(([k, val]) => `${k}=${argvToCommand([val as string])}`).join(' ')} true`;
+        for (const i of new ShellAnalyzer(p.shell).analyze(line).issues) this.analyzer('shell', i.category, i.level, i.score, `env argument: ${i.reason}`);
+      }
+    }
     const paths = (paths: readonly string[] | undefined, mode: 'read' | 'write'): void => {
       for (const path of paths ?? []) {
         for (const s of selectStrings(args, path)) {
@@ -246,6 +255,11 @@ class Evaluation {
       }
     }
   }
+}
+
+/** Tool globs the flow rule treats as high risk for this config (its `highRisk`, else the profile's). */
+export function toolCallsHighRisk(config: ToolCallsConfig): readonly string[] {
+  return config.highRisk ?? PROFILE_BY_NAME[config.profile].highRisk;
 }
 
 /** Judges one tool call: the first rule that matches, then the analyzers it names. Requires the shell parser to be loaded. */

@@ -4,7 +4,7 @@ import { compileToolPolicy, evaluateToolCall } from './engine.js';
 import { isShellParserReady, shellParserReady } from './shell/parser.js';
 
 export { type ToolCallsConfig, toolCallsConfigSchema, PROFILES, type ToolRule, type ArgMatcher, type AnalyzeSpec } from './config.js';
-export { compileToolPolicy, evaluateToolCall, type CompiledToolPolicy, type ToolCallIssue, type ToolCallVerdict } from './engine.js';
+export { compileToolPolicy, evaluateToolCall, toolCallsHighRisk, type CompiledToolPolicy, type ToolCallIssue, type ToolCallVerdict } from './engine.js';
 export { flowEscalation, DEFAULT_HIGH_RISK, type FlowOptions } from './flow.js';
 export { PROFILE_BY_NAME, openclawProfile, genericProfile, type ToolPolicyProfile } from './profiles/index.js';
 export { analyzeUrl, urlsInText, type UrlPolicy } from './urls.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decide, type Finding, type PolicyConfig, type Segment } from '../../../src/core/index.js';
-import { flowEscalation, shellParserReady, TOOLCALLS_POLICY_RULES, toolCallsConfigSchema, toolCallsGuardFactory } from '../../../src/guards/toolcalls/index.js';
+import { flowEscalation, shellParserReady, TOOLCALLS_POLICY_RULES, toolCallsConfigSchema, toolCallsGuardFactory, toolCallsHighRisk } from '../../../src/guards/toolcalls/index.js';
 import { exec, judge, toolCall } from './helpers.js';
 
 const ctx = { requestId: 'r1', direction: 'output' as const };
@@ -195,6 +195,14 @@ describe('flow rule', () => {
     expect(flowEscalation([onUser], [userSeg, execCall])).toEqual([]);
     expect(flowEscalation([{ ...injected, score: 0.3 }], [toolResult, execCall])).toEqual([]);
     expect(flowEscalation([injected], [toolResult, toolCall('exec', { command: 'ls' }, 'input', 'messages[5].tool_calls[0]')])).toEqual([]);
+  });
+
+  it("uses the guard config's high-risk list when the gateway passes it", () => {
+    const openclaw = toolCallsHighRisk(toolCallsConfigSchema.parse({ profile: 'openclaw' }));
+    expect(openclaw).toContain('exec');
+    expect(openclaw).not.toContain('memory_search');
+    expect(toolCallsHighRisk(toolCallsConfigSchema.parse({ profile: 'openclaw', highRisk: ['deploy'] }))).toEqual(['deploy']);
+    expect(flowEscalation([injected], [toolResult, toolCall('exec', {})], { highRisk: toolCallsHighRisk(toolCallsConfigSchema.parse({ profile: 'none' })) })).toEqual([]);
   });
 
   it('takes the high-risk list and the injection types from its options', () => {

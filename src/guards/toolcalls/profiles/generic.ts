@@ -15,7 +15,7 @@ export const genericProfile: ToolPolicyProfile = {
   description: 'Any agent: unknown tools allowed; shell, file, patch and URL tools analyzed by name.',
   rules: [
     { tool: 'tool_call', action: 'allow', analyze: { unwrap: { tool: '$.id', args: '$.args' } } },
-    { tool: SHELL_TOOLS, action: 'allow', analyze: { shell: COMMAND_PATHS, read: ['$.workdir', '$.cwd'] } },
+    { tool: SHELL_TOOLS, action: 'allow', analyze: { shell: COMMAND_PATHS, read: ['$.workdir', '$.cwd'], env: ['$.env'] } },
     { tool: READ_TOOLS, action: 'allow', analyze: { read: [...FILE_PATHS, ...DIR_PATHS] } },
     { tool: WRITE_TOOLS, action: 'allow', analyze: { write: [...FILE_PATHS, '$.destination', '$.source', '$.new_path', '$.old_path'] } },
     { tool: PATCH_TOOLS, action: 'allow', analyze: { patch: ['$.input', '$.patch', '$.diff'] } },

@@ -12,10 +12,10 @@ export const openclawProfile: ToolPolicyProfile = {
     // 1. tool_call runs another tool by name: judge the inner call by these same rules.
     { tool: 'tool_call', action: 'allow', analyze: { unwrap: { tool: '$.id', args: '$.args' } } },
     // 2. exec on the host with elevation, or on another node: a human decides.
-    { tool: 'exec', when: [{ path: '$.elevated', equals: true }], action: 'review', reason: 'exec with host elevation', analyze: { shell: ['$.command'] } },
-    { tool: 'exec', when: [{ path: '$.host', glob: 'node' }], action: 'review', reason: 'exec on a paired node', analyze: { shell: ['$.command'] } },
+    { tool: 'exec', when: [{ path: '$.elevated', equals: true }], action: 'review', reason: 'exec with host elevation', analyze: { shell: ['$.command'], env: ['$.env'] } },
+    { tool: 'exec', when: [{ path: '$.host', glob: 'node' }], action: 'review', reason: 'exec on a paired node', analyze: { shell: ['$.command'], env: ['$.env'] } },
     // 3. exec: every command judged by the shell analyzer; env overrides judged as assignments.
-    { tool: 'exec', action: 'allow', analyze: { shell: ['$.command'], read: ['$.workdir'] } },
+    { tool: 'exec', action: 'allow', analyze: { shell: ['$.command'], read: ['$.workdir'], env: ['$.env'] } },
     // 4. process: typing into a running exec session is shell input.
     { tool: 'process', when: [{ path: '$.action', regex: '^(?:write|paste|submit|send-keys)$' }], action: 'allow', analyze: { shell: ['$.data', '$.text', '$.literal'] } },
     { tool: 'process', action: 'allow' },
