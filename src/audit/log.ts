@@ -40,7 +40,7 @@ export interface AuditLogOptions {
    * Local journal: every event is appended here before `record` returns (a process killed with -9
    * loses nothing that was recorded), and it holds events while the store is down, replayed in order.
    */
-  readonly spool?: { readonly path: string; readonly maxBytes?: number; readonly fsync?: boolean };
+  readonly spool?: { readonly path: string; readonly maxBytes?: number };
   /** When the spool (or, without one, the queue) is full: throw from `record` or drop the event. */
   readonly onFull?: 'fail-closed' | 'drop';
   readonly dataKeyMaxAgeMs?: number;
@@ -65,6 +65,16 @@ interface SpoolKey {
   kekId: string;
   wrapped: string;
   createdAt: number;
+}
+
+/**
+ * Event ids are UUIDv7-shaped (48-bit millisecond time, then random): unique like a v4, but inserted
+ * almost in order, so the unique index that makes spool replay idempotent stays cheap to maintain.
+ */
+export function timeOrderedId(now: number): string {
+  const random = randomUUID();
+  const t = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
+  return `${t.slice(0, 8)}-${t.slice(8)}-7${random.slice(15)}`;
 }
 
 const COMMON = new Set(['type', 'time', 'requestId', 'principal', 'tenant', 'subject', 'payload']);
@@ -182,7 +192,8 @@ export class AuditLog implements AuditSink {
   /** Records an event. Synchronous; throws AuditUnavailableError only when full and failing closed. */
   record(event: AuditEvent): void {
     if (this.closed) throw new AuditUnavailableError('the audit log is closed');
-    const id = randomUUID();
+    const ts = event.time ?? this.now();
+    const id = timeOrderedId(ts);
     const data: Record<string, unknown> = {};
     for (const key in event) {
       if (!COMMON.has(key)) data[key] = (event as unknown as Record<string, unknown>)[key];
@@ -205,7 +216,7 @@ export class AuditLog implements AuditSink {
     const body: RecordBody = {
       v: 1,
       id,
-      ts: event.time ?? this.now(),
+      ts,
       type: event.type,
       ...(event.principal !== undefined ? { principal: event.principal } : {}),
       ...(event.tenant !== undefined ? { tenant: event.tenant } : {}),
