@@ -273,6 +273,18 @@ const CATALOGUE: readonly RuleMeta[] = [
     description: '`admin.host` is not a loopback address.',
     fix: 'Bind the admin API to 127.0.0.1 and reach it through an SSH tunnel or an internal network.',
   },
+  {
+    id: 'CG-CFG-010', name: 'clawguard-egress-private-allowed', target: 'clawguard', severity: 'high',
+    title: 'Egress proxy lets tools reach private addresses',
+    description: '`egress.enabled` with `egress.allowPrivate: true`: an injected web_fetch can reach cloud metadata (169.254.169.254), loopback admin APIs and the internal network (SSRF).',
+    fix: 'Remove `allowPrivate: true`; if one internal host is needed, run a separate, narrowly allow-listed proxy for it.',
+  },
+  {
+    id: 'CG-CFG-011', name: 'clawguard-egress-open-proxy', target: 'clawguard', severity: 'high',
+    title: 'Egress proxy open to anyone who reaches it',
+    description: '`egress.enabled` with `egress.requireAuth: false` on a host that is not loopback: anyone on the network can use the gateway as an anonymous proxy.',
+    fix: 'Keep `requireAuth: true` (agents present their ClawGuard key as proxy credentials) or bind the proxy to 127.0.0.1.',
+  },
   // Files
   {
     id: 'CG-SEC-001', name: 'secret-in-file', target: 'secrets', severity: 'high',

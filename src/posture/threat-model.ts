@@ -152,11 +152,12 @@ const CONTROLS: readonly ControlDef[] = [
     },
   },
   {
-    id: 'C-EGRESS', title: 'Egress proxy with a CONNECT allowlist', check: 'egress.allowlist is a non-empty list and egress.enabled is not false',
+    id: 'C-EGRESS', title: 'Egress proxy with a domain allowlist', check: 'egress.enabled with a non-empty egress.allowDomains and allowPrivate not true (enabled without an allowlist: partial)',
     evaluate: (c) => {
       const egress = get(c, ['egress']);
-      if (!isRecord(egress) || egress.enabled === false) return 'missing';
-      return Array.isArray(egress.allowlist) && egress.allowlist.length > 0 ? 'enforced' : 'partial';
+      if (!isRecord(egress) || egress.enabled !== true) return 'missing';
+      const allowlist = Array.isArray(egress.allowDomains) && egress.allowDomains.length > 0;
+      return allowlist && egress.allowPrivate !== true ? 'enforced' : 'partial';
     },
   },
   {

@@ -99,6 +99,17 @@ export function scanClawGuardConfig(file: SourceFile, doc: YamlDoc): PostureFind
     }
   }
 
+  const egress = get(cfg, ['egress']);
+  if (isRecord(egress) && egress.enabled === true) {
+    if (egress.allowPrivate === true) {
+      findings.push(report('CG-CFG-010', file.path, 'egress.allowPrivate is true: tools can reach private and link-local addresses', at(['egress', 'allowPrivate'])));
+    }
+    const egressHost = typeof egress.host === 'string' ? egress.host : '127.0.0.1';
+    if (egress.requireAuth === false && !isLoopbackHost(egressHost)) {
+      findings.push(report('CG-CFG-011', file.path, `egress proxy on ${egressHost} accepts unauthenticated clients`, at(['egress', 'requireAuth'])));
+    }
+  }
+
   // Defaults as in ClawGuard's config schema: proxy 127.0.0.1:8080, admin 127.0.0.1:8081.
   const serverPort = get(cfg, ['server', 'port']) ?? 8080;
   const adminPort = get(cfg, ['admin', 'port']) ?? 8081;
