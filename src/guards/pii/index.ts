@@ -49,6 +49,12 @@ export const piiConfigSchema = z.strictObject({
    * minus one. Longer values (very long e-mail addresses, multi-line addresses) are cut off.
    */
   maxSpan: z.number().int().min(32).max(4096).default(128),
+  /**
+   * Scan trusted segments (the operator's own system prompt) too. Off by default: operator text is
+   * not user data, rewriting it would change the operator's instructions, and agent system prompts
+   * are large (tens of KB) while the name tagger costs about 2 µs per token.
+   */
+  scanTrusted: z.boolean().default(false),
 });
 export type PiiConfig = z.infer<typeof piiConfigSchema>;
 
@@ -127,6 +133,7 @@ export const piiGuardFactory: GuardFactory<PiiConfig> = {
       failOpen: options.failOpen,
       timeoutMs: options.timeoutMs,
       maxSpan: config.maxSpan,
+      appliesTo: (segment: Segment) => config.scanTrusted || !segment.trusted,
       pendingSuffix: (text: string) => piiPendingSuffix(text, config.maxSpan - 1, config.entities.some((e) => NAME_ENTITIES.has(e))),
       inspect(segment: Segment): Finding[] {
         return detectPii(segment.text, config).map((c) =>

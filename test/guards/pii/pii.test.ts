@@ -197,6 +197,27 @@ describe('piiGuardFactory', () => {
     expect(detectPii('Call me at +1 201-555-0123', strict)).toEqual([]);
   });
 
+  it('leaves the operator-written (trusted) system prompt alone unless asked', () => {
+    const options = { id: 'pii', failOpen: false, timeoutMs: 50 };
+    const system: Segment = { ...segment('Support: help@example.org'), role: 'system', trusted: true };
+    expect(piiGuardFactory.create(piiConfigSchema.parse({}), options).appliesTo!(system)).toBe(false);
+    expect(piiGuardFactory.create(piiConfigSchema.parse({}), options).appliesTo!(segment('x'))).toBe(true);
+    expect(piiGuardFactory.create(piiConfigSchema.parse({ scanTrusted: true }), options).appliesTo!(system)).toBe(true);
+  });
+
+  it('holds back what a stream could still turn into a name, an address or a number', () => {
+    const guard = piiGuardFactory.create(piiConfigSchema.parse({}), { id: 'pii', failOpen: false, timeoutMs: 50 });
+    const held = (t: string) => t.slice(t.length - guard.pendingSuffix!(t));
+    expect(held('Please meet John')).toBe('John');
+    expect(held('Please meet John Smith ')).toBe('John Smith ');
+    expect(held('John Smith is')).toBe('is');
+    expect(held('card 4111 1111')).toBe('4111 1111');
+    expect(held('send to 221B Baker Street, London')).toBe('221B Baker Street, London');
+    expect(held('Hello my friend ')).toBe('');
+    const structuredOnly = piiGuardFactory.create(piiConfigSchema.parse({ entities: ['email', 'phone'] }), { id: 'pii', failOpen: false, timeoutMs: 50 });
+    expect(structuredOnly.pendingSuffix!('Please meet John Smith ')).toBe(0);
+  });
+
   it('changes its fingerprint with its configuration', () => {
     const a = piiGuardFactory.create(piiConfigSchema.parse({}), { id: 'pii', failOpen: false, timeoutMs: 50 });
     const b = piiGuardFactory.create(piiConfigSchema.parse({ minScore: 0.6 }), { id: 'pii', failOpen: false, timeoutMs: 50 });
