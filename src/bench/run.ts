@@ -255,6 +255,14 @@ async function main(): Promise<void> {
     log(`peer section of ${OUT} replaced with ${file}`);
     return;
   }
+  const rep = process.argv.indexOf('--report');
+  if (rep >= 0) {
+    // Re-render a saved result (BENCH_JSON of an earlier run) into stdout and docs/benchmarks.md.
+    const result = JSON.parse(readFileSync(process.argv[rep + 1]!, 'utf8')) as BenchResult;
+    console.log(`## ClawGuard benchmark\n\n${renderMachine(result)}\n\n${renderMarkdown(result)}`);
+    if (OUT !== '-') writeFileSync(OUT, renderDoc(result, OUT));
+    return;
+  }
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
   if (HAS_TASKSET) spawnSync('taskset', ['-a', '-pc', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
   else log('taskset unavailable or one CPU: running unpinned');
