@@ -37,13 +37,8 @@ function asList(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
-function imagePinned(image: string): boolean {
-  if (!image.includes('@sha256:')) return false;
-  return true;
-}
-
 function imageProblem(image: string): string | undefined {
-  if (imagePinned(image)) return undefined;
+  if (image.includes('@sha256:')) return undefined;
   const ref = image.split('@')[0] ?? image;
   const tag = ref.lastIndexOf(':') > ref.lastIndexOf('/') ? ref.slice(ref.lastIndexOf(':') + 1) : undefined;
   if (!tag) return `image ${image} has no tag or digest`;

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import JSON5 from 'json5';
-import { isIndirectValue, isLoopbackHost, urlHost } from '../heuristics.js';
+import { isIndirectValue, isLoopbackHost, lineOf, urlHost } from '../heuristics.js';
 import { report } from '../rules.js';
 import type { PostureFinding, SourceFile } from '../types.js';
 import { get, isRecord } from '../yaml-source.js';
@@ -61,10 +61,7 @@ function lineOfPath(text: string, path: readonly (string | number)[]): number | 
     found = m.index;
     from = m.index + m[0].length;
   }
-  if (found === undefined) return undefined;
-  let line = 1;
-  for (let i = 0; i < found; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  return found === undefined ? undefined : lineOf(text, found);
 }
 
 const WEAK_DEFAULTS = new Set(['changeme', 'change-me', 'password', 'openclaw', 'token', 'secret', 'admin', 'test', 'default', '123456', '12345678', 'letmein', 'your-secure-token-here', 'your-token']);
