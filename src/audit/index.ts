@@ -12,3 +12,4 @@ export { AuditSigningError, type Checkpoint, CheckpointSigner, CheckpointVerifie
 export { SqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
 export type { AuditQuery, AuditStore, ChainHead, RecordRow } from './store.js';
 export { type BreakKind, type VerifyBreak, verifyAuditLog, type VerifyOptions, type VerifyResult } from './verify.js';
+export { type AuditRequestContext, decisionEvents, eventBase, recordAll, requestReceived, segmentMeta, segmentsText } from './gateway-events.js';
