@@ -206,6 +206,9 @@ function looksLikeUrl(t: string): boolean {
 export class ShellAnalyzer {
   readonly issues: ShellIssue[] = [];
   private readonly downloaded = new Set<string>();
+  /** Files a decoder wrote earlier in the line (`base64 -d > x`). */
+  private readonly decoded = new Set<string>();
+  private readonly pipeUpstream = new WeakMap<Command, readonly Command[]>();
   /** A `cd` earlier in the line moved into the root, home or a system tree. */
   private cwdCritical = false;
 
@@ -257,7 +260,11 @@ export class ShellAnalyzer {
         byPipe.set(c.pipe.id, list);
       }
     }
-    for (const cmd of script.commands) this.command(cmd, cmd.pipe ? (byPipe.get(cmd.pipe.id) ?? []).filter((u) => u.pipe!.index < cmd.pipe!.index && !u.inSubst === !cmd.inSubst) : []);
+    for (const cmd of script.commands) {
+      const upstream = cmd.pipe ? (byPipe.get(cmd.pipe.id) ?? []).filter((u) => u.pipe!.index < cmd.pipe!.index && !u.inSubst === !cmd.inSubst) : [];
+      this.pipeUpstream.set(cmd, upstream);
+      this.command(cmd, upstream);
+    }
     for (const members of byPipe.values()) {
       const names = members.map((c) => unwrap(c.argv, c)?.name ?? '');
       const socket = names.findIndex((n) => SOCKET_TOOLS.has(n) || n === 'openssl');
@@ -354,6 +361,7 @@ export class ShellAnalyzer {
       const spec = WRAPPERS[w];
       if (spec?.elevates) this.add('privilege_escalation', 'deny', `runs a command as another user (${w})`, cmd);
       if (w === 'torsocks' || w === 'proxychains' || w === 'proxychains4') this.add('defense_evasion', 'deny', `routes traffic through ${w} (bypasses the egress proxy)`, cmd);
+      if (w === 'systemd-run' && cmd.argv.some((a) => /^--on-(?:calendar|active|boot|startup|unit-active|unit-inactive)/.test(a.text))) this.add('persistence', 'deny', 'systemd-run schedules a timer', cmd);
     }
     if (program.dynamic) {
       const sub = this.substKind(program);
@@ -370,6 +378,12 @@ export class ShellAnalyzer {
     }
     if (this.downloaded.has(normalizePath(program.text, this.opts.home))) {
       this.add('remote_code', 'deny', 'runs a file downloaded earlier in the same command', program);
+    }
+    if (this.decoded.has(normalizePath(program.text, this.opts.home))) {
+      this.add('decode_exec', 'deny', 'runs a file decoded earlier in the same command', program);
+    }
+    if (program.glob && /[?*[]/.test(program.text)) {
+      this.add('obfuscation', 'deny', 'the program name is a glob pattern (hides which program runs)', program);
     }
     if (name === 'cd' || name === 'pushd') {
       const target = positionals(inv.args)[0];
@@ -429,6 +443,11 @@ export class ShellAnalyzer {
       this.add('stdin_exec', 'review', `runs text piped into ${inv.name}`, cmd);
     } else if (kind === 'other') {
       this.add('stdin_exec', 'review', `runs whatever the pipeline feeds into ${inv.name}`, cmd);
+    } else if (heredoc && heredoc.op === '<<<' && heredoc.target && heredoc.target.subst.length > 0) {
+      const k = this.substKind(heredoc.target);
+      if (k === 'download') this.add('remote_code', 'deny', `feeds downloaded content to ${inv.name}`, heredoc.target);
+      else if (k === 'decode') this.add('decode_exec', 'deny', `feeds decoded data to ${inv.name}`, heredoc.target);
+      else this.add('stdin_exec', 'review', `feeds command output to ${inv.name}`, heredoc.target);
     } else if (heredoc && heredoc.text !== undefined) {
       if (lang === 'shell') this.nested(heredoc.text, cmd, `script fed to ${inv.name}`);
       else this.inline(heredoc.text, inv.name, cmd);
@@ -467,6 +486,8 @@ export class ShellAnalyzer {
       if (target.processSubst || target.dynamic) this.procSubstRun(target, name);
       if (looksLikeUrl(target.text)) this.add('remote_code', 'deny', `${name} loads a remote script`, target);
       if (this.downloaded.has(normalizePath(target.text, this.opts.home))) this.add('remote_code', 'deny', 'sources a file downloaded earlier in the same command', target);
+      if (this.decoded.has(normalizePath(target.text, this.opts.home))) this.add('decode_exec', 'deny', 'sources a file decoded earlier in the same command', target);
+      if (target.text === '/dev/stdin' || target.text === '-' || target.text === '/proc/self/fd/0') this.stdinExec(inv, upstream, 'shell');
       return;
     }
     // A shell: -c STRING, a script file, or stdin.
@@ -512,6 +533,7 @@ export class ShellAnalyzer {
       if (script.processSubst || script.subst.length > 0) this.procSubstRun(script, name);
       else if (looksLikeUrl(script.text)) this.add('remote_code', 'deny', `${name} runs a remote script`, script);
       else if (this.downloaded.has(normalizePath(script.text, this.opts.home))) this.add('remote_code', 'deny', 'runs a file downloaded earlier in the same command', script);
+      else if (this.decoded.has(normalizePath(script.text, this.opts.home))) this.add('decode_exec', 'deny', 'runs a file decoded earlier in the same command', script);
       return;
     }
     this.stdinExec(inv, upstream, 'shell');
@@ -909,8 +931,34 @@ export class ShellAnalyzer {
       case 'go':
         this.packageInstall(inv);
         break;
-      case 'tee':
+      case 'alias':
+        for (const a of args) {
+          const eq = a.text.indexOf('=');
+          if (eq > 0 && !a.dynamic) this.nested(a.text.slice(eq + 1), a, `alias ${a.text.slice(0, eq)}`);
+        }
         break;
+      case 'tmux': {
+        const verb = positionals(args, new Set(['-L', '-S', '-f', '-t', '-s', '-n', '-c', '-x', '-y', '-F', '-e']))[0];
+        if (verb && /^(?:new|new-session|new-window|neww|send-keys|send|split-window|splitw|respawn-pane|run-shell|run)$/.test(verb.text)) {
+          const rest = positionals(args, new Set(['-L', '-S', '-f', '-t', '-s', '-n', '-c', '-x', '-y', '-F', '-e'])).slice(1).filter((w) => !/^(?:Enter|C-m|KPEnter)$/.test(w.text));
+          if (rest.length > 0 && rest.every((w) => !w.dynamic)) this.nested(rest.map((w) => w.text).join(' '), cmd, `tmux ${verb.text}`);
+        }
+        break;
+      }
+      case 'screen': {
+        const pos = positionals(args, new Set(['-S', '-c', '-p', '-X', '-L', '-Logfile', '-t']));
+        if (pos.length > 0) {
+          const inner = unwrap(pos, cmd, []);
+          if (inner) this.invocation(inner, []);
+        }
+        break;
+      }
+      case 'script': {
+        const at = args.findIndex((a) => /^-[a-zA-Z]*c$/.test(a.text) || a.text === '--command');
+        const c = at >= 0 ? args[at + 1] : undefined;
+        if (c && !c.dynamic) this.nested(c.text, c, 'script -c');
+        break;
+      }
       default:
         break;
     }
@@ -1250,9 +1298,14 @@ export class ShellAnalyzer {
     }
   }
 
-  /** Remembers files a downloader writes, so that running them later in the same line is caught. */
+  /** Remembers files a downloader (or a decoder) writes, so that running them later in the same line is caught. */
   private downloads(inv: Invocation): void {
     const { name, args, cmd } = inv;
+    if (isDecoder(inv) || (cmd.pipe && this.upstreamKind(this.pipeUpstream.get(cmd) ?? []) === 'decode')) {
+      for (const r of cmd.redirects) if (isWriteOp(r.op) && r.target && !/^\d+$/.test(r.target.text)) this.decoded.add(normalizePath(r.target.text, this.opts.home));
+      if (name === 'tee') for (const p of positionals(args)) this.decoded.add(normalizePath(p.text, this.opts.home));
+      for (const o of optValues(args, ['-o', '-out', '--output'])) this.decoded.add(normalizePath(o.text, this.opts.home));
+    }
     if (!DOWNLOADERS.has(name) || this.isLocalOnly(inv)) return;
     const out: string[] = [];
     if (name === 'curl') {

@@ -27,12 +27,12 @@ export const WRAPPERS: Record<string, { values?: readonly string[]; positional?:
   proxychains4: { values: ['-f'] },
   torsocks: {},
   firejail: {},
-  'systemd-run': { values: ['-p', '--property', '-u', '--unit', '--uid', '--gid', '-E', '--setenv'] },
   strace: { values: ['-o', '-e', '-p', '-s', '-u'] },
   ltrace: { values: ['-o', '-e', '-p', '-s', '-u'] },
   valgrind: {},
   watch: { values: ['-n', '--interval', '-d'] },
   npx: { values: ['-p', '--package', '-c', '--call'] },
+  'systemd-run': { values: ['-p', '--property', '-u', '--unit', '--uid', '--gid', '-E', '--setenv', '--on-calendar', '--on-active', '--on-boot', '--description'] },
 };
 
 /** Shells: `-c STRING` runs STRING; a script argument runs a file; no script reads commands from stdin. */
@@ -76,7 +76,7 @@ export const SOCKET_TOOLS = new Set(['nc', 'ncat', 'netcat', 'socat', 'telnet', 
 export const NON_READING = new Set([
   'ls', 'll', 'la', 'stat', 'test', '[', '[[', 'mkdir', 'rmdir', 'touch', 'chmod', 'chown', 'chgrp', 'ssh-keygen', 'ssh-add', 'ssh', 'wc', 'du', 'file', 'realpath',
   'readlink', 'basename', 'dirname', 'which', 'type', 'cd', 'pushd', 'popd', 'rm', 'unlink', 'shred', 'echo', 'printf', 'export', 'unset', 'declare', 'local', 'mv',
-  'git', 'npm', 'pnpm', 'yarn', 'code', 'ln', 'sha256sum', 'md5sum', 'shasum', 'exists', 'ssh-copy-id', 'id', 'find', 'tree',
+  'git', 'npm', 'pnpm', 'yarn', 'code', 'sha256sum', 'md5sum', 'shasum', 'exists', 'ssh-copy-id', 'id', 'find', 'tree',
 ]);
 
 /** `source` / `.` load a .env file into the shell without printing it. */
