@@ -24,6 +24,11 @@ export function formatText(report: ScanReport): string {
   for (const e of report.errors) lines.push(`${e.file}  ERROR  ${e.message}`);
   const c = counts(report);
   const summary = [...SEVERITIES].reverse().map((s) => `${c[s]} ${s}`).join(', ');
+  const kbDocs = report.scanned.filter((s) => s.kinds.includes('kb')).map((s) => s.file);
+  if (kbDocs.length > 0) {
+    const flagged = new Set(report.findings.filter((f) => ruleById(f.ruleId).target === 'kb').map((f) => f.file));
+    lines.push(`knowledge base: ${kbDocs.length} document(s) checked, ${flagged.size} flagged${flagged.size ? `: ${[...flagged].join(', ')}` : ''}`);
+  }
   const extra = [report.errors.length ? `${report.errors.length} error(s)` : '', report.skipped.length ? `${report.skipped.length} skipped (binary or too large)` : ''].filter(Boolean);
   lines.push(`${report.scanned.length} file(s) scanned, ${report.findings.length} finding(s): ${summary}${extra.length ? `; ${extra.join('; ')}` : ''}`);
   return `${lines.join('\n')}\n`;

@@ -117,6 +117,8 @@ describe('clawguard scan', () => {
     expect(poisoned).toEqual(expect.arrayContaining(['CG-KB-001', 'CG-KB-004']));
     expect(body.findings.some((f: { file: string }) => /clean\.(md|html)$/.test(f.file))).toBe(false);
     expect(r.code).toBe(1);
+    const text = (await run(['scan', '--kb', join(FIX, 'kb')])).out;
+    expect(text).toMatch(/knowledge base: 6 document\(s\) checked, 4 flagged: .*CG-KB-001\.html/);
   });
 });
 
