@@ -1,5 +1,5 @@
 import type { Candidate } from './structured.js';
-import { spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
+import { lexClass, spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
 import model from './tagger-model.json' with { type: 'json' };
 
 const ENTITY: Record<string, string> = { PERSON: 'person', LOCATION: 'location', ADDRESS: 'address' };
@@ -19,7 +19,10 @@ export function findNames(text: string): Candidate[] {
     const single = !/[\s,]/.test(value);
     // Acronyms (`NIE`, `SSN`) and one-word "addresses" are tagging noise.
     if (single && ((entity === 'address' && !/[0-9]/.test(value)) || /^[\p{Lu}]{2,3}$/u.test(value) || (entity === 'person' && /^[\p{Lu}]{2,5}$/u.test(value)))) continue;
-    const score = SCORE[entity]!;
+    // A lone word the lexicon knows as ordinary English (`Identify`, `Email`, `Based`) is no name,
+    // whatever its capital letter says: headings and sentence starts are where these come from.
+    const lower = value.toLowerCase();
+    const score = single && entity !== 'address' && /^(?:word|func|date)$/.test(lexClass(lower)) ? 0.4 : SCORE[entity]!;
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
   return out;
