@@ -474,11 +474,15 @@ export class AuditLog implements AuditSink {
     this.truncateSpoolIfDrained();
   }
 
-  /** Flushes, writes a final checkpoint, and releases the spool (the store is the caller's to close). */
+  /**
+   * Flushes, writes a final checkpoint, and releases the spool (the store is the caller's to close).
+   * With a spool, a store that stays down delays shutdown only briefly: the events wait in the spool
+   * for the next start, and `close` rejects to say so.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.flush();
+      await this.flush(this.spoolFd !== undefined ? 3000 : 30_000);
       if (this.options.signer) await this.writeCheckpoint('close');
     } finally {
       this.closed = true;

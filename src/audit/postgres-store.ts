@@ -293,6 +293,9 @@ export class PostgresAuditStore implements AuditStore {
 
   async eraseSubject(subject: string, now: number): Promise<number> {
     const r = await this.pool.query(`UPDATE ${this.t.keys} SET wrapped = NULL, erased_at = $1 WHERE subject = $2 AND wrapped IS NOT NULL`, [now, subject]);
+    // MVCC keeps the old row version until the table is rewritten: VACUUM FULL drops it (the key
+    // table is small). WAL archives and backups keep it until they expire.
+    if ((r.rowCount ?? 0) > 0) await this.pool.query(`VACUUM FULL ${this.t.keys}`);
     return r.rowCount ?? 0;
   }
 
