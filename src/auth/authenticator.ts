@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../core/index.js';
 import type { AccessLimiter } from '../limits/access-limiter.js';
 import type { KeyStore } from './api-keys.js';
-import { JwtRejected, type JwtVerifier, looksLikeJwt } from './jwt.js';
+import { JwtRejected, looksLikeJwt, type TokenVerifier } from './jwt-shape.js';
 import type { RoleSet } from './roles.js';
 
 export type AuthOutcome =
@@ -14,7 +14,7 @@ export interface AuthenticatorOptions {
   readonly apiKeys: boolean;
   readonly defaultRole: string;
   readonly keys: KeyStore;
-  readonly jwt?: JwtVerifier | undefined;
+  readonly jwt?: TokenVerifier | undefined;
   readonly roles: RoleSet;
   readonly limiter: AccessLimiter;
   readonly log: Logger;

@@ -1,50 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors, importSPKI, importX509, type JWTPayload, jwtVerify, type KeyObject, type CryptoKey } from 'jose';
-import { z } from 'zod';
+import type { JwtConfig } from './jwt-config.js';
+import type { JwtIdentity } from './jwt-shape.js';
 
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export { jwtConfigSchema, type JwtConfig } from './jwt-config.js';
 
-export const jwtConfigSchema = z
-  .strictObject({
-    /** Required `iss`. */
-    issuer: z.string().min(1),
-    /** Required `aud` (one of). */
-    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    /** Keys from the issuer's JWKS endpoint, cached and refreshed when an unknown `kid` arrives. */
-    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
-    /** Or one configured public key: a PEM file (SPKI public key or X.509 certificate). */
-    publicKeyFile: z.string().min(1).optional(),
-    /** Allowed algorithms: asymmetric only, so `none` and HMAC confusion are impossible. */
-    algorithms: z.array(z.enum(ASYMMETRIC)).min(1).default(['RS256', 'ES256', 'EdDSA']),
-    clockSkewSeconds: z.number().int().min(0).max(300).default(30),
-    maxTokenBytes: z.number().int().min(256).max(65_536).default(8192),
-    claims: z
-      .strictObject({ principal: z.string().default('sub'), tenant: z.string().default('tenant'), roles: z.string().default('roles') })
-      .prefault({}),
-  })
-  .superRefine((c, ctx) => {
-    if (!c.jwksUrl === !c.publicKeyFile) ctx.addIssue({ code: 'custom', path: ['jwksUrl'], message: 'set exactly one of jwksUrl and publicKeyFile' });
-  });
-export type JwtConfig = z.infer<typeof jwtConfigSchema>;
 
-export interface JwtIdentity {
-  readonly subject: string;
-  readonly tenant?: string;
-  readonly roles: string[];
-}
+import { JwtRejected } from './jwt-shape.js';
 
-export class JwtRejected extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'JwtRejected';
-  }
-}
-
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-export function looksLikeJwt(token: string): boolean {
-  return JWT_SHAPE.test(token);
-}
+export { JwtRejected, looksLikeJwt } from './jwt-shape.js';
 
 function claim(payload: JWTPayload, path: string): unknown {
   let node: unknown = payload;

@@ -1,9 +1,7 @@
 import { type LoadedConfig, resolveConfigPath } from '../config/load.js';
 import { resolveSecret, SECRET_REF } from '../secrets/secret-ref.js';
-import { openPostgres } from '../storage/postgres.js';
 import { openSqlite } from '../storage/sqlite.js';
 import { type KeyStore, SqliteKeyStore } from './api-keys.js';
-import { PostgresKeyStore } from './pg-key-store.js';
 
 /** The key store the config selects, opened and migrated. Closing it closes its connection. */
 export async function openKeyStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Promise<KeyStore> {
@@ -11,6 +9,7 @@ export async function openKeyStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv 
   if (storage.backend === 'postgres') {
     const ref = storage.postgres!.url;
     const url = SECRET_REF.test(ref) ? await resolveSecret(ref, env) : ref;
+    const [{ openPostgres }, { PostgresKeyStore }] = await Promise.all([import('../storage/postgres.js'), import('./pg-key-store.js')]);
     const pool = await openPostgres(url, storage.postgres!.schema ? { schema: storage.postgres!.schema } : {});
     return new PostgresKeyStore(pool);
   }

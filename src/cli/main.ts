@@ -10,11 +10,8 @@ import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
 import { createGateway } from '../gateway/server.js';
 import { SecretError } from '../secrets/secret-ref.js';
-import { allEvalSuites } from '../eval/suites.js';
 import type { Approval, ApprovalStatus, ApprovalStore } from '../gateway/approvals/approval-store.js';
 import { openApprovalStore } from '../gateway/approvals/open-approval-store.js';
-import { registerEvalCommand } from './commands/eval.js';
-import { registerPostureCommands } from './commands/posture.js';
 
 const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -68,6 +65,22 @@ async function serve(configPath: string, banner?: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * Commands whose modules are heavy (detector models, scanners) register only when they may run:
+ * the gateway process (`serve`, `start`) never loads them, which keeps its memory small.
+ */
+const GATEWAY_COMMANDS = new Set(['serve', 'start']);
+
+async function registerToolCommands(program: Command): Promise<void> {
+  const [{ registerPostureCommands }, { registerEvalCommand }, { allEvalSuites }] = await Promise.all([
+    import('./commands/posture.js'),
+    import('./commands/eval.js'),
+    import('../eval/suites.js'),
+  ]);
+  registerPostureCommands(program);
+  registerEvalCommand(program, allEvalSuites());
 }
 
 export function buildProgram(): Command {
@@ -302,11 +315,13 @@ export function buildProgram(): Command {
       });
   }
 
-  registerPostureCommands(program);
-  registerEvalCommand(program, allEvalSuites());
   return program;
 }
 
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((error: unknown) => reportFailure(error));
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (!GATEWAY_COMMANDS.has(argv[2] ?? '')) await registerToolCommands(program);
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((error: unknown) => reportFailure(error));

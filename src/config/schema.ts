@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACTIONS, type GuardRegistry } from '../core/index.js';
-import { jwtConfigSchema } from '../auth/jwt.js';
+import { jwtConfigSchema } from '../auth/jwt-config.js';
 import { DEFAULT_ROLES, limitRuleSchema, roleSchema } from '../auth/roles.js';
 import { SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
 

@@ -6,11 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { KeyStore } from '../auth/api-keys.js';
 import { openKeyStore } from '../auth/open-key-store.js';
 import { Authenticator } from '../auth/authenticator.js';
-import { JwtVerifier } from '../auth/jwt.js';
 import { RoleSet } from '../auth/roles.js';
 import { AccessLimiter } from '../limits/access-limiter.js';
 import { MemoryCounterStore } from '../limits/rate-limiter.js';
-import { RedisCounterStore } from '../limits/redis-counter-store.js';
 import { type LoadedConfig, resolveConfigPath } from '../config/load.js';
 import type { ClawGuardConfig } from '../config/schema.js';
 import type { GuardRegistry, ScanObserver } from '../core/index.js';
@@ -184,7 +182,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
 
   const roles = new RoleSet(config.roles);
   const limits = config.rateLimits;
-  const counterStore = limits.store === 'redis' ? new RedisCounterStore({ url: limits.redisUrl! }) : new MemoryCounterStore();
+  // Redis and PostgreSQL clients load only when configured: a single gateway does not carry them.
+  const counterStore =
+    limits.store === 'redis' ? new (await import('../limits/redis-counter-store.js')).RedisCounterStore({ url: limits.redisUrl! }) : new MemoryCounterStore();
   const limiter = new AccessLimiter(counterStore, {
     perPrincipal: (subject) => roles.get(subject.role)?.limits ?? {},
     perTenant: limits.perTenant,
@@ -199,7 +199,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     apiKeys: config.auth.apiKeys,
     defaultRole: config.auth.defaultRole,
     keys,
-    jwt: config.auth.jwt ? new JwtVerifier({ ...config.auth.jwt, ...(config.auth.jwt.publicKeyFile ? { publicKeyFile: resolveConfigPath(loaded, config.auth.jwt.publicKeyFile) } : {}) }) : undefined,
+    jwt: config.auth.jwt ? new (await import('../auth/jwt.js')).JwtVerifier({ ...config.auth.jwt, ...(config.auth.jwt.publicKeyFile ? { publicKeyFile: resolveConfigPath(loaded, config.auth.jwt.publicKeyFile) } : {}) }) : undefined,
     roles,
     limiter,
     log,

@@ -1,6 +1,5 @@
 import { type LoadedConfig, resolveConfigPath } from '../../config/load.js';
 import { resolveSecret, SECRET_REF } from '../../secrets/secret-ref.js';
-import { openPostgres } from '../../storage/postgres.js';
 import { openSqlite } from '../../storage/sqlite.js';
 import { type ApprovalStore, PostgresApprovalStore, SqliteApprovalStore } from './approval-store.js';
 
@@ -9,6 +8,7 @@ export async function openApprovalStore(loaded: LoadedConfig, env: NodeJS.Proces
   const storage = loaded.config.storage;
   if (storage.backend === 'postgres') {
     const ref = storage.postgres!.url;
+    const { openPostgres } = await import('../../storage/postgres.js');
     const pool = await openPostgres(SECRET_REF.test(ref) ? await resolveSecret(ref, env) : ref, storage.postgres!.schema ? { schema: storage.postgres!.schema } : {});
     return { store: new PostgresApprovalStore(pool), close: () => pool.end() };
   }
