@@ -239,7 +239,7 @@ export class AuditLog implements AuditSink {
       }
       text += `r\t${draft.body}\t${draft.payload ? draft.payload.toString('base64') : ''}\t$\n`;
       // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
-      if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full');
+      if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', keys);
       this.written += writeSync(this.spoolFd, text, this.written, 'utf8');
       end = this.written;
       if (this.spilled || this.queue.length >= this.maxQueue) {
@@ -249,13 +249,15 @@ export class AuditLog implements AuditSink {
       }
       this.memEnd = end;
     } else if (this.queue.length >= this.maxQueue) {
-      return this.full('the audit queue is full');
+      return this.full('the audit queue is full', keys);
     }
     this.queue.push({ draft, keys, end });
     this.schedule();
   }
 
-  private full(reason: string): void {
+  private full(reason: string, newKeys: readonly WrappedDataKey[]): void {
+    // A data key created for this event was never stored: forget it, or later payloads would use it.
+    for (const k of newKeys) this.dataKeys?.forget(k.subject);
     if (this.onFull === 'drop') {
       this.droppedCount++;
       this.hooks.dropped?.(1);

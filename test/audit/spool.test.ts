@@ -10,7 +10,7 @@ import type { RecordDraft, StoredRecord } from '../../src/audit/record.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.js';
 import type { AuditStore } from '../../src/audit/store.js';
 import { verifyAuditLog } from '../../src/audit/verify.js';
-import { tempDir } from './helpers.js';
+import { tempDir, testKeyring } from './helpers.js';
 
 /** A store whose appends fail while `down` is set, like a database that went away. */
 function flaky(inner: AuditStore): AuditStore & { down: boolean } {
@@ -168,5 +168,27 @@ describe('spool: store outages, replay and crashes (SQLite)', () => {
     const v = await verifyAuditLog(store);
     expect(v.ok).toBe(true);
     expect(v.records).toBe(stored.size);
+  });
+});
+
+describe('encrypted payloads across a full queue', () => {
+  it('an event refused for lack of room does not leave behind a data key that was never stored', async () => {
+    const { dir, cleanup } = tempDir();
+    const store = new SqliteAuditStore({ database: join(dir, 'a.db') });
+    const keyring = testKeyring();
+    const s = flaky(store);
+    s.down = true;
+    const log = await AuditLog.open({ store: s, payloads: 'encrypted', keyring, maxQueue: 1, onFull: 'drop' });
+    log.record({ type: 'request.received', subject: 'alice', route: '/r', payload: 'first' });
+    log.record({ type: 'request.received', subject: 'bob', route: '/r', payload: 'dropped' });
+    s.down = false;
+    await log.flush();
+    log.record({ type: 'request.received', subject: 'bob', route: '/r', payload: 'kept' });
+    await log.close();
+    const texts: string[] = [];
+    for await (const r of exportRecords(store, { keyring })) texts.push(r.payload && 'text' in r.payload ? String(r.payload.text) : 'unreadable');
+    expect(texts).toEqual(['first', 'kept']);
+    await store.close();
+    cleanup();
   });
 });
