@@ -327,6 +327,38 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
   { id: 'url_password', provider: 'URL', keywords: ['://'], re: rx(`${B}[A-Za-z][A-Za-z0-9+.-]{1,20}://(?<u>[^\\s:@/"'<>]{1,64}):(?<s>[^\\s@/"'<>]{1,128})@[A-Za-z0-9.-]{1,253}`), score: 0.9, validate: urlPasswordValid },
   { id: 'cli_password', provider: 'CLI', keywords: ['-u ', '--user ', '--password'], re: rx(`(?:\\s-u|--user|--password)[ =]{1,3}["']?(?<u>[^\\s:"'$<]{0,64}):["']?(?<s>[^\\s"'<>]{3,128})`, 'g'), score: 0.85, validate: urlPasswordValid },
+  {
+    // `curl -H "X-Api-Token: …"`, `--header "Authorization: Basic …"`: a credential-named header with a value.
+    id: 'http_header_credential',
+    provider: 'HTTP',
+    keywords: ['-h ', '--header', 'header('],
+    re: rx(
+      `(?:-H|--header|header\\()\\s{0,4}["']?(?<k>[A-Za-z0-9-]{0,30}(?:token|auth|key|secret|api|session|password)[A-Za-z0-9-]{0,30})\\s{0,2}:\\s{0,4}(?:(?:Bearer|Token|Basic|Api-Token|Digest)\\s{1,4})?(?<s>[^\\s"']{6,500})`,
+      'gi',
+    ),
+    score: 0.85,
+    validate: (s) => !looksLikePlaceholder(s) && !/^(?:application|text|multipart)\//i.test(s) && (charClasses(s) >= 2 || /^[0-9a-f]{16,}$/.test(s)) && /[0-9]/.test(s) && !/^\$|^%|^\{\{/.test(s),
+  },
+  {
+    // `curl -u "TOKEN:"`: an API token passed as the user name with an empty password.
+    id: 'cli_password',
+    provider: 'CLI',
+    keywords: ['-u ', '--user '],
+    re: rx(`(?:\\s-u|--user)\\s{1,3}["']?(?<s>[^\\s:"'$<{]{8,128}):["']?(?=[\\s"']|$)`, 'g'),
+    score: 0.8,
+    minEntropy: 3,
+    validate: (s) => charClasses(s) >= 2 && /[0-9]/.test(s),
+  },
+  {
+    // `getenv("API_TOKEN", "…")`, `("password", "…")`: a credential-named key with a literal value next to it.
+    id: 'generic_credential',
+    provider: 'generic',
+    keywords: ['token', 'secret', 'password', 'api_key', 'apikey'],
+    re: rx(`["'](?<k>[A-Za-z0-9_.-]{0,24}(?:token|secret|password|passwd|api[_-]?key|apikey)[A-Za-z0-9_.-]{0,12})["']\\s{0,4},\\s{0,4}["'](?<s>[^"'\\s]{8,200})["']`, 'gi'),
+    score: 0.75,
+    minEntropy: 3,
+    validate: (s) => !looksLikePlaceholder(s) && charClasses(s) >= 2 && /[0-9]/.test(s) && !/^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(s),
+  },
   { id: 'clawguard_api_key', provider: 'ClawGuard', keywords: ['cg_'], re: rx(`${B}cg_[A-Za-z0-9_-]{43}${E}`), score: 0.99, minEntropy: 3.5 },
 ];
 

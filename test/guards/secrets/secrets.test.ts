@@ -84,6 +84,9 @@ const SAMPLES: [string, () => string, string][] = [
   ['Authorization: Basic', () => `Authorization: Basic ${Buffer.from(`admin:${rand(B62, 12)}`).toString('base64')}`, 'basic_auth'],
   ['Bearer token', () => `Authorization: Bearer ${rand(B62, 40)}`, 'bearer_token'],
   ['password assignment', () => `db_password = "${rand(B62, 10)}!${rand(B62, 4)}"`, 'generic_credential'],
+  ['credential header in curl', () => `curl -H "X-Api-Token: ${rand(HEX, 8)}${rand('0123456789', 4)}" https://api.example.com`, 'http_header_credential'],
+  ['token as curl user name', () => `curl -u "${rand(B62, 12)}7:" https://localhost:9200`, 'cli_password'],
+  ['default value of a credential lookup', () => `GetEnvOrDefault("api_token", "${rand(HEX, 8)}-${rand(HEX, 4)}-4${rand(HEX, 3)}")`, 'generic_credential'],
 ];
 
 describe('secrets detection by provider format', () => {
@@ -120,6 +123,7 @@ describe('secrets false positives', () => {
     ['empty PEM block', '-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----'],
     ['URL with a templated password', 'postgres://user:${DB_PASSWORD}@localhost/db and https://user:password@example.com'],
     ['ordinary prose and code', 'The token bucket algorithm limits requests. def get_password_hash(password): return hash(password)'],
+    ['content-type and templated headers', 'curl -H "Content-Type: application/json" -H "Authorization: Bearer $API_KEY" -H "X-Api-Key: {{key}}"'],
     ['repeated characters', join('gh', 'p_', 'x'.repeat(36)) + ' ' + join('glc', '_', '1'.repeat(40))],
   ])('ignores %s', (_name, text) => {
     expect(detect(text)).toEqual([]);
