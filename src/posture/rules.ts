@@ -72,6 +72,12 @@ const CATALOGUE: readonly RuleMeta[] = [
     description: 'The final stage starts from a full distribution or language image (debian, ubuntu, centos, fedora, node, python, ruby, golang, openjdk, php, …) whose tag does not name a minimal variant (slim, alpine, distroless, chiseled, minimal, micro). Build stages are exempt. Only official images (no registry or `library/` prefix) are judged.',
     fix: 'Build in a full image, then copy the result into a minimal runtime (distroless, `-slim`, alpine, scratch).',
   },
+  {
+    id: 'CG-DKR-012', name: 'dockerfile-context-without-dockerignore', target: 'dockerfile', severity: 'medium',
+    title: 'Whole build context copied with no .dockerignore',
+    description: 'A COPY or ADD takes the whole context (`.` or `./`) and there is no `.dockerignore` next to the Dockerfile: `.env` files, keys and `.git` end up in the image. Checked only for Dockerfiles read from disk.',
+    fix: 'Add a `.dockerignore` (ideally `*` followed by `!` entries for what the build needs), or copy named paths only.',
+  },
   // Kubernetes
   {
     id: 'CG-K8S-001', name: 'k8s-run-as-root', target: 'kubernetes', severity: 'high',
@@ -144,6 +150,12 @@ const CATALOGUE: readonly RuleMeta[] = [
     title: 'Container image not pinned',
     description: 'A container image uses `latest`, no tag, or a tag without `@sha256:` digest.',
     fix: 'Reference images as `registry/name:version@sha256:<digest>`.',
+  },
+  {
+    id: 'CG-K8S-013', name: 'k8s-no-seccomp', target: 'kubernetes', severity: 'medium',
+    title: 'No seccomp profile',
+    description: 'Neither the pod nor the container securityContext sets `seccompProfile.type` to `RuntimeDefault` or `Localhost` (`Unconfined`, or nothing, leaves every syscall open).',
+    fix: 'Set `securityContext.seccompProfile: { type: RuntimeDefault }` on the pod.',
   },
   // OpenClaw
   {

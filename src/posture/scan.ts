@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { defaultDetectors, type PostureDetectors } from './detectors.js';
 import { collectFiles, isBinary, type WalkedFile } from './files.js';
 import { embeddedClawGuardConfigs, isClawGuardConfig, scanClawGuardConfig } from './rules/clawguard-config.js';
@@ -74,7 +75,7 @@ function judgeConfigFile(file: SourceFile, options: ScanOptions): Judged {
   const ext = extname(file.path).toLowerCase();
   if (isDockerfileName(file.path)) {
     out.kinds.push('dockerfile');
-    out.findings.push(...scanDockerfile(file));
+    out.findings.push(...scanDockerfile(file, { hasDockerignore: existsSync(join(dirname(file.absPath), '.dockerignore')) }));
     return out;
   }
   if (ext === '.yaml' || ext === '.yml') {

@@ -171,7 +171,17 @@ function cacheProblems(command: string): string[] {
   return problems;
 }
 
-export function scanDockerfile(file: SourceFile): PostureFinding[] {
+export interface DockerfileContext {
+  /** Whether a .dockerignore sits next to the Dockerfile; undefined when unknown (not read from disk). */
+  readonly hasDockerignore?: boolean;
+}
+
+function copiesWholeContext(ins: Instruction): boolean {
+  if (/--from=/.test(ins.args)) return false;
+  return copySources(ins.args).some((s) => s === '.' || s === './' || s === '*');
+}
+
+export function scanDockerfile(file: SourceFile, context: DockerfileContext = {}): PostureFinding[] {
   const findings: PostureFinding[] = [];
   const instructions = parseDockerfile(file.text);
   const stages = splitStages(instructions);
@@ -214,6 +224,9 @@ export function scanDockerfile(file: SourceFile): PostureFinding[] {
           if (looksLikeSecretFile(source)) {
             findings.push(report('CG-DKR-006', file.path, `${ins.keyword} copies ${source}, which usually holds credentials`, at(ins)));
           }
+        }
+        if (context.hasDockerignore === false && copiesWholeContext(ins)) {
+          findings.push(report('CG-DKR-012', file.path, `${ins.keyword} copies the whole build context and there is no .dockerignore`, at(ins)));
         }
         if (ins.keyword === 'ADD' && !/--checksum=/.test(ins.args) && sources.some((s) => /^https?:\/\//i.test(s))) {
           findings.push(report('CG-DKR-008', file.path, 'ADD downloads a URL without --checksum', at(ins)));

@@ -91,6 +91,9 @@ export function scanKubernetes(files: readonly KubernetesFile[]): PostureFinding
         findings.push(report('CG-K8S-010', file.path, `no NetworkPolicy among the scanned manifests covers namespace "${ns}" (${workload})`, { line: doc.lineOf(['metadata']) }));
       }
 
+      const seccompOk = (sc: unknown) => ['RuntimeDefault', 'Localhost'].includes(String(get(sc, ['seccompProfile', 'type'])));
+      const podSeccomp = seccompOk(podSc) ? 'ok' : get(podSc, ['seccompProfile', 'type']) === 'Unconfined' ? 'unconfined' : 'unset';
+
       for (const group of ['initContainers', 'containers'] as const) {
         asList(spec[group]).forEach((container, i) => {
           const cname = `${workload} container ${String(container.name ?? i)}`;
@@ -108,6 +111,10 @@ export function scanKubernetes(files: readonly KubernetesFile[]): PostureFinding
           }
           if (sc.allowPrivilegeEscalation !== false) {
             findings.push(report('CG-K8S-003', file.path, `${cname} does not set allowPrivilegeEscalation: false`, at()));
+          }
+          const containerSeccomp = get(sc, ['seccompProfile', 'type']);
+          if (containerSeccomp === 'Unconfined' || (!seccompOk(sc) && podSeccomp !== 'ok')) {
+            findings.push(report('CG-K8S-013', file.path, `${cname} runs without a seccomp profile`, at()));
           }
           if (sc.privileged === true) findings.push(report('CG-K8S-005', file.path, `${cname} is privileged`, at('securityContext', 'privileged')));
           const caps = isRecord(sc.capabilities) ? sc.capabilities : {};
