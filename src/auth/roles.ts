@@ -17,6 +17,10 @@ export const roleSchema = z.strictObject({
   /** Tool names (globs) the model may call on behalf of this role; other tool calls are refused. */
   tools: z.array(z.string().min(1)).default(['*']),
   limits: limitRuleSchema.prefault({}),
+  /** Provider APIs this role may call; absent: both. */
+  apis: z.array(z.enum(['openai-chat', 'anthropic-messages'])).min(1).optional(),
+  /** A named policy from `policyProfiles` that judges this role's traffic instead of `policy`. */
+  policyProfile: z.string().min(1).optional(),
 });
 export type RoleConfig = z.infer<typeof roleSchema>;
 
@@ -48,6 +52,10 @@ export class RoleSet {
 
   static allowsUpstream(role: RoleConfig, upstream: string): boolean {
     return role.upstreams === undefined || role.upstreams.includes(upstream);
+  }
+
+  static allowsApi(role: RoleConfig, api: string): boolean {
+    return role.apis === undefined || (role.apis as readonly string[]).includes(api);
   }
 
   static allowsTool(role: RoleConfig, tool: string): boolean {

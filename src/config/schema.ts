@@ -240,6 +240,8 @@ export function configSchema(registry: GuardRegistry) {
           idleTimeoutMs: z.number().int().positive().default(300_000),
         })
         .prefault({}),
+      /** Named policies a role can choose with `policyProfile` (same fields as `policy`). */
+      policyProfiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), policySchema).default({}),
       approvals: z
         .strictObject({
           /** How long a call held for review waits for a human; silence denies it. */
@@ -275,6 +277,9 @@ export function configSchema(registry: GuardRegistry) {
       c.roles.forEach((r, i) => {
         if (roleNames.has(r.name)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'name'], message: `duplicate role "${r.name}"` });
         roleNames.add(r.name);
+        if (r.policyProfile && !(r.policyProfile in c.policyProfiles)) {
+          ctx.addIssue({ code: 'custom', path: ['roles', i, 'policyProfile'], message: `no policy profile named "${r.policyProfile}" in policyProfiles` });
+        }
         r.upstreams?.forEach((u, j) => {
           if (c.upstreams.length > 0 && !names.has(u)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'upstreams', j], message: `no upstream named "${u}"` });
         });

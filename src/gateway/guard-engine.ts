@@ -60,6 +60,19 @@ export class GuardEngine {
     this.streamHoldback = Math.max(0, ...this.streamGuards.map((g) => g.maxSpan! - 1));
   }
 
+  private readonly profiles = new Map<string, PolicyConfig>();
+
+  /** Roles whose principals are judged by another policy than the default one. */
+  setRoleProfiles(profiles: ReadonlyMap<string, PolicyConfig>): void {
+    this.profiles.clear();
+    for (const [role, policy] of profiles) this.profiles.set(role, policy);
+  }
+
+  private policyFor(ctx: GuardContext): PolicyConfig {
+    const role = ctx.principal?.role;
+    return (role && this.profiles.get(role)) || this.policy;
+  }
+
   /** How much of a streamed text's tail must wait for more text: the most any streaming guard needs. */
   pendingSuffix(text: string): number {
     let hold = 0;
@@ -87,7 +100,7 @@ export class GuardEngine {
     const cache = options.useCache === false ? this.noCache : this.cache;
     const { findings, failures } = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
     const byId = new Map(segments.map((s) => [s.id, s]));
-    const decision = decide(this.policy, ctx.direction, findings, failures, byId);
+    const decision = decide(this.policyFor(ctx), ctx.direction, findings, failures, byId);
     return { decision, findings, segments, guardMs: performance.now() - started };
   }
 

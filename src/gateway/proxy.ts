@@ -164,6 +164,10 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       line.model = check.model;
       line.stream = check.stream;
 
+      if (!RoleSet.allowsApi(role, adapter.api)) {
+        fail({ status: 403, type: 'permission_error', code: 'api_not_allowed', message: `role "${role.name}" may not use this API` });
+        return;
+      }
       if (!RoleSet.allowsModel(role, check.model)) {
         fail({ status: 403, type: 'permission_error', code: 'model_not_allowed', message: `role "${role.name}" may not use model "${check.model}"`, param: 'model' });
         return;

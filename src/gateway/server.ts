@@ -168,6 +168,12 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   };
   const policy = { ...config.policy, rules: [...config.policy.rules, ...config.policy.defaultRules] };
   const engine = new GuardEngine(createGuards(config, registry), policy, config.cache.maxEntries, observer);
+  const roleProfiles = new Map<string, typeof policy>();
+  for (const role of config.roles) {
+    const profile = role.policyProfile ? config.policyProfiles[role.policyProfile] : undefined;
+    if (profile) roleProfiles.set(role.name, { ...profile, rules: [...profile.rules, ...profile.defaultRules] });
+  }
+  engine.setRoleProfiles(roleProfiles);
 
   let upstreams;
   try {

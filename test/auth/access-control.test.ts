@@ -65,6 +65,44 @@ describe('roles', () => {
   });
 });
 
+describe('role APIs and policy profiles', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      upstreams: [
+        { name: 'u', provider: 'openai', url: `${upstream.url}/v1` },
+        { name: 'a', provider: 'anthropic', url: upstream.url },
+      ],
+      routes: [
+        { model: 'claude-*', upstream: 'a' },
+        { model: '*', upstream: 'u' },
+      ],
+      guards: { patterns: { deny: [{ id: 'project-name', pattern: 'project bluebird', score: 0.9 }] } },
+      policy: { rules: [{ type: 'pattern.project-name', action: 'allow' }] },
+      policyProfiles: { contractors: { rules: [{ type: 'pattern.project-name', action: 'block' }] } },
+      roles: [{ name: 'default' }, { name: 'contractor', apis: ['openai-chat'], policyProfile: 'contractors' }],
+    });
+  });
+  afterAll(() => gw.close());
+  const say = (key: string, text: string) =>
+    fetch(`${gw.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: text }] }) });
+
+  it('judges each role by its own policy profile', async () => {
+    const { key } = await gw.gateway.keys.create({ kind: 'client', name: 'c', role: 'contractor' });
+    expect((await say(gw.clientKey, 'status of project bluebird?')).status).toBe(200);
+    const blocked = await say(key, 'status of project bluebird?');
+    expect(blocked.status).toBe(403);
+    expect((await blocked.json()).error.findings).toEqual(['pattern.project-name']);
+  });
+
+  it('grants only the APIs of the role', async () => {
+    const { key } = await gw.gateway.keys.create({ kind: 'client', name: 'c2', role: 'contractor' });
+    const res = await fetch(`${gw.proxyUrl}/v1/messages`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(res.status).toBe(403);
+    expect((await res.json()).error.type).toBe('permission_error');
+  });
+});
+
 describe('rate limits in memory', () => {
   let gw: TestGateway;
   beforeAll(async () => {
