@@ -129,6 +129,8 @@ interface Invocation {
   readonly wrappers: string[];
   /** `VAR=value` from the command prefix or `env`. */
   readonly assigns: { name: string; value?: Word }[];
+  /** The program name was split around unknown variables (`c${u}url`). */
+  readonly split?: boolean;
 }
 
 const unwrapped = new WeakMap<Command, Invocation | undefined>();
@@ -191,7 +193,16 @@ function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[])
   }
   if (i >= argv.length) return wrappers.length > 0 && argv.length > 0 ? { name: wrappers[wrappers.length - 1]!, program: argv[0]!, args: argv.slice(1), cmd, wrappers: wrappers.slice(0, -1), assigns } : undefined;
   const program = argv[i]!;
+  const hidden = splitName(program);
+  if (hidden) return { name: hidden, program: { ...program, text: hidden, dynamic: false }, args: argv.slice(i + 1), cmd, wrappers, assigns, split: true };
   return { name: basename(program.text), program, args: argv.slice(i + 1), cmd, wrappers, assigns };
+}
+
+/** `c${u}url`: a program name that is plain once its unknown (usually unset) variables are dropped. */
+function splitName(w: Word): string | undefined {
+  if (!w.dynamic || w.subst.length > 0 || w.tricky) return undefined;
+  const stripped = w.text.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, '');
+  return stripped !== w.text && /^[a-z][a-z0-9.+-]+$/.test(stripped) && /^[a-z]/i.test(w.text) ? stripped : undefined;
 }
 
 function isWriteOp(op: string): boolean {
@@ -363,6 +374,7 @@ export class ShellAnalyzer {
       if (w === 'torsocks' || w === 'proxychains' || w === 'proxychains4') this.add('defense_evasion', 'deny', `routes traffic through ${w} (bypasses the egress proxy)`, cmd);
       if (w === 'systemd-run' && cmd.argv.some((a) => /^--on-(?:calendar|active|boot|startup|unit-active|unit-inactive)/.test(a.text))) this.add('persistence', 'deny', 'systemd-run schedules a timer', cmd);
     }
+    if (inv.split) this.add('obfuscation', 'deny', `program name "${name}" is split around an unset variable`, inv.cmd);
     if (program.dynamic) {
       const sub = this.substKind(program);
       if (sub === 'download') this.add('remote_code', 'deny', 'runs a program name produced by a download', program);
@@ -714,7 +726,7 @@ export class ShellAnalyzer {
     if (CRYPTOMINERS.has(name) || all.some((t) => /^stratum\+(?:tcp|ssl|tls):\/\//i.test(t))) {
       this.add('cryptominer', 'deny', 'starts a cryptocurrency miner', cmd);
     }
-    if (all.some((t) => /\/dev\/(?:tcp|udp)\//.test(t))) this.add('reverse_shell', 'deny', `${name} uses a /dev/tcp network socket`, cmd);
+    if (all.some((t) => /\/dev\/(?:tcp|udp)\/|\/inet[46]?\/(?:tcp|udp)\//.test(t))) this.add('reverse_shell', 'deny', `${name} uses a /dev/tcp or /inet/tcp network socket`, cmd);
     if (TUNNELS.has(name) && (name !== 'tailscale' || all.includes('funnel'))) this.add('tunnel', 'review', `${name} exposes a local service to the internet`, cmd);
     if (PRIVILEGE_TOOLS.has(name) && !inv.wrappers.some((w) => WRAPPERS[w]?.elevates)) {
       if (!(name === 'mount' && args.length === 0) && !(name === 'su' && false)) this.add('privilege_escalation', 'deny', `${name} changes users, privileges or mounts`, cmd);
@@ -1038,6 +1050,15 @@ export class ShellAnalyzer {
   private kill(inv: Invocation): void {
     const { name, args, cmd } = inv;
     const pos = positionals(args.filter((a) => !/^-(?:\d+|[A-Z]+|SIG[A-Z]+)$/.test(a.text) || a.text === '-1'));
+    for (const a of args) {
+      for (const sub of a.subst) {
+        const sinv = unwrap(sub.argv, sub);
+        if (sinv && /^(?:pgrep|pidof)$/.test(sinv.name) && sinv.args.some((x) => GUARD_SERVICES.test(basename(x.text)) || /^(?:clawguard|openclaw[\w-]*)$/.test(x.text))) {
+          this.add('defense_evasion', 'deny', `${name} stops a security process found by ${sinv.name}`, a);
+          return;
+        }
+      }
+    }
     if (name === 'kill') {
       if (args.some((a, i) => a.text === '-1' && i > 0) || pos.some((p) => p.text === '1' || p.text === '-1')) this.add('destructive', 'deny', 'kill signals every process (or init)', cmd);
       return;
@@ -1318,6 +1339,11 @@ export class ShellAnalyzer {
       out.push(...o);
       if (o.length === 0) for (const p of positionals(args, WGET_VALUE_OPTS)) if (looksLikeUrl(p.text)) out.push(basename(safePath(p.text)) || 'index.html');
     } else if (name === 'aria2c') out.push(...optValues(args, ['-o', '--out']).map((w) => w.text));
+    else if (name === 'lwp-download') {
+      const pos = positionals(args);
+      if (pos[1]) out.push(pos[1].text);
+      else if (pos[0] && looksLikeUrl(pos[0].text)) out.push(basename(safePath(pos[0].text)));
+    }
     for (const r of cmd.redirects) if (isWriteOp(r.op) && r.target && !/^\d+$/.test(r.target.text)) out.push(r.target.text);
     for (const o of out) {
       if (o === '-' || o === '/dev/null') continue;

@@ -32,7 +32,7 @@ export function isShellParserReady(): boolean {
 
 /** A parsed word: its best-effort literal value and whether any part of it is unknown until run time. */
 export interface Word {
-  /** Literal value with quotes removed and escapes decoded; unknown parts appear as `$NAME` / `$(…)`. */
+  /** Literal value with quotes removed and escapes decoded; unknown parts appear as `${NAME}` / `$(…)`. */
   readonly text: string;
   /** Holds an expansion or substitution whose value the analyzer could not work out. */
   readonly dynamic: boolean;
@@ -130,6 +130,8 @@ class Converter {
   readonly commands: Command[] = [];
   readonly functions = new Map<string, Command[]>();
   readonly env = new Map<string, string | undefined>([['HOME', '~']]);
+  /** Variables assigned from a command substitution: words that expand them carry those commands in `subst`. */
+  private readonly origin = new Map<string, Command[]>();
   errors = false;
   pipelines = 0;
 
@@ -276,7 +278,11 @@ class Converter {
       const valueNode = a.childForFieldName('value');
       const name = nameNode?.text ?? '';
       const value = valueNode ? this.word(valueNode, ctx) : undefined;
-      if (persist) this.env.set(name, value === undefined ? '' : value.dynamic ? undefined : value.text);
+      if (persist) {
+        this.env.set(name, value === undefined ? '' : value.dynamic ? undefined : value.text);
+        if (value && value.subst.length > 0) this.origin.set(name, [...value.subst]);
+        else this.origin.delete(name);
+      }
       out.push(value ? { name, value } : { name });
     }
     return out;
@@ -331,10 +337,10 @@ class Converter {
   private lookup(name: string): { text: string; known: boolean } {
     if (this.env.has(name)) {
       const v = this.env.get(name);
-      return v === undefined ? { text: `$${name}`, known: false } : { text: v, known: true };
+      return v === undefined ? { text: `\${${name}}`, known: false } : { text: v, known: true };
     }
     if (name === 'IFS') return { text: ' ', known: true };
-    return { text: `$${name}`, known: false };
+    return { text: `\${${name}}`, known: false };
   }
 
   word(node: Node, ctx: Ctx): Word {
@@ -383,6 +389,8 @@ class Converter {
         const inner = node.namedChildren.filter((c): c is Node => c !== null);
         const simple = inner.length === 1 && (inner[0]!.type === 'variable_name' || inner[0]!.type === 'special_variable_name');
         const name = inner[0]?.text ?? '';
+        const from = this.origin.get(name);
+        if (from) acc.subst.push(...from);
         if (simple) {
           acc.vars.push(name);
           if (name === 'IFS') acc.ifs = true;
