@@ -85,7 +85,7 @@ function keyed(id: string, provider: string, words: string[], valueRe: string, s
     provider,
     keywords: words.map((w) => w.toLowerCase()),
     // Assignment in any common syntax: `KEY=v`, `key: v`, `key := v`, `"key": "v"`, `<key>v<`, `("key", "v")`.
-    re: rx(`(?:${words.join('|')})[A-Za-z0-9_.-]{0,24}["']?\\s{0,4}(?:=|:|:=|=>|\\?=|>|,)\\s{0,4}["'\`]?(?<s>${valueRe})${E}`, 'gi'),
+    re: rx(`(?:${words.join('|')})[A-Za-z0-9_.-]{0,24}["']?\\s{0,4}(?::{1,3}=|=>|\\?=|=|:|>|,)\\s{0,4}["'\`]?(?<s>${valueRe})${E}`, 'gi'),
     score,
     minEntropy,
   };
@@ -298,7 +298,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { id: 'mailgun_key', provider: 'Mailgun', keywords: ['pubkey-'], re: rx(`${B}pubkey-[a-f0-9]{32}${E}`), score: 0.9 },
   keyed('mailgun_signing_key', 'Mailgun', ['mailgun'], '[a-h0-9]{32}-[a-h0-9]{8}-[a-h0-9]{8}|key-[a-z0-9]{32}'),
   keyed('plaid_secret', 'Plaid', ['plaid'], '[a-z0-9]{30}|[a-z0-9]{24}'),
-  keyed('sonarqube_token', 'SonarQube', ['sonar'], '[a-f0-9]{40}|sq[pua]_[a-f0-9]{40}'),
+  keyed('sonarqube_token', 'SonarQube', ['sonar'], '(?:sq[pua]_)?[A-Za-z0-9]{40}'),
+  keyed('sourcegraph_token', 'Sourcegraph', ['sourcegraph'], '[A-Fa-f0-9]{40}|sgp_[A-Za-z0-9_]{40,60}'),
   { id: 'yandex_token', provider: 'Yandex', keywords: ['yc'], re: rx(`yandex[A-Za-z0-9_.-]{0,24}["']?\\s{0,4}[:=]\\s{0,4}["']?(?<s>YC[A-Za-z0-9_-]{38})${E}`, 'gi'), score: 0.9 },
   { id: 'sidekiq_secret', provider: 'Sidekiq', keywords: ['contribsys__com'], re: rx(`BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?\\s{0,4}[:=]\\s{0,4}["']?(?<s>[a-f0-9]{8}:[a-f0-9]{8})${E}`, 'gi'), score: 0.95 },
   { id: 'dropbox_token', provider: 'Dropbox', keywords: ['aaaaaaaaaa'], re: rx(`${B}[a-z0-9]{11}AAAAAAAAAA[a-z0-9_=-]{43}${E}`), score: 0.85, allowPlaceholders: true },
