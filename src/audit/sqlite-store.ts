@@ -117,7 +117,7 @@ export class SqliteAuditStore implements AuditStore {
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
       page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
       pageText: db.prepare(
-        `SELECT count(*), min(seq), max(seq), group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload IS NULL THEN '' ELSE char(10) || clawguard_audit_sha256(payload) END, char(30))
+        `SELECT count(*), min(seq), max(seq), CAST(group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload IS NULL THEN '' ELSE char(10) || clawguard_audit_sha256(payload) END, char(30)) AS BLOB)
          FROM (SELECT seq, hash, prev, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
       ).raw(),
       record: db.prepare('SELECT seq, prev, hash, body, payload FROM audit_records WHERE seq = ?'),
@@ -161,9 +161,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async pageText(after: number, limit: number): Promise<RecordPageText | undefined> {
-    const [count, firstSeq, lastSeq, text] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, string | null];
-    if (!count || firstSeq === null || lastSeq === null || text === null) return undefined;
-    return { count, firstSeq, lastSeq, text };
+    const [count, firstSeq, lastSeq, bytes] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, Buffer | null];
+    if (!count || firstSeq === null || lastSeq === null || bytes === null) return undefined;
+    return { count, firstSeq, lastSeq, bytes };
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

@@ -12,7 +12,7 @@ export interface RecordPageText {
   readonly count: number;
   readonly firstSeq: number;
   readonly lastSeq: number;
-  readonly text: string;
+  readonly bytes: Buffer;
 }
 
 export interface AuditQuery {
@@ -44,10 +44,10 @@ export interface AuditStore {
   /** Records with `seq > after` in order, at most `limit`. */
   page(after: number, limit: number): Promise<RecordRow[]>;
   /**
-   * Optional fast path for verify: `count` records with `seq > after` as one string, each record
+   * Optional fast path for verify: `count` records with `seq > after` as one UTF-8 buffer, each record
    * `hash \x1f prev \n seq \n body [\n sha256(payload)]` (the hash input after the \x1f), records
-   * separated by \x1e. One string per page instead of one JS row per record: several times less
-   * marshalling. The order inside the string is only a hint; verify checks it.
+   * separated by \x1e. One buffer per page instead of one JavaScript row per record: far less
+   * marshalling. The order inside is only a hint; verify checks it.
    */
   pageText?(after: number, limit: number): Promise<RecordPageText | undefined>;
   /** One record by sequence number. */

@@ -24,6 +24,8 @@ export interface VerifyResult {
   readonly signaturesChecked: boolean;
   /** The sequence number the log starts after (a retention purge's signed anchor), 0 if never purged. */
   readonly anchoredAt: number;
+  /** Records proven by the page fast path (the rest went record by record). */
+  readonly fastPathRecords: number;
   /** Records after the last signed checkpoint: their truncation could not be detected. */
   readonly unsignedTail: number;
   readonly problem?: VerifyBreak;
@@ -89,23 +91,28 @@ interface ChainState {
   previousCheckpoint: number;
 }
 
-/** Fast path over one page as text: true only when every record in it verifies (state then advances). */
+/** Fast path over one page: true only when every record in it verifies (the state then advances). */
 function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<number, string>): boolean {
   if (page.firstSeq !== st.expected || page.lastSeq - page.firstSeq + 1 !== page.count) return false;
-  const text = page.text;
+  const buf = page.bytes;
   let pos = 0;
   let prev = st.prev;
   let seq = page.firstSeq;
   let previousCheckpoint = st.previousCheckpoint;
   for (let i = 0; i < page.count; i++, seq++) {
-    let end = text.indexOf('\x1e', pos);
-    if (end < 0) end = text.length;
+    let end = buf.indexOf(0x1e, pos);
+    if (end < 0) end = buf.length;
     // hash(44) \x1f prev(44) \n seq \n body …
-    if (text.charCodeAt(pos + 44) !== 31 || !text.startsWith(prev, pos + 45) || text.charCodeAt(pos + 89) !== 10) return false;
-    const seqText = String(seq);
-    if (!text.startsWith(seqText, pos + 90) || text.charCodeAt(pos + 90 + seqText.length) !== 10) return false;
-    const stored = text.slice(pos, pos + 44);
-    if (sha256Base64(text.slice(pos + 45, end)) !== stored) return false;
+    if (end - pos < 92 || buf[pos + 44] !== 0x1f || buf[pos + 89] !== 0x0a || buf.toString('latin1', pos + 45, pos + 89) !== prev) return false;
+    let n = 0;
+    let j = pos + 90;
+    for (let c = buf[j]!; c !== 0x0a; c = buf[++j]!) {
+      if (c < 0x30 || c > 0x39 || j >= end) return false;
+      n = n * 10 + (c - 0x30);
+    }
+    if (n !== seq) return false;
+    const stored = buf.toString('latin1', pos, pos + 44);
+    if (sha256Base64(buf.subarray(pos + 45, end)) !== stored) return false;
     prev = stored;
     if (signed.size !== 0) {
       const cp = signed.get(seq);
@@ -116,7 +123,7 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
     }
     pos = end + 1;
   }
-  if (pos !== text.length + 1) return false;
+  if (pos !== buf.length + 1) return false;
   st.expected = seq;
   st.prev = prev;
   st.checked += page.count;
@@ -183,11 +190,13 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
   const st: ChainState = { expected: (anchor?.seq ?? 0) + 1, prev: anchor?.hash ?? GENESIS_HASH, checked: 0, lastSeq: undefined, previousCheckpoint: anchor?.seq ?? 0 };
   let chainBreak: VerifyBreak | undefined;
   let after = 0;
+  let fastPathRecords = 0;
   for (;;) {
     if (store.pageText) {
       const text = await store.pageText(after, pageSize);
       if (!text) break;
       if (text.lastSeq <= through && checkText(text, st, bySeq)) {
+        fastPathRecords += text.count;
         after = text.lastSeq;
         options.onProgress?.(st.checked, total);
         continue;
@@ -222,6 +231,7 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
     checkpoints: valid.length,
     signaturesChecked: verifier !== undefined,
     anchoredAt: anchor?.seq ?? 0,
+    fastPathRecords,
     unsignedTail: Math.max(0, (lastSeq ?? 0) - lastCheckpoint),
     ...(problem ? { problem } : {}),
     elapsedMs: performance.now() - started,

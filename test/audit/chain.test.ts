@@ -32,6 +32,7 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
     expect(result.problem).toBeUndefined();
     expect(result.ok).toBe(true);
     expect(result.records).toBe(45);
+    expect(result.fastPathRecords).toBe(45);
     expect(result.lastSeq).toBe(45);
     expect(result.checkpoints).toBeGreaterThanOrEqual(4);
     expect(result.unsignedTail).toBe(0);

@@ -88,9 +88,10 @@ describe.each(STORES)('payloads, retention and erasure on %s', (_name, open) => 
     const bob = after.filter((r) => r.subject === 'bob');
     expect(alice.every((r) => r.payload && 'erased' in r.payload && r.payload.erased)).toBe(true);
     expect(bob.map((r) => (r.payload && 'text' in r.payload ? r.payload.text : ''))).toEqual(['bob 0', 'bob 1', 'bob 2', 'bob 3', 'bob 4']);
-    const v = await verifyAuditLog(sut.store, { verifier });
+    const v = await verifyAuditLog(sut.store, { verifier, pageSize: 3 });
     expect(v.ok).toBe(true);
     expect(v.records).toBe(10);
+    expect(v.fastPathRecords).toBe(10);
   });
 
   it('rotating the master key keeps old payloads readable and re-wrapping retires the old key without touching records', async () => {
