@@ -191,7 +191,7 @@ const CATALOGUE: readonly RuleMeta[] = [
   {
     id: 'CG-OC-006', name: 'openclaw-no-exec-deny', target: 'openclaw', severity: 'medium',
     title: 'Exec-like tools not restricted by tool policy',
-    description: 'No `tools.deny` entry covers exec-like tools (`exec`, `process`, `elevated`, `group:runtime`) and no `tools.allow` list leaves them out.',
+    description: 'No `tools.deny` entry covers exec-like tools (`exec`, `process`, `elevated`, `group:runtime`, `bash`, or `*`), no `tools.allow` list leaves them out, and the tool profile is not `minimal` or `messaging`.',
     fix: 'Add `tools.deny: ["group:runtime", "elevated"]` for agents that do not need a shell, or an explicit `tools.allow` list.',
   },
   {
