@@ -44,9 +44,8 @@ export class Authenticator {
   async authenticate(credential: string | undefined, ip: string, clientCert?: VerifiedClientCert): Promise<AuthOutcome> {
     const { enabled, keys, jwt, limiter, log, mtlsRoles } = this.options;
     if (!enabled) return this.withRole({ id: 'anonymous', name: 'anonymous', kind: 'client' }, []);
-    if (await limiter.authLocked(ip)) {
-      return { ok: false, status: 429, reason: 'too many failed authentication attempts from this address', retryAfterSeconds: 60 };
-    }
+    // The address's lockout is checked with the rate limits, in the same round trip, once the
+    // caller is known: a locked-out address is refused even with a valid key.
     let outcome: AuthOutcome | undefined;
     let reason = 'missing credential';
     if (credential && this.options.apiKeys && credential.startsWith('cg_')) {

@@ -196,7 +196,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         fail(
           limit.storeDown
             ? { status: 503, type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error', message: 'rate limiting is unavailable and configured to fail closed' }
-            : { status: 429, type: adapter.api === 'openai-chat' ? 'requests' : 'rate_limit_error', code: 'rate_limit_exceeded', message: `rate limit reached: ${limit.reason}` },
+            : limit.authLockout
+              ? { status: 429, type: 'rate_limit_error', code: 'auth_lockout', message: limit.reason }
+              : { status: 429, type: adapter.api === 'openai-chat' ? 'requests' : 'rate_limit_error', code: 'rate_limit_exceeded', message: `rate limit reached: ${limit.reason}` },
         );
         return;
       }

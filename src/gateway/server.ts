@@ -256,7 +256,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   sweeper.unref();
   closers.unshift(async () => clearInterval(sweeper));
   const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals };
-  const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log) : undefined;
+  const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
   proxy.get('/v1/models', async (request, reply) => {

@@ -24,7 +24,14 @@ export interface LimitSubject {
 
 export type LimitOutcome =
   | { readonly allowed: true; readonly headers: Record<string, string> }
-  | { readonly allowed: false; readonly headers: Record<string, string>; readonly retryAfterSeconds: number; readonly reason: string; readonly storeDown?: boolean };
+  | {
+      readonly allowed: false;
+      readonly headers: Record<string, string>;
+      readonly retryAfterSeconds: number;
+      readonly reason: string;
+      readonly storeDown?: boolean;
+      readonly authLockout?: boolean;
+    };
 
 export interface AccessLimiterOptions {
   readonly perPrincipal: (subject: LimitSubject) => LimitRule;
@@ -86,27 +93,37 @@ export class AccessLimiter {
     return out;
   }
 
-  /** Checks and takes every applicable limit; the first one exceeded refuses the request. */
+  /**
+   * Checks and takes every applicable limit, and the address's authentication lockout, in one step
+   * (one round trip with Redis). The first check exceeded refuses the request.
+   */
   async checkRequest(subject: LimitSubject, estimatedTokens: number): Promise<LimitOutcome> {
     const headers: Record<string, string> = {};
-    for (const c of this.checks(subject, estimatedTokens)) {
-      const result = await this.run((s) => s.consume(c.key, c.cost, c.limit, c.windowMs));
-      if (result.value === undefined) {
-        return { allowed: false, headers, retryAfterSeconds: 1, reason: 'the rate-limit store is unavailable', storeDown: true };
-      }
-      const d: RateDecision = result.value;
+    const checks = [
+      { key: `authfail:${subject.ip}`, cost: 0, limit: this.options.authFailuresPerMinutePerIp - 1, windowMs: MINUTE, name: 'auth' },
+      ...this.checks(subject, estimatedTokens),
+    ];
+    const result = await this.run((s) => s.consumeAll(checks));
+    if (result.value === undefined) {
+      return { allowed: false, headers, retryAfterSeconds: 1, reason: 'the rate-limit store is unavailable', storeDown: true };
+    }
+    const decisions: RateDecision[] = result.value;
+    let refused: { index: number; d: RateDecision } | undefined;
+    checks.forEach((c, i) => {
+      const d = decisions[i]!;
       if (c.windowMs === MINUTE && (c.name === 'requests' || c.name === 'tokens')) {
         headers[`x-ratelimit-limit-${c.name}`] = String(d.limit);
         headers[`x-ratelimit-remaining-${c.name}`] = String(d.remaining);
         headers[`x-ratelimit-reset-${c.name}`] = `${Math.ceil(d.resetMs / 1000)}s`;
       }
-      if (!d.allowed) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(d.resetMs / 1000));
-        headers['retry-after'] = String(retryAfterSeconds);
-        return { allowed: false, headers, retryAfterSeconds, reason: `${c.key.split(':')[0]} ${c.name} limit of ${c.limit} reached` };
-      }
-    }
-    return { allowed: true, headers };
+      if (!d.allowed && !refused) refused = { index: i, d };
+    });
+    if (!refused) return { allowed: true, headers };
+    const c = checks[refused.index]!;
+    const retryAfterSeconds = Math.max(1, Math.ceil(refused.d.resetMs / 1000));
+    headers['retry-after'] = String(retryAfterSeconds);
+    if (c.name === 'auth') return { allowed: false, headers, retryAfterSeconds, reason: 'too many failed authentication attempts from this address', authLockout: true };
+    return { allowed: false, headers, retryAfterSeconds, reason: `${c.key.split(':')[0]} ${c.name} limit of ${c.limit} reached` };
   }
 
   /** Output tokens, counted once the upstream reports them (streams included). */

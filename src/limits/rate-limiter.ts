@@ -11,8 +11,21 @@ export interface RateDecision {
  * Fixed-window counters. `consume` checks and takes in one step (one round trip for Redis);
  * `add` takes without checking (output tokens counted after the answer).
  */
+/** One counter to check and take from. */
+export interface CounterCheck {
+  readonly key: string;
+  readonly cost: number;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
 export interface CounterStore {
   readonly kind: 'memory' | 'redis';
+  /**
+   * Checks every counter and, only when all fit, takes from all of them — atomically, in one round
+   * trip for Redis. Returns a decision per check (in order).
+   */
+  consumeAll(checks: readonly CounterCheck[], now?: number): Promise<RateDecision[]>;
   consume(key: string, cost: number, limit: number, windowMs: number, now?: number): Promise<RateDecision>;
   add(key: string, cost: number, windowMs: number, now?: number): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +68,18 @@ export class MemoryCounterStore implements CounterStore {
 
   async add(key: string, cost: number, windowMs: number, now = Date.now()): Promise<void> {
     this.current(`${key}:${windowMs}`, windowMs, now).count += cost;
+  }
+
+  async consumeAll(checks: readonly CounterCheck[], now = Date.now()): Promise<RateDecision[]> {
+    const entries = checks.map((c) => this.current(`${c.key}:${c.windowMs}`, c.windowMs, now));
+    const fits = checks.every((c, i) => entries[i]!.count + c.cost <= c.limit);
+    return checks.map((c, i) => {
+      const entry = entries[i]!;
+      if (fits) entry.count += c.cost;
+      const resetMs = entry.start + c.windowMs - now;
+      const allowed = fits || entry.count + c.cost <= c.limit;
+      return { allowed: fits ? true : allowed, limit: c.limit, remaining: Math.max(0, c.limit - entry.count), resetMs };
+    });
   }
 
   async close(): Promise<void> {

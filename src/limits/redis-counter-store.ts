@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { type CounterStore, type RateDecision, windowStart } from './rate-limiter.js';
+import { type CounterCheck, type CounterStore, type RateDecision, windowStart } from './rate-limiter.js';
 
 // Check-and-take in one atomic step: replicas sharing Redis see one counter.
 const CONSUME = `
@@ -10,6 +10,29 @@ if current + cost > limit then return {0, current} end
 local after = redis.call('INCRBY', KEYS[1], cost)
 if after == cost then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return {1, after}
+`;
+// Every check first, then every take: all or nothing, one round trip for the whole request.
+const CONSUME_ALL = `
+local n = #KEYS
+local counts = {}
+local fits = 1
+for i = 1, n do
+  local current = tonumber(redis.call('GET', KEYS[i]) or '0')
+  counts[i] = current
+  if current + tonumber(ARGV[3 * i - 2]) > tonumber(ARGV[3 * i - 1]) then fits = 0 end
+end
+if fits == 1 then
+  for i = 1, n do
+    local cost = tonumber(ARGV[3 * i - 2])
+    if cost > 0 then
+      local after = redis.call('INCRBY', KEYS[i], cost)
+      if after == cost then redis.call('PEXPIRE', KEYS[i], ARGV[3 * i]) end
+      counts[i] = after
+    end
+  end
+end
+table.insert(counts, 1, fits)
+return counts
 `;
 const ADD = `
 local after = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -45,6 +68,7 @@ export class RedisCounterStore implements CounterStore {
     });
     this.client.defineCommand('cgConsume', { numberOfKeys: 1, lua: CONSUME });
     this.client.defineCommand('cgAdd', { numberOfKeys: 1, lua: ADD });
+    this.client.defineCommand('cgConsumeAll', { lua: CONSUME_ALL });
   }
 
   private key(key: string, windowMs: number, now: number): string {
@@ -56,6 +80,18 @@ export class RedisCounterStore implements CounterStore {
     const [ok, count] = (await (this.client as any).cgConsume(this.key(key, windowMs, now), cost, limit, windowMs + 1000)) as [number, number];
     const resetMs = start + windowMs - now;
     return { allowed: ok === 1, limit, remaining: Math.max(0, limit - count), resetMs };
+  }
+
+  async consumeAll(checks: readonly CounterCheck[], now = Date.now()): Promise<RateDecision[]> {
+    if (checks.length === 0) return [];
+    const keys = checks.map((c) => this.key(c.key, c.windowMs, now));
+    const args = checks.flatMap((c) => [c.cost, c.limit, c.windowMs + 1000]);
+    const [fits, ...counts] = (await (this.client as any).cgConsumeAll(keys.length, ...keys, ...args)) as number[];
+    return checks.map((c, i) => {
+      const count = counts[i] ?? 0;
+      const allowed = fits === 1 || count + c.cost <= c.limit;
+      return { allowed, limit: c.limit, remaining: Math.max(0, c.limit - count), resetMs: windowStart(now, c.windowMs) + c.windowMs - now };
+    });
   }
 
   async add(key: string, cost: number, windowMs: number, now = Date.now()): Promise<void> {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, request as httpRequest, type Server
 import { type AddressInfo, connect, isIP, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.js';
+import type { AccessLimiter } from '../../limits/access-limiter.js';
 import { type DestinationRules, judgeAddress, judgeHost } from './destination-policy.js';
 
 export interface EgressOptions extends DestinationRules {
@@ -47,6 +48,7 @@ export class EgressProxy {
     private readonly options: EgressOptions,
     private readonly auth: Authenticator,
     private readonly log: Logger,
+    private readonly limiter?: AccessLimiter,
   ) {
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onConnect(req, socket, head));
@@ -58,6 +60,7 @@ export class EgressProxy {
 
   private async principalOf(req: IncomingMessage): Promise<{ ok: true; id: string } | { ok: false; status: number; reason: string }> {
     if (!this.options.requireAuth) return { ok: true, id: 'anonymous' };
+    if (this.limiter && (await this.limiter.authLocked(req.socket.remoteAddress ?? 'unknown'))) return { ok: false, status: 429, reason: 'too many failed authentication attempts' };
     const outcome = await this.auth.authenticate(proxyCredential(req), req.socket.remoteAddress ?? 'unknown');
     return outcome.ok ? { ok: true, id: outcome.principal.id } : { ok: false, status: outcome.status === 429 ? 429 : 407, reason: outcome.reason };
   }
