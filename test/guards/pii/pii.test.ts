@@ -159,6 +159,10 @@ describe('names, locations, addresses', () => {
     expect(found('My name is Hedvig Arvidsson and I live in Paris.')).toEqual(['Hedvig Arvidsson', 'Paris']);
     expect(found('The meeting with John Smith is in Berlin next week.', 'person')).toEqual(['John Smith']);
   });
+  it('finds speakers next to speech verbs', () => {
+    expect(found("I'm so jealous! said Željko to his sister.", 'person')).toEqual(['Željko']);
+    expect(found('Then Maslin Ortega replied quietly.', 'person')).toEqual(['Maslin Ortega']);
+  });
   it('finds a street address', () => {
     expect(found('Please send it to 221B Baker Street, London NW1 6XE.', 'address')).toEqual(['221B Baker Street, London NW1 6XE']);
   });
