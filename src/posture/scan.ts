@@ -124,7 +124,9 @@ function judgeConfigFile(file: SourceFile, options: ScanOptions): Judged {
 /** `clawguard scan`: the posture audit of files and folders. */
 export async function scanPaths(paths: readonly string[], options: ScanOptions = {}): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
-  const detectors = options.detectors ?? defaultDetectors();
+  // Built on first use: a scan without the secrets or KB checks never loads the detector models.
+  let built: PostureDetectors | undefined = options.detectors;
+  const detectors = (): PostureDetectors => (built ??= defaultDetectors());
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
   const findings: PostureFinding[] = [];
   const errors: ScanError[] = [];
@@ -145,7 +147,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       if (judged.kubernetes) kubernetes.push(judged.kubernetes);
       if (options.secrets !== false) {
         kinds.push('secrets');
-        findings.push(...(await scanSecretsInFile(file, detectors)));
+        findings.push(...(await scanSecretsInFile(file, detectors())));
       }
     } catch (error) {
       errors.push({ file: file.path, message: message(error) });
@@ -160,7 +162,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       const file = await readText(entry, maxBytes, errors, skipped);
       if (!file) continue;
       try {
-        findings.push(...(await scanKbDocument(file, detectors)));
+        findings.push(...(await scanKbDocument(file, detectors())));
       } catch (error) {
         errors.push({ file: file.path, message: message(error) });
       }
