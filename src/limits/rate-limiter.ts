@@ -76,9 +76,9 @@ export class MemoryCounterStore implements CounterStore {
     return checks.map((c, i) => {
       const entry = entries[i]!;
       if (fits) entry.count += c.cost;
-      const resetMs = entry.start + c.windowMs - now;
+      // When the whole set does not fit, each check still says whether it alone would have.
       const allowed = fits || entry.count + c.cost <= c.limit;
-      return { allowed: fits ? true : allowed, limit: c.limit, remaining: Math.max(0, c.limit - entry.count), resetMs };
+      return { allowed, limit: c.limit, remaining: Math.max(0, c.limit - entry.count), resetMs: entry.start + c.windowMs - now };
     });
   }
 
