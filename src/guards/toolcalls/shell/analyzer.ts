@@ -255,7 +255,7 @@ export class ShellAnalyzer {
   }
 
   private inline(code: string, lang: string, span: { start: number; end: number }): void {
-    for (const hit of analyzeInlineCode(code, lang)) this.add(hit.category, hit.level, `${lang} inline code: ${hit.reason}`, span, hit.score);
+    for (const hit of analyzeInlineCode(code)) this.add(hit.category, hit.level, `${lang} inline code: ${hit.reason}`, span, hit.score);
     if (this.depth < MAX_DEPTH) {
       for (const shell of inlineShellStrings(code)) this.nested(shell, span, `${lang} inline code runs a shell command`);
     }
@@ -729,7 +729,7 @@ export class ShellAnalyzer {
     if (all.some((t) => /\/dev\/(?:tcp|udp)\/|\/inet[46]?\/(?:tcp|udp)\//.test(t))) this.add('reverse_shell', 'deny', `${name} uses a /dev/tcp or /inet/tcp network socket`, cmd);
     if (TUNNELS.has(name) && (name !== 'tailscale' || all.includes('funnel'))) this.add('tunnel', 'review', `${name} exposes a local service to the internet`, cmd);
     if (PRIVILEGE_TOOLS.has(name) && !inv.wrappers.some((w) => WRAPPERS[w]?.elevates)) {
-      if (!(name === 'mount' && args.length === 0) && !(name === 'su' && false)) this.add('privilege_escalation', 'deny', `${name} changes users, privileges or mounts`, cmd);
+      if (!(name === 'mount' && args.length === 0)) this.add('privilege_escalation', 'deny', `${name} changes users, privileges or mounts`, cmd);
       if (name === 'su') {
         const c = optValues(args, ['-c', '--command'])[0];
         if (c && !c.dynamic) this.nested(c.text, c, 'su -c');
@@ -747,7 +747,7 @@ export class ShellAnalyzer {
       case 'unlink':
       case 'shred':
       case 'srm':
-        this.remove(inv, upstream);
+        this.remove(inv);
         break;
       case 'find':
         this.find(inv);
@@ -799,13 +799,12 @@ export class ShellAnalyzer {
       case 'killall':
         this.kill(inv);
         break;
-      case 'crontab':
-        if (!all.every((t) => t === '-l' || t === '-u' || t === '-r' || t === '-i' || !t.startsWith('-')) || positionals(args).length > 0 || all.length === 0 || all.includes('-') || all.includes('-e')) {
-          if (!(all.length > 0 && all.every((t) => t === '-l' || t === '-r' || t === '-i' || t === '-u' || /^[a-z_][\w-]*$/.test(t)) && all.some((t) => t === '-l' || t === '-r'))) {
-            this.add('persistence', 'deny', 'crontab installs or edits scheduled jobs', cmd);
-          }
-        }
+      case 'crontab': {
+        // Listing or removing the table is fine; anything else (a file, stdin, -e) installs jobs.
+        const listOrRemove = all.some((t) => t === '-l' || t === '-r') && all.every((t, i) => t === '-l' || t === '-r' || t === '-i' || t === '-u' || all[i - 1] === '-u');
+        if (!listOrRemove) this.add('persistence', 'deny', 'crontab installs or edits scheduled jobs', cmd);
         break;
+      }
       case 'at':
       case 'batch':
         if (!all.some((t) => t === '-l' || t === '-r' || t === '-d' || t === '-c')) this.add('persistence', 'deny', `${name} schedules a command to run later`, cmd);
@@ -875,7 +874,7 @@ export class ShellAnalyzer {
       case 'ftp':
       case 'lftp':
       case 'tftp':
-        this.copyOut(inv, upstream);
+        this.copyOut(inv);
         break;
       case 'openssl':
         if (all[0] === 's_client' && upstream.length > 0 && !this.networkTargetsKnown(inv)) this.add('exfiltration', 'deny', 'openssl s_client sends piped data to an unknown host', cmd);
@@ -979,7 +978,7 @@ export class ShellAnalyzer {
     this.downloads(inv);
   }
 
-  private remove(inv: Invocation, upstream: readonly Command[]): void {
+  private remove(inv: Invocation): void {
     const { name, args, cmd } = inv;
     const recursive = name === 'rm' ? hasFlag(args, 'rR', '--recursive') : name === 'shred' || name === 'srm';
     if (args.some((a) => a.text === '--no-preserve-root')) {
@@ -1006,7 +1005,6 @@ export class ShellAnalyzer {
         this.add('destructive', 'review', `${name} recursively deletes everything in the working directory`, t);
       }
     }
-    void upstream;
   }
 
   private find(inv: Invocation): void {
@@ -1247,7 +1245,7 @@ export class ShellAnalyzer {
     if (!known && (upstream.length > 0 || cmd.redirects.some((r) => r.op === '<'))) this.add('exfiltration', 'deny', 'ssh sends local data to an unknown host', cmd);
   }
 
-  private copyOut(inv: Invocation, upstream: readonly Command[]): void {
+  private copyOut(inv: Invocation): void {
     const { name, args, cmd } = inv;
     if (name === 'ftp' || name === 'lftp' || name === 'tftp' || name === 'sftp') {
       const hosts = this.hosts(inv);
@@ -1261,7 +1259,6 @@ export class ShellAnalyzer {
     if (destHost && !this.known(destHost) && pos.slice(0, -1).some((s) => !remoteHost(s.text))) {
       this.add('exfiltration', 'deny', `${name} copies local files to an unknown host`, dest);
     }
-    void upstream;
   }
 
   private database(inv: Invocation): void {

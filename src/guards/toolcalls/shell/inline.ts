@@ -25,7 +25,7 @@ const URL_IN_CODE = /\bhttps?:\/\/[^\s'"`)]+/g;
  * reverse shells, decode-and-run, download-and-run, credential files, environment dumps, deletes of
  * critical trees. Shell commands inside the code (`os.system("…")`) are analyzed as shell by the caller.
  */
-export function analyzeInlineCode(code: string, lang: string): InlineHit[] {
+export function analyzeInlineCode(code: string): InlineHit[] {
   const hits: InlineHit[] = [];
   if (/\/dev\/(?:tcp|udp)\//.test(code)) hits.push({ category: 'reverse_shell', level: 'deny', score: 0.97, reason: 'uses a /dev/tcp network socket' });
   else if (SOCKET.test(code) && SPAWN.test(code)) hits.push({ category: 'reverse_shell', level: 'deny', score: 0.95, reason: 'connects a socket to a process (reverse shell)' });
@@ -60,6 +60,5 @@ export function analyzeInlineCode(code: string, lang: string): InlineHit[] {
       break;
     }
   }
-  void lang;
   return hits;
 }
