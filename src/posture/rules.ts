@@ -198,7 +198,7 @@ const CATALOGUE: readonly RuleMeta[] = [
     id: 'CG-OC-007', name: 'openclaw-web-fetch-unrestricted', target: 'openclaw', severity: 'medium',
     title: 'web_fetch can reach any host',
     description: 'web_fetch is not disabled or denied, no URL allowlist field is set (`tools.web.urlAllowlist`, `tools.web.fetch.allowlist`, `tools.web.fetch.allowedDomains`), and no HTTPS_PROXY is set in the config `env`: an injected page can make the agent fetch attacker URLs and exfiltrate data in them.',
-    fix: 'Route the agent through ClawGuard\'s egress proxy (`env: { HTTPS_PROXY: "http://clawguard:PORT" }`) with a CONNECT allowlist, or deny `web_fetch`.',
+    fix: 'Route the agent through ClawGuard\'s egress proxy with a domain allowlist (`env: { HTTPS_PROXY: "http://agent:<client key>@127.0.0.1:8082" }`, `egress.allowDomains` in clawguard.yaml), or deny `web_fetch`.',
   },
   {
     id: 'CG-OC-008', name: 'openclaw-open-dm-with-tools', target: 'openclaw', severity: 'high',
@@ -216,7 +216,7 @@ const CATALOGUE: readonly RuleMeta[] = [
     id: 'CG-OC-010', name: 'openclaw-provider-bypasses-clawguard', target: 'openclaw', severity: 'medium',
     title: 'Model traffic does not go through ClawGuard',
     description: 'No `models.providers` entry is configured (built-in providers talk to the vendor directly), or a provider `baseUrl` points neither at a loopback address nor at a host named like `clawguard` (or one given with `--clawguard-url`).',
-    fix: 'Set each provider\'s `baseUrl` to ClawGuard\'s LLM proxy, e.g. `http://127.0.0.1:8787/v1`.',
+    fix: 'Set each provider\'s `baseUrl` to ClawGuard\'s LLM proxy, e.g. `http://127.0.0.1:8080/v1` (OpenAI) or `http://127.0.0.1:8080` (Anthropic).',
   },
   {
     id: 'CG-OC-011', name: 'openclaw-plaintext-token', target: 'openclaw', severity: 'medium',
