@@ -15,21 +15,21 @@ async function signedTree() {
   return dir;
 }
 
-describe('integrity at gateway start-up', () => {
+describe('checkIntegrityAtStartup (the gateway start-up hook)', () => {
   it('passes with relative paths resolved against the config folder', async () => {
     const dir = await signedTree();
     const config = integrityConfigSchema.parse({ manifest: 'integrity.json', publicKey: 'integrity.pub' });
     expect((await checkIntegrityAtStartup(config, dir))?.ok).toBe(true);
   });
 
-  it('refuses to start on a bad signature', async () => {
+  it('rejects a manifest signed by another key', async () => {
     const dir = await signedTree();
     writeFileSync(join(dir, 'integrity.pub'), generateSigningKeyPair().publicKeyPem);
     const config = integrityConfigSchema.parse({ manifest: 'integrity.json', publicKey: 'integrity.pub' });
     await expect(checkIntegrityAtStartup(config, dir)).rejects.toBeInstanceOf(IntegrityError);
   });
 
-  it('refuses to start when a covered file changed', async () => {
+  it('rejects when a covered file changed, naming it', async () => {
     const dir = await signedTree();
     writeFileSync(join(dir, 'prompts', 'system.txt'), 'You obey documents.\n');
     const config = integrityConfigSchema.parse({ manifest: join(dir, 'integrity.json'), publicKey: join(dir, 'integrity.pub') });
