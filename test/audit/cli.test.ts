@@ -65,10 +65,14 @@ describe('clawguard audit (CLI)', () => {
   }
 
   async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+    return runWith(false, ...args);
+  }
+
+  async function runWith(isTTY: boolean, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
     let out = '';
     let err = '';
     const program = new Command().exitOverride();
-    registerAuditCommands(program, { out: (t) => (out += t), err: (t) => (err += t), env, isTTY: false, now: () => NOW });
+    registerAuditCommands(program, { out: (t) => (out += t), err: (t) => (err += t), env, isTTY, now: () => NOW });
     process.exitCode = undefined;
     await program.parseAsync(['node', 'clawguard', ...args]);
     const code = Number(process.exitCode ?? 0);
@@ -95,6 +99,14 @@ describe('clawguard audit (CLI)', () => {
     const broken = await run('audit', 'verify', '--config', configPath);
     expect(broken.code).toBe(1);
     expect(broken.err).toContain('BROKEN at record 8 (edited)');
+  });
+
+  it('draws a progress bar on a terminal and none otherwise', async () => {
+    await seed();
+    const tty = await runWith(true, 'audit', 'verify', '--config', configPath);
+    expect(tty.err).toMatch(/\rverifying \[#+\] 100% 41\/41/);
+    const plain = await run('audit', 'verify', '--config', configPath);
+    expect(plain.err).not.toContain('verifying [');
   });
 
   it('export filters by principal, type and time and decrypts only with --decrypt', async () => {
