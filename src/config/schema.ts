@@ -242,6 +242,12 @@ export function configSchema(registry: GuardRegistry) {
         .prefault({}),
       /** Named policies a role can choose with `policyProfile` (same fields as `policy`). */
       policyProfiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), policySchema).default({}),
+      incident: z
+        .strictObject({
+          /** How often each replica re-reads the lockdowns (without Redis pub/sub this bounds how fast a lockdown spreads). */
+          lockdownRefreshMs: z.number().int().min(100).max(60_000).default(1000),
+        })
+        .prefault({}),
       approvals: z
         .strictObject({
           /** How long a call held for review waits for a human; silence denies it. */

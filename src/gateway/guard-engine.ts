@@ -152,7 +152,7 @@ export class GuardEngine {
       const rewrite = rewrites.find((r) => r.segmentId === segment.id);
       const args = rewrite?.text ?? segment.text;
       let refuse: string | undefined;
-      if (!toolAllowed(toolName)) refuse = "the caller's role does not grant this tool";
+      if (!toolAllowed(toolName)) refuse = 'this tool is not allowed for the caller (role or lockdown)';
       else if (blocking.length > 0) refuse = [...new Set(blocking)].join(', ');
       else if (failed) refuse = 'a guard could not check it';
       else if (rewrite && !isJson(rewrite.text)) refuse = 'its arguments needed redaction';

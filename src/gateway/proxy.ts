@@ -10,6 +10,8 @@ import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/a
 import { SseParser } from '../providers/sse.js';
 import { GuardEngine, toolRefusal } from './guard-engine.js';
 import type { ApprovalService } from './approvals/approval-service.js';
+import type { LockdownService } from './incident/lockdown.js';
+import { globMatch } from '../core/index.js';
 import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
 import type { PseudonymMap } from '../transform/vault.js';
 import type { Router } from './router.js';
@@ -26,6 +28,7 @@ export interface ProxyDeps {
   readonly pseudonyms: PseudonymService;
   /** Absent: `review` fails closed at once. */
   readonly approvals?: ApprovalService | undefined;
+  readonly lockdowns?: LockdownService | undefined;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -97,7 +100,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns } = deps;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -138,6 +141,13 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       const role = roles.get(principal.role)!;
       line.principal = principal.id;
       line.role = role.name;
+      const lockdown = lockdowns?.check(principal);
+      if (lockdown?.refuse) {
+        line.lockdown = lockdown.refuse.scope;
+        decision = 'block';
+        fail({ status: 403, type: 'permission_error', code: 'lockdown', message: `ClawGuard is in lockdown for this caller (${lockdown.refuse.scope}${lockdown.refuse.reason ? `: ${lockdown.refuse.reason}` : ''})` });
+        return;
+      }
 
       const requestType = String(request.headers['content-type'] ?? '');
       if (!/^application\/json\b/i.test(requestType)) {
@@ -202,7 +212,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         );
         return;
       }
-      const toolAllowed = (name: string): boolean => RoleSet.allowsTool(role, name);
+      const toolAllowed = (name: string): boolean =>
+        RoleSet.allowsTool(role, name) && !lockdown?.readOnly && !lockdown?.deniedTools.some((glob) => globMatch(glob, name));
       const input = await engine.inspect(segments, ctxIn, messageCount);
       guardMs += input.guardMs;
       decision = input.decision.action;

@@ -26,7 +26,8 @@ import { Upstream } from './upstream.js';
 import { PseudonymService } from './pseudonyms.js';
 import { ApprovalService } from './approvals/approval-service.js';
 import { EgressProxy } from './egress/egress-proxy.js';
-import { openApprovalStore } from './approvals/open-approval-store.js';
+import { openStateStores } from './open-state-stores.js';
+import { LockdownService } from './incident/lockdown.js';
 import { MemoryVaultStore, vaultKeyFrom } from '../transform/vault.js';
 import { SqliteVaultStore } from '../transform/vault-sqlite.js';
 import { openSqlite } from '../storage/sqlite.js';
@@ -47,6 +48,7 @@ export interface Gateway {
   /** Running counts since start (metrics export arrives with observability). */
   readonly counters: { readonly guardFailures: number; readonly guardFailuresFailOpen: number };
   readonly egress: EgressProxy | undefined;
+  readonly lockdowns: LockdownService;
   /** Starts listening; returns the URLs actually bound (ports may be 0 in the config). */
   listen(): Promise<{ proxyUrl: string; adminUrl: string | undefined; egressUrl: string | undefined }>;
   close(): Promise<void>;
@@ -138,6 +140,10 @@ async function buildUpstreams(config: ClawGuardConfig, loaded: LoadedConfig, log
   }
   return { set, routes: config.routes, demo };
 }
+
+export const LOCKDOWN_CHANNEL = 'clawguard:lockdown';
+
+const lockdownBody = z.strictObject({ scope: z.string().min(1).max(210), mode: z.enum(['refuse', 'read-only']).default('refuse'), reason: z.string().max(500).optional() });
 
 const createKeyBody = z.strictObject({
   name: z.string().min(1).max(200),
@@ -241,9 +247,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   } else {
     pseudonyms = PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000);
   }
-  const approvalStore = await openApprovalStore(loaded, env);
-  closers.push(approvalStore.close);
-  const approvals = new ApprovalService(approvalStore.store, {
+  const state = await openStateStores(loaded, env);
+  closers.push(() => state.close());
+  const approvals = new ApprovalService(state.approvals, {
     timeoutMs: config.approvals.timeoutSeconds * 1000,
     pollMs: config.approvals.pollMs,
     webhookUrl: config.approvals.webhookUrl,
@@ -255,7 +261,28 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const sweeper = setInterval(() => void approvals.sweep().catch(() => undefined), 30_000);
   sweeper.unref();
   closers.unshift(async () => clearInterval(sweeper));
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals };
+  let announceLockdown: (() => Promise<void>) | undefined;
+  const lockdowns = new LockdownService(state.lockdowns, log, config.incident.lockdownRefreshMs, () => announceLockdown?.() ?? Promise.resolve());
+  await lockdowns.start();
+  closers.unshift(async () => lockdowns.stop());
+  if (limits.store === 'redis') {
+    // Replicas sharing Redis hear of a lockdown at once instead of at their next refresh.
+    const { Redis } = await import('ioredis');
+    const subscriber = new Redis(limits.redisUrl!, { lazyConnect: false, maxRetriesPerRequest: null });
+    const publisher = new Redis(limits.redisUrl!, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    subscriber.on('error', () => undefined);
+    publisher.on('error', () => undefined);
+    subscriber.subscribe(LOCKDOWN_CHANNEL).catch(() => undefined);
+    subscriber.on('message', () => void lockdowns.refresh());
+    announceLockdown = async () => {
+      await publisher.publish(LOCKDOWN_CHANNEL, 'changed');
+    };
+    closers.push(async () => {
+      subscriber.disconnect();
+      publisher.disconnect();
+    });
+  }
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns };
   const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
@@ -345,6 +372,25 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
           return approvals.store.get(request.params.id);
         });
       }
+      scoped.get('/v1/lockdowns', async () => ({ lockdowns: lockdowns.active }));
+      scoped.post('/v1/lockdowns', async (request, reply) => {
+        const parsed = lockdownBody.safeParse(request.body);
+        if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: `${parsed.error.issues[0]!.path.join('.') || 'body'}: ${parsed.error.issues[0]!.message}` } });
+        try {
+          const by = `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
+          return reply.code(201).send(await lockdowns.lock(parsed.data.scope, parsed.data.mode, parsed.data.reason, by));
+        } catch (error) {
+          return reply.code(400).send({ error: { type: 'invalid_request_error', message: error instanceof Error ? error.message : String(error) } });
+        }
+      });
+      scoped.delete<{ Params: { scope: string } }>('/v1/lockdowns/:scope', async (request, reply) => {
+        try {
+          const by = `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
+          return (await lockdowns.unlock(request.params.scope, by)) ? { unlocked: request.params.scope } : reply.code(404).send({ error: { type: 'not_found_error', message: 'no lockdown with that scope' } });
+        } catch (error) {
+          return reply.code(400).send({ error: { type: 'invalid_request_error', message: error instanceof Error ? error.message : String(error) } });
+        }
+      });
       scoped.delete<{ Params: { id: string } }>('/v1/keys/:id', async (request, reply) => {
         const revoked = await keys.revoke(request.params.id);
         if (!revoked) return reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });
@@ -368,6 +414,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       return { proxyUrl: urlOf(proxy, Boolean(config.server.tls)), adminUrl: admin ? urlOf(admin, Boolean(config.admin.tls)) : undefined, egressUrl };
     },
     egress,
+    lockdowns,
     async close() {
       if (egress) await egress.close();
       await proxy.close();

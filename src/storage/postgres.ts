@@ -30,6 +30,13 @@ const MIGRATIONS: readonly string[] = [
      decided_at TEXT,
      note TEXT
    )`,
+  `CREATE TABLE IF NOT EXISTS clawguard_lockdowns (
+     scope TEXT PRIMARY KEY,
+     mode TEXT NOT NULL CHECK (mode IN ('refuse', 'read-only')),
+     reason TEXT,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL
+   )`,
 ];
 
 /**

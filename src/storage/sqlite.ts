@@ -33,6 +33,13 @@ const MIGRATIONS: readonly string[] = [
      note TEXT
    );
    CREATE INDEX approvals_status ON approvals (status, created_at)`,
+  `CREATE TABLE lockdowns (
+     scope TEXT PRIMARY KEY,
+     mode TEXT NOT NULL CHECK (mode IN ('refuse', 'read-only')),
+     reason TEXT,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL
+   )`,
 ];
 
 /** Opens (creating if needed) the embedded store, in WAL mode, and brings its schema up to date. */

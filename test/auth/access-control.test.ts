@@ -53,7 +53,7 @@ describe('roles', () => {
     const client = new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: key, maxRetries: 0 });
     const res = await client.chat.completions.create({ model: 'gpt-mini', messages: [{ role: 'user', content: 'go' }] });
     expect(res.choices[0]!.message.tool_calls!.map((t) => t.function.name)).toEqual(['read']);
-    expect(res.choices[0]!.message.content).toContain("role does not grant this tool");
+    expect(res.choices[0]!.message.content).toContain("not allowed for the caller");
     upstream.script = (_req, res) => json(res, 200, answer('ok'));
   });
 
