@@ -7,18 +7,20 @@
  * Only `train.jsonl` files are read. Dev files are for measuring (`clawguard eval`), never for fitting.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normalizeText } from '../../src/normalize/index.js';
 import { encodeWeights } from '../../src/guards/injection/classifier.js';
 import { CALIBRATION_FEATURES, calibrationVector, InjectionDetector, type ModelData, type TextKind } from '../../src/guards/injection/detector.js';
-import { extractFeatures, HASH_BITS, HASH_SIZE, newFeatureBuffer } from '../../src/guards/injection/features.js';
+import { dedupeByBucket, extractFeatures, HASH_BITS, HASH_SIZE, newFeatureBuffer } from '../../src/guards/injection/features.js';
 
-const WINDOW = 1024;
-const EPOCHS = 6;
-const L2 = 1e-6;
+const WINDOW = 512;
+const EPOCHS = 5;
+const L2 = 1e-5;
 const LR = 0.2;
 const FOLDS = 4;
+const FAMILY_FLOOR = 1.5;
 
 interface Row {
   text: string;
@@ -37,7 +39,12 @@ interface Example {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
-const dataDir = resolve(process.argv[2] ?? process.env.CLAWGUARD_EVAL_DATA ?? join(repo, '../shared/eval'));
+const args = process.argv.slice(2);
+// --recalibrate: refit only the calibration and thresholds from the out-of-fold signals the last
+// full run saved, keeping the classifier weights (a full run gives the same result).
+const recalibrate = args.includes('--recalibrate');
+const dataDir = resolve(args.find((a) => !a.startsWith('--')) ?? process.env.CLAWGUARD_EVAL_DATA ?? join(repo, '../shared/eval'));
+const oofPath = join(tmpdir(), 'clawguard-injection-oof.json');
 
 function readJsonl(path: string): Row[] {
   return readFileSync(path, 'utf8')
@@ -68,163 +75,183 @@ function hashString(s: string): number {
   return h >>> 0;
 }
 
+function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: { weights: Float32Array; bias: number } } {
 // ── load ──────────────────────────────────────────────────────────────────────────────
-const seen = new Set<string>();
-const rows: Row[] = [];
-for (const task of ['injection', 'indirect', 'benign']) {
-  for (const row of readJsonl(join(dataDir, task, 'train.jsonl'))) {
-    if (seen.has(row.text)) continue;
-    seen.add(row.text);
-    rows.push(row);
-  }
-}
-console.log(`rows: ${rows.length} (${rows.filter((r) => r.label === 'malicious').length} malicious) from ${dataDir}`);
-
-// BIPIA payload strings locate the injected part of a malicious context, so only the windows that
-// hold it are labelled malicious.
-const payloads = rows
-  .filter((r) => r.label === 'malicious' && r.source.includes('bipia_attack_payloads'))
-  .map((r) => r.text.trim())
-  .filter((t) => t.length >= 12)
-  .sort((a, b) => b.length - a.length);
-
-function injectedRegion(row: Row): { start: number; end: number } | undefined {
-  if (row.label !== 'malicious' || !row.source.includes('bipia_contexts')) return undefined;
-  for (const p of payloads) {
-    const at = row.text.indexOf(p);
-    if (at >= 0) return { start: at, end: at + p.length };
-  }
-  return undefined;
-}
-
-// ── features per window ───────────────────────────────────────────────────────────────
-const buf = newFeatureBuffer(1 << 16);
-const examples: Example[] = [];
-let located = 0;
-for (let r = 0; r < rows.length; r++) {
-  const row = rows[r]!;
-  const n = normalizeText(row.text);
-  buf.length = 0;
-  extractFeatures(n.text, buf);
-  const y = row.label === 'malicious' ? 1 : 0;
-  const length = n.text.length;
-  const region = injectedRegion(row);
-  let regionN: { start: number; end: number } | undefined;
-  if (region) {
-    located++;
-    let s = 0;
-    while (s < length && n.offsets[s]! < region.start) s++;
-    let e = s;
-    while (e < length && n.offsets[e]! < region.end) e++;
-    regionN = { start: s, end: e };
-  }
-  const windows: { start: number; end: number; y: number }[] = [];
-  if (length <= WINDOW) windows.push({ start: 0, end: length, y });
-  else {
-    const step = WINDOW >> 1;
-    for (let start = 0; ; start += step) {
-      const end = Math.min(length, start + WINDOW);
-      let wy = y;
-      if (regionN) {
-        const overlap = Math.min(end, regionN.end) - Math.max(start, regionN.start);
-        const need = Math.min(regionN.end - regionN.start, WINDOW >> 2);
-        wy = overlap >= need ? 1 : -1; // -1: a benign part of a malicious text; skipped
-      }
-      if (wy >= 0) windows.push({ start, end, y: wy });
-      if (end === length) break;
+  const seen = new Set<string>();
+  const rows: Row[] = [];
+  for (const task of ['injection', 'indirect', 'benign']) {
+    for (const row of readJsonl(join(dataDir, task, 'train.jsonl'))) {
+      if (seen.has(row.text)) continue;
+      seen.add(row.text);
+      rows.push(row);
     }
   }
-  // Long benign texts contribute several windows; weight them so each text counts about once.
-  const weight = 1 / Math.sqrt(windows.length);
-  for (const w of windows) {
-    const ids: number[] = [];
-    for (let k = 0; k < buf.length; k++) {
-      const p = buf.pos[k]!;
-      if (p >= w.start && p < w.end) ids.push(buf.ids[k]!);
+  console.log(`rows: ${rows.length} (${rows.filter((r) => r.label === 'malicious').length} malicious) from ${dataDir}`);
+  
+  // BIPIA payload strings locate the injected part of a malicious context, so only the windows that
+  // hold it are labelled malicious.
+  const payloads = rows
+    .filter((r) => r.label === 'malicious' && r.source.includes('bipia_attack_payloads'))
+    .map((r) => r.text.trim())
+    .filter((t) => t.length >= 12)
+    .sort((a, b) => b.length - a.length);
+  
+  function injectedRegion(row: Row): { start: number; end: number } | undefined {
+    if (row.label !== 'malicious' || !row.source.includes('bipia_contexts')) return undefined;
+    for (const p of payloads) {
+      const at = row.text.indexOf(p);
+      if (at >= 0) return { start: at, end: at + p.length };
     }
-    if (ids.length === 0) continue;
-    examples.push({ ids: Int32Array.from(ids), y: w.y, weight, row: r });
+    return undefined;
   }
-}
-console.log(`examples: ${examples.length}, BIPIA payloads located in ${located} contexts`);
-
-// ── logistic regression, AdaGrad, class-balanced ──────────────────────────────────────
-function train(subset: Example[], seed: number): { weights: Float32Array; bias: number } {
-  const weights = new Float32Array(HASH_SIZE);
-  const g2 = new Float32Array(HASH_SIZE).fill(1e-8);
-  let bias = 0;
-  let g2b = 1e-8;
-  let pos = 0;
-  for (const e of subset) if (e.y === 1) pos += e.weight;
-  const total = subset.reduce((s, e) => s + e.weight, 0);
-  const wPos = total / (2 * pos);
-  const wNeg = total / (2 * (total - pos));
-  const order = subset.map((_, i) => i);
-  const random = rng(seed);
-  const counts = new Map<number, number>();
-  for (let epoch = 0; epoch < EPOCHS; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    for (const idx of order) {
-      const e = subset[idx]!;
-      counts.clear();
-      for (const id of e.ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-      const norm = 1 / Math.sqrt(e.ids.length);
-      let s = bias;
-      for (const [id, c] of counts) s += weights[id]! * c * norm;
-      const p = 1 / (1 + Math.exp(-s));
-      const g = (p - e.y) * e.weight * (e.y === 1 ? wPos : wNeg);
-      for (const [id, c] of counts) {
-        const grad = g * c * norm + L2 * weights[id]!;
-        g2[id]! += grad * grad;
-        weights[id]! -= (LR * grad) / Math.sqrt(g2[id]!);
-      }
-      g2b += g * g;
-      bias -= (LR * g) / Math.sqrt(g2b);
-    }
-  }
-  return { weights, bias };
-}
-
-function placeholderModel(weights: Float32Array, bias: number, calibration: number[]): ModelData {
-  const enc = encodeWeights(weights);
-  return { version: 'fold', hashBits: HASH_BITS, windowSize: WINDOW, bias, scale: enc.scale, weights: enc.base64, calibration };
-}
-
-// Out-of-fold raw signals for every row feed the calibration model.
-const neutralCalibration = [0, 1, ...new Array(CALIBRATION_FEATURES.length - 1).fill(0)];
-const foldOf = (r: number): number => hashString(rows[r]!.text) % FOLDS;
-const calX: number[][] = [];
-const calY: number[] = [];
-const calW: number[] = [];
-for (let fold = 0; fold < FOLDS; fold++) {
-  const model = train(examples.filter((e) => foldOf(e.row) !== fold), 17 + fold);
-  const detector = new InjectionDetector(placeholderModel(model.weights, model.bias, neutralCalibration));
-  let count = 0;
+  
+  // ── features per window ───────────────────────────────────────────────────────────────
+  const buf = newFeatureBuffer(1 << 16);
+  const examples: Example[] = [];
+  let located = 0;
   for (let r = 0; r < rows.length; r++) {
-    if (foldOf(r) !== fold) continue;
     const row = rows[r]!;
-    const raw = detector.rawSignals(row.text);
-    calX.push(calibrationVector(raw, kindOf(row)));
-    calY.push(row.label === 'malicious' ? 1 : 0);
-    calW.push(1);
-    count++;
+    const n = normalizeText(row.text);
+    buf.length = 0;
+    extractFeatures(n.text, buf, 0, n.text.length, kindOf(row) === 'tool_result');
+    dedupeByBucket(buf, WINDOW >> 1);
+    const y = row.label === 'malicious' ? 1 : 0;
+    const length = n.text.length;
+    const region = injectedRegion(row);
+    let regionN: { start: number; end: number } | undefined;
+    if (region) {
+      located++;
+      let s = 0;
+      while (s < length && n.offsets[s]! < region.start) s++;
+      let e = s;
+      while (e < length && n.offsets[e]! < region.end) e++;
+      regionN = { start: s, end: e };
+    }
+    const windows: { start: number; end: number; y: number }[] = [];
+    if (regionN && length <= WINDOW) {
+      // Short context with an injected payload: the whole text is what the detector will see.
+      windows.push({ start: 0, end: length, y });
+    } else if (length <= WINDOW) windows.push({ start: 0, end: length, y });
+    else {
+      const step = WINDOW >> 1;
+      for (let start = 0; ; start += step) {
+        const end = Math.min(length, start + WINDOW);
+        let wy = y;
+        if (regionN) {
+          const overlap = Math.min(end, regionN.end) - Math.max(start, regionN.start);
+          const need = Math.min(regionN.end - regionN.start, WINDOW >> 2);
+          wy = overlap >= need ? 1 : -1; // -1: a benign part of a malicious text; skipped
+        }
+        if (wy >= 0) windows.push({ start, end, y: wy });
+        if (end === length) break;
+      }
+    }
+    // Long benign texts contribute several windows; weight them so each text counts about once.
+    // A BIPIA context appears once benign and three times with a payload: weighting the benign copy
+    // three times keeps the context's own words neutral, so only the payload's words learn "attack".
+    const bipiaBenign = row.label === 'benign' && row.source.includes('bipia_contexts') ? 3 : 1;
+    const weight = bipiaBenign / Math.sqrt(windows.length);
+    for (const w of windows) {
+      const ids: number[] = [];
+      for (let k = 0; k < buf.length; k++) {
+        const p = buf.pos[k]!;
+        if (p >= w.start && p < w.end) ids.push(buf.ids[k]!);
+      }
+      if (ids.length === 0) continue;
+      examples.push({ ids: Int32Array.from(ids), y: w.y, weight, row: r });
+    }
   }
-  console.log(`fold ${fold}: ${count} rows scored`);
+  console.log(`examples: ${examples.length}, BIPIA payloads located in ${located} contexts`);
+  
+  // ── logistic regression, AdaGrad, class-balanced ──────────────────────────────────────
+  function train(subset: Example[], seed: number): { weights: Float32Array; bias: number } {
+    const weights = new Float32Array(HASH_SIZE);
+    const g2 = new Float32Array(HASH_SIZE).fill(1e-8);
+    let bias = 0;
+    let g2b = 1e-8;
+    let pos = 0;
+    for (const e of subset) if (e.y === 1) pos += e.weight;
+    const total = subset.reduce((s, e) => s + e.weight, 0);
+    const wPos = total / (2 * pos);
+    const wNeg = total / (2 * (total - pos));
+    const order = subset.map((_, i) => i);
+    const random = rng(seed);
+    const counts = new Map<number, number>();
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      for (const idx of order) {
+        const e = subset[idx]!;
+        counts.clear();
+        for (const id of e.ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+        const norm = 1 / Math.sqrt(e.ids.length);
+        let s = bias;
+        for (const [id, c] of counts) s += weights[id]! * c * norm;
+        const p = 1 / (1 + Math.exp(-s));
+        const g = (p - e.y) * e.weight * (e.y === 1 ? wPos : wNeg);
+        for (const [id, c] of counts) {
+          const grad = g * c * norm + L2 * weights[id]!;
+          g2[id]! += grad * grad;
+          weights[id]! -= (LR * grad) / Math.sqrt(g2[id]!);
+        }
+        // No learned bias: text unlike anything in training scores 0 (no evidence either way)
+        // and the calibration's intercept decides. A learned bias made unseen styles "attacks".
+        void g2b;
+      }
+    }
+    return { weights, bias };
+  }
+  
+  function placeholderModel(weights: Float32Array, bias: number, calibration: number[]): ModelData {
+    const enc = encodeWeights(weights);
+    return { version: 'fold', hashBits: HASH_BITS, windowSize: WINDOW, bias, scale: enc.scale, weights: enc.base64, calibration };
+  }
+  
+  // Out-of-fold raw signals for every row feed the calibration model.
+  const neutralCalibration = [0, 1, ...new Array(CALIBRATION_FEATURES.length - 1).fill(0)];
+  const foldOf = (r: number): number => hashString(rows[r]!.text) % FOLDS;
+  const calX: number[][] = [];
+  const calY: number[] = [];
+  const calW: number[] = [];
+  const calK: number[] = [];
+  for (let fold = 0; fold < FOLDS; fold++) {
+    const model = train(examples.filter((e) => foldOf(e.row) !== fold), 17 + fold);
+    const detector = new InjectionDetector(placeholderModel(model.weights, model.bias, neutralCalibration));
+    let count = 0;
+    for (let r = 0; r < rows.length; r++) {
+      if (foldOf(r) !== fold) continue;
+      const row = rows[r]!;
+      const raw = detector.rawSignals(row.text, kindOf(row));
+      calX.push(calibrationVector(raw, kindOf(row)));
+      calY.push(row.label === 'malicious' ? 1 : 0);
+      calW.push(1);
+    calK.push(kindOf(row) === 'tool_result' ? 1 : 0);
+      count++;
+    }
+    console.log(`fold ${fold}: ${count} rows scored`);
+  }
+  writeFileSync(oofPath, JSON.stringify({ calX, calY, calK }));
+  return { calX, calY, calK, final: train(examples, 7) };
 }
 
 // Calibration: a small logistic regression on the out-of-fold signals (batch gradient descent).
 function fitCalibration(X: number[][], Y: number[], W: number[]): number[] {
   const d = X[0]!.length;
   const coef = new Array<number>(d + 1).fill(0);
-  const pos = Y.reduce((s, y, i) => s + y * W[i]!, 0);
-  const neg = W.reduce((s, w) => s + w, 0) - pos;
-  // Balance classes so the intercept does not encode this data's base rate; thresholds do that.
-  const cw = (y: number): number => (y === 1 ? 0.5 / pos : 0.5 / neg);
-  const lr = 2;
-  for (let it = 0; it < 4000; it++) {
+  const total = W.reduce((s, w) => s + w, 0);
+  const cw = (_y: number): number => 1 / total;
+  // A signal may only raise suspicion: every coefficient but the intercept, the classifier
+  // interaction and tool_result stays >= 0, which keeps the calibration sane on unseen sources.
+  const free = new Set(['tool_result', 'tool_result_x_classifier']);
+  const nonNegative = CALIBRATION_FEATURES.map((name) => !free.has(name));
+  // A prior, not a fit: the train split holds no agent-addressed, role-spoofing or exfiltration
+  // attacks (they are in the holdout's sources), so the fit would leave those families at zero.
+  // Every family keeps at least this weight: one strong match is suspicious on its own.
+  const floor = CALIBRATION_FEATURES.map((name) => (name.startsWith('family.') ? FAMILY_FLOOR : 0));
+  const lr = 4;
+  for (let it = 0; it < 3000; it++) {
     const grad = new Array<number>(d + 1).fill(0);
     for (let i = 0; i < X.length; i++) {
       const x = X[i]!;
@@ -234,24 +261,61 @@ function fitCalibration(X: number[][], Y: number[], W: number[]): number[] {
       grad[0]! += g;
       for (let j = 0; j < d; j++) grad[j + 1]! += g * x[j]!;
     }
-    for (let j = 0; j <= d; j++) coef[j]! -= lr * (grad[j]! + (j > 0 ? 1e-4 * coef[j]! : 0));
+    for (let j = 0; j <= d; j++) {
+      coef[j]! -= lr * (grad[j]! + (j > 0 ? 1e-4 * coef[j]! : 0));
+      if (j > 0 && nonNegative[j - 1] && coef[j]! < floor[j - 1]!) coef[j] = floor[j - 1]!;
+    }
   }
   return coef.map((c) => Math.round(c * 1e4) / 1e4);
 }
 
-const calibration = fitCalibration(calX, calY, calW);
+let calX: number[][];
+let calY: number[];
+let calK: number[];
+let weights: { base64: string; scale: number; bias: number };
+if (recalibrate) {
+  ({ calX, calY } = JSON.parse(readFileSync(oofPath, 'utf8')) as { calX: number[][]; calY: number[] });
+  const toolIndex = CALIBRATION_FEATURES.indexOf('tool_result');
+  calK = calX.map((x) => x[toolIndex]!);
+  const current = (await import('../../src/guards/injection/model-data.js')).MODEL_DATA;
+  weights = { base64: current.weights, scale: current.scale, bias: current.bias };
+} else {
+  const run = fullRun();
+  ({ calX, calY, calK } = run);
+  const enc = encodeWeights(run.final.weights);
+  weights = { base64: enc.base64, scale: enc.scale, bias: Math.round(run.final.bias * 1e6) / 1e6 };
+}
+const calibration = fitCalibration(calX, calY, calX.map(() => 1));
 console.log('calibration:', Object.fromEntries(['intercept', ...CALIBRATION_FEATURES].map((n, i) => [n, calibration[i]])));
 
-const final = train(examples, 7);
-const enc = encodeWeights(final.weights);
+// Default thresholds: the calibrated score at which `rate` of the out-of-fold benign rows of a kind
+// would be flagged (rounded up to 0.01), never below 0.5. The rates are the targets of issue 3:
+// 1% for user messages, 2% for tool results.
+function thresholdFor(kind: number, rate: number): number {
+  const benign: number[] = [];
+  calX.forEach((x, i) => {
+    if (calY[i] === 0 && calK[i] === kind) {
+      let s = calibration[0]!;
+      for (let j = 0; j < x.length; j++) s += calibration[j + 1]! * x[j]!;
+      benign.push(1 / (1 + Math.exp(-s)));
+    }
+  });
+  benign.sort((a, b) => b - a);
+  const at = benign[Math.floor(benign.length * rate)] ?? 0.5;
+  return Math.max(0.5, Math.min(0.99, Math.ceil(at * 100 + 1e-9) / 100));
+}
+const thresholds = { message: thresholdFor(0, 0.01), tool_result: thresholdFor(1, 0.02) };
+console.log('thresholds:', thresholds);
+
 const model: ModelData = {
   version: `injection-v1-w${WINDOW}-h${HASH_BITS}`,
   hashBits: HASH_BITS,
   windowSize: WINDOW,
-  bias: Math.round(final.bias * 1e6) / 1e6,
-  scale: enc.scale,
-  weights: enc.base64,
+  bias: weights.bias,
+  scale: weights.scale,
+  weights: weights.base64,
   calibration,
+  thresholds,
 };
 const out = join(repo, 'src/guards/injection/model-data.ts');
 writeFileSync(

@@ -1,4 +1,4 @@
-import { extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer } from './features.js';
+import { dedupeByBucket, extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer } from './features.js';
 
 /** A logistic-regression model over hashed n-grams (see features.ts). */
 export interface LinearModel {
@@ -42,9 +42,11 @@ export function scoreWindows(
   text: string,
   windowSize: number,
   buf: FeatureBuffer = newFeatureBuffer(),
+  toolResult = false,
 ): WindowScore {
   buf.length = 0;
-  extractFeatures(text, buf);
+  extractFeatures(text, buf, 0, text.length, toolResult);
+  dedupeByBucket(buf, Math.max(1, windowSize >> 1));
   return scoreFeatureWindows(model, buf, text.length, windowSize);
 }
 

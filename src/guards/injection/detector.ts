@@ -49,6 +49,8 @@ export interface ModelData {
   readonly weights: string;
   /** Intercept followed by one coefficient per CALIBRATION_FEATURES entry. */
   readonly calibration: readonly number[];
+  /** Default thresholds chosen at training time (1% false positives out of fold, at least 0.5). */
+  readonly thresholds?: { readonly message: number; readonly tool_result: number };
 }
 
 const SUSPICIOUS_OBFUSCATION: ReadonlySet<ObfuscationKind> = new Set([
@@ -128,7 +130,8 @@ export class InjectionDetector {
   }
 
   /** Signals for a text, before calibration. */
-  rawSignals(text: string): RawSignals {
+  rawSignals(text: string, kind: TextKind = 'message'): RawSignals {
+    const toolResult = kind === 'tool_result';
     const n = normalizeText(text, { maxDepth: this.options.maxDecodeDepth ?? 3 });
     const families = new Map<Family, SignalMatch>();
     matchSignatures(n, families, (s, e) => toOriginalSpan(n, s, e));
@@ -136,7 +139,7 @@ export class InjectionDetector {
     let classifierSpan: TextSpan = { start: 0, end: text.length };
     const useClassifier = this.options.classifier !== false;
     if (useClassifier) {
-      const w = scoreWindows(this.model, n.text, this.windowSize, this.buf);
+      const w = scoreWindows(this.model, n.text, this.windowSize, this.buf, toolResult);
       classifierLogit = w.logit;
       classifierSpan = toOriginalSpan(n, w.start, w.end);
     }
@@ -148,7 +151,7 @@ export class InjectionDetector {
       const fired = matchSignatures(inner, families, () => layer.span, layer.kind);
       let layerLogit = -Infinity;
       if (useClassifier && inner.text.length > 0) {
-        layerLogit = scoreWindows(this.model, inner.text, this.windowSize, this.buf).logit;
+        layerLogit = scoreWindows(this.model, inner.text, this.windowSize, this.buf, toolResult).logit;
         if (layerLogit > classifierLogit) {
           classifierLogit = layerLogit;
           classifierSpan = layer.span;
@@ -168,7 +171,7 @@ export class InjectionDetector {
   }
 
   assess(text: string, kind: TextKind = 'message'): InjectionAssessment {
-    const raw = this.rawSignals(text);
+    const raw = this.rawSignals(text, kind);
     return {
       score: this.calibrate(raw, kind),
       classifierScore: sigmoid(raw.classifierLogit),

@@ -11,6 +11,7 @@ export const HASH_BITS = 18;
 export const HASH_SIZE = 1 << HASH_BITS;
 const MASK = HASH_SIZE - 1;
 const PRIME = 0x01000193;
+const TOOL_SALT = 0x7f4a7c15;
 
 export interface FeatureBuffer {
   ids: Int32Array;
@@ -54,8 +55,8 @@ function isSpace(c: number): boolean {
  * Appends the features of `text[start, end)` to `buf` (positions are offsets into `text`).
  * `text` must already be normalized (lower case). Returns the buffer.
  */
-export function extractFeatures(text: string, buf: FeatureBuffer, start = 0, end = text.length): FeatureBuffer {
-  grow(buf, buf.length + (end - start) * 4 + 16);
+export function extractFeatures(text: string, buf: FeatureBuffer, start = 0, end = text.length, toolResult = false): FeatureBuffer {
+  grow(buf, buf.length + (end - start) * 6 + 16);
   const ids = buf.ids;
   const pos = buf.pos;
   let n = buf.length;
@@ -87,10 +88,22 @@ export function extractFeatures(text: string, buf: FeatureBuffer, start = 0, end
         const h = Math.imul(wordHash ^ 0x5bd1e995, PRIME);
         ids[n] = (h ^ (h >>> 15)) & MASK;
         pos[n++] = wordStart;
+        // In tool results, words also count as "words of a tool result": the same instruction
+        // that is an ordinary user prompt is an injection inside fetched data.
+        if (toolResult) {
+          const ht = Math.imul(h ^ TOOL_SALT, PRIME);
+          ids[n] = (ht ^ (ht >>> 15)) & MASK;
+          pos[n++] = wordStart;
+        }
         if (havePrevWord) {
           const hb = Math.imul(Math.imul(prevWordHash, 31) ^ wordHash ^ 0x1b873593, PRIME);
           ids[n] = (hb ^ (hb >>> 13)) & MASK;
           pos[n++] = wordStart;
+          if (toolResult) {
+            const hbt = Math.imul(hb ^ TOOL_SALT, PRIME);
+            ids[n] = (hbt ^ (hbt >>> 13)) & MASK;
+            pos[n++] = wordStart;
+          }
         }
         prevWordHash = wordHash;
         havePrevWord = true;
@@ -125,4 +138,36 @@ export function extractFeatures(text: string, buf: FeatureBuffer, start = 0, end
   }
   buf.length = n;
   return buf;
+}
+
+const stamp = new Int32Array(HASH_SIZE);
+let generation = 0;
+
+/**
+ * Keeps the first occurrence of each feature per bucket of `step` characters (in place), so a
+ * window counts presence, not repetition: a log of "no reply" repeated 50 times is not 50 times
+ * as suspicious. Windows are two consecutive buckets, at training and at run time alike.
+ */
+export function dedupeByBucket(buf: FeatureBuffer, step: number): void {
+  const { ids, pos } = buf;
+  let out = 0;
+  let bucket = -1;
+  // Features are emitted in nearly ascending position order; a bucket change starts a new generation.
+  for (let k = 0; k < buf.length; k++) {
+    const b = (pos[k]! / step) | 0;
+    if (b !== bucket) {
+      bucket = b;
+      generation++;
+      if (generation === 0x7fffffff) {
+        stamp.fill(0);
+        generation = 1;
+      }
+    }
+    const id = ids[k]!;
+    if (stamp[id] === generation) continue;
+    stamp[id] = generation;
+    ids[out] = id;
+    pos[out++] = pos[k]!;
+  }
+  buf.length = out;
 }

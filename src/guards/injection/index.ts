@@ -14,9 +14,9 @@ export const injectionConfigSchema = z.strictObject({
    */
   thresholds: z
     .strictObject({
-      message: z.number().min(0).max(1).default(0.5),
-      tool_result: z.number().min(0).max(1).default(0.5),
-      tool_call: z.number().min(0).max(1).default(0.5),
+      message: z.number().min(0).max(1).default(MODEL_DATA.thresholds?.message ?? 0.5),
+      tool_result: z.number().min(0).max(1).default(MODEL_DATA.thresholds?.tool_result ?? 0.5),
+      tool_call: z.number().min(0).max(1).default(MODEL_DATA.thresholds?.message ?? 0.5),
     })
     .prefault({}),
   /** Roles whose segments are scanned. Operator-written system prompts are trusted and skipped. */

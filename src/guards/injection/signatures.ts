@@ -119,9 +119,13 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-/** Literal of an anchor: `=word` means the whole word, otherwise any substring. */
+/** `=word` means the whole word; anything else (including a bare `=`) any substring. */
+function isWholeWord(anchor: string): boolean {
+  return anchor.length > 1 && anchor.startsWith('=');
+}
+
 function literalOf(anchor: string): string {
-  return anchor.startsWith('=') ? anchor.slice(1) : anchor;
+  return isWholeWord(anchor) ? anchor.slice(1) : anchor;
 }
 
 /**
@@ -144,16 +148,19 @@ export function anchorsPresent(text: string, signature: Signature): boolean {
 
 const IGNORE_EN =
   '(?:ignore|ignoring|disregard|forget|skip|bypass|override|overrule|overlook|neglect|discard|abandon|erase|cancel|nullify|void|drop|set aside|pay no attention to|do not follow|don\'t follow|stop following)';
-const PRIOR_EN = '(?:previous|prior|preceding|above|earlier|former|initial|original|old|existing|all|any|every|your|the|these|those|system|developer|given|other)';
+const PRIOR_EN = '(?:previous|prior|preceding|above|earlier|former|initial|original|old|existing|all|system|developer|foregoing|aforementioned)';
 const RULES_EN =
-  '(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|commands?|orders?|constraints?|restrictions?|programming|guidance|polic(?:y|ies)|context|task|tasks|messages?|training|limitations?|filters?|safeguards?|content polic(?:y|ies))';
+  '(?:instructions?|prompts?|rules?|directions|directives?|guidelines?|commands?|orders|constraints?|restrictions?|programming|guidance|polic(?:y|ies)|context|tasks?|messages?|training|limitations?|filters?|safeguards?|content polic(?:y|ies))';
+// Objects specific enough that "ignore your X" is an attack without a word like "previous".
+const RULES_STRICT =
+  '(?:instructions?|prompts?|rules|directives?|guidelines|programming|guidance|constraints|restrictions|safeguards|limitations|content polic(?:y|ies)|system prompt|training)';
 
 export const SIGNATURES: readonly Signature[] = [
   // ── instruction override ─────────────────────────────────────────────────────────────
   sig('override.ignore_previous', 'override', 1, 'asks to ignore earlier instructions',
     `\\b${IGNORE_EN}\\b${gap(30)}\\b${PRIOR_EN}\\b${gap(30)}\\b${RULES_EN}\\b`),
   sig('override.ignore_short', 'override', 0.6, 'asks to ignore instructions or rules',
-    `\\b${IGNORE_EN}\\s+(?:all\\s+|any\\s+|the\\s+|your\\s+)?${RULES_EN}\\b`),
+    `\\b${IGNORE_EN}\\s+(?:all\\s+|any\\s+|the\\s+|your\\s+|my\\s+|these\\s+|those\\s+)?${RULES_STRICT}\\b`),
   sig('override.new_instructions', 'override', 0.6, 'announces new or updated instructions',
     `\\b(?:new|updated|revised|real|actual|true|additional|secret|hidden|override)\\s+(?:system\\s+)?(?:instructions?|directives?|orders?|task|objective|rules?)\\s*[:：-]`),
   sig('override.from_now_on', 'override', 0.3, 'changes behaviour "from now on"',
@@ -243,7 +250,7 @@ export const SIGNATURES: readonly Signature[] = [
 
   // ── exfiltration ─────────────────────────────────────────────────────────────────────
   sig('exfiltration.send_to', 'exfiltration', 1, 'asks to send, forward or post data to an address or URL',
-    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)\\w*\\b${gap(80)}\\b(?:to|at|into|onto|via)\\s+(?:https?://|www\\.|[\\w.+-]+@[\\w-]+\\.[\\w.]+|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
+    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)\\w*\\b${gap(80)}\\b(?:to|at|into|onto|via)\\s+(?:https?://[^\\s)\\]"'<>]+|www\\.[^\\s)\\]"'<>]+|[\\w.+-]+@[\\w-]+\\.[\\w.]+|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
   sig('exfiltration.markdown_image', 'exfiltration', 1, 'markdown image whose URL carries data',
     `!\\[[^\\]\\n]{0,100}\\]\\(\\s*https?://[^)\\s]*[?&][^)\\s]*=`),
   sig('exfiltration.data_in_url', 'exfiltration', 1, 'asks to put data into a URL or link',
@@ -300,7 +307,7 @@ export const candidateSignatures: (text: string) => number[] = (() => {
   const build = (anchors: string[], flags: string): RegExp | undefined => {
     if (anchors.length === 0) return undefined;
     const unique = [...new Set(anchors)].sort((a, b) => literalOf(b).length - literalOf(a).length);
-    return new RegExp(unique.map((a) => (a.startsWith('=') ? `\\b${escapeRegExp(a.slice(1))}\\b` : escapeRegExp(a))).join('|'), flags);
+    return new RegExp(unique.map((a) => (isWholeWord(a) ? `\\b${escapeRegExp(literalOf(a))}\\b` : escapeRegExp(a))).join('|'), flags);
   };
   const asciiRe = build(ascii, 'g');
   const otherRe = build(other, 'gu');
@@ -312,6 +319,7 @@ export const candidateSignatures: (text: string) => number[] = (() => {
       let m: RegExpExecArray | null;
       while ((m = re.exec(text))) {
         for (const i of expanded.get(m[0]) ?? []) hit[i] = 1;
+        if (m[0].length === 0) re.lastIndex++;
       }
     };
     scan(asciiRe);
