@@ -3,6 +3,7 @@ import { ACTIONS, type GuardRegistry } from '../core/index.js';
 import { jwtConfigSchema } from '../auth/jwt-config.js';
 import { DEFAULT_ROLES, limitRuleSchema, roleSchema } from '../auth/roles.js';
 import { SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
+import { integrityConfigSchema } from '../integrity/startup.js';
 
 const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
@@ -242,6 +243,8 @@ export function configSchema(registry: GuardRegistry) {
         .prefault({}),
       /** Named policies a role can choose with `policyProfile` (same fields as `policy`). */
       policyProfiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), policySchema).default({}),
+      /** Signed manifest of models, prompts, knowledge bases and configs: the gateway refuses to start on a mismatch. */
+      integrity: integrityConfigSchema.prefault({}),
       incident: z
         .strictObject({
           /** How often each replica re-reads the lockdowns (without Redis pub/sub this bounds how fast a lockdown spreads). */

@@ -11,6 +11,7 @@ import { SseParser } from '../providers/sse.js';
 import { GuardEngine, toolRefusal } from './guard-engine.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { LockdownService } from './incident/lockdown.js';
+import { type IntegrityConfig, pinnedModelViolation } from '../integrity/startup.js';
 import { globMatch } from '../core/index.js';
 import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
 import type { PseudonymMap } from '../transform/vault.js';
@@ -29,6 +30,8 @@ export interface ProxyDeps {
   /** Absent: `review` fails closed at once. */
   readonly approvals?: ApprovalService | undefined;
   readonly lockdowns?: LockdownService | undefined;
+  /** Model pinning: only exact, versioned model ids when the operator asks for it. */
+  readonly integrity?: IntegrityConfig | undefined;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -100,7 +103,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity } = deps;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -176,6 +179,11 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       if (!RoleSet.allowsApi(role, adapter.api)) {
         fail({ status: 403, type: 'permission_error', code: 'api_not_allowed', message: `role "${role.name}" may not use this API` });
+        return;
+      }
+      const unpinned = pinnedModelViolation(integrity, check.model);
+      if (unpinned) {
+        fail({ status: 403, type: 'permission_error', code: 'model_not_pinned', message: unpinned, param: 'model' });
         return;
       }
       if (!RoleSet.allowsModel(role, check.model)) {

@@ -26,6 +26,7 @@ import { Upstream } from './upstream.js';
 import { PseudonymService } from './pseudonyms.js';
 import { ApprovalService } from './approvals/approval-service.js';
 import { EgressProxy } from './egress/egress-proxy.js';
+import { checkIntegrityAtStartup } from '../integrity/startup.js';
 import { openStateStores } from './open-state-stores.js';
 import { LockdownService } from './incident/lockdown.js';
 import { MemoryVaultStore, vaultKeyFrom } from '../transform/vault.js';
@@ -157,6 +158,8 @@ const createKeyBody = z.strictObject({
 export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const { config } = loaded;
   const env = options.env ?? process.env;
+  // Before anything starts: a broken signature or a changed file keeps the gateway down.
+  await checkIntegrityAtStartup(config.integrity, loaded.baseDir);
   const log = options.logger ?? createLogger(config.logging.level);
   const registry = options.registry ?? builtinGuards();
   const closers: (() => Promise<void>)[] = [];
@@ -282,7 +285,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       publisher.disconnect();
     });
   }
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns };
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity };
   const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
