@@ -129,6 +129,7 @@ export class PseudonymMap {
   private readonly byPlaceholder = new Map<string, string>();
   private readonly byValue = new Map<string, string>();
   private readonly counters = new Map<string, number>();
+  private originals: Set<string> | undefined;
   private dirty = false;
 
   constructor(readonly conversationId: string) {}
@@ -144,8 +145,18 @@ export class PseudonymMap {
     this.counters.set(label, n);
     this.byValue.set(key, placeholder);
     this.byPlaceholder.set(placeholder, value);
+    this.originals?.add(value);
     this.dirty = true;
     return placeholder;
+  }
+
+  /**
+   * Whether this conversation's user sent `value` (it was pseudonymized on input). The output policy
+   * uses it to tell the user's own data, which may come back, from personal data the user never sent.
+   */
+  knowsValue(value: string): boolean {
+    if (this.originals === undefined) this.originals = new Set(this.byPlaceholder.values());
+    return this.originals.has(value);
   }
 
   /** The original behind a placeholder, if this conversation made it. */

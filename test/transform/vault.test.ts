@@ -32,6 +32,16 @@ describe('pseudonymizeSpans', () => {
     expect(map.restore('Dear <PERSON_2>, <PERSON_1> says hi at <EMAIL_1>.')).toBe('Dear Bob Stone, Ann Lee says hi at ann@example.org.');
   });
 
+  it('knows which values the user sent in this conversation', () => {
+    const map = new PseudonymMap('c1');
+    expect(map.knowsValue('ann@example.org')).toBe(false);
+    pseudonymizeSpans('mail ann@example.org', [{ start: 5, end: 20, type: 'pii.email' }], map);
+    expect(map.knowsValue('ann@example.org')).toBe(true);
+    expect(map.knowsValue('bob@example.org')).toBe(false);
+    const reloaded = PseudonymMap.fromJSON('c1', map.toJSON());
+    expect(reloaded.knowsValue('ann@example.org')).toBe(true);
+  });
+
   it('leaves placeholders it never made untouched', () => {
     const map = new PseudonymMap('c1');
     pseudonymizeSpans('Ann', [{ start: 0, end: 3, type: 'pii.person' }], map);
