@@ -8,7 +8,7 @@ import { ConfigError, formatIssue, loadConfigFile, parseConfigText } from '../co
 import { InitError, initProject } from '../config/init.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
-import { createGateway } from '../gateway/server.js';
+import { createGateway, resolveRedisUrl } from '../gateway/server.js';
 import { SecretError } from '../secrets/secret-ref.js';
 import type { Approval, ApprovalStatus, ApprovalStore } from '../gateway/approvals/approval-store.js';
 import { openStateStores } from '../gateway/open-state-stores.js';
@@ -326,7 +326,7 @@ export function buildProgram(): Command {
     let redis: { disconnect(): void } | undefined;
     if (loaded.config.rateLimits.store === 'redis') {
       const { Redis } = await import('ioredis');
-      const client = new Redis(loaded.config.rateLimits.redisUrl!, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+      const client = new Redis(await resolveRedisUrl(loaded.config.rateLimits.redisUrl!, process.env), { maxRetriesPerRequest: 1, connectTimeout: 2000 });
       client.on('error', () => undefined);
       redis = client;
       announce = async () => {

@@ -169,7 +169,11 @@ export function configSchema(registry: GuardRegistry) {
         .strictObject({
           /** `memory` for one replica; `redis` to share counters across replicas. */
           store: z.enum(['memory', 'redis']).default('memory'),
-          redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+          /** A redis:// URL, or a secret reference to one when it holds a password. */
+          redisUrl: z
+            .string()
+            .refine((v) => /^rediss?:\/\//.test(v) || SECRET_REF.test(v), 'must be a redis:// or rediss:// URL, or a secret reference (env:NAME, file:/path)')
+            .optional(),
           /** Shared store down: count locally (`local`) or refuse requests (`block`). */
           onStoreError: z.enum(['local', 'block']).default('local'),
           perIp: limitRuleSchema.prefault({}),

@@ -16,7 +16,7 @@ import { builtinGuards } from '../guards/index.js';
 import type { ApiKind, ProviderAdapter } from '../providers/adapter.js';
 import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
 import { openAiChatAdapter } from '../providers/openai-chat.js';
-import { resolveSecret } from '../secrets/secret-ref.js';
+import { resolveSecret, SECRET_REF } from '../secrets/secret-ref.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
@@ -144,6 +144,11 @@ async function buildUpstreams(config: ClawGuardConfig, loaded: LoadedConfig, log
 
 export const LOCKDOWN_CHANNEL = 'clawguard:lockdown';
 
+/** The Redis URL, read through its secret reference when it is one (it may hold a password). */
+export async function resolveRedisUrl(value: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return SECRET_REF.test(value) ? resolveSecret(value, env) : value;
+}
+
 const lockdownBody = z.strictObject({ scope: z.string().min(1).max(210), mode: z.enum(['refuse', 'read-only']).default('refuse'), reason: z.string().max(500).optional() });
 
 const createKeyBody = z.strictObject({
@@ -196,7 +201,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   if (upstreams.demo) log.warn(`no provider configured for some or all models: they are answered by the built-in DEMO upstream ${DEMO_LABEL}`);
 
   const roles = new RoleSet(config.roles);
-  const limits = config.rateLimits;
+  const limits = { ...config.rateLimits, ...(config.rateLimits.redisUrl ? { redisUrl: await resolveRedisUrl(config.rateLimits.redisUrl, env) } : {}) };
   // Redis and PostgreSQL clients load only when configured: a single gateway does not carry them.
   const counterStore =
     limits.store === 'redis' ? new (await import('../limits/redis-counter-store.js')).RedisCounterStore({ url: limits.redisUrl! }) : new MemoryCounterStore();
