@@ -177,6 +177,14 @@ describe('shell analyzer details', () => {
     expect(judge('process', { action: 'poll', sessionId: 's1' }).action).toBe('allow');
   });
 
+  it('reviews hostile nesting instead of overflowing the stack, with a bounded number of findings', () => {
+    for (const cmd of [`${'$('.repeat(3000)}ls${')'.repeat(3000)}`, `echo ${'"$('.repeat(2000)}x${')"'.repeat(2000)}`, `${'( '.repeat(3000)}ls${' )'.repeat(3000)}`]) {
+      const v = exec(cmd);
+      expect(v.action).toBe('review');
+      expect(v.issues.length).toBeLessThanOrEqual(32);
+    }
+  });
+
   it('keeps long inputs bounded: a huge command goes to review, not to a slow parse', () => {
     const v = new ShellAnalyzer({ knownHost: () => false }).analyze(`echo ${'a'.repeat(70_000)}`);
     expect(cats(v.issues)).toEqual(['review:unparseable']);

@@ -44,6 +44,8 @@ export interface ShellOptions {
 /** Longest command line analyzed; longer ones go to review. */
 export const MAX_SHELL_CHARS = 64 * 1024;
 const MAX_DEPTH = 4;
+/** Findings reported per command line; the verdict needs one, an operator a handful. */
+const MAX_ISSUES = 32;
 
 const DECODERS = new Set(['base64', 'base32', 'basenc', 'xxd', 'uudecode', 'openssl', 'gunzip', 'zcat', 'gzip', 'bzip2', 'bunzip2', 'xz', 'unxz', 'rev', 'tr', 'printf', 'echo', 'perl', 'python', 'python3']);
 
@@ -230,8 +232,13 @@ export class ShellAnalyzer {
     private readonly outer?: { start: number; end: number },
   ) {}
 
+  private readonly seen = new Set<string>();
+
   add(category: string, level: Level, reason: string, span: { start: number; end: number }, score?: number): void {
     const s = this.outer ?? span;
+    const key = `${category}\0${level}\0${reason}\0${s.start}\0${s.end}`;
+    if (this.seen.has(key) || this.issues.length >= MAX_ISSUES) return;
+    this.seen.add(key);
     this.issues.push({ category, level, score: score ?? SCORES[category] ?? 0.8, reason, start: s.start, end: s.end });
   }
 
@@ -251,7 +258,7 @@ export class ShellAnalyzer {
       return;
     }
     const inner = new ShellAnalyzer(this.opts, this.depth + 1, this.outer ?? span).analyze(source);
-    for (const i of inner.issues) this.issues.push({ ...i, reason: `${why}: ${i.reason}` });
+    for (const i of inner.issues) this.add(i.category, i.level, `${why}: ${i.reason}`, i, i.score);
   }
 
   private inline(code: string, lang: string, span: { start: number; end: number }): void {

@@ -126,6 +126,9 @@ interface Ctx {
 
 const GLOB = /(?<!\\)[*?[]/;
 
+/** Deepest syntax nesting converted; real commands stay far below it, hostile ones are reviewed. */
+const MAX_NESTING = 96;
+
 class Converter {
   readonly commands: Command[] = [];
   readonly functions = new Map<string, Command[]>();
@@ -135,7 +138,23 @@ class Converter {
   errors = false;
   pipelines = 0;
 
+  /** Current nesting of syntax nodes; past MAX_NESTING the rest is left unjudged (and the line reviewed). */
+  private depth = 0;
+
   visit(node: Node, ctx: Ctx): void {
+    if (this.depth >= MAX_NESTING) {
+      this.errors = true;
+      return;
+    }
+    this.depth++;
+    try {
+      this.visitNode(node, ctx);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private visitNode(node: Node, ctx: Ctx): void {
     const type = node.type;
     if (STATEMENT_SKIP.has(type)) return;
     if (node.isError || node.isMissing) this.errors = true;
@@ -350,6 +369,20 @@ class Converter {
   }
 
   private wordPart(node: Node, ctx: Ctx, acc: WordAcc, inDouble: boolean): void {
+    if (this.depth >= MAX_NESTING) {
+      this.errors = true;
+      acc.dynamic = true;
+      return;
+    }
+    this.depth++;
+    try {
+      this.wordPartNode(node, ctx, acc, inDouble);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private wordPartNode(node: Node, ctx: Ctx, acc: WordAcc, inDouble: boolean): void {
     switch (node.type) {
       case 'word': {
         const raw = node.text;
