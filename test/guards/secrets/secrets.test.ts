@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Finding, Segment } from '../../../src/core/index.js';
@@ -87,7 +87,7 @@ const SAMPLES: [string, () => string, string][] = [
   ['password assignment', () => `db_password = "${rand(B62, 10)}!${rand(B62, 4)}"`, 'generic_credential'],
   ['credential header in curl', () => `curl -H "X-Api-Token: f${rand(HEX, 8)}${rand("0123456789", 4)}" https://api.example.com`, 'http_header_credential'],
   ['token as curl user name', () => `curl -u "${rand(B62, 12)}7:" https://localhost:9200`, 'cli_password'],
-  ['default value of a credential lookup', () => `GetEnvOrDefault("api_token", "e${rand(HEX, 7)}-${rand(HEX, 4)}-4${rand(HEX, 3)}")`, 'generic_credential'],
+  ['default value of a credential lookup', () => `GetEnvOrDefault("api_token", "${randomUUID()}")`, 'generic_credential'],
 ];
 
 describe('secrets detection by provider format', () => {
