@@ -74,17 +74,20 @@ export async function scanSegments(
     }
   }
 
+  const caching = cache.maxEntries > 0;
   for (const segment of segments) {
     let contentKey: string | undefined;
     for (const guard of guards) {
       if (guard.appliesTo && !guard.appliesTo(segment)) continue;
-      contentKey ??= ScanCache.contentKey(segment);
-      const cached = cache.get(guard.fingerprint, contentKey, segment.id);
-      if (cached) {
-        findings.push(...cached);
-        continue;
+      if (caching) {
+        contentKey ??= ScanCache.contentKey(segment);
+        const cached = cache.get(guard.fingerprint, contentKey, segment.id);
+        if (cached) {
+          findings.push(...cached);
+          continue;
+        }
       }
-      const key = contentKey;
+      const key = contentKey ?? '';
       const controller = new AbortController();
       const started = performance.now();
       let result: Finding[] | Promise<Finding[]>;
@@ -99,7 +102,7 @@ export async function scanSegments(
           withBudget(result, guard.timeoutMs, controller).then(
             (found) => {
               findings.push(...found);
-              cache.set(guard.fingerprint, key, found);
+              if (caching) cache.set(guard.fingerprint, key, found);
             },
             (error: unknown) => fail(guard, error, segment.id),
           ),
@@ -111,7 +114,7 @@ export async function scanSegments(
           continue;
         }
         findings.push(...result);
-        cache.set(guard.fingerprint, key, result);
+        if (caching) cache.set(guard.fingerprint, key, result);
       }
     }
   }
