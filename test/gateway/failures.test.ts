@@ -239,3 +239,52 @@ describe('guards fail closed', () => {
     }
   });
 });
+
+describe('misbehaving upstreams are contained', () => {
+  let upstream: ScriptedUpstream;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream((_req, res) => json(res, 200, ok));
+    gw = await startTestGateway({ upstreams: [{ name: 'u', provider: 'openai', url: `${upstream.url}/v1`, timeoutMs: 5000 }], routes: [{ model: '*', upstream: 'u' }] });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  const call = () => post(gw, JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }));
+
+  it('answers 502 to an endless body instead of buffering it (the read stops at 32 MiB)', async () => {
+    let sent = 0;
+    upstream.script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = (): void => {
+        // Bounded: at most 64 MiB, far beyond the cap, then give up.
+        while (sent < 64 * 1024 * 1024 && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    };
+    const r = await call();
+    expect(r.status).toBe(502);
+    expect(r.json.error.message).toContain('exceeds');
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('answers 502 to response headers that are too large', async () => {
+    upstream.script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-huge': 'h'.repeat(70 * 1024) });
+      res.end('{}');
+    };
+    const r = await call();
+    expect(r.status).toBe(502);
+  });
+
+  it('keeps serving after each of those', async () => {
+    upstream.script = (_req, res) => json(res, 200, ok);
+    expect((await call()).status).toBe(200);
+  });
+});
