@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { shellParserReady } from '../../../src/guards/toolcalls/index.js';
-import { exec } from './helpers.js';
+import { analyzePath, analyzeUrl, shellParserReady } from '../../../src/guards/toolcalls/index.js';
+import { exec, judge } from './helpers.js';
 
 const SEED = 20261125;
 
@@ -107,6 +107,63 @@ describe('shell analyzer properties', () => {
       fc.property(fc.array(fc.constantFrom(...SAFE), { minLength: 1, maxLength: 5 }), fc.array(op, { minLength: 4, maxLength: 4 }), (cmds, ops) => {
         const line = cmds.map((c, i) => (i === 0 ? c : `${ops[i - 1]}${c}`)).join('');
         expect(exec(line).action, line).toBe('allow');
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('judges any tool name with any JSON arguments without throwing, under every profile', () => {
+    const name = fc.constantFrom('exec', 'read', 'write', 'edit', 'apply_patch', 'web_fetch', 'browser', 'message', 'tool_call', 'process', 'cron', 'anything');
+    fc.assert(
+      fc.property(name, fc.json({ maxDepth: 4 }), fc.constantFrom('openclaw', 'generic', 'none'), (tool, args, profile) => {
+        expect(['allow', 'review', 'deny']).toContain(judge(tool, args, { profile }).action);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});
+
+describe('path and URL analyzer properties', () => {
+  const policy = { workspace: ['~/.openclaw/workspace'], readOutside: 'allow' as const, writeOutside: 'deny' as const, protectedFiles: [] };
+  const segment = fc.stringMatching(/^[a-z][a-z0-9_-]{0,11}$/).filter((s) => s !== 'env');
+
+  it('allows any plain relative path inside the workspace, and denies it once it climbs out', () => {
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 4 }), (parts, ups) => {
+        const p = parts.join('/');
+        expect(analyzePath(p, 'write', policy)).toEqual([]);
+        expect(analyzePath(`/home/agent/.openclaw/workspace/${p}`, 'write', policy)).toEqual([]);
+        const escaping = `${'../'.repeat(parts.length + ups)}${p}`;
+        expect(analyzePath(escaping, 'write', policy).map((i) => i.category)).toContain('traversal');
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('denies an SSH private key under any home directory and any detour through ..', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('~', '/root', '/home/agent', '/Users/ann', '$HOME'), fc.array(segment, { maxLength: 3 }), (home, detour) => {
+        const p = `${home}/${detour.map((d) => `${d}/..`).join('/')}${detour.length ? '/' : ''}.ssh/id_ed25519`;
+        expect(analyzePath(p, 'read', policy).some((i) => i.level === 'deny'), p).toBe(true);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('refuses private IPv4 targets however the address is written (dotted, decimal, hex, IPv4-mapped IPv6)', () => {
+    const urls = { allow: [], deny: [], unknownDomain: 'allow' as const, dataToUnknown: 'review' as const, privateNetwork: 'deny' as const };
+    const privateIp = fc.oneof(
+      fc.tuple(fc.constant(10), fc.nat(255), fc.nat(255), fc.nat(255)),
+      fc.tuple(fc.constant(192), fc.constant(168), fc.nat(255), fc.nat(255)),
+      fc.tuple(fc.constant(127), fc.nat(255), fc.nat(255), fc.nat(255)),
+      fc.tuple(fc.constant(172), fc.integer({ min: 16, max: 31 }), fc.nat(255), fc.nat(255)),
+      fc.tuple(fc.constant(169), fc.constant(254), fc.nat(255), fc.nat(255)),
+    );
+    fc.assert(
+      fc.property(privateIp, fc.constantFrom('dotted', 'decimal', 'hex', 'mapped'), ([a, b, c, d], form) => {
+        const n = ((a << 24) >>> 0) + (b << 16) + (c << 8) + d;
+        const host = form === 'dotted' ? `${a}.${b}.${c}.${d}` : form === 'decimal' ? String(n) : form === 'hex' ? `0x${n.toString(16)}` : `[::ffff:${a}.${b}.${c}.${d}]`;
+        expect(analyzeUrl(`http://${host}/x`, urls).map((i) => i.category), host).toEqual(['private_network']);
       }),
       { seed: SEED, numRuns: 300 },
     );
