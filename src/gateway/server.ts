@@ -29,9 +29,7 @@ import { EgressProxy } from './egress/egress-proxy.js';
 import { checkIntegrityAtStartup } from '../integrity/startup.js';
 import { openStateStores } from './open-state-stores.js';
 import { LockdownService } from './incident/lockdown.js';
-import { MemoryVaultStore, vaultKeyFrom } from '../transform/vault.js';
-import { SqliteVaultStore } from '../transform/vault-sqlite.js';
-import { openSqlite } from '../storage/sqlite.js';
+import { vaultKeyFrom } from '../transform/vault.js';
 
 export interface GatewayOptions {
   readonly registry?: GuardRegistry;
@@ -236,27 +234,14 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     const adapter = adapterForUrl(request.url);
     reply.code(404).send(adapter.errorBody({ status: 404, type: 'not_found_error', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   });
-  const pseudonymConfig = config.pseudonymization;
-  let pseudonyms: PseudonymService;
-  if (pseudonymConfig.vaultKey) {
-    const key = vaultKeyFrom(await resolveSecret(pseudonymConfig.vaultKey, env));
-    let store;
-    if (config.storage.backend === 'sqlite') {
-      const vaultDb = openSqlite(resolveConfigPath(loaded, config.storage.sqlite.path));
-      closers.push(async () => {
-        vaultDb.close();
-      });
-      store = new SqliteVaultStore(vaultDb);
-    } else {
-      store = new MemoryVaultStore();
-      log.warn('pseudonym mappings are kept in memory on this replica (the PostgreSQL vault store is not built yet)');
-    }
-    pseudonyms = new PseudonymService(key, store, pseudonymConfig.ttlSeconds * 1000, log);
-  } else {
-    pseudonyms = PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000);
-  }
   const state = await openStateStores(loaded, env);
   closers.push(() => state.close());
+  const pseudonymConfig = config.pseudonymization;
+  // With a vault key the mappings are sealed in the shared store (SQLite or PostgreSQL) and outlive a
+  // restart; without one they live in memory under a random key.
+  const pseudonyms = pseudonymConfig.vaultKey
+    ? new PseudonymService(vaultKeyFrom(await resolveSecret(pseudonymConfig.vaultKey, env)), state.vault, pseudonymConfig.ttlSeconds * 1000, log)
+    : PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000);
   const approvals = new ApprovalService(state.approvals, {
     timeoutMs: config.approvals.timeoutSeconds * 1000,
     pollMs: config.approvals.pollMs,

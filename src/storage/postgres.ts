@@ -37,6 +37,11 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL,
      created_by TEXT NOT NULL
    )`,
+  `CREATE TABLE IF NOT EXISTS clawguard_pseudonym_vault (
+     conversation_id TEXT PRIMARY KEY,
+     sealed TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   )`,
 ];
 
 /**

@@ -21,7 +21,11 @@ beforeAll(async () => {
     storage: { backend: 'postgres', postgres: { url: PG_URL, schema } },
     roles: [{ name: 'default' }, { name: 'metered', limits: { requestsPerMinute: 6 } }],
     rateLimits: { store: 'redis', redisUrl: REDIS_URL },
+    guards: { patterns: { deny: [{ id: 'email', pattern: '[a-z]+@example\\.com' }] } },
+    policy: { rules: [{ type: 'pattern.email', action: 'pseudonymize' }] },
+    pseudonymization: { vaultKey: 'env:CG_TEST_VAULT_KEY' },
   };
+  process.env.CG_TEST_VAULT_KEY = randomBytes(32).toString('base64');
   a = await startTestGateway(config);
   b = await startTestGateway(config);
 });
@@ -53,6 +57,20 @@ describe('a fleet of replicas on PostgreSQL and Redis', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await chat(i % 2 === 0 ? a : b, key)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+  });
+
+  it('shares pseudonym mappings: the second replica continues the first one\'s numbering', async () => {
+    const system = { role: 'system', content: 'fleet test' };
+    const first = { role: 'user', content: 'mail ann@example.com' };
+    const send = (gw: TestGateway, messages: unknown[]) =>
+      fetch(`${gw.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gw.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-test', messages }) });
+    upstream.requests.length = 0;
+    expect((await send(a, [system, first])).status).toBe(200);
+    // Same principal on both replicas: the conversation id is derived from it.
+    const res = await fetch(`${b.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${a.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-test', messages: [system, first, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'and bob@example.com' }] }) });
+    expect(res.status).toBe(200);
+    expect(upstream.requests[0]!.body.messages[1].content).toBe('mail <EMAIL_1>');
+    expect(upstream.requests[1]!.body.messages[3].content).toBe('and <EMAIL_2>');
   });
 
   it('reports ready while PostgreSQL answers', async () => {
