@@ -657,11 +657,17 @@ export class ShellAnalyzer {
   private secretVars(inv: Invocation): void {
     const { name, args } = inv;
     const network = DOWNLOADERS.has(name) || name === 'scp' || name === 'rsync' || name === 'dig' || name === 'nslookup' || name === 'host' || name === 'ping';
-    for (const a of args) {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
       const secret = a.vars.find((v) => SECRET_VAR.test(v));
       if (!secret) continue;
       if (network) {
-        if (!this.networkTargetsKnown(inv)) this.add('exfiltration', 'deny', `${name} sends the secret variable $${secret} to an unknown host`, a);
+        const hosts = this.hosts(inv);
+        if (hosts.length > 0 && hosts.every((h) => this.known(h) || vendorHost(secret, h))) return;
+        // An API key in an auth header is how API clients work; in a body, URL or query it is data going out.
+        const auth = /^(?:-H|--header|-u|--user|--oauth2-bearer|-U|--proxy-user)$/.test(args[i - 1]?.text ?? '') || /^(?:-H|--header=|-u|--user=)/.test(a.text);
+        if (auth) this.add('exfiltration', 'review', `${name} sends the secret variable $${secret} in an auth header to a host it does not name`, a);
+        else this.add('exfiltration', 'deny', `${name} sends the secret variable $${secret} to an unknown host`, a);
       } else if (name === 'echo' || name === 'printf' || name === 'printenv') {
         this.add('credential_read', 'review', `${name} prints the secret variable $${secret}`, a);
       }
@@ -1358,6 +1364,12 @@ export class ShellAnalyzer {
       if (!n.startsWith('/') && !n.startsWith('~') && !n.startsWith('.')) this.downloaded.add(normalizePath(`./${n}`));
     }
   }
+}
+
+/** `$NOTION_API_KEY` sent to api.notion.com: the variable names the vendor whose host receives it. */
+function vendorHost(variable: string, host: string): boolean {
+  const vendor = variable.toLowerCase().split('_').find((p) => p.length >= 3 && !/^(?:api|key|token|secret|access|auth|pat|bearer|personal|the|my)$/.test(p));
+  return !!vendor && host.split('.').some((label) => label === vendor || (label.startsWith(vendor) && label.length - vendor.length <= 3));
 }
 
 function safePath(url: string): string {
