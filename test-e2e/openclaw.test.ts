@@ -117,7 +117,12 @@ beforeAll(async () => {
     JSON.stringify(
       {
         gateway: { mode: 'local', port: openclawPort, bind: 'loopback', auth: { mode: 'token', token: GATEWAY_TOKEN }, http: { endpoints: { chatCompletions: { enabled: true } } } },
-        models: { providers: { fakeprov: { baseUrl: `${model.upstream.url}/v1`, apiKey: PROVIDER_KEY, api: 'openai-completions', models: [{ id: 'fake-model', name: 'Fake model' }] } } },
+        models: {
+          providers: {
+            fakeprov: { baseUrl: `${model.upstream.url}/v1`, apiKey: PROVIDER_KEY, api: 'openai-completions', models: [{ id: 'fake-model', name: 'Fake model' }] },
+            fakeant: { baseUrl: model.upstream.url, apiKey: PROVIDER_KEY, api: 'anthropic-messages', models: [{ id: 'fake-claude', name: 'Fake Claude' }] },
+          },
+        },
         agents: { defaults: { model: { primary: 'fakeprov/fake-model' }, workspace } },
         logging: { file: join(home, 'openclaw-file.log') },
       },
@@ -128,7 +133,7 @@ beforeAll(async () => {
 
   // The operator's step: `clawguard openclaw connect`.
   const connected = await connectOpenClaw({ openclawConfig: join(home, '.openclaw', 'openclaw.json'), clawguardConfig: cgConfig, env: { HOME: home } });
-  expect(connected.providers.map((p) => p.id)).toEqual(['fakeprov']);
+  expect(connected.providers.map((p) => p.id)).toEqual(['fakeprov', 'fakeant']);
 
   clawguard = await startTestGateway(parseYaml(readFileSync(cgConfig, 'utf8')) as Record<string, unknown>);
   openclaw = await startOpenClaw({ home, port: openclawPort, token: GATEWAY_TOKEN });
@@ -194,6 +199,13 @@ describe('OpenClaw behind ClawGuard', () => {
     expect(seen.length).toBeGreaterThanOrEqual(1);
     expect(seen[0]!.body.stream).toBe(true);
     expect(seen[0]!.body.tools.map((t: any) => t.function.name)).toContain('exec');
+  });
+
+  it('(a) an Anthropic-speaking provider works through ClawGuard too (baseUrl without /v1)', async () => {
+    const answer = await openclaw!.chat('[e2e:benign-anthropic] Say ping', 'e2e-benign-anthropic', { model: 'fakeant/fake-claude' });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.content).toContain('pong from the fake Anthropic model');
+    expect(model.upstream.requests.some((r) => r.url === '/v1/messages' && r.body?.stream === true)).toBe(true);
   });
 
   it('(b) `curl … | sh` and a write outside the workspace are refused; the marker never appears', async () => {

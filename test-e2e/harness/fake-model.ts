@@ -1,4 +1,4 @@
-import { json, openAiTextChunks, type RecordedRequest, type ScriptedUpstream, sse, startScriptedUpstream } from '../../test/helpers/scripted-upstream.js';
+import { anthropicTextEvents, json, openAiTextChunks, type RecordedRequest, type ScriptedUpstream, sse, startScriptedUpstream } from '../../test/helpers/scripted-upstream.js';
 
 /**
  * The scripted "model" behind ClawGuard. OpenClaw re-sends the whole conversation every turn, so the
@@ -53,6 +53,10 @@ export async function startFakeModel(providerKey: string, scenarios: Record<stri
   let calls = 0;
   const upstream = await startScriptedUpstream((req, res) => {
     // ClawGuard must inject the provider's own key: OpenClaw no longer has it.
+    if (req.method === 'POST' && req.url.endsWith('/v1/messages')) {
+      if (req.headers['x-api-key'] !== providerKey) return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'bad provider key' } });
+      return sse(res, anthropicTextEvents(['pong from the fake Anthropic model']));
+    }
     if (req.headers.authorization !== `Bearer ${providerKey}`) return json(res, 401, { error: { message: 'bad provider key', type: 'invalid_request_error' } });
     if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) return json(res, 404, { error: { message: 'not found' } });
     const name = scenarioOf(req.body);

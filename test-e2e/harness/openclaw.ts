@@ -41,7 +41,7 @@ export interface OpenClawGateway {
   /** Everything the gateway printed, ANSI colours stripped. */
   readonly output: () => string;
   /** One agent turn through the gateway's OpenAI-compatible endpoint; `user` keys the session. */
-  chat(message: string, user: string, timeoutMs?: number): Promise<ChatAnswer>;
+  chat(message: string, user: string, options?: { timeoutMs?: number; model?: string }): Promise<ChatAnswer>;
   stop(): Promise<void>;
 }
 
@@ -111,10 +111,11 @@ export async function startOpenClaw(options: { home: string; port: number; token
   return {
     url,
     output: () => output,
-    async chat(message, user, timeoutMs = 150_000) {
+    async chat(message, user, { timeoutMs = 150_000, model }: { timeoutMs?: number; model?: string } = {}) {
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+        // x-openclaw-model picks the backend model (provider/model) for this turn.
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', ...(model ? { 'x-openclaw-model': model } : {}) },
         body: JSON.stringify({ model: 'openclaw', user, messages: [{ role: 'user', content: message }] }),
         signal: AbortSignal.timeout(timeoutMs),
       });
