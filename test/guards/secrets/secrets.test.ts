@@ -23,6 +23,18 @@ function rand(alphabet: string, n: number): string {
 }
 const join = (...parts: string[]): string => parts.join('');
 
+/** Random hex of real-key quality: about 1 draw in 10,000 is too uniform to pass for a key, so redraw. */
+function hexKey(n: number): string {
+  for (;;) {
+    const key = rand(HEX, n);
+    const counts = new Map<string, number>();
+    for (const ch of key) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    let h = 0;
+    for (const c of counts.values()) h -= (c / n) * Math.log2(c / n);
+    if (h >= 3.4) return key;
+  }
+}
+
 /** GitHub token with its real CRC32 checksum, computed with node:zlib (independent of our code). */
 function githubToken(prefix: string): string {
   const body = rand(B62, 30);
@@ -61,13 +73,13 @@ const SAMPLES: [string, () => string, string][] = [
   ['Stripe secret key', () => join('sk', '_live_', rand(B62, 24)), 'stripe_secret_key'],
   ['Google API key', () => join('AI', 'za', rand(B62, 35)), 'google_api_key'],
   ['Azure AD client secret', () => join(rand(B62, 3), '8Q~', rand(B62, 34)), 'azure_ad_client_secret'],
-  ['Twilio API key', () => join('S', 'K', rand(HEX, 32)), 'twilio_api_key'],
+  ['Twilio API key', () => join('S', 'K', hexKey(32)), 'twilio_api_key'],
   ['SendGrid key', () => join('S', 'G.', rand(B62, 22), '.', rand(B62, 43)), 'sendgrid_api_key'],
   ['npm token', () => join('np', 'm_', rand(B62, 36)), 'npm_token'],
   ['PyPI token', () => join('pypi-', 'AgEIcHlwaS5vcmc', rand(B62, 60)), 'pypi_token'],
   ['Hugging Face token', () => join('h', 'f_', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 34)), 'huggingface_token'],
   ['Docker Hub PAT', () => join('dckr', '_pat_', rand(B62, 27)), 'dockerhub_token'],
-  ['Datadog API key', () => `DD_API_KEY=${rand(HEX, 32)}`, 'datadog_api_key'],
+  ['Datadog API key', () => `DD_API_KEY=${hexKey(32)}`, 'datadog_api_key'],
   ['SonarQube token in Make syntax', () => `SONAR.LOGIN ::= "${join('sq', 'p_')}${rand(HEX, 40)}"`, 'sonarqube_token'],
   ['Shopify token', () => join('shp', 'at_', rand(HEX, 32)), 'shopify_token'],
   ['DigitalOcean token', () => join('do', 'p_v1_', rand(HEX, 64)), 'digitalocean_token'],
