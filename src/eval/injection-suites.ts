@@ -238,6 +238,10 @@ export const obfuscatedSuite: EvalSuite = {
       const m = labelMetrics(rows);
       breakdown[`variant:${variant}`] = m;
       metrics[`recall.${variant}`] = m.recall;
+      // Rewriting characters hides little from a detector that reads non-Latin scripts as they
+      // are; English attacks show what the normalizer itself undoes.
+      const english = rows.filter((r) => r.label === 1 && (r.record.lang ?? 'en') === 'en');
+      metrics[`recall_en.${variant}`] = labelMetrics(english).recall;
       const benignRows = rows.filter((r) => r.label === 0);
       metrics[`fpr.${variant}`] = round4(fpr(confusion(benignRows.map((r) => r.score), benignRows.map(() => 0), benignRows.map((r) => r.threshold))));
       if (variant === 'plain') plainRecall = m.recall;

@@ -262,10 +262,19 @@ function isAlnumAt(text: string, i: number): boolean {
   return v === 1;
 }
 
-/** Pass 4: joins four or more letters spaced out by one repeated separator: "i g n o r e", "i.g.n.o.r.e". */
+/**
+ * Pass 4: joins four or more letters spaced out by one repeated separator: "i g n o r e",
+ * "i.g.n.o.r.e". Once a text is seen doing that, shorter spaced words ("a l l") are joined too.
+ */
 function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: string; offsets: Int32Array } {
+  const first = joinSpacedRuns(text, offsets, tally, 4);
+  if (first.text === text) return first;
+  return joinSpacedRuns(first.text, first.offsets, tally, 2);
+}
+
+function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLetters: number): { text: string; offsets: Int32Array } {
   let keep: Uint8Array | undefined;
-  for (let i = 0; i + 6 < text.length; i++) {
+  for (let i = 0; i + 2 * minLetters - 2 < text.length; i++) {
     if (!isAlnumAt(text, i) || isAlnumAt(text, i - 1) || isAlnumAt(text, i + 1)) continue;
     const sep = text[i + 1]!;
     if (!SEPARATORS.has(sep)) continue;
@@ -275,7 +284,7 @@ function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: st
       j += 2;
       letters++;
     }
-    if (letters < 4) {
+    if (letters < minLetters) {
       i = j;
       continue;
     }
