@@ -80,7 +80,7 @@ const SAMPLES: [string, () => string, string][] = [
   ['Hugging Face token', () => join('h', 'f_', rand('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 34)), 'huggingface_token'],
   ['Docker Hub PAT', () => join('dckr', '_pat_', rand(B62, 27)), 'dockerhub_token'],
   ['Datadog API key', () => `DD_API_KEY=${hexKey(32)}`, 'datadog_api_key'],
-  ['SonarQube token in Make syntax', () => `SONAR.LOGIN ::= "${join('sq', 'p_')}${rand(HEX, 40)}"`, 'sonarqube_token'],
+  ['SonarQube token in Make syntax', () => `SONAR.LOGIN ::= "${join("sq", "p_")}${hexKey(40)}"`, 'sonarqube_token'],
   ['Shopify token', () => join('shp', 'at_', rand(HEX, 32)), 'shopify_token'],
   ['DigitalOcean token', () => join('do', 'p_v1_', rand(HEX, 64)), 'digitalocean_token'],
   ['Databricks token', () => join('da', 'pi', rand(HEX, 32)), 'databricks_token'],
