@@ -67,6 +67,7 @@ const SCORES: Record<string, number> = {
   stdin_exec: 0.7,
   tunnel: 0.75,
   self_config: 0.8,
+  recon: 0.75,
 };
 
 function basename(p: string): string {
@@ -954,6 +955,15 @@ export class ShellAnalyzer {
       case 'cargo':
       case 'go':
         this.packageInstall(inv);
+        break;
+      case 'nmap':
+      case 'masscan':
+      case 'zmap':
+      case 'rustscan':
+      case 'nikto':
+      case 'sqlmap':
+      case 'hydra':
+        this.add('recon', 'review', `${name} scans or attacks hosts on the network`, cmd);
         break;
       case 'alias':
         for (const a of args) {
