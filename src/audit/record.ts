@@ -13,6 +13,8 @@ export interface StoredRecord {
   readonly body: string;
   /** Stored payload bytes (ciphertext in `encrypted` mode, UTF-8 text in `redacted` mode). */
   readonly payload: Buffer | null;
+  /** SHA-256 (base64) of the payload, as chained; set on append, kept by stores that index it. */
+  readonly payloadSha?: string | null;
 }
 
 /** The parsed `body` of a record. */
@@ -53,7 +55,12 @@ export const sha256Base64: (data: string | Buffer) => string = oneShot
  * when there is one, the SHA-256 of the stored payload bytes (ciphertext in `encrypted` mode).
  */
 export function recordHash(prev: string, seq: number, body: string, payload: Buffer | null): string {
-  return sha256Base64(payload === null ? `${prev}\n${seq}\n${body}` : `${prev}\n${seq}\n${body}\n${sha256Base64(payload)}`);
+  return recordHashWithDigest(prev, seq, body, payload === null ? null : sha256Base64(payload));
+}
+
+/** The same hash from the payload's digest instead of its bytes. */
+export function recordHashWithDigest(prev: string, seq: number, body: string, payloadSha: string | null): string {
+  return sha256Base64(payloadSha === null ? `${prev}\n${seq}\n${body}` : `${prev}\n${seq}\n${body}\n${payloadSha}`);
 }
 
 /** Assigns sequence numbers and hashes to drafts, continuing from `head`. */
@@ -64,8 +71,9 @@ export function chainDrafts(head: { seq: number; hash: string } | undefined, dra
   for (let i = 0; i < drafts.length; i++) {
     const d = drafts[i]!;
     seq++;
-    const hash = recordHash(prev, seq, d.body, d.payload);
-    out[i] = { seq, prev, hash, body: d.body, payload: d.payload };
+    const payloadSha = d.payload === null ? null : sha256Base64(d.payload);
+    const hash = recordHashWithDigest(prev, seq, d.body, payloadSha);
+    out[i] = { seq, prev, hash, body: d.body, payload: d.payload, payloadSha };
     prev = hash;
   }
   return out;

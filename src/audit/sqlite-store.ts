@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { WrappedDataKey } from './encryption.js';
-import { chainDrafts, type RecordDraft, type StoredRecord, sha256Base64 } from './record.js';
+import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
 import type { Checkpoint } from './signing.js';
 import type { AuditQuery, AuditStore, ChainHead, RecordPageText, RecordRow } from './store.js';
 
@@ -17,6 +17,8 @@ const MIGRATIONS: readonly string[] = [
      hash TEXT NOT NULL,
      body TEXT NOT NULL,
      payload BLOB,
+     -- SHA-256 of the payload as chained: verify reads it instead of hashing in SQL, then checks the bytes.
+     payload_sha TEXT,
      event_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.id')) VIRTUAL,
      ts INTEGER GENERATED ALWAYS AS (json_extract(body, '$.ts')) VIRTUAL,
      type TEXT GENERATED ALWAYS AS (json_extract(body, '$.type')) VIRTUAL,
@@ -110,17 +112,17 @@ export class SqliteAuditStore implements AuditStore {
     }
     migrate(this.db);
     const db = this.db;
-    db.function('clawguard_audit_sha256', { deterministic: true }, (value: unknown) => (Buffer.isBuffer(value) ? sha256Base64(value) : null));
     this.stmts = {
       head: db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
-      insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload, payload_sha) VALUES (?, ?, ?, ?, ?, ?)'),
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
       page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
       pageText: db.prepare(
-        `SELECT count(*), min(seq), max(seq), CAST(group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload IS NULL THEN '' ELSE char(10) || clawguard_audit_sha256(payload) END, char(30)) AS BLOB)
-         FROM (SELECT seq, hash, prev, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
+        `SELECT count(*), min(seq), max(seq), CAST(group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload_sha IS NULL THEN '' ELSE char(10) || payload_sha END, char(30)) AS BLOB)
+         FROM (SELECT seq, hash, prev, body, payload_sha FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
       ).raw(),
-      record: db.prepare('SELECT seq, prev, hash, body, payload FROM audit_records WHERE seq = ?'),
+      payloadDigests: db.prepare('SELECT seq, payload, payload_sha FROM audit_records WHERE seq BETWEEN ? AND ? AND (payload IS NOT NULL OR payload_sha IS NOT NULL) ORDER BY seq').raw(),
+      record: db.prepare('SELECT seq, prev, hash, body, payload, payload_sha AS payloadSha FROM audit_records WHERE seq = ?'),
       extent: db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last, COUNT(*) AS count FROM audit_records'),
       lastBefore: db.prepare('SELECT seq, hash FROM audit_records WHERE ts < ? ORDER BY seq DESC LIMIT 1'),
       addCheckpoint: db.prepare('INSERT INTO audit_checkpoints (seq, hash, ts, key_id, signature, kind) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -142,7 +144,7 @@ export class SqliteAuditStore implements AuditStore {
     return this.db.transaction(() => {
       for (const k of keys) insertKey.run(k.id, k.subject, k.kekId, k.wrapped, k.createdAt);
       const records = chainDrafts(head.get() as ChainHead | undefined, drafts);
-      for (const r of records) insert.run(r.seq, r.prev, r.hash, r.body, r.payload);
+      for (const r of records) insert.run(r.seq, r.prev, r.hash, r.body, r.payload, r.payloadSha ?? null);
       return records;
     }).immediate();
   }
@@ -164,6 +166,10 @@ export class SqliteAuditStore implements AuditStore {
     const [count, firstSeq, lastSeq, bytes] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, Buffer | null];
     if (!count || firstSeq === null || lastSeq === null || bytes === null) return undefined;
     return { count, firstSeq, lastSeq, bytes };
+  }
+
+  async payloadDigests(from: number, to: number): Promise<[number, Buffer | null, string | null][]> {
+    return this.stmts.payloadDigests.all(from, to) as [number, Buffer | null, string | null][];
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

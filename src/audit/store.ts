@@ -50,6 +50,11 @@ export interface AuditStore {
    * marshalling. The order inside is only a hint; verify checks it.
    */
   pageText?(after: number, limit: number): Promise<RecordPageText | undefined>;
+  /**
+   * Optional, with `pageText` for stores that chain a stored payload digest: [seq, payload, digest] of
+   * every record in `from..to` that has a payload or a digest, so verify can check the bytes.
+   */
+  payloadDigests?(from: number, to: number): Promise<[seq: number, payload: Buffer | null, sha: string | null][]>;
   /** One record by sequence number. */
   record(seq: number): Promise<StoredRecord | undefined>;
   /** Records matching a filter with `seq > after` in order, at most `limit`. */

@@ -1,4 +1,4 @@
-import { GENESIS_HASH, recordHash, sha256Base64 } from './record.js';
+import { GENESIS_HASH, recordHash, recordHashWithDigest, sha256Base64 } from './record.js';
 import type { Checkpoint, CheckpointVerifier } from './signing.js';
 import type { AuditStore, RecordPageText, RecordRow } from './store.js';
 
@@ -63,8 +63,15 @@ async function classify(store: AuditStore, row: RecordRow, expected: number, pre
     return { seq: expected, kind: 'deleted', message: `${missing} (the log jumps to ${seq})` };
   }
   if (seq < expected) return { seq, kind: 'reordered', message: `record ${seq} appears again after ${expected - 1}` };
-  const storedPrev = (await store.record(seq))?.prev ?? '';
-  if (storedPrev === prev) return { seq, kind: 'edited', message: `record ${seq} was modified (its content does not match its hash)` };
+  const stored = await store.record(seq);
+  const storedPrev = stored?.prev ?? '';
+  if (storedPrev === prev) {
+    const digest = stored?.payloadSha;
+    if (digest && recordHashWithDigest(prev, seq, body, digest) === hash) {
+      return { seq, kind: 'edited', message: `the payload of record ${seq} was modified or removed (its metadata is intact)` };
+    }
+    return { seq, kind: 'edited', message: `record ${seq} was modified (its content does not match its hash)` };
+  }
   if (recordHash(storedPrev, seq, body, payload) === hash) {
     // Intact itself, but its predecessor no longer hashes to what it links to: the predecessor was
     // rewritten (and re-hashed to hide it).
@@ -91,9 +98,9 @@ interface ChainState {
   previousCheckpoint: number;
 }
 
-/** Fast path over one page: true only when every record in it verifies (the state then advances). */
-function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<number, string>): boolean {
-  if (page.firstSeq !== st.expected || page.lastSeq - page.firstSeq + 1 !== page.count) return false;
+/** Fast path over one page: the state after it when every record in it verifies, else undefined. */
+function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<number, string>): ChainState | undefined {
+  if (page.firstSeq !== st.expected || page.lastSeq - page.firstSeq + 1 !== page.count) return undefined;
   const buf = page.bytes;
   let pos = 0;
   let prev = st.prev;
@@ -103,32 +110,36 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
     let end = buf.indexOf(0x1e, pos);
     if (end < 0) end = buf.length;
     // hash(44) \x1f prev(44) \n seq \n body …
-    if (end - pos < 92 || buf[pos + 44] !== 0x1f || buf[pos + 89] !== 0x0a || buf.toString('latin1', pos + 45, pos + 89) !== prev) return false;
+    if (end - pos < 92 || buf[pos + 44] !== 0x1f || buf[pos + 89] !== 0x0a || buf.toString('latin1', pos + 45, pos + 89) !== prev) return undefined;
     let n = 0;
     let j = pos + 90;
     for (let c = buf[j]!; c !== 0x0a; c = buf[++j]!) {
-      if (c < 0x30 || c > 0x39 || j >= end) return false;
+      if (c < 0x30 || c > 0x39 || j >= end) return undefined;
       n = n * 10 + (c - 0x30);
     }
-    if (n !== seq) return false;
+    if (n !== seq) return undefined;
     const stored = buf.toString('latin1', pos, pos + 44);
-    if (sha256Base64(buf.subarray(pos + 45, end)) !== stored) return false;
+    if (sha256Base64(buf.subarray(pos + 45, end)) !== stored) return undefined;
     prev = stored;
     if (signed.size !== 0) {
       const cp = signed.get(seq);
       if (cp !== undefined) {
-        if (cp !== prev) return false;
+        if (cp !== prev) return undefined;
         previousCheckpoint = seq;
       }
     }
     pos = end + 1;
   }
-  if (pos !== buf.length + 1) return false;
-  st.expected = seq;
-  st.prev = prev;
-  st.checked += page.count;
-  st.lastSeq = page.lastSeq;
-  st.previousCheckpoint = previousCheckpoint;
+  if (pos !== buf.length + 1) return undefined;
+  return { expected: seq, prev, checked: st.checked + page.count, lastSeq: page.lastSeq, previousCheckpoint };
+}
+
+/** The payload bytes of a page match the digests its chain covers (a removed payload does not). */
+async function payloadsMatch(store: AuditStore, from: number, to: number): Promise<boolean> {
+  if (!store.payloadDigests) return true;
+  for (const [, payload, sha] of await store.payloadDigests(from, to)) {
+    if (payload === null || sha === null || sha256Base64(payload) !== sha) return false;
+  }
   return true;
 }
 
@@ -195,7 +206,9 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
     if (store.pageText) {
       const text = await store.pageText(after, pageSize);
       if (!text) break;
-      if (text.lastSeq <= through && checkText(text, st, bySeq)) {
+      const next = text.lastSeq <= through ? checkText(text, st, bySeq) : undefined;
+      if (next && (await payloadsMatch(store, text.firstSeq, text.lastSeq))) {
+        Object.assign(st, next);
         fastPathRecords += text.count;
         after = text.lastSeq;
         options.onProgress?.(st.checked, total);

@@ -50,6 +50,19 @@ describe.each(STORES)('payloads, retention and erasure on %s', (_name, open) => 
     expect(onlyDecisions).toHaveLength(1);
   });
 
+  it('a modified or removed payload is named by verify', async () => {
+    const log = await AuditLog.open({ store: sut.store, payloads: 'redacted', signer });
+    for (let i = 0; i < 4; i++) log.record({ type: 'request.received', principal: 'k', route: '/r', payload: `text ${i}` });
+    await log.close();
+    await sut.sql(`UPDATE $T SET payload = $1 WHERE seq = 2`, [Buffer.from('text X')]);
+    expect((await verifyAuditLog(sut.store, { verifier })).problem).toMatchObject({ seq: 2, kind: 'edited' });
+    await sut.sql(`UPDATE $T SET payload = $1 WHERE seq = 2`, [Buffer.from('text 1')]);
+    expect((await verifyAuditLog(sut.store, { verifier })).ok).toBe(true);
+    await sut.sql(`UPDATE $T SET payload = NULL WHERE seq = 3`);
+    const removed = await verifyAuditLog(sut.store, { verifier });
+    expect(removed.problem).toMatchObject({ seq: 3, kind: 'edited' });
+  });
+
   it('redacted mode stores the redacted text, never the secret', async () => {
     const log = await AuditLog.open({ store: sut.store, payloads: 'redacted', redactor: (t) => t.replace('Alice', '[NAME]') });
     log.record({ type: 'request.received', principal: 'k', route: '/v1/chat/completions', payload: 'Alice: my key is sk-proj-abcdefghijklmnopqrstuvwx and mail alice@example.com' });
