@@ -38,6 +38,34 @@ const holdout = readFileSync(join(dataDir, 'pii', 'train.jsonl'), 'utf8')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as Row)
   .filter((r) => process.env['HOLDOUT'] === '1' && !r.entity_type_tested && createHash('sha1').update(r.text).digest()[0]! < 26);
+// Augmentation: each text again with its names and places swapped for others of the same type from
+// train, so the model learns the contexts names stand in rather than the names themselves.
+let augSeed = 11;
+const augRand = (): number => ((augSeed = (augSeed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const pools = new Map<string, string[]>();
+for (const r of rows) for (const sp of r.spans) if (KEEP.has(sp.type)) pools.set(sp.type, [...(pools.get(sp.type) ?? []), r.text.slice(sp.start, sp.end)]);
+function swapped(r: Row): Row {
+  const spans = [...r.spans].sort((a, b) => a.start - b.start);
+  let text = '';
+  let pos = 0;
+  const out: Row['spans'] = [];
+  for (const sp of spans) {
+    if (sp.start < pos) continue;
+    text += r.text.slice(pos, sp.start);
+    // Addresses stay: the two sources annotate them differently (one span vs. street/town/country
+    // parts), so moving one into the other's templates would teach contradicting labels.
+    const pool = sp.type === 'PERSON' || sp.type === 'LOCATION' ? pools.get(sp.type) : undefined;
+    const value = pool ? pool[Math.floor(augRand() * pool.length)]! : r.text.slice(sp.start, sp.end);
+    out.push({ start: text.length, end: text.length + value.length, type: sp.type });
+    text += value;
+    pos = sp.end;
+  }
+  text += r.text.slice(pos);
+  return { text, spans: out };
+}
+const AUGMENT = Number(process.env['AUGMENT'] ?? 1);
+for (const r of [...rows]) for (let a = 0; a < AUGMENT; a++) rows.push(swapped(r));
+
 const data = rows.map((r) => {
   const tokens = tokenize(r.text);
   return { tokens, info: tokenInfo(tokens), gold: goldTags(tokens, r.spans) };
