@@ -163,8 +163,11 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
         };
         if (opts.output) file = createWriteStream(opts.output, { mode: 0o600 });
         const write = async (text: string): Promise<void> => {
-          if (!file) return out(text);
-          if (!file.write(text)) await new Promise<void>((r) => file!.once('drain', () => r()));
+          if (file) {
+            if (!file.write(text)) await new Promise<void>((r) => file!.once('drain', () => r()));
+          } else if (options.out) out(text);
+          // Respect backpressure on a slow pipe (`| gzip`, `| ssh`): a large export must not pile up in memory.
+          else if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
         };
         let count = 0;
         await withStore(opts.config, env, async (store, config) => {
