@@ -195,7 +195,7 @@ export async function connectOpenClaw(options: ConnectOptions): Promise<ConnectR
   const clawguardConfig = loaded.file;
   const yamlText = readFileSync(clawguardConfig, 'utf8');
 
-  const proxyUrl = trimSlash(options.proxyUrl ?? defaultProxyUrl(loaded));
+  const proxyUrl = trimSlash(options.proxyUrl ?? defaultProxyUrl(loaded)).replace(/\/v1$/, '');
   const egressBase = trimSlash(options.egressUrl ?? defaultEgressUrl(loaded));
   const scan = scanProviders(openclaw, proxyUrl, envLookup(openclaw, openclawConfig, env));
   const currentProxy = isRecord(openclaw.proxy) && typeof openclaw.proxy.proxyUrl === 'string' ? openclaw.proxy.proxyUrl : undefined;
@@ -207,25 +207,6 @@ export async function connectOpenClaw(options: ConnectOptions): Promise<ConnectR
     return { changed: false, dryRun, openclawConfig, clawguardConfig, providers: [], skipped: scan.skipped, connected: scan.connected, proxyUrl, egressUrl: egressBase, notes, diff: '', stateFile };
   }
 
-  // The client key OpenClaw presents: the one it already uses for ClawGuard, the caller's, or a new one.
-  const providersMap = isRecord(openclaw.models) && isRecord(openclaw.models.providers) ? openclaw.models.providers : {};
-  const existingKey = scan.connected.map((id) => (isRecord(providersMap[id]) ? providersMap[id].apiKey : undefined)).find((k): k is string => typeof k === 'string' && k.startsWith('cg_'));
-  let clientKey = options.clientKey ?? existingKey;
-  let clientKeyId: string | undefined;
-  if (!clientKey) {
-    if (dryRun) clientKey = PLACEHOLDER_KEY;
-    else {
-      const keys = await openKeyStore(loaded, env);
-      try {
-        const created = await keys.create({ kind: 'client', name: 'openclaw' });
-        clientKey = created.key;
-        clientKeyId = created.record.id;
-      } finally {
-        await keys.close();
-      }
-    }
-  }
-
   // Provider keys: one 0600 file each under ClawGuard's config folder.
   const secretsDir = join(loaded.baseDir, 'secrets');
   const secretWrites: { path: string; value: string }[] = [];
@@ -233,7 +214,7 @@ export async function connectOpenClaw(options: ConnectOptions): Promise<ConnectR
   const routes: RouteEdit[] = [];
   const catchAll = scan.plans.filter((p) => p.models.length === 0);
   const seenModels = new Map<string, string>();
-  const secrets = new Set<string>([clientKey]);
+  const secrets = new Set<string>();
   for (const plan of scan.plans) {
     let ref: string;
     if (plan.key.kind === 'value') {
@@ -270,6 +251,27 @@ export async function connectOpenClaw(options: ConnectOptions): Promise<ConnectR
   if (!check.config) {
     throw new OpenClawConnectError(`the edited ClawGuard config would not be valid, nothing was written:\n${check.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
   }
+
+  // The client key OpenClaw presents: the one it already uses for ClawGuard, the caller's, or a new one
+  // (created only now, once the edited YAML is known to be valid).
+  const providersMap = isRecord(openclaw.models) && isRecord(openclaw.models.providers) ? openclaw.models.providers : {};
+  const existingKey = scan.connected.map((id) => (isRecord(providersMap[id]) ? providersMap[id].apiKey : undefined)).find((k): k is string => typeof k === 'string' && k.startsWith('cg_'));
+  let clientKey = options.clientKey ?? existingKey;
+  let clientKeyId: string | undefined;
+  if (!clientKey) {
+    if (dryRun) clientKey = PLACEHOLDER_KEY;
+    else {
+      const keys = await openKeyStore(loaded, env);
+      try {
+        const created = await keys.create({ kind: 'client', name: 'openclaw' });
+        clientKey = created.key;
+        clientKeyId = created.record.id;
+      } finally {
+        await keys.close();
+      }
+    }
+  }
+  secrets.add(clientKey);
 
   // OpenClaw's config: providers point at ClawGuard with the client key, tools' traffic at the egress proxy.
   const next = structuredClone(openclaw);

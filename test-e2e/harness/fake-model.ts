@@ -1,4 +1,4 @@
-import { anthropicTextEvents, json, openAiTextChunks, type RecordedRequest, type ScriptedUpstream, sse, startScriptedUpstream } from '../../test/helpers/scripted-upstream.js';
+import { anthropicTextEvents, anthropicToolUseEvents, json, openAiTextChunks, type RecordedRequest, type ScriptedUpstream, sse, startScriptedUpstream } from '../../test/helpers/scripted-upstream.js';
 
 /**
  * The scripted "model" behind ClawGuard. OpenClaw re-sends the whole conversation every turn, so the
@@ -36,6 +36,12 @@ export function toolResultsOf(body: any): string[] {
   return messages.filter((m) => m?.role === 'tool').map((m) => textOf(m.content));
 }
 
+/** Anthropic carries tool results as `tool_result` blocks inside user messages. */
+export function anthropicToolResultsOf(body: any): string[] {
+  const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
+  return messages.flatMap((m) => (Array.isArray(m?.content) ? m.content.filter((b: any) => b?.type === 'tool_result').map((b: any) => textOf(b.content)) : []));
+}
+
 function toolCallChunks(name: string, args: string, id: string): { data: unknown }[] {
   const base = { id: `chatcmpl-${id}`, object: 'chat.completion.chunk', created: 1, model: 'fake-model' };
   const half = Math.floor(args.length / 2);
@@ -55,7 +61,10 @@ export async function startFakeModel(providerKey: string, scenarios: Record<stri
     // ClawGuard must inject the provider's own key: OpenClaw no longer has it.
     if (req.method === 'POST' && req.url.endsWith('/v1/messages')) {
       if (req.headers['x-api-key'] !== providerKey) return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'bad provider key' } });
-      return sse(res, anthropicTextEvents(['pong from the fake Anthropic model']));
+      const name = scenarioOf(req.body);
+      const step: Step = name && scenarios[name] ? scenarios[name](anthropicToolResultsOf(req.body)) : { text: 'pong from the fake Anthropic model' };
+      if ('text' in step) return sse(res, anthropicTextEvents([step.text]));
+      return sse(res, anthropicToolUseEvents(step.tool, [JSON.stringify(step.args)], `toolu_e2e${++calls}`));
     }
     if (req.headers.authorization !== `Bearer ${providerKey}`) return json(res, 401, { error: { message: 'bad provider key', type: 'invalid_request_error' } });
     if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) return json(res, 404, { error: { message: 'not found' } });

@@ -161,6 +161,16 @@ describe('openclaw connect', () => {
     }
   });
 
+  it('validates the edited YAML first: an edit that would break it writes nothing and creates no key', async () => {
+    // Valid while there are no upstreams; names an upstream that will not exist once there are.
+    writeFileSync(cgPath, 'server: {port: 8787}\nadmin: {port: 8788}\nroles:\n  - name: default\n    upstreams: [elsewhere]\n');
+    const before = readFileSync(ocPath, 'utf8');
+    await expect(connectOpenClaw({ openclawConfig: ocPath, clawguardConfig: cgPath, env })).rejects.toThrow(/would not be valid[\s\S]*no upstream named "elsewhere"/);
+    expect(readFileSync(ocPath, 'utf8')).toBe(before);
+    expect(existsSync(join(dir, 'clawguard', 'clawguard.db'))).toBe(false);
+    expect(existsSync(join(dir, 'clawguard', 'secrets'))).toBe(false);
+  });
+
   it('finds the config through OPENCLAW_CONFIG_PATH and OPENCLAW_STATE_DIR like OpenClaw does', async () => {
     const viaPath = await connectOpenClaw({ clawguardConfig: cgPath, env: { ...env, OPENCLAW_CONFIG_PATH: ocPath }, dryRun: true });
     expect(viaPath.openclawConfig).toBe(ocPath);
