@@ -5,6 +5,10 @@ import model from './tagger-model.json' with { type: 'json' };
 const ENTITY: Record<string, string> = { PERSON: 'person', LOCATION: 'location', ADDRESS: 'address' };
 const SCORE: Record<string, number> = { person: 0.8, location: 0.7, address: 0.8 };
 
+const CALENDAR = new Set(
+  'january february march april may june july august september october november december monday tuesday wednesday thursday friday saturday sunday'.split(' '),
+);
+
 const SPEECH = new Set(['said', 'says', 'asked', 'asks', 'told', 'tells', 'replied', 'shouted', 'whispered', 'answered', 'explained', 'added', 'yelled', 'cried', 'wrote', 'smiled', 'laughed', 'nodded', 'sighed', 'screamed', 'insisted']);
 
 /** A capitalized word that could be a name: not an ordinary English word by the lexicon. */
@@ -53,7 +57,7 @@ export function findNames(text: string): Candidate[] {
     // A lone word the lexicon knows as ordinary English (`Identify`, `Email`, `Based`) is no name,
     // whatever its capital letter says: headings and sentence starts are where these come from.
     const lower = value.toLowerCase();
-    const score = single && entity !== 'address' && /^(?:word|func|date)$/.test(lexClass(lower)) ? 0.4 : SCORE[entity]!;
+    const score = single && entity !== 'address' && (CALENDAR.has(lower) || /^(?:word|func|date)$/.test(lexClass(lower))) ? 0.4 : SCORE[entity]!;
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
   for (const c of findSpeakers(tokens)) if (!out.some((o) => c.start < o.end && o.start < c.end)) out.push(c);

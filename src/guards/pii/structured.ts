@@ -292,6 +292,8 @@ function phoneScore(run: string, digits: string, before: string, after: string, 
 const DATE_LIKE = /^(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:[0-9]{4}|[0-9]{2}))$/;
 
 function classifyRun(text: string, start: number, end: number, out: Candidate[], allowPhone = true): boolean {
+  // A value in parentheses, `(078-05-1120)`: judge what is inside, unless it is a phone's area code.
+  if (text[start] === '(' && text[end - 1] === ')' && !/[()]/.test(text.slice(start + 1, end - 1)) && classifyRun(text, start + 1, end - 1, out, false)) return true;
   const run = text.slice(start, end);
   const digits = run.replace(/[^0-9]/g, '');
   const before = contextBefore(text, start);

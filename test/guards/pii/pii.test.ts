@@ -97,6 +97,7 @@ describe('structured PII', () => {
     expect(found('my SSN is 666-22-1234', 'us_ssn')).toEqual([]);
     expect(found('ref 536221234', 'us_ssn')).toEqual([]);
     expect(found('social security number 536221234', 'us_ssn')).toEqual(['536221234']);
+    expect(found('pasted an SSN (078-05-1120) into the notes')).toEqual(['078-05-1120']);
   });
 
   it('context words raise confidence', () => {
@@ -165,6 +166,9 @@ describe('names, locations, addresses', () => {
   });
   it('finds a street address', () => {
     expect(found('Please send it to 221B Baker Street, London NW1 6XE.', 'address')).toEqual(['221B Baker Street, London NW1 6XE']);
+  });
+  it('does not take month names for places', () => {
+    expect(found('It was disconnected in March because of the move.')).toEqual([]);
   });
   it('reports nothing in ordinary lower-case prose', () => {
     expect(detectPii('please summarise the attached report and list three risks.', config)).toEqual([]);
