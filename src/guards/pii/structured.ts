@@ -532,7 +532,7 @@ const WORD_DATE = new RegExp(`(?<![\\p{L}\\p{N}])(?:[0-9]{1,2}(?:st|nd|rd|th)? (
 const NUMERIC_DATE = /(?<![0-9])(?:[0-9]{1,2}[/.-][0-9]{1,2}[/.-](?:[0-9]{4}|[0-9]{2})|[0-9]{4}-[0-9]{2}-[0-9]{2})(?![0-9])/g;
 
 function findWordDatesOfBirth(text: string, out: Candidate[]): void {
-  if (!/born|birth|dob|d\.o\.b|geboren|né/i.test(text)) return;
+  if (!/b(?:orn|irth)|dob|d\.o\.b|geboren|né/i.test(text)) return;
   for (const m of text.matchAll(NUMERIC_DATE)) {
     if (CONTEXT.dob.test(contextBefore(text, m.index))) {
       out.push({ start: m.index, end: m.index + m[0].length, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
@@ -545,6 +545,8 @@ function findWordDatesOfBirth(text: string, out: Candidate[]): void {
   }
 }
 
+const LETTER_DIGIT = /[A-Za-z][0-9]|[0-9][A-Za-z]/;
+
 /** Every structured-PII candidate in `text`, unresolved (candidates may overlap). */
 export function findStructured(text: string): Candidate[] {
   const out: Candidate[] = [];
@@ -553,7 +555,8 @@ export function findStructured(text: string): Candidate[] {
   if (MAC_GATE.test(text)) findMacs(text, out);
   findIbans(text, out);
   findNumberRuns(text, out);
-  findLetterIds(text, out);
+  // Every letter-and-digit identifier has a letter next to a digit somewhere.
+  if (LETTER_DIGIT.test(text)) findLetterIds(text, out);
   findWallets(text, out);
   findWordDatesOfBirth(text, out);
   return out;
