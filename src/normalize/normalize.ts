@@ -202,9 +202,18 @@ function isLeetTokenChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 64 || c === 36 || c === 124 || c === 33;
 }
 
-/** Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. */
+/**
+ * Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. A text with two
+ * or more leet words is written in leet: then short tokens fold too ("15" → "is", "n0" → "no").
+ */
 function foldLeet(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
-  let changed = false;
+  const folded = foldLeetTokens(chars, text, offsets, tally, false);
+  if (folded >= 2) foldLeetTokens(chars, text, offsets, tally, true);
+  return folded > 0;
+}
+
+function foldLeetTokens(chars: string[], text: string, offsets: Int32Array, tally: Tally, leetText: boolean): number {
+  let changed = 0;
   let start = -1;
   let letters = 0;
   let leet = 0;
@@ -220,10 +229,28 @@ function foldLeet(chars: string[], text: string, offsets: Int32Array, tally: Tal
       else leet++;
       continue;
     }
-    if (start >= 0 && letters >= 2 && leet > 0) changed = foldLeetToken(chars, text.slice(start, i), start, offsets, tally) || changed;
+    if (start >= 0 && leet > 0) {
+      const token = text.slice(start, i);
+      if (leetText ? foldShortLeetToken(chars, token, start) : letters >= 2 && foldLeetToken(chars, token, start, offsets, tally)) changed++;
+    }
     start = -1;
   }
   return changed;
+}
+
+/** In a text already written in leet: any lettered token, and digit-only tokens up to 3 long. */
+function foldShortLeetToken(chars: string[], token: string, at: number): boolean {
+  if (/[26]/.test(token) || chars[at] !== token[0]) return false;
+  if (token.length > 3 && !/[a-z]/.test(token)) return false;
+  let any = false;
+  for (let k = 0; k < token.length; k++) {
+    const to = LEET[token[k]!];
+    if (to && (token[k]! >= '0' && token[k]! <= '9')) {
+      chars[at + k] = to;
+      any = true;
+    }
+  }
+  return any;
 }
 
 function foldLeetToken(chars: string[], token: string, at: number, offsets: Int32Array, tally: Tally): boolean {
