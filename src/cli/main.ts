@@ -76,12 +76,14 @@ async function serve(configPath: string, banner?: string[]): Promise<void> {
 const GATEWAY_COMMANDS = new Set(['serve', 'start']);
 
 async function registerToolCommands(program: Command): Promise<void> {
-  const [{ registerPostureCommands }, { registerEvalCommand }, { allEvalSuites }] = await Promise.all([
+  const [{ registerPostureCommands }, { registerEvalCommand }, { allEvalSuites }, { registerCheckCommand }] = await Promise.all([
     import('./commands/posture.js'),
     import('./commands/eval.js'),
     import('../eval/suites.js'),
+    import('./commands/check.js'),
   ]);
   registerPostureCommands(program);
+  registerCheckCommand(program);
   registerEvalCommand(program, allEvalSuites());
 }
 

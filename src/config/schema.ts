@@ -78,6 +78,10 @@ const ruleSchema = z
  * away from the provider behind restorable placeholders, block injections and harmful output.
  */
 export const DEFAULT_RULES = [
+  // Tool calls: past calls in the history are recorded only; the model's new calls are reviewed or refused.
+  { type: 'toolcall.*', direction: 'input' as const, kind: ['tool_call' as const], action: 'allow' as const },
+  { type: 'toolcall.review*', action: 'review' as const },
+  { type: 'toolcall.*', action: 'block' as const },
   { type: 'invisible.zero_width', action: 'redact' as const, replacement: '' },
   { type: 'invisible.bidi', action: 'redact' as const, replacement: '' },
   { type: 'invisible.tag', action: 'block' as const },
@@ -85,6 +89,9 @@ export const DEFAULT_RULES = [
   { type: 'secret.*', direction: 'output' as const, action: 'redact' as const },
   { type: 'pii.*', direction: 'input' as const, action: 'pseudonymize' as const },
   { type: 'pii.*', direction: 'output' as const, action: 'allow' as const },
+  // An injection inside a tool result is recorded, not blocked: the flow rule then sends the model's
+  // next high-risk tool calls to review. Direct injection in a message is blocked.
+  { type: 'injection.*', kind: ['tool_result' as const], action: 'allow' as const },
   { type: 'injection.*', action: 'block' as const },
   { type: 'moderation.*', action: 'block' as const },
 ];

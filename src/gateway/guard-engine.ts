@@ -93,12 +93,14 @@ export class GuardEngine {
     segments: readonly Segment[],
     ctx: GuardContext,
     messageCount: number,
-    options: { useCache?: boolean; guards?: readonly Guard[]; totalChars?: number } = {},
+    options: { useCache?: boolean; guards?: readonly Guard[]; totalChars?: number; extraFindings?: readonly Finding[] } = {},
   ): Promise<Inspection> {
     const started = performance.now();
     const payload = options.totalChars === undefined ? { direction: ctx.direction, messageCount } : { direction: ctx.direction, messageCount, totalChars: options.totalChars };
     const cache = options.useCache === false ? this.noCache : this.cache;
-    const { findings, failures } = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
+    const scanned = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
+    const findings = options.extraFindings?.length ? [...scanned.findings, ...options.extraFindings] : scanned.findings;
+    const failures = scanned.failures;
     const byId = new Map(segments.map((s) => [s.id, s]));
     const decision = decide(this.policyFor(ctx), ctx.direction, findings, failures, byId);
     return { decision, findings, segments, guardMs: performance.now() - started };
@@ -164,9 +166,14 @@ export class GuardEngine {
   }
 
   /** Judges one complete streamed tool call. */
-  async judgeToolCall(call: StreamedToolCall, ctx: GuardContext, toolAllowed?: (name: string) => boolean): Promise<ToolJudgement> {
+  async judgeToolCall(
+    call: StreamedToolCall,
+    ctx: GuardContext,
+    toolAllowed?: (name: string) => boolean,
+    flow?: (toolCalls: readonly Segment[]) => Finding[],
+  ): Promise<ToolJudgement> {
     const segment: Segment = { id: `${call.channel}.tool_calls.${call.id}`, path: [], direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: call.name, toolCallId: call.id, text: call.arguments };
-    const inspection = await this.inspect([segment], ctx, 1, { useCache: false });
+    const inspection = await this.inspect([segment], ctx, 1, { useCache: false, extraFindings: flow?.([segment]) ?? [] });
     return this.judgeToolSegments(inspection, this.rewrites(inspection), toolAllowed)[0]!;
   }
 }

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import { RoleSet } from '../auth/roles.js';
-import { type Decision, decisionCauses, type GuardContext } from '../core/index.js';
+import { type Decision, decisionCauses, type Finding, type GuardContext, type Segment } from '../core/index.js';
+import { flowEscalation } from '../guards/toolcalls/flow.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/adapter.js';
 import { SseParser } from '../providers/sse.js';
@@ -32,6 +33,8 @@ export interface ProxyDeps {
   readonly lockdowns?: LockdownService | undefined;
   /** Model pinning: only exact, versioned model ids when the operator asks for it. */
   readonly integrity?: IntegrityConfig | undefined;
+  /** Tool names whose calls go to review once a tool result in the conversation was flagged as injection. */
+  readonly highRiskTools?: readonly string[] | undefined;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -103,7 +106,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools } = deps;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -220,6 +223,10 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         );
         return;
       }
+      // The flow rule: an injection flagged in a tool result of this conversation sends the model's next
+      // high-risk tool calls to review (the conversation is re-sent every turn, so no state is kept).
+      const flow = (toolCalls: readonly Segment[]): Finding[] =>
+        flowEscalation(input.findings, [...input.segments, ...toolCalls], highRiskTools ? { highRisk: highRiskTools } : {});
       const toolAllowed = (name: string): boolean =>
         RoleSet.allowsTool(role, name) && !lockdown?.readOnly && !lockdown?.deniedTools.some((glob) => globMatch(glob, name));
       const input = await engine.inspect(segments, ctxIn, messageCount);
@@ -287,7 +294,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       if (contentType.includes('text/event-stream')) {
         budget.clear();
-        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation, approvals);
+        const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation, approvals, flow);
         decision = line.decision as string;
         await limiter.recordTokens(subject, streamed.outputTokens);
         return;
@@ -306,7 +313,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         line.upstreamMs = Number((performance.now() - upstreamStarted).toFixed(3));
       }
       const outSegments = adapter.responseSegments(answer);
-      const output = await engine.inspect(outSegments, { requestId, direction: 'output', principal }, 1, { useCache: false });
+      const output = await engine.inspect(outSegments, { requestId, direction: 'output', principal }, 1, { useCache: false, extraFindings: flow(outSegments.filter((s) => s.kind === 'tool_call')) });
       guardMs += output.guardMs;
       if (output.findings.length > 0) line.outputFindings = output.findings.map((f) => f.type);
       const textBlocked = output.decision.verdicts.some((v) => (v.action === 'block' || v.action === 'review') && outSegments.find((s) => s.id === v.finding.segmentId)?.kind !== 'tool_call');
@@ -393,8 +400,9 @@ async function relayStream(
   toolAllowed: (name: string) => boolean,
   conversation: PseudonymMap | undefined,
   approvals: ApprovalService | undefined,
+  flow: (toolCalls: readonly Segment[]) => Finding[],
 ): Promise<{ outputTokens: number }> {
-  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, abort.signal);
+  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, abort.signal, flow);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
   reply.hijack();

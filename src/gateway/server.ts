@@ -27,6 +27,7 @@ import { PseudonymService } from './pseudonyms.js';
 import { ApprovalService } from './approvals/approval-service.js';
 import { EgressProxy } from './egress/egress-proxy.js';
 import { checkIntegrityAtStartup } from '../integrity/startup.js';
+import { toolCallsHighRisk, type ToolCallsConfig } from '../guards/toolcalls/index.js';
 import { openStateStores } from './open-state-stores.js';
 import { LockdownService } from './incident/lockdown.js';
 import { vaultKeyFrom } from '../transform/vault.js';
@@ -275,7 +276,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       publisher.disconnect();
     });
   }
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity };
+  const toolcallsConfig = (config.guards as Record<string, unknown>).toolcalls as (ToolCallsConfig & { enabled: boolean }) | undefined;
+  const highRiskTools = toolcallsConfig?.enabled ? toolCallsHighRisk(toolcallsConfig) : undefined;
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools };
   const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));

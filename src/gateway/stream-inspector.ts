@@ -1,4 +1,4 @@
-import type { GuardContext, Segment } from '../core/index.js';
+import type { Finding, GuardContext, Segment } from '../core/index.js';
 import type { StreamedToolCall, StreamInspector, TextRelease, ToolCallVerdict } from '../providers/adapter.js';
 import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
 import type { StreamRestorer, PseudonymMap } from '../transform/vault.js';
@@ -84,6 +84,8 @@ export class GatewayStreamInspector implements StreamInspector {
     /** Asked when a tool call needs review; without it, review fails closed (refusal). */
     private readonly approvals?: ApprovalService,
     private readonly signal?: AbortSignal,
+    /** Findings the conversation's history adds to a new tool call (the flow rule). */
+    private readonly flow?: (toolCalls: readonly Segment[]) => Finding[],
   ) {}
 
   /** Set while a tool call waits for a human, so the relay can keep the connection alive. */
@@ -122,7 +124,7 @@ export class GatewayStreamInspector implements StreamInspector {
   }
 
   async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
-    const judgement = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed);
+    const judgement = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed, this.flow);
     let refusal: string | undefined = judgement.action === 'refuse' ? toolRefusal(judgement) : undefined;
     if (judgement.action === 'review') {
       if (!this.approvals) refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, 'review required, no approver configured'] });

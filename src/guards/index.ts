@@ -2,6 +2,7 @@ import { GuardRegistry } from '../core/index.js';
 import { invisibleTextGuardFactory } from './invisible/index.js';
 import { limitsGuardFactory } from './limits/index.js';
 import { patternsGuardFactory } from './patterns/index.js';
+import { toolCallsGuardFactory } from './toolcalls/index.js';
 
 /** Every guard family ClawGuard ships. Adding a family: one folder, one line here. */
 export function builtinGuards(): GuardRegistry {
