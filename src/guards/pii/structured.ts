@@ -545,8 +545,6 @@ function findWordDatesOfBirth(text: string, out: Candidate[]): void {
   }
 }
 
-const LETTER_DIGIT = /[A-Za-z][0-9]|[0-9][A-Za-z]/;
-
 /** Every structured-PII candidate in `text`, unresolved (candidates may overlap). */
 export function findStructured(text: string): Candidate[] {
   const out: Candidate[] = [];
@@ -555,8 +553,7 @@ export function findStructured(text: string): Candidate[] {
   if (MAC_GATE.test(text)) findMacs(text, out);
   findIbans(text, out);
   findNumberRuns(text, out);
-  // Every letter-and-digit identifier has a letter next to a digit somewhere.
-  if (LETTER_DIGIT.test(text)) findLetterIds(text, out);
+  findLetterIds(text, out);
   findWallets(text, out);
   findWordDatesOfBirth(text, out);
   return out;

@@ -127,6 +127,7 @@ describe('structured PII', () => {
 
   it('finds national identifiers with checksums', () => {
     expect(found('NIE X1234567L and DNI 12345678Z')).toEqual(['X1234567L', '12345678Z']);
+    expect(found('DNI 12345678-Z, NI number AB 12 34 56 C')).toEqual(['12345678-Z', 'AB 12 34 56 C']);
     expect(found('CF RSSMRA85T10A562S')).toEqual(['RSSMRA85T10A562S']);
     expect(found('NI number AB123456C', 'uk_nino')).toEqual(['AB123456C']);
     expect(found('aadhaar 2345 6789 0124', 'in_aadhaar')).toEqual(['2345 6789 0124']);
