@@ -275,6 +275,8 @@ function foldLeetToken(chars: string[], token: string, at: number, offsets: Int3
 }
 
 const SEPARATORS = new Set([' ', '.', '-', '_', '*', '·', '|', '/', '\\', ',', '+', '~']);
+const IS_SEPARATOR = new Uint8Array(0x10000);
+for (const sep of SEPARATORS) IS_SEPARATOR[sep.charCodeAt(0)] = 1;
 const alnumCache = new Uint8Array(0x10000); // 0 unknown, 1 yes, 2 no
 
 function isAlnumAt(text: string, i: number): boolean {
@@ -302,9 +304,9 @@ function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: st
 function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLetters: number): { text: string; offsets: Int32Array } {
   let keep: Uint8Array | undefined;
   for (let i = 0; i + 2 * minLetters - 2 < text.length; i++) {
-    if (!isAlnumAt(text, i) || isAlnumAt(text, i - 1) || isAlnumAt(text, i + 1)) continue;
+    // Cheapest test first: most characters are not followed by a separator.
+    if (!IS_SEPARATOR[text.charCodeAt(i + 1)] || !isAlnumAt(text, i) || isAlnumAt(text, i - 1)) continue;
     const sep = text[i + 1]!;
-    if (!SEPARATORS.has(sep)) continue;
     let j = i;
     let letters = 1;
     while (text[j + 1] === sep && isAlnumAt(text, j + 2) && !isAlnumAt(text, j + 3)) {

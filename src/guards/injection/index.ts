@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment } from '../../core/index.js';
 import { type InjectionAssessment, InjectionDetector, type TextKind } from './detector.js';
@@ -5,6 +6,9 @@ import { MODEL_DATA } from './model-data.js';
 import type { Family } from './signatures.js';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+
+/** Changes whenever the shipped weights or calibration change, so cached verdicts do too. */
+const MODEL_ID = createHash('sha256').update(JSON.stringify(MODEL_DATA)).digest('hex').slice(0, 16);
 const KINDS = ['message', 'tool_call', 'tool_result'] as const;
 
 export const injectionConfigSchema = z.strictObject({
@@ -87,7 +91,7 @@ export const injectionGuardFactory: GuardFactory<InjectionConfig> = {
     const directions = new Set<string>(config.directions);
     return {
       id: options.id,
-      fingerprint: `injection:${MODEL_DATA.version}:${JSON.stringify(config)}`,
+      fingerprint: `injection:${MODEL_DATA.version}:${MODEL_ID}:${JSON.stringify(config)}`,
       failOpen: options.failOpen,
       timeoutMs: options.timeoutMs,
       appliesTo(segment: Segment): boolean {
