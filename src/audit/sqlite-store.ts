@@ -117,11 +117,16 @@ export class SqliteAuditStore implements AuditStore {
       insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload, payload_sha) VALUES (?, ?, ?, ?, ?, ?)'),
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
       page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+      // One row per page: the hash inputs (see AuditStore.pageText) and, for the payloads whose stored
+      // digest they use, `seq:bytes:digest` entries (bytes -1 when missing) with every payload
+      // concatenated: read as views into one buffer instead of one buffer per record.
       pageText: db.prepare(
-        `SELECT count(*), min(seq), max(seq), CAST(group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload_sha IS NULL THEN '' ELSE char(10) || payload_sha END, char(30)) AS BLOB)
-         FROM (SELECT seq, hash, prev, body, payload_sha FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
+        `SELECT count(*), min(seq), max(seq),
+                CAST(group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload_sha IS NULL THEN '' ELSE char(10) || payload_sha END, char(30)) AS BLOB),
+                group_concat(CASE WHEN payload IS NULL AND payload_sha IS NULL THEN NULL ELSE seq || ':' || coalesce(octet_length(payload), -1) || ':' || coalesce(payload_sha, '') END, ','),
+                CAST(group_concat(payload, '') AS BLOB)
+         FROM (SELECT seq, hash, prev, body, payload, payload_sha FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
       ).raw(),
-      payloadDigests: db.prepare('SELECT seq, payload, payload_sha FROM audit_records WHERE seq BETWEEN ? AND ? AND (payload IS NOT NULL OR payload_sha IS NOT NULL) ORDER BY seq').raw(),
       record: db.prepare('SELECT seq, prev, hash, body, payload, payload_sha AS payloadSha FROM audit_records WHERE seq = ?'),
       extent: db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last, COUNT(*) AS count FROM audit_records'),
       lastBefore: db.prepare('SELECT seq, hash FROM audit_records WHERE ts < ? ORDER BY seq DESC LIMIT 1'),
@@ -163,13 +168,31 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async pageText(after: number, limit: number): Promise<RecordPageText | undefined> {
-    const [count, firstSeq, lastSeq, bytes] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, Buffer | null];
+    const [count, firstSeq, lastSeq, bytes, meta, payloadBytes] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, Buffer | null, string | null, Buffer | null];
     if (!count || firstSeq === null || lastSeq === null || bytes === null) return undefined;
-    return { count, firstSeq, lastSeq, bytes };
-  }
-
-  async payloadDigests(from: number, to: number): Promise<[number, Buffer | null, string | null][]> {
-    return this.stmts.payloadDigests.all(from, to) as [number, Buffer | null, string | null][];
+    const payloads: [number, Buffer | null, string | null][] = [];
+    if (meta !== null) {
+      let pos = 0;
+      for (const entry of meta.split(',')) {
+        const a = entry.indexOf(':');
+        const b = entry.indexOf(':', a + 1);
+        const seq = Number(entry.slice(0, a));
+        const length = Number(entry.slice(a + 1, b));
+        const sha = entry.slice(b + 1);
+        let payload: Buffer | null = null;
+        if (length >= 0) {
+          // Lengths that do not add up mean tampered storage: report a missing payload, verify re-checks the page.
+          if (!payloadBytes || pos + length > payloadBytes.length) {
+            payloads.push([seq, null, null]);
+            break;
+          }
+          payload = payloadBytes.subarray(pos, pos + length);
+          pos += length;
+        }
+        payloads.push([seq, payload, sha === '' ? null : sha]);
+      }
+    }
+    return { count, firstSeq, lastSeq, bytes, payloads };
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

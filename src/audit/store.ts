@@ -13,6 +13,12 @@ export interface RecordPageText {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly bytes: Buffer;
+  /**
+   * When the page's hash inputs use a stored payload digest rather than hashing the bytes in the
+   * query: [seq, payload bytes or null, stored digest or null] for every record with either, which
+   * verify must check.
+   */
+  readonly payloads?: readonly (readonly [seq: number, payload: Buffer | null, sha: string | null])[];
 }
 
 export interface AuditQuery {
@@ -50,11 +56,6 @@ export interface AuditStore {
    * marshalling. The order inside is only a hint; verify checks it.
    */
   pageText?(after: number, limit: number): Promise<RecordPageText | undefined>;
-  /**
-   * Optional, with `pageText` for stores that chain a stored payload digest: [seq, payload, digest] of
-   * every record in `from..to` that has a payload or a digest, so verify can check the bytes.
-   */
-  payloadDigests?(from: number, to: number): Promise<[seq: number, payload: Buffer | null, sha: string | null][]>;
   /** One record by sequence number. */
   record(seq: number): Promise<StoredRecord | undefined>;
   /** Records matching a filter with `seq > after` in order, at most `limit`. */

@@ -135,9 +135,9 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
 }
 
 /** The payload bytes of a page match the digests its chain covers (a removed payload does not). */
-async function payloadsMatch(store: AuditStore, from: number, to: number): Promise<boolean> {
-  if (!store.payloadDigests) return true;
-  for (const [, payload, sha] of await store.payloadDigests(from, to)) {
+function payloadsMatch(page: RecordPageText): boolean {
+  if (!page.payloads) return true;
+  for (const [, payload, sha] of page.payloads) {
     if (payload === null || sha === null || sha256Base64(payload) !== sha) return false;
   }
   return true;
@@ -207,7 +207,7 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
       const text = await store.pageText(after, pageSize);
       if (!text) break;
       const next = text.lastSeq <= through ? checkText(text, st, bySeq) : undefined;
-      if (next && (await payloadsMatch(store, text.firstSeq, text.lastSeq))) {
+      if (next && payloadsMatch(text)) {
         Object.assign(st, next);
         fastPathRecords += text.count;
         after = text.lastSeq;
