@@ -10,7 +10,7 @@ import type { RecordDraft, StoredRecord } from '../../src/audit/record.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.js';
 import type { AuditStore } from '../../src/audit/store.js';
 import { verifyAuditLog } from '../../src/audit/verify.js';
-import { tempDir, testKeyring } from './helpers.js';
+import { STORES, tempDir, testKeyring } from './helpers.js';
 
 /** A store whose appends fail while `down` is set, like a database that went away. */
 function flaky(inner: AuditStore): AuditStore & { down: boolean } {
@@ -190,5 +190,28 @@ describe('encrypted payloads across a full queue', () => {
     expect(texts).toEqual(['first', 'kept']);
     await store.close();
     cleanup();
+  });
+});
+
+describe.each(STORES)('store outage on %s', (_name, open) => {
+  it('events spool while appends fail and are replayed in order, with the chain intact', async () => {
+    const sut = await open();
+    const { dir, cleanup } = tempDir();
+    try {
+      const s = flaky(sut.store);
+      const log = await AuditLog.open({ store: s, spool: { path: join(dir, 'spool') }, flushIntervalMs: 1, batchSize: 7 });
+      for (let i = 0; i < 10; i++) log.record({ type: 'request.received', requestId: `a${i}`, route: '/r' });
+      await log.flush();
+      s.down = true;
+      for (let i = 0; i < 30; i++) log.record({ type: 'request.received', requestId: `b${i}`, route: '/r' });
+      await expect(log.flush(200)).rejects.toBeInstanceOf(AuditUnavailableError);
+      s.down = false;
+      await log.close();
+      expect(await requestIds(sut.store)).toEqual([...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 30 }, (_, i) => `b${i}`)]);
+      expect((await verifyAuditLog(sut.store)).ok).toBe(true);
+    } finally {
+      await sut.dispose();
+      cleanup();
+    }
   });
 });
