@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     include: ['test-e2e/**/*.test.ts'],
     testTimeout: 180_000,
-    hookTimeout: 240_000,
+    hookTimeout: 480_000,
     pool: 'forks',
     fileParallelism: false,
   },

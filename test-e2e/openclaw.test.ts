@@ -91,7 +91,10 @@ beforeAll(async () => {
           : { text: 'all done' },
   });
 
-  const [proxyPort, adminPort, egressPort, openclawPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [proxyPort, adminPort, egressPort, openclawPort, deadPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  // Nothing leaves 127.0.0.1: before connect, OpenClaw's own outbound HTTP (model catalog, telemetry)
+  // goes to a proxy address where nothing listens; after it, proxy.proxyUrl (which wins) names ClawGuard's egress.
+  const openclawEnv = { OPENCLAW_PROXY_URL: `http://127.0.0.1:${deadPort}` };
   const cgConfig = join(cgDir, 'clawguard.yaml');
   writeFileSync(
     cgConfig,
@@ -148,7 +151,7 @@ beforeAll(async () => {
   );
 
   // An existing install first: OpenClaw talks to the provider directly, with the key in its config.
-  const before = await startOpenClaw({ home, port: openclawPort, token: GATEWAY_TOKEN });
+  const before = await startOpenClaw({ home, port: openclawPort, token: GATEWAY_TOKEN, env: openclawEnv });
   try {
     directAnswer = await before.chat('[e2e:direct] Say ping', 'e2e-direct');
   } finally {
@@ -160,8 +163,8 @@ beforeAll(async () => {
   expect(connected.providers.map((p) => p.id)).toEqual(['fakeprov', 'fakeant']);
 
   clawguard = await startTestGateway(parseYaml(readFileSync(cgConfig, 'utf8')) as Record<string, unknown>, { registry: suiteRegistry() });
-  openclaw = await startOpenClaw({ home, port: openclawPort, token: GATEWAY_TOKEN });
-}, 240_000);
+  openclaw = await startOpenClaw({ home, port: openclawPort, token: GATEWAY_TOKEN, env: openclawEnv });
+}, 480_000);
 
 afterAll(async () => {
   if (root && process.env.CLAWGUARD_E2E_KEEP) {

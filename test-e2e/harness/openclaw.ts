@@ -51,7 +51,7 @@ const ANSI = /\x1b\[[0-9;]*m/g;
  * Starts `openclaw gateway run` on Node 24 with `home` as its HOME (so `~/.openclaw/openclaw.json`
  * is the test's config), in its own process group, and waits until it answers.
  */
-export async function startOpenClaw(options: { home: string; port: number; token: string; readyTimeoutMs?: number }): Promise<OpenClawGateway> {
+export async function startOpenClaw(options: { home: string; port: number; token: string; readyTimeoutMs?: number; env?: Record<string, string> }): Promise<OpenClawGateway> {
   assertInstalled();
   const url = `http://127.0.0.1:${options.port}`;
   let output = '';
@@ -65,6 +65,7 @@ export async function startOpenClaw(options: { home: string; port: number; token
       TMPDIR: join(options.home, 'tmp'),
       LANG: 'C.UTF-8',
       OPENCLAW_GATEWAY_TOKEN: options.token,
+      ...options.env,
     },
   });
   const append = (d: Buffer): void => {
@@ -74,7 +75,22 @@ export async function startOpenClaw(options: { home: string; port: number; token
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
+  // Should the test process die first, take the gateway's process group with it.
+  const killOnExit = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', killOnExit);
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exited = code;
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
 
   const stop = async (): Promise<void> => {
     if (exited !== undefined || child.pid === undefined) return;
