@@ -121,6 +121,10 @@ export function scanProviders(config: Record<string, unknown>, proxyUrl: string,
       skipped.push({ id, reason: `ClawGuard does not proxy the "${declaredApi ?? 'unknown'}" API yet (supported: ${Object.keys(SUPPORTED_APIS).join(', ')})` });
       continue;
     }
+    if (typeof raw.auth === 'string' && raw.auth !== 'api-key') {
+      skipped.push({ id, reason: `uses "${raw.auth}" auth, which ClawGuard cannot hold for it (only API keys move)` });
+      continue;
+    }
     const url = baseUrl ?? builtin?.url;
     if (!url) {
       skipped.push({ id, reason: 'no baseUrl, and not a built-in provider whose URL ClawGuard knows' });

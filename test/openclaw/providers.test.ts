@@ -43,6 +43,7 @@ describe('scanProviders', () => {
             nourl: { api: 'openai-completions', apiKey: 'k' },
             vault: { baseUrl: 'https://x.example/v1', apiKey: { source: 'file', provider: 'filemain', id: '/k' } },
             odd: 'not an object',
+            sub: { api: 'anthropic-messages', baseUrl: 'https://api.anthropic.com', auth: 'oauth' },
           },
         },
       },
@@ -55,6 +56,7 @@ describe('scanProviders', () => {
       nourl: expect.stringContaining('no baseUrl'),
       vault: expect.stringContaining('SecretRef'),
       odd: 'not an object',
+      sub: expect.stringContaining('"oauth" auth'),
     });
   });
 
