@@ -93,6 +93,10 @@ export const DEFAULT_RULES = [
   // next high-risk tool calls to review. Direct injection in a message is blocked.
   { type: 'injection.*', kind: ['tool_result' as const], action: 'allow' as const },
   { type: 'injection.*', action: 'block' as const },
+  // The harmful-content classifier blocks only when it is sure (about 0.9 % of ordinary answers score
+  // 0.8 or more); lower scores are recorded. Operator term lists, patterns and services always block.
+  { type: 'moderation.harmful', minScore: 0.8, action: 'block' as const },
+  { type: 'moderation.harmful', action: 'allow' as const },
   { type: 'moderation.*', action: 'block' as const },
 ];
 

@@ -52,6 +52,8 @@ export interface Guard {
    * which is always sound but delays streamed text by that many characters.
    */
   pendingSuffix?(text: string): number;
+  /** Resolves once the guard can answer at full speed (a parser or model loaded); awaited before serving. */
+  ready?(): Promise<void>;
   /** Whether this guard looks at a segment at all. Default: every segment. */
   appliesTo?(segment: Segment): boolean;
   inspect(segment: Segment, ctx: GuardContext): Finding[] | Promise<Finding[]>;

@@ -15,7 +15,7 @@ import type { LockdownService } from './incident/lockdown.js';
 import { type IntegrityConfig, pinnedModelViolation } from '../integrity/startup.js';
 import { globMatch } from '../core/index.js';
 import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
-import type { PseudonymMap } from '../transform/vault.js';
+import { type PseudonymMap, VaultError } from '../transform/vault.js';
 import type { Router } from './router.js';
 import { GatewayStreamInspector } from './stream-inspector.js';
 import { classifyUpstreamError, UpstreamError, type Upstream } from './upstream.js';
@@ -356,7 +356,13 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     } catch (error) {
       decision = 'block';
       line.internalError = error instanceof Error ? error.message : String(error);
-      if (!reply.sent && !reply.raw.headersSent) fail({ status: 500, type: 'api_error', message: 'ClawGuard could not process the request; it was not forwarded' });
+      if (!reply.sent && !reply.raw.headersSent) {
+        fail(
+          error instanceof VaultError
+            ? { status: 500, type: 'api_error', code: 'vault_unreadable', message: "the conversation's pseudonym mapping could not be read (wrong vault key or a corrupted row); the request was not forwarded" }
+            : { status: 500, type: 'api_error', message: 'ClawGuard could not process the request; it was not forwarded' },
+        );
+      }
     } finally {
       finish();
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal, Segment } from '../core/index.js';
-import { deriveConversationId, MemoryVaultStore, PseudonymMap, PseudonymVault, VaultError, type VaultStore } from '../transform/vault.js';
+import { deriveConversationId, MemoryVaultStore, type PseudonymMap, PseudonymVault, VaultError, type VaultStore } from '../transform/vault.js';
 
 /**
  * The gateway's side of pseudonymization: finds the conversation a request belongs to, opens its
@@ -35,14 +35,17 @@ export class PseudonymService {
     return deriveConversationId(this.key, principal.id, [firstSystem, firstUser]);
   }
 
+  /**
+   * The conversation's mapping. A row that does not decrypt (another vault key, corruption) fails
+   * closed: the request is refused rather than forwarded with a fresh mapping that could not restore
+   * the conversation's earlier placeholders.
+   */
   async open(conversationId: string): Promise<PseudonymMap> {
     try {
       return await this.vault.open(conversationId);
     } catch (error) {
-      if (!(error instanceof VaultError)) throw error;
-      // A row sealed under another key (rotation, restart with an ephemeral key): start afresh.
-      this.log.warn({ error: error.message }, 'pseudonym vault row unreadable; starting a new mapping');
-      return new PseudonymMap(conversationId);
+      if (error instanceof VaultError) this.log.error({ error: error.message }, 'pseudonym vault row unreadable');
+      throw error;
     }
   }
 

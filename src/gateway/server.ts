@@ -11,7 +11,7 @@ import { AccessLimiter } from '../limits/access-limiter.js';
 import { MemoryCounterStore } from '../limits/rate-limiter.js';
 import { type LoadedConfig, resolveConfigPath } from '../config/load.js';
 import type { ClawGuardConfig } from '../config/schema.js';
-import type { GuardRegistry, ScanObserver } from '../core/index.js';
+import type { Guard, GuardRegistry, ScanObserver, Segment } from '../core/index.js';
 import { builtinGuards } from '../guards/index.js';
 import type { ApiKind, ProviderAdapter } from '../providers/adapter.js';
 import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
@@ -143,6 +143,26 @@ async function buildUpstreams(config: ClawGuardConfig, loaded: LoadedConfig, log
 
 export const LOCKDOWN_CHANNEL = 'clawguard:lockdown';
 
+async function warmUp(guards: readonly Guard[]): Promise<void> {
+  const text = 'Warm-up: Jane Doe wrote to jane@example.org from 10.0.0.1 about invoice 4111 1111 1111 1111.';
+  const samples: Segment[] = [
+    { id: 'warm.in', path: [], direction: 'input', role: 'user', kind: 'message', trusted: false, text },
+    { id: 'warm.tool', path: [], direction: 'input', role: 'tool', kind: 'tool_result', trusted: false, text },
+    { id: 'warm.out', path: [], direction: 'output', role: 'assistant', kind: 'message', trusted: false, text },
+    { id: 'warm.call', path: [], direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: 'exec', text: '{"command":"ls -la"}' },
+  ];
+  for (const guard of guards) {
+    for (const segment of samples) {
+      if (guard.appliesTo && !guard.appliesTo(segment)) continue;
+      try {
+        await guard.inspect(segment, { requestId: 'warm-up', direction: segment.direction });
+      } catch {
+        /* a failing guard shows up on real traffic, where it fails closed */
+      }
+    }
+  }
+}
+
 /** The Redis URL, read through its secret reference when it is one (it may hold a password). */
 export async function resolveRedisUrl(value: string, env: NodeJS.ProcessEnv): Promise<string> {
   return SECRET_REF.test(value) ? resolveSecret(value, env) : value;
@@ -180,7 +200,12 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     },
   };
   const policy = { ...config.policy, rules: [...config.policy.rules, ...config.policy.defaultRules] };
-  const engine = new GuardEngine(createGuards(config, registry), policy, config.cache.maxEntries, observer);
+  const guards = createGuards(config, registry);
+  // A guard still loading its parser or model would spend its first calls' budget on loading:
+  // wait for it, then warm every guard once on throw-away text (lazy tables, JIT) before serving.
+  await Promise.all(guards.map((g) => g.ready?.()));
+  await warmUp(guards);
+  const engine = new GuardEngine(guards, policy, config.cache.maxEntries, observer);
   const roleProfiles = new Map<string, typeof policy>();
   for (const role of config.roles) {
     const profile = role.policyProfile ? config.policyProfiles[role.policyProfile] : undefined;

@@ -45,7 +45,7 @@ describe('TLS on the proxy listener', () => {
     expect(gw.proxyUrl.startsWith('https://')).toBe(true);
     const agent = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt')) } });
     const res = await undiciFetch(`${gw.proxyUrl}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${gw.clientKey}`, 'content-type': 'application/json' }, body });
-    expect(res.status).toBe(200);
+    expect(res.status, await res.text()).toBe(200);
     const old = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt')), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' } });
     await expect(undiciFetch(`${gw.proxyUrl}/healthz`, { dispatcher: old })).rejects.toThrow();
   });

@@ -44,7 +44,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     upstreams: [{ name: 'u', provider: 'openai', url: `${upstream.url}/v1` }],
     routes: [{ model: '*', upstream: 'u' }],
-    guards: { patterns: { deny: [{ id: 'network', pattern: '\\bcurl\\b' }] } },
+    guards: { toolcalls: { enabled: false }, patterns: { deny: [{ id: 'network', pattern: '\\bcurl\\b' }] } },
     policy: { rules: [{ type: 'pattern.network', kind: ['tool_call'], action: 'review' }] },
     approvals: { timeoutSeconds: 3, pollMs: 100, webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` },
   });

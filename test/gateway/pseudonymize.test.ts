@@ -76,3 +76,26 @@ describe('pseudonymization through the gateway', () => {
     expect(res.choices[0]!.message.content).toBe('ok <EMAIL_2>');
   });
 });
+
+describe('default policy (no rules of our own)', () => {
+  it('keeps an email and a cloud key away from the provider and gives them back in the answer', async () => {
+    const up = await startScriptedUpstream((req, res) => {
+      const seen = req.body.messages[0].content as string;
+      json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: `Noted: ${seen}` }, finish_reason: 'stop' }] });
+    });
+    const def = await startTestGateway({ upstreams: [{ name: 'u', provider: 'openai', url: `${up.url}/v1` }], routes: [{ model: '*', upstream: 'u' }] });
+    try {
+      const awsKey = ['AKIA', 'QW5ZR7XK', '2TPLMHDZ'].join(''); // base32 body, as AWS issues them
+      const text = `Contact jane.doe@example.org, key ${awsKey}`;
+      const res = await new OpenAI({ baseURL: `${def.proxyUrl}/v1`, apiKey: def.clientKey, maxRetries: 0 }).chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: text }] });
+      const forwarded = up.requests[0]!.body.messages[0].content as string;
+      expect(forwarded).not.toContain('jane.doe@example.org');
+      expect(forwarded).not.toContain(awsKey);
+      expect(forwarded).toMatch(/<EMAIL_1>.*<SECRET_1>/);
+      expect(res.choices[0]!.message.content).toBe(`Noted: ${text}`);
+    } finally {
+      await def.close();
+      await up.close();
+    }
+  });
+});

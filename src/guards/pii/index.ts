@@ -38,8 +38,11 @@ export type PiiEntity = (typeof PII_ENTITIES)[number];
 const NAME_ENTITIES: ReadonlySet<string> = new Set(['person', 'location', 'address']);
 
 export const piiConfigSchema = z.strictObject({
-  /** Entities to report; all by default. Finding type is `pii.<entity>`. */
-  entities: z.array(z.enum(PII_ENTITIES)).min(1).default([...PII_ENTITIES]),
+  /**
+   * Entities to report; finding type `pii.<entity>`. Default: everything but names, places and
+   * addresses, whose tagger costs about 2 µs per token (add `person`, `location`, `address` to turn it on).
+   */
+  entities: z.array(z.enum(PII_ENTITIES)).min(1).default(PII_ENTITIES.filter((e) => !NAME_ENTITIES.has(e))),
   /** Candidates scoring below this are not reported at all (the policy threshold applies on top). */
   minScore: z.number().min(0).max(1).default(0.5),
   /** Exact values never reported (the company's own support address, a public hotline). */

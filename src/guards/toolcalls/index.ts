@@ -49,6 +49,7 @@ export const toolCallsGuardFactory: GuardFactory<ToolCallsConfig> = {
       fingerprint: `toolcalls:v${TOOLCALLS_ANALYZER_VERSION}:${JSON.stringify(config)}`,
       failOpen: options.failOpen,
       timeoutMs: options.timeoutMs,
+      ready: () => shellParserReady(),
       appliesTo: (segment) => segment.kind === 'tool_call',
       inspect(segment): Finding[] | Promise<Finding[]> {
         if (isShellParserReady()) return toFindings(options.id, segment, policy);
