@@ -121,7 +121,8 @@ const guardCommon = {
   enabled: z.boolean().default(true),
   /** Let requests pass when this guard fails (counted and logged). Off: guards fail closed. */
   failOpen: z.boolean().default(false),
-  timeoutMs: z.number().int().positive().default(100),
+  // Generous: a budget catches a guard gone pathological, not a busy machine (sync guards are timed by the wall clock).
+  timeoutMs: z.number().int().positive().default(500),
 };
 
 function guardsSchema(registry: GuardRegistry) {
