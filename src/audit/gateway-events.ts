@@ -104,7 +104,8 @@ export function decisionEvents(ctx: AuditRequestContext, direction: Direction, d
   return events;
 }
 
-/** Records several events in order. */
-export function recordAll(sink: AuditSink, events: readonly AuditEvent[]): void {
-  for (const e of events) sink.record(e);
+/** Records several events in order, with one journal write when the sink can (AuditLog.recordMany). */
+export function recordAll(sink: AuditSink & { recordMany?(events: readonly AuditEvent[]): void }, events: readonly AuditEvent[]): void {
+  if (sink.recordMany) sink.recordMany(events);
+  else for (const e of events) sink.record(e);
 }

@@ -158,11 +158,16 @@ export class Telemetry {
   }
 
   /** An audit sink that records into `sink` and observes every event. */
-  tap(sink: AuditSink): AuditSink {
+  tap(sink: AuditSink & { recordMany?(events: readonly AuditEvent[]): void }): AuditSink & { recordMany(events: readonly AuditEvent[]): void } {
     return {
       record: (event) => {
         sink.record(event);
         this.observe(event);
+      },
+      recordMany: (events) => {
+        if (sink.recordMany) sink.recordMany(events);
+        else for (const e of events) sink.record(e);
+        for (const e of events) this.observe(e);
       },
       flush: () => sink.flush(),
       close: () => sink.close(),

@@ -215,3 +215,29 @@ describe.each(STORES)('store outage on %s', (_name, open) => {
     }
   });
 });
+
+describe('recordMany', () => {
+  it('journals several events at once, keeps their order and their data keys, and refuses them together', async () => {
+    const { dir, cleanup } = tempDir();
+    const store = new SqliteAuditStore({ database: join(dir, 'a.db') });
+    const keyring = testKeyring();
+    const s = flaky(store);
+    s.down = true;
+    const log = await AuditLog.open({ store: s, payloads: 'encrypted', keyring, spool: { path: join(dir, 'spool'), maxBytes: 6000 }, onFull: 'fail-closed' });
+    log.recordMany([
+      { type: 'request.received', subject: 'carol', requestId: 'm1', route: '/r', payload: 'one' },
+      { type: 'decision', subject: 'carol', requestId: 'm2', direction: 'input', action: 'allow', findings: 0, failures: 0 },
+      { type: 'upstream.response', subject: 'dave', requestId: 'm3', upstream: 'u', status: 200, latencyMs: 1, payload: 'three' },
+    ]);
+    const big = Array.from({ length: 40 }, (_, i) => ({ type: 'request.received' as const, subject: 'erin', requestId: `x${i}`, route: '/r', payload: 'x'.repeat(100) }));
+    expect(() => log.recordMany(big)).toThrow(AuditUnavailableError);
+    s.down = false;
+    log.record({ type: 'request.received', subject: 'erin', requestId: 'm4', route: '/r', payload: 'four' });
+    await log.close();
+    const rows: string[] = [];
+    for await (const r of exportRecords(store, { keyring })) rows.push(`${r.requestId}:${r.payload && 'text' in r.payload ? r.payload.text : '-'}`);
+    expect(rows).toEqual(['m1:one', 'm2:-', 'm3:three', 'm4:four']);
+    await store.close();
+    cleanup();
+  });
+});
