@@ -325,20 +325,16 @@ describe('OpenClaw behind ClawGuard', () => {
     expect(typeof egress[0].principal).toBe('string');
   });
 
-  // Known gap (see docs/openclaw.md): ClawGuard ends a refused tool call with finish_reason
-  // "content_filter", which OpenClaw 2026.9.6 treats as a failed run ("⚠️ Agent run failed", HTTP 500
-  // here) instead of reading the refusal text. The call is still never executed. When the gateway
-  // ends tool-call refusals with "stop" (Anthropic: "end_turn"), these start passing: turn `it.fails` into `it`.
-  it.fails('a refusal reaches OpenClaw as an answer it can read, not as a failed run (OpenAI chat)', () => {
+  // ClawGuard ends a refused tool call with finish_reason "stop" (Anthropic: "end_turn"), so OpenClaw
+  // reads the refusal text instead of failing the run.
+  it('a refusal reaches OpenClaw as an answer it can read, not as a failed run (OpenAI chat)', () => {
     for (const answer of [refusals.attack, refusals.write, refusals.denied]) {
       expect(answer?.status).toBe(200);
       expect(answer?.content).toContain('[ClawGuard]');
     }
   });
 
-  // Same gap on the Anthropic API: stop_reason "refusal" makes OpenClaw fail the run
-  // ("The provider refused this request", rawError "Anthropic refusal").
-  it.fails('a refusal reaches OpenClaw as an answer it can read, not as a failed run (Anthropic messages)', () => {
+  it('a refusal reaches OpenClaw as an answer it can read, not as a failed run (Anthropic messages)', () => {
     expect(refusals.attackAnthropic?.status).toBe(200);
     expect(refusals.attackAnthropic?.content).toContain('[ClawGuard]');
   });

@@ -154,10 +154,19 @@ async function warmUp(guards: readonly Guard[]): Promise<void> {
   for (const guard of guards) {
     for (const segment of samples) {
       if (guard.appliesTo && !guard.appliesTo(segment)) continue;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await guard.inspect(segment, { requestId: 'warm-up', direction: segment.direction });
+        // Bounded by the guard's own budget: a guard that never answers must not keep the gateway from starting.
+        await Promise.race([
+          Promise.resolve().then(() => guard.inspect(segment, { requestId: 'warm-up', direction: segment.direction })),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, guard.timeoutMs);
+          }),
+        ]);
       } catch {
         /* a failing guard shows up on real traffic, where it fails closed */
+      } finally {
+        clearTimeout(timer);
       }
     }
   }

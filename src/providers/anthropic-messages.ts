@@ -134,7 +134,8 @@ class AnthropicStreamRewriter implements StreamRewriter {
       case 'message_delta': {
         if (typeof data.usage?.output_tokens === 'number') this.outputTokens = data.usage.output_tokens;
         if (this.refusedTools > 0 && this.allowedTools === 0 && data.delta?.stop_reason === 'tool_use') {
-          return [this.emit('message_delta', { ...data, delta: { ...data.delta, stop_reason: 'refusal' } })];
+          // The agent reads the refusal text and goes on: a normal end of turn, not a provider failure.
+          return [this.emit('message_delta', { ...data, delta: { ...data.delta, stop_reason: 'end_turn' } })];
         }
         return [raw];
       }
@@ -235,7 +236,7 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
       if (segment) body.content[segment.path[1] as number] = { type: 'text', text: r.message };
     }
     if (refusals.length > 0 && !body.content.some((b: any) => b?.type === 'tool_use') && body.stop_reason === 'tool_use') {
-      body.stop_reason = 'refusal';
+      body.stop_reason = 'end_turn';
     }
   },
 

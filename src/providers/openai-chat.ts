@@ -110,7 +110,8 @@ class OpenAiStreamRewriter implements StreamRewriter {
       if (notices.length > 0) {
         this.intervened = true;
         delta.content = (typeof delta.content === 'string' ? delta.content : '') + notices.join('\n');
-        if (allowed.length === 0) finish = 'content_filter';
+        // The agent must be able to read the refusal and go on: a normal stop, not a provider failure.
+        if (allowed.length === 0) finish = 'stop';
       }
     }
     return finish ? { finish } : {};
@@ -309,7 +310,7 @@ export const openAiChatAdapter: ProviderAdapter = {
       message.content = typeof message.content === 'string' && message.content ? `${message.content}\n${notice}` : notice;
       if (message.tool_calls.length === 0) {
         delete message.tool_calls;
-        choice.finish_reason = 'content_filter';
+        choice.finish_reason = 'stop';
       }
     }
   },

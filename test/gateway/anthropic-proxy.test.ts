@@ -107,14 +107,14 @@ describe('Anthropic messages through ClawGuard (official @anthropic-ai/sdk clien
     expect(final.content).toHaveLength(1);
     expect(final.content[0]!.type).toBe('text');
     expect((final.content[0] as { text: string }).text).toContain('tool call "exec" was refused');
-    expect(final.stop_reason).toBe('refusal');
+    expect(final.stop_reason).toBe('end_turn'); // the agent reads the refusal and goes on
   });
 
   it('refuses a denied tool_use in a non-streaming answer', async () => {
     upstream.script = (_req, res) => json(res, 200, message([{ type: 'tool_use', id: 'toolu_3', name: 'exec', input: { command: 'rm -rf /' } }], 'tool_use'));
     const answer = await client.messages.create({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] });
     expect(answer.content[0]!.type).toBe('text');
-    expect(answer.stop_reason).toBe('refusal');
+    expect(answer.stop_reason).toBe('end_turn');
   });
 
   it('answers an unknown model with not_found in the Anthropic error shape', async () => {

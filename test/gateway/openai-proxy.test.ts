@@ -179,7 +179,7 @@ describe('OpenAI chat completions through ClawGuard (official openai client)', (
     }
     expect(toolDeltas).toBe(0);
     expect(text).toContain('tool call "exec" was refused');
-    expect(finish).toBe('content_filter');
+    expect(finish).toBe('stop'); // a readable refusal, not a provider failure
   });
 
   it('refuses a denied tool call in a non-streaming answer and keeps the allowed one', async () => {
