@@ -76,14 +76,18 @@ async function serve(configPath: string, banner?: string[]): Promise<void> {
 const GATEWAY_COMMANDS = new Set(['serve', 'start']);
 
 async function registerToolCommands(program: Command): Promise<void> {
-  const [{ registerPostureCommands }, { registerEvalCommand }, { allEvalSuites }, { registerCheckCommand }] = await Promise.all([
+  const [{ registerPostureCommands }, { registerEvalCommand }, { allEvalSuites }, { registerCheckCommand }, { registerOpenClawCommands }, { registerAuditCommands }] = await Promise.all([
     import('./commands/posture.js'),
     import('./commands/eval.js'),
     import('../eval/suites.js'),
     import('./commands/check.js'),
+    import('./commands/openclaw.js'),
+    import('./commands/audit.js'),
   ]);
   registerPostureCommands(program);
   registerCheckCommand(program);
+  registerOpenClawCommands(program);
+  registerAuditCommands(program);
   registerEvalCommand(program, allEvalSuites());
 }
 
