@@ -12,7 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normalizeText } from '../../src/normalize/index.js';
 import { encodeWeights } from '../../src/guards/injection/classifier.js';
-import { CALIBRATION_FEATURES, calibrationVector, InjectionDetector, type ModelData, type TextKind } from '../../src/guards/injection/detector.js';
+import { CALIBRATION_FEATURES, calibrationVector, combineScores, InjectionDetector, type ModelData, type TextKind } from '../../src/guards/injection/detector.js';
+import { FAMILIES } from '../../src/guards/injection/signatures.js';
 import { dedupeByBucket, extractFeatures, HASH_BITS, HASH_SIZE, newFeatureBuffer } from '../../src/guards/injection/features.js';
 
 const WINDOW = 512;
@@ -288,17 +289,32 @@ if (recalibrate) {
 const calibration = fitCalibration(calX, calY, calX.map(() => 1));
 console.log('calibration:', Object.fromEntries(['intercept', ...CALIBRATION_FEATURES].map((n, i) => [n, calibration[i]])));
 
+// Signature-only probabilities: how often a strong match of each family was an attack in train,
+// per kind, pulled towards 0.75 by a prior worth four rows (families the train split never shows
+// attacking, like agent-addressed or exfiltration text in tool results, keep the prior).
+function signatureOnlyFor(kind: number): number[] {
+  return FAMILIES.map((_, f) => {
+    let fired = 0;
+    let attacks = 0;
+    calX.forEach((x, i) => {
+      if (calK[i] === kind && x[1 + f]! >= 1) {
+        fired++;
+        attacks += calY[i]!;
+      }
+    });
+    return Math.round(((attacks + 3) / (fired + 4)) * 1e4) / 1e4;
+  });
+}
+const signatureOnly = { message: signatureOnlyFor(0), tool_result: signatureOnlyFor(1) };
+console.log('signature-only:', signatureOnly);
+
 // Default thresholds: the calibrated score at which `rate` of the out-of-fold benign rows of a kind
 // would be flagged (rounded up to 0.01), never below 0.5. The rates are the targets of issue 3:
 // 1% for user messages, 2% for tool results.
 function thresholdFor(kind: number, rate: number): number {
   const benign: number[] = [];
   calX.forEach((x, i) => {
-    if (calY[i] === 0 && calK[i] === kind) {
-      let s = calibration[0]!;
-      for (let j = 0; j < x.length; j++) s += calibration[j + 1]! * x[j]!;
-      benign.push(1 / (1 + Math.exp(-s)));
-    }
+    if (calY[i] === 0 && calK[i] === kind) benign.push(combineScores(x, kind === 1 ? 'tool_result' : 'message', calibration, signatureOnly));
   });
   benign.sort((a, b) => b - a);
   const at = benign[Math.floor(benign.length * rate)] ?? 0.5;
@@ -315,6 +331,7 @@ const model: ModelData = {
   scale: weights.scale,
   weights: weights.base64,
   calibration,
+  signatureOnly,
   thresholds,
 };
 const out = join(repo, 'src/guards/injection/model-data.ts');

@@ -167,7 +167,7 @@ const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
 
 /** Pass 2 (length-preserving): homoglyphs inside mixed-script words fold to Latin. */
 const HOMOGLYPH_HINT = /[a-z][\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]|[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731][a-z]/;
-const LEET_HINT = /[a-z][0-9@$|!]|[0-9@$|!][a-z]/;
+const LEET_HINT = /[a-z][0-9$|!]|[0-9$|!][a-z]/;
 
 function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
   let changed = false;
@@ -195,11 +195,12 @@ function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tall
   return changed;
 }
 
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', '@': 'a', $: 's', '|': 'l', '!': 'i' };
+// No `@`: folding it would turn every e-mail address into a word.
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', $: 's', '|': 'l', '!': 'i' };
 const ORDINAL_OR_UNIT = /^[0-9]+(?:st|nd|rd|th|am|pm|px|pt|em|kb|mb|gb|tb|ms|hz|fps|mm|cm|km|kg|ml)$/;
 
 function isLeetTokenChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 64 || c === 36 || c === 124 || c === 33;
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 36 || c === 124 || c === 33;
 }
 
 /**
@@ -261,7 +262,7 @@ function foldLeetToken(chars: string[], token: string, at: number, offsets: Int3
     const ch = token[k]!;
     if (ch >= 'a' && ch <= 'z') continue;
     const inner = k > 0 && k < token.length - 1;
-    const isSymbol = ch === '@' || ch === '$' || ch === '|' || ch === '!';
+    const isSymbol = ch === '$' || ch === '|' || ch === '!';
     // Symbols count only between letters/digits; digits anywhere inside a lettered token.
     if (!isSymbol || inner) subs.push(k);
   }

@@ -20,7 +20,6 @@ describe('injection eval suites on fixtures', () => {
     expect(m.fp! + m.tn!).toBe(6);
     // The four attacks are textbook cases; the benign rows include one hard look-alike.
     expect(m.recall).toBe(1);
-    expect(m.fp).toBeLessThanOrEqual(1);
     expect(m.fpr).toBeCloseTo(m.fp! / 6, 4);
     expect(m.precision).toBeCloseTo(4 / (4 + m.fp!), 4);
     expect(m.auc).toBeGreaterThan(0.95);

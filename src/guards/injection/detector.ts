@@ -49,6 +49,13 @@ export interface ModelData {
   readonly weights: string;
   /** Intercept followed by one coefficient per CALIBRATION_FEATURES entry. */
   readonly calibration: readonly number[];
+  /**
+   * Probability that a text is an attack when a strong (strength 1) signature of a family fires,
+   * per kind, in FAMILIES order: estimated on the train split with a prior of 0.75 (weight 4).
+   * The score is never below it, so a classifier that has never seen a format (YAML, logs) cannot
+   * talk a textbook injection down.
+   */
+  readonly signatureOnly?: { readonly message: readonly number[]; readonly tool_result: readonly number[] };
   /** Default thresholds chosen at training time (1% false positives out of fold, at least 0.5). */
   readonly thresholds?: { readonly message: number; readonly tool_result: number };
 }
@@ -89,6 +96,21 @@ export function calibrationVector(raw: RawSignals, kind: TextKind): number[] {
   return [clf, ...familyValues, Math.min(familyCount, 4) / 4, Math.min(obf, 2) / 2, raw.decodedSignals.length > 0 ? 1 : 0, tool, tool * clf];
 }
 
+/**
+ * The calibrated probability from a calibration vector, raised to the signature-only probability
+ * of the strongest family that fired with a strength-1 signature. Shared with the training script.
+ */
+export function combineScores(z: readonly number[], kind: TextKind, calibration: readonly number[], signatureOnly?: ModelData['signatureOnly']): number {
+  let s = calibration[0]!;
+  for (let i = 0; i < z.length; i++) s += calibration[i + 1]! * z[i]!;
+  let p = sigmoid(s);
+  if (signatureOnly) {
+    const table = signatureOnly[kind];
+    for (let f = 0; f < FAMILIES.length; f++) if (z[1 + f]! >= 1 && table[f]! > p) p = table[f]!;
+  }
+  return p;
+}
+
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
@@ -115,6 +137,7 @@ export class InjectionDetector {
   private readonly model: LinearModel;
   private readonly windowSize: number;
   private readonly calibration: readonly number[];
+  private readonly signatureOnly: ModelData['signatureOnly'];
   private readonly buf = newFeatureBuffer(8192);
 
   constructor(
@@ -124,6 +147,7 @@ export class InjectionDetector {
     this.model = { bias: data.bias, weights: decodeWeights(data.weights), scale: data.scale };
     this.windowSize = data.windowSize;
     this.calibration = data.calibration;
+    this.signatureOnly = data.signatureOnly;
     if (this.calibration.length !== CALIBRATION_FEATURES.length + 1) {
       throw new Error(`injection model calibration has ${this.calibration.length} coefficients, expected ${CALIBRATION_FEATURES.length + 1}`);
     }
@@ -164,10 +188,7 @@ export class InjectionDetector {
   }
 
   calibrate(raw: RawSignals, kind: TextKind): number {
-    const z = calibrationVector(raw, kind);
-    let s = this.calibration[0]!;
-    for (let i = 0; i < z.length; i++) s += this.calibration[i + 1]! * z[i]!;
-    return sigmoid(s);
+    return combineScores(calibrationVector(raw, kind), kind, this.calibration, this.signatureOnly);
   }
 
   assess(text: string, kind: TextKind = 'message'): InjectionAssessment {

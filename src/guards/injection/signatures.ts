@@ -88,6 +88,7 @@ const ANCHORS: Record<string, readonly (readonly string[])[]> = {
   ],
   'role_spoof.role_label': [['system', 'assistant', 'developer', 'admin', 'root', 'operator'], [':', '：']],
   'role_spoof.system_message': [['system', 'admin', 'developer', 'security', 'root', '###']],
+  'role_spoof.fake_system_header': [['system', 'admin', 'developer'], ['##', '(', '[']],
   'role_spoof.fake_role_json': [['"role"', 'tool_calls', 'function_call']],
   'role_spoof.end_of_data': [['end of', 'input end']],
   'agent_address.reading_this': [['reading', 'processing', 'parsing', 'summari', 'analy', 'browsing', 'viewing', 'reviewing', 'if you']],
@@ -231,6 +232,8 @@ export const SIGNATURES: readonly Signature[] = [
     `(?:^|\\n)\\s*(?:#+\\s*|\\[|\\*\\*)?(?:system|assistant|developer|admin|administrator|root|operator)(?:\\s+(?:message|prompt|note|override|instruction|update))?\\s*(?:\\]|\\*\\*)?\\s*[:：]`),
   sig('role_spoof.system_message', 'role_spoof', 0.6, 'announces a system or admin message',
     `\\b(?:system|admin|administrator|developer|security|root)\\s+(?:message|override|notice|alert|update|instruction|command|prompt|mode)\\b${gap(20)}[:!]|###\\s*\\(?(?:system|instruction|new instruction|admin)`),
+  sig('role_spoof.fake_system_header', 'role_spoof', 1, 'a header that fakes a system or admin message',
+    `(?:^|\\n)\\s*#{2,}\\s*[([]?\\s*(?:system|admin|developer)[_ ]?(?:message|prompt|instructions?|override|note)\\s*[)\\]]?|[([](?:system|admin|developer)[_ ](?:message|prompt|instructions?|override|note)[)\\]]`),
   sig('role_spoof.fake_role_json', 'role_spoof', 0.6, 'JSON that impersonates a chat role or tool call',
     `"role"\\s*:\\s*"(?:system|developer|assistant)"|"(?:tool_calls|function_call)"\\s*:`),
   sig('role_spoof.end_of_data', 'role_spoof', 0.6, 'claims the data or user input has ended',
@@ -250,7 +253,7 @@ export const SIGNATURES: readonly Signature[] = [
 
   // ── exfiltration ─────────────────────────────────────────────────────────────────────
   sig('exfiltration.send_to', 'exfiltration', 1, 'asks to send, forward or post data to an address or URL',
-    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)\\w*\\b${gap(80)}\\b(?:to|at|into|onto|via)\\s+(?:https?://[^\\s)\\]"'<>]+|www\\.[^\\s)\\]"'<>]+|[\\w.+-]+@[\\w-]+\\.[\\w.]+|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
+    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)\\w*\\b[^\\n]{0,120}?\\b(?:to|at|into|onto|via)\\s+["'“‘]?(?:https?://[^\\s)\\]"'<>]+|www\\.[^\\s)\\]"'<>]+|[\\w.+-]+@[\\w-]+\\.[\\w.]+|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
   sig('exfiltration.markdown_image', 'exfiltration', 1, 'markdown image whose URL carries data',
     `!\\[[^\\]\\n]{0,100}\\]\\(\\s*https?://[^)\\s]*[?&][^)\\s]*=`),
   sig('exfiltration.data_in_url', 'exfiltration', 1, 'asks to put data into a URL or link',
