@@ -4,6 +4,8 @@ import { jwtConfigSchema } from '../auth/jwt-config.js';
 import { DEFAULT_ROLES, limitRuleSchema, roleSchema } from '../auth/roles.js';
 import { SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
 import { integrityConfigSchema } from '../integrity/startup.js';
+import { auditConfigSchema } from '../audit/config.js';
+import { telemetryConfigSchema } from '../telemetry/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
@@ -259,6 +261,10 @@ export function configSchema(registry: GuardRegistry) {
         .prefault({}),
       /** Named policies a role can choose with `policyProfile` (same fields as `policy`). */
       policyProfiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), policySchema).default({}),
+      /** Hash-chained audit log of every request, decision, tool call and admin action (docs/audit.md). */
+      audit: auditConfigSchema.prefault({}),
+      /** Prometheus metrics on the admin listener, alerts, anomaly detection (docs/observability.md). */
+      telemetry: telemetryConfigSchema,
       /** Signed manifest of models, prompts, knowledge bases and configs: the gateway refuses to start on a mismatch. */
       integrity: integrityConfigSchema.prefault({}),
       incident: z

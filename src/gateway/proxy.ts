@@ -6,6 +6,9 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { RoleSet } from '../auth/roles.js';
 import { type Decision, decisionCauses, type Finding, type GuardContext, type Segment } from '../core/index.js';
 import { flowEscalation } from '../guards/toolcalls/flow.js';
+import { type AuditEvent, type AuditSink, AuditUnavailableError, NULL_AUDIT_SINK } from '../audit/events.js';
+import { type AuditRequestContext, decisionEvents, eventBase, recordAll, requestReceived } from '../audit/gateway-events.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/adapter.js';
 import { SseParser } from '../providers/sse.js';
@@ -35,6 +38,9 @@ export interface ProxyDeps {
   readonly integrity?: IntegrityConfig | undefined;
   /** Tool names whose calls go to review once a tool result in the conversation was flagged as injection. */
   readonly highRiskTools?: readonly string[] | undefined;
+  /** Where every step of the request is recorded (audit log + telemetry). */
+  readonly audit?: (AuditSink & { recordMany?(events: readonly AuditEvent[]): void }) | undefined;
+  readonly metrics?: Metrics | undefined;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -106,7 +112,8 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools, metrics } = deps;
+  const audit = deps.audit ?? NULL_AUDIT_SINK;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -122,16 +129,20 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       line.error = error.type;
       reply.header('x-clawguard-decision', decision).code(error.status).send(adapter.errorBody(error));
     };
+    let auditCtx: AuditRequestContext = { requestId };
     const finish = (): void => {
       line.decision = decision;
       line.guardMs = Number(guardMs.toFixed(3));
       line.totalMs = Number((performance.now() - started).toFixed(3));
       log.info(line, 'request');
+      const upstreamMs = typeof line.upstreamMs === 'number' ? line.upstreamMs : 0;
+      metrics?.requestCompleted(request.url.split('?')[0]!, String(line.decision), Number(line.status ?? 0), Math.max(0, (line.totalMs as number) - upstreamMs) / 1000);
     };
 
     try {
       const authOutcome = await auth.authenticate(presentedCredential(request), request.ip, verifiedClientCert(request));
       if (!authOutcome.ok) {
+        audit.record({ type: 'auth', requestId, outcome: 'failure', surface: 'proxy', reason: authOutcome.reason, clientIp: request.ip });
         if (authOutcome.status === 429) {
           reply.header('retry-after', String(authOutcome.retryAfterSeconds ?? 60));
           fail({ status: 429, type: 'rate_limit_error', code: 'auth_lockout', message: authOutcome.reason });
@@ -145,6 +156,10 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       const principal = authOutcome.principal;
       const role = roles.get(principal.role)!;
+      const endUser = (body: any): string | undefined =>
+        typeof body?.user === 'string' ? body.user : typeof body?.metadata?.user_id === 'string' ? body.metadata.user_id : undefined;
+      auditCtx = { requestId, principal };
+      audit.record({ type: 'auth', ...eventBase(auditCtx), outcome: 'success', surface: 'proxy', keyId: principal.id, clientIp: request.ip });
       line.principal = principal.id;
       line.role = role.name;
       const lockdown = lockdowns?.check(principal);
@@ -207,6 +222,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       const ctxIn: GuardContext = { requestId, direction: 'input', principal };
       const { segments, messageCount } = adapter.requestSegments(body);
+      auditCtx = { requestId, principal, endUser: endUser(body) };
+      audit.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments));
       const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
       let inputChars = 0;
       for (const s of segments) inputChars += s.text.length;
@@ -231,6 +248,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         RoleSet.allowsTool(role, name) && !lockdown?.readOnly && !lockdown?.deniedTools.some((glob) => globMatch(glob, name));
       const input = await engine.inspect(segments, ctxIn, messageCount);
       guardMs += input.guardMs;
+      recordAll(audit, decisionEvents(auditCtx, 'input', input.decision));
       decision = input.decision.action;
       if (input.findings.length > 0) line.findings = input.findings.map((f) => f.type);
       if (input.decision.failures.length > 0) line.guardFailures = input.decision.failures.map((f) => ({ guard: f.guard, error: f.error, failOpen: f.failOpen }));
@@ -255,6 +273,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         conversation = await pseudonyms.open(pseudonyms.conversationId(principal, segments, typeof header === 'string' ? header : undefined));
       }
       const rewrites = engine.rewrites(input, conversation);
+      if (rewrites.length > 0) {
+        audit.record({ type: 'payload.transformed', ...eventBase(auditCtx), direction: 'input', transform: conversation ? 'pseudonymize' : 'redact', spans: input.decision.verdicts.filter((v) => v.action === 'redact' || v.action === 'pseudonymize').length });
+      }
       // Saved before forwarding: the answer may come back with these placeholders.
       if (conversation) await pseudonyms.save(conversation);
       if (rewrites.length > 0) {
@@ -275,6 +296,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       } catch (error) {
         budget.clear();
         const e = classifyUpstreamError(error, upstream.name);
+        audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
         return;
       }
@@ -288,6 +310,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         // Provider errors are already in the provider's shape; pass them on as they are.
         const errorBody = await readCapped(response.body, 1024 * 1024).finally(budget.clear);
         line.status = response.status;
+        audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, error: 'provider error' });
         reply.header('x-clawguard-decision', decision).code(response.status).send(errorBody);
         return;
       }
@@ -296,6 +319,21 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         budget.clear();
         const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation, approvals, flow);
         decision = line.decision as string;
+        audit.record({
+          type: 'upstream.response',
+          ...eventBase(auditCtx),
+          upstream: upstream.name,
+          model: check.model,
+          status: response.status,
+          stream: true,
+          latencyMs: performance.now() - upstreamStarted,
+          ...(typeof line.upstreamFirstByteMs === 'number' ? { timeToFirstTokenMs: line.upstreamFirstByteMs } : {}),
+          tokensIn: Math.ceil(inputChars / 4),
+          tokensOut: streamed.outputTokens,
+          ...(typeof line.streamError === 'string' ? { error: line.streamError } : {}),
+        });
+        for (const t of streamed.toolCalls) audit.record({ type: 'tool.call', ...eventBase(auditCtx), tool: t.tool, callId: t.callId, verdict: t.verdict, payload: t.arguments });
+        if (streamed.intervened) audit.record({ type: 'stream.intervention', ...eventBase(auditCtx), intervention: decision === 'block' ? 'blocked' : 'rewritten' });
         await limiter.recordTokens(subject, streamed.outputTokens);
         return;
       }
@@ -312,9 +350,11 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         budget.clear();
         line.upstreamMs = Number((performance.now() - upstreamStarted).toFixed(3));
       }
+      audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}) });
       const outSegments = adapter.responseSegments(answer);
       const output = await engine.inspect(outSegments, { requestId, direction: 'output', principal }, 1, { useCache: false, extraFindings: flow(outSegments.filter((s) => s.kind === 'tool_call')) });
       guardMs += output.guardMs;
+      recordAll(audit, decisionEvents(auditCtx, 'output', output.decision));
       if (output.findings.length > 0) line.outputFindings = output.findings.map((f) => f.type);
       const textBlocked = output.decision.verdicts.some((v) => (v.action === 'block' || v.action === 'review') && outSegments.find((s) => s.id === v.finding.segmentId)?.kind !== 'tool_call');
       const failedClosed = output.decision.failures.some((f) => !f.failOpen && !outSegments.find((s) => s.id === f.segmentId && s.kind === 'tool_call'));
@@ -339,6 +379,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       const refused = new Set(refusals.map((r) => r.segmentId));
       const outRewrites = allRewrites.filter((r) => !refused.has(r.segmentId));
+      for (const s of outSegments) {
+        if (s.kind === 'tool_call') audit.record({ type: 'tool.call', ...eventBase(auditCtx), tool: s.toolName ?? 'unknown', ...(s.toolCallId ? { callId: s.toolCallId } : {}), verdict: refused.has(s.id) ? 'block' : 'allow', payload: s.text });
+      }
       if (refusals.length > 0 || outRewrites.length > 0) {
         adapter.applyResponseRewrites(answer, outRewrites, refusals);
         decision = refusals.length > 0 ? 'block' : decision === 'allow' ? 'redact' : decision;
@@ -356,9 +399,18 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     } catch (error) {
       decision = 'block';
       line.internalError = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof AuditUnavailableError)) {
+        try {
+          audit.record({ type: 'error', ...eventBase(auditCtx), where: 'proxy', message: error instanceof VaultError ? 'pseudonym vault unreadable' : 'internal error', status: 500 });
+        } catch {
+          /* the audit log itself is failing: answered below */
+        }
+      }
       if (!reply.sent && !reply.raw.headersSent) {
         fail(
-          error instanceof VaultError
+          error instanceof AuditUnavailableError
+            ? { status: 503, type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error', code: 'audit_unavailable', message: 'the audit log cannot accept events; ClawGuard refuses requests it cannot record' }
+            : error instanceof VaultError
             ? { status: 500, type: 'api_error', code: 'vault_unreadable', message: "the conversation's pseudonym mapping could not be read (wrong vault key or a corrupted row); the request was not forwarded" }
             : { status: 500, type: 'api_error', message: 'ClawGuard could not process the request; it was not forwarded' },
         );
@@ -407,7 +459,7 @@ async function relayStream(
   conversation: PseudonymMap | undefined,
   approvals: ApprovalService | undefined,
   flow: (toolCalls: readonly Segment[]) => Finding[],
-): Promise<{ outputTokens: number }> {
+): Promise<{ outputTokens: number; toolCalls: readonly { tool: string; callId: string; verdict: 'allow' | 'block'; arguments: string }[]; intervened: boolean }> {
   const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, abort.signal, flow);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
@@ -469,5 +521,5 @@ async function relayStream(
     if (inspector.outputFindings.length > 0) line.outputFindings = inspector.outputFindings;
     if (!raw.destroyed) raw.end();
   }
-  return { outputTokens: rewriter.outputTokens ?? estimateTokens(inspector.releasedChars) };
+  return { outputTokens: rewriter.outputTokens ?? estimateTokens(inspector.releasedChars), toolCalls: inspector.toolCalls, intervened: rewriter.intervened };
 }

@@ -28,6 +28,9 @@ import { ApprovalService } from './approvals/approval-service.js';
 import { EgressProxy } from './egress/egress-proxy.js';
 import { checkIntegrityAtStartup } from '../integrity/startup.js';
 import { toolCallsHighRisk, type ToolCallsConfig } from '../guards/toolcalls/index.js';
+import { type AuditEvent, type AuditSink, NULL_AUDIT_SINK } from '../audit/events.js';
+import { startAudit } from '../audit/setup.js';
+import { Telemetry } from '../telemetry/index.js';
 import { openStateStores } from './open-state-stores.js';
 import { LockdownService } from './incident/lockdown.js';
 import { vaultKeyFrom } from '../transform/vault.js';
@@ -87,6 +90,10 @@ function providerErrorHandler(log: Logger) {
       .header('x-clawguard-decision', 'block')
       .send(adapter.errorBody({ status, type: status === 413 ? 'request_too_large' : status === 500 ? 'api_error' : 'invalid_request_error', message }));
   };
+}
+
+function adminActor(request: FastifyRequest): string {
+  return `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
 }
 
 function tlsOptions(tls: ClawGuardConfig['server']['tls'], loaded: LoadedConfig) {
@@ -200,6 +207,18 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const keys = await openKeyStore(loaded, env);
   closers.push(() => keys.close());
 
+  const telemetry = await Telemetry.create(config.telemetry, { env });
+  const audit = config.audit.enabled
+    ? await startAudit(config.audit, { baseDir: loaded.baseDir, env, hooks: { ...telemetry.auditHooks(), error: (message: string) => log.error({ audit: true }, message) } })
+    : undefined;
+  if (audit) telemetry.metrics.watchAudit(audit.log);
+  // Every event is stored (when auditing is on) and counted, baselined and alerted on.
+  const auditSink: AuditSink & { recordMany(events: readonly AuditEvent[]): void } = telemetry.tap(audit?.log ?? NULL_AUDIT_SINK);
+  closers.push(async () => {
+    await audit?.close();
+    await telemetry.close();
+  });
+
   const counters = { guardFailures: 0, guardFailuresFailOpen: 0 };
   const observer: ScanObserver = {
     guardFailed(failure) {
@@ -312,7 +331,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   }
   const toolcallsConfig = (config.guards as Record<string, unknown>).toolcalls as (ToolCallsConfig & { enabled: boolean }) | undefined;
   const highRiskTools = toolcallsConfig?.enabled ? toolCallsHighRisk(toolcallsConfig) : undefined;
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools };
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools, audit: auditSink, metrics: telemetry.metrics };
   const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
@@ -336,6 +355,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const ready = async (_: FastifyRequest, reply: FastifyReply) => {
     try {
       await keys.list('admin');
+      if (audit && !audit.log.accepting) return reply.code(503).send({ status: 'not ready', reason: 'audit log not accepting events' });
       return { status: 'ready' };
     } catch {
       return reply.code(503).send({ status: 'not ready', reason: 'store unavailable' });
@@ -349,6 +369,16 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     admin = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true, ...(adminTls ? { https: adminTls } : {}) }) as unknown as FastifyInstance;
     admin.get('/healthz', async () => health);
     admin.get('/readyz', ready);
+    const metricsConfig = config.telemetry.metrics;
+    if (metricsConfig.enabled) {
+      admin.get(metricsConfig.path, async (request, reply) => {
+        if (metricsConfig.requireAuth) {
+          const credential = presentedCredential(request);
+          if (!(credential && (await keys.verify(credential, 'admin')))) return reply.code(401).send({ error: { type: 'authentication_error', message: 'missing or invalid ClawGuard admin key' } });
+        }
+        return reply.header('content-type', telemetry.metrics.contentType).send(await telemetry.metrics.render());
+      });
+    }
     admin.register(async (scoped) => {
       scoped.addHook('onRequest', async (request, reply) => {
         const credential = presentedCredential(request);
@@ -356,6 +386,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         if (principal) (request as unknown as { adminName?: string }).adminName = principal.name;
         if (!principal) {
           log.info({ route: request.url }, 'admin authentication failed');
+          auditSink.record({ type: 'auth', outcome: 'failure', surface: 'admin', reason: credential ? 'unknown, revoked or expired admin key' : 'missing credential', clientIp: request.ip });
           return reply.code(401).send({ error: { type: 'authentication_error', message: 'missing or invalid ClawGuard admin key' } });
         }
       });
@@ -376,6 +407,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
           ...(expiresInDays ? { expiresAt: new Date(Date.now() + expiresInDays * 86_400_000) } : {}),
         });
         log.info({ keyId: created.record.id, kind: created.record.kind }, 'admin: key created');
+        auditSink.record({ type: 'admin', action: 'key.create', actor: adminActor(request), target: created.record.id, outcome: 'success' });
         return reply.code(201).send({ ...created.record, key: created.key });
       });
       scoped.get<{ Querystring: { status?: string } }>('/v1/approvals', async (request, reply) => {
@@ -393,7 +425,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         scoped.post<{ Params: { id: string }; Body: { note?: unknown } | undefined }>(`/v1/approvals/:id/${verb}`, async (request, reply) => {
           const note = typeof request.body?.note === 'string' ? request.body.note.slice(0, 500) : undefined;
           const by = `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
-          if (!(await approvals.decide(request.params.id, verb === 'approve', by, note))) {
+          const decided = await approvals.decide(request.params.id, verb === 'approve', by, note);
+          if (decided) auditSink.record({ type: 'approval', approvalId: request.params.id, status: verb === 'approve' ? 'approved' : 'denied', actor: by });
+          if (!decided) {
             const found = await approvals.store.get(request.params.id);
             return found
               ? reply.code(409).send({ error: { type: 'conflict', message: `approval is already ${found.status}` } })
@@ -408,7 +442,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: `${parsed.error.issues[0]!.path.join('.') || 'body'}: ${parsed.error.issues[0]!.message}` } });
         try {
           const by = `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
-          return reply.code(201).send(await lockdowns.lock(parsed.data.scope, parsed.data.mode, parsed.data.reason, by));
+          const locked = await lockdowns.lock(parsed.data.scope, parsed.data.mode, parsed.data.reason, by);
+          auditSink.record({ type: 'admin', action: 'lockdown.on', actor: by, target: locked.scope, outcome: 'success' });
+          return reply.code(201).send(locked);
         } catch (error) {
           return reply.code(400).send({ error: { type: 'invalid_request_error', message: error instanceof Error ? error.message : String(error) } });
         }
@@ -416,7 +452,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       scoped.delete<{ Params: { scope: string } }>('/v1/lockdowns/:scope', async (request, reply) => {
         try {
           const by = `admin:${(request as unknown as { adminName?: string }).adminName ?? 'unknown'}`;
-          return (await lockdowns.unlock(request.params.scope, by)) ? { unlocked: request.params.scope } : reply.code(404).send({ error: { type: 'not_found_error', message: 'no lockdown with that scope' } });
+          const lifted = await lockdowns.unlock(request.params.scope, by);
+          if (lifted) auditSink.record({ type: 'admin', action: 'lockdown.off', actor: by, target: request.params.scope, outcome: 'success' });
+          return lifted ? { unlocked: request.params.scope } : reply.code(404).send({ error: { type: 'not_found_error', message: 'no lockdown with that scope' } });
         } catch (error) {
           return reply.code(400).send({ error: { type: 'invalid_request_error', message: error instanceof Error ? error.message : String(error) } });
         }
@@ -425,6 +463,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         const revoked = await keys.revoke(request.params.id);
         if (!revoked) return reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });
         log.info({ keyId: revoked.id }, 'admin: key revoked');
+        auditSink.record({ type: 'admin', action: 'key.revoke', actor: adminActor(request), target: revoked.id, outcome: 'success' });
         return revoked;
       });
     });

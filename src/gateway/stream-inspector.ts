@@ -90,6 +90,8 @@ export class GatewayStreamInspector implements StreamInspector {
 
   /** Set while a tool call waits for a human, so the relay can keep the connection alive. */
   awaitingApproval = false;
+  /** Every complete tool call the stream carried and what became of it (for the audit trail). */
+  readonly toolCalls: { tool: string; callId: string; verdict: 'allow' | 'block'; arguments: string }[] = [];
 
   private restore(channel: string, release: TextRelease, final: boolean): TextRelease {
     if (release.blocked || !this.pseudonyms || this.pseudonyms.size === 0) return release;
@@ -141,6 +143,7 @@ export class GatewayStreamInspector implements StreamInspector {
         }
       }
     }
+    this.toolCalls.push({ tool: call.name, callId: call.id, verdict: refusal ? 'block' : 'allow', arguments: call.arguments });
     if (refusal) {
       this.outcome = 'block';
       return { action: 'refuse', message: refusal };
