@@ -36,6 +36,8 @@ export interface KeyStore {
   list(kind?: KeyKind): Promise<ApiKeyRecord[]>;
   /** Revokes by id or by unique id prefix; undefined when none matched. */
   revoke(idOrPrefix: string): Promise<ApiKeyRecord | undefined>;
+  /** One key by id or unique id prefix. */
+  get(idOrPrefix: string): Promise<ApiKeyRecord | undefined>;
   /** The principal for a presented key, or undefined for an unknown, revoked, expired or wrong-kind key. */
   verify(presented: string, kind: KeyKind, now?: Date): Promise<Principal | undefined>;
   close(): Promise<void>;
@@ -146,6 +148,12 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   /** Revokes by id or by unique id prefix. Returns the revoked record, or undefined when none matched. */
+  async get(idOrPrefix: string): Promise<ApiKeyRecord | undefined> {
+    const rows = this.db.prepare<[string], Row>("SELECT * FROM api_keys WHERE id LIKE ? || '%'").all(idOrPrefix);
+    if (rows.length > 1) throw new Error(`"${idOrPrefix}" matches ${rows.length} keys; give more of the id`);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
   async revoke(idOrPrefix: string): Promise<ApiKeyRecord | undefined> {
     const rows = this.db.prepare<[string], Row>("SELECT * FROM api_keys WHERE id LIKE ? || '%'").all(idOrPrefix);
     if (rows.length !== 1) {
@@ -180,4 +188,23 @@ export class SqliteKeyStore implements KeyStore {
   async close(): Promise<void> {
     /* the database handle belongs to whoever opened it */
   }
+}
+
+/**
+ * Replaces a key: a new key with the same kind, name, role, tenant and remaining lifetime, and the old
+ * one revoked at once. Returns the new key (shown once) and both records.
+ */
+export async function rotateKey(store: KeyStore, idOrPrefix: string): Promise<{ key: string; record: ApiKeyRecord; replaced: ApiKeyRecord } | undefined> {
+  const old = await store.get(idOrPrefix);
+  if (!old) return undefined;
+  if (old.revokedAt) throw new Error(`key ${old.id} is revoked; create a new one instead`);
+  const created = await store.create({
+    kind: old.kind,
+    name: old.name,
+    ...(old.role ? { role: old.role } : {}),
+    ...(old.tenant ? { tenant: old.tenant } : {}),
+    ...(old.expiresAt ? { expiresAt: new Date(old.expiresAt) } : {}),
+  });
+  const replaced = (await store.revoke(old.id))!;
+  return { ...created, replaced };
 }

@@ -29,6 +29,12 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toRecord);
   }
 
+  async get(idOrPrefix: string): Promise<ApiKeyRecord | undefined> {
+    const { rows } = await this.pool.query<KeyRow>("SELECT * FROM clawguard_api_keys WHERE id LIKE $1 || '%'", [idOrPrefix.replace(/[%_\\]/g, '\\$&')]);
+    if (rows.length > 1) throw new Error(`"${idOrPrefix}" matches ${rows.length} keys; give more of the id`);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
   async revoke(idOrPrefix: string): Promise<ApiKeyRecord | undefined> {
     const { rows } = await this.pool.query<KeyRow>("SELECT * FROM clawguard_api_keys WHERE id LIKE $1 || '%'", [idOrPrefix.replace(/[%_\\]/g, '\\$&')]);
     if (rows.length > 1) throw new Error(`"${idOrPrefix}" matches ${rows.length} keys; give more of the id`);

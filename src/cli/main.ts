@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { KeyStore } from '../auth/api-keys.js';
+import { type KeyStore, rotateKey } from '../auth/api-keys.js';
 import { openKeyStore } from '../auth/open-key-store.js';
 import { ConfigError, formatIssue, loadConfigFile, parseConfigText } from '../config/load.js';
 import { InitError, initProject } from '../config/init.js';
@@ -236,6 +236,43 @@ export function buildProgram(): Command {
         const list = await withStore(opts.config, (s) => s.list());
         if (opts.json) out(JSON.stringify(list));
         else for (const k of list) out(`${k.id}  ${k.kind.padEnd(6)}  ${k.prefix}…  ${k.name}${k.revokedAt ? `  (revoked ${k.revokedAt})` : ''}`);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+  keys
+    .command('show <id>')
+    .description('one key by id (or a unique id prefix); never its secret')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts: { config: string; json?: boolean }) => {
+      try {
+        const k = await withStore(opts.config, (s) => s.get(id));
+        if (!k) {
+          err(`no key with id ${id}`);
+          process.exitCode = 1;
+          return;
+        }
+        out(opts.json ? JSON.stringify(k) : Object.entries(k).map(([name, value]) => `${name.padEnd(10)} ${value ?? '-'}`).join('\n'));
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
+  keys
+    .command('rotate <id>')
+    .description('replace a key: a new one with the same name, role, tenant and expiry, the old one revoked')
+    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
+    .option('--json', 'print {id, key, name, kind, role, replaced}')
+    .action(async (id: string, opts: { config: string; json?: boolean }) => {
+      try {
+        const rotated = await withStore(opts.config, (s) => rotateKey(s, id));
+        if (!rotated) {
+          err(`no key with id ${id}`);
+          process.exitCode = 1;
+          return;
+        }
+        const r = rotated.record;
+        out(opts.json ? JSON.stringify({ id: r.id, key: rotated.key, name: r.name, kind: r.kind, role: r.role, replaced: rotated.replaced.id }) : `new ${r.kind} key "${r.name}" (${r.id}), ${rotated.replaced.id} revoked:\n${rotated.key}\nShown once; only its hash is stored.`);
       } catch (error) {
         reportFailure(error);
       }

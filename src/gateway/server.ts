@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import { readFileSync } from 'node:fs';
-import type { KeyStore } from '../auth/api-keys.js';
+import { type KeyStore, rotateKey } from '../auth/api-keys.js';
 import { openKeyStore } from '../auth/open-key-store.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { RoleSet } from '../auth/roles.js';
@@ -457,6 +457,20 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
           return lifted ? { unlocked: request.params.scope } : reply.code(404).send({ error: { type: 'not_found_error', message: 'no lockdown with that scope' } });
         } catch (error) {
           return reply.code(400).send({ error: { type: 'invalid_request_error', message: error instanceof Error ? error.message : String(error) } });
+        }
+      });
+      scoped.get<{ Params: { id: string } }>('/v1/keys/:id', async (request, reply) => {
+        const found = await keys.get(request.params.id).catch(() => undefined);
+        return found ?? reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });
+      });
+      scoped.post<{ Params: { id: string } }>('/v1/keys/:id/rotate', async (request, reply) => {
+        try {
+          const rotated = await rotateKey(keys, request.params.id);
+          if (!rotated) return reply.code(404).send({ error: { type: 'not_found_error', message: 'no such key' } });
+          auditSink.record({ type: 'admin', action: 'key.rotate', actor: adminActor(request), target: rotated.replaced.id, outcome: 'success', detail: { replacement: rotated.record.id } });
+          return reply.code(201).send({ ...rotated.record, key: rotated.key, replaced: rotated.replaced.id });
+        } catch (error) {
+          return reply.code(409).send({ error: { type: 'conflict', message: error instanceof Error ? error.message : String(error) } });
         }
       });
       scoped.delete<{ Params: { id: string } }>('/v1/keys/:id', async (request, reply) => {

@@ -57,6 +57,19 @@ describe('roles', () => {
     upstream.script = (_req, res) => json(res, 200, answer('ok'));
   });
 
+  it('rotates a key over the admin API: the new one works with the same role, the old one is refused at once', async () => {
+    const { key, record } = await gw.gateway.keys.create({ kind: 'client', name: 'rot', role: 'restricted' });
+    const admin = { authorization: `Bearer ${gw.adminKey}` };
+    const shown = await (await fetch(`${gw.adminUrl}/v1/keys/${record.id}`, { headers: admin })).json();
+    expect(shown).toMatchObject({ id: record.id, name: 'rot', role: 'restricted', revokedAt: null });
+    expect(JSON.stringify(shown)).not.toContain(key);
+    const rotated = await (await fetch(`${gw.adminUrl}/v1/keys/${record.id}/rotate`, { method: 'POST', headers: admin })).json();
+    expect(rotated).toMatchObject({ name: 'rot', role: 'restricted', replaced: record.id });
+    expect((await chat(gw, key, 'gpt-mini')).status).toBe(401);
+    expect((await chat(gw, rotated.key, 'gpt-mini')).status).toBe(200);
+    expect((await chat(gw, rotated.key, 'gpt-test')).status).toBe(403);
+  });
+
   it('refuses a key whose role the config does not know', async () => {
     const { key } = await gw.gateway.keys.create({ kind: 'client', name: 'ghost', role: 'ghost' });
     const res = await chat(gw, key);
