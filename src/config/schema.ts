@@ -84,6 +84,8 @@ export const DEFAULT_RULES = [
   { type: 'toolcall.*', direction: 'input' as const, kind: ['tool_call' as const], action: 'allow' as const },
   { type: 'toolcall.review*', action: 'review' as const },
   { type: 'toolcall.*', action: 'block' as const },
+  // A risky link or image in the model's answer loses its URL; the rest of the answer stays.
+  { type: 'link.*', direction: 'output' as const, action: 'redact' as const },
   { type: 'invisible.zero_width', action: 'redact' as const, replacement: '' },
   { type: 'invisible.bidi', action: 'redact' as const, replacement: '' },
   { type: 'invisible.tag', action: 'block' as const },

@@ -1,6 +1,7 @@
 import { GuardRegistry } from '../core/index.js';
 import { invisibleTextGuardFactory } from './invisible/index.js';
 import { limitsGuardFactory } from './limits/index.js';
+import { linksGuardFactory } from './links/index.js';
 import { moderationGuardFactory } from './moderation/index.js';
 import { patternsGuardFactory } from './patterns/index.js';
 import { piiGuardFactory } from './pii/index.js';
@@ -16,5 +17,6 @@ export function builtinGuards(): GuardRegistry {
     .register(toolCallsGuardFactory)
     .register(piiGuardFactory)
     .register(secretsGuardFactory)
-    .register(moderationGuardFactory);
+    .register(moderationGuardFactory)
+    .register(linksGuardFactory);
 }
