@@ -17,6 +17,7 @@ import type { ApiKind, ProviderAdapter } from '../providers/adapter.js';
 import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
 import { openAiChatAdapter } from '../providers/openai-chat.js';
 import { resolveSecret, SECRET_REF } from '../secrets/secret-ref.js';
+import { LiveSecret } from '../secrets/live-secret.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
@@ -132,7 +133,9 @@ async function buildUpstreams(config: ClawGuardConfig, loaded: LoadedConfig, log
   }
   let demo = false;
   for (const u of config.upstreams) {
-    const key = u.apiKey ? await resolveSecret(u.apiKey, env) : undefined;
+    const secret = u.apiKey ? await LiveSecret.open(u.apiKey, env) : undefined;
+    if (secret) closers.push(async () => secret.close());
+    const key = secret ? () => secret.value : undefined;
     const byApi = new Map<ApiKind, Upstream>();
     if (u.provider === 'demo') {
       demo = true;

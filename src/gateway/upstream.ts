@@ -41,7 +41,8 @@ export class Upstream {
     readonly name: string,
     readonly provider: ProviderName,
     readonly url: string,
-    private readonly apiKey: string | undefined,
+    /** Read on every request: a rotated key is used from the next request on. */
+    private readonly apiKey: (() => string) | undefined,
     private readonly config: Pick<UpstreamConfig, 'timeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs'> & { tls: { rejectUnauthorized: boolean } },
     ca?: string,
   ) {
@@ -58,7 +59,7 @@ export class Upstream {
   }
 
   get credential(): string | undefined {
-    return this.apiKey;
+    return this.apiKey?.();
   }
 
   /** Sends a request; the returned body must be consumed or destroyed by the caller. */

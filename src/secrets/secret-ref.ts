@@ -1,25 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { SecretError } from './secret-error.js';
+import { isVaultRef, resolveVaultSecret } from './vault.js';
 
 /**
- * A reference to a secret, never the secret itself: `env:NAME` or `file:/absolute/path`.
- * Errors name the reference, never a value.
+ * A reference to a secret, never the secret itself: `env:NAME`, `file:/absolute/path` or
+ * `vault:MOUNT/PATH#FIELD` (HashiCorp Vault KV v2, see vault.ts). Errors name the reference, never a value.
  */
-export const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
+export const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+|vault:[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+(#[A-Za-z0-9_.-]+)?)$/;
 
 export const secretRefSchema = z
   .string()
-  .regex(SECRET_REF, 'must be a secret reference: env:NAME or file:/absolute/path (never the secret itself)');
+  .regex(SECRET_REF, 'must be a secret reference: env:NAME, file:/absolute/path or vault:MOUNT/PATH#FIELD (never the secret itself)');
 
-export class SecretError extends Error {
-  constructor(
-    readonly ref: string,
-    message: string,
-  ) {
-    super(`secret ${ref}: ${message}`);
-    this.name = 'SecretError';
-  }
-}
+export { SecretError };
 
 export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (ref.startsWith('env:')) {
@@ -40,5 +34,6 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
     if (value === '') throw new SecretError(ref, 'the file is empty');
     return value;
   }
-  throw new SecretError(ref, 'unknown scheme; use env:NAME or file:/path');
+  if (isVaultRef(ref)) return resolveVaultSecret(ref, env);
+  throw new SecretError(ref, 'unknown scheme; use env:NAME, file:/path or vault:MOUNT/PATH#FIELD');
 }
