@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { decide, type PolicyConfig, ScanCache, scanSegments, type Segment } from '../../src/core/index.js';
-import { piiConfigSchema, piiGuardFactory } from '../../src/guards/pii/index.js';
+import { PII_ENTITIES, piiConfigSchema, piiGuardFactory } from '../../src/guards/pii/index.js';
 import { secretsConfigSchema, secretsGuardFactory } from '../../src/guards/secrets/index.js';
 import { applySpanRewrites, pseudonymizeRewrites, PseudonymVault, SqliteVaultStore, vaultKeyFrom } from '../../src/transform/index.js';
 
@@ -14,7 +14,7 @@ const policy: PolicyConfig = {
   thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 },
 };
 const guards = [
-  piiGuardFactory.create(piiConfigSchema.parse({}), { id: 'pii', failOpen: false, timeoutMs: 1000 }),
+  piiGuardFactory.create(piiConfigSchema.parse({ entities: [...PII_ENTITIES] }), { id: 'pii', failOpen: false, timeoutMs: 1000 }),
   secretsGuardFactory.create(secretsConfigSchema.parse({}), { id: 'secrets', failOpen: false, timeoutMs: 1000 }),
 ];
 

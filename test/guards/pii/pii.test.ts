@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Segment } from '../../../src/core/index.js';
-import { detectPii, piiConfigSchema, piiGuardFactory } from '../../../src/guards/pii/index.js';
+import { detectPii, PII_ENTITIES, piiConfigSchema, piiGuardFactory } from '../../../src/guards/pii/index.js';
 import { luhnValid, ibanMod97Valid, verhoeffValid, spanishIdValid, italianFiscalCodeValid, usSsnValid, bech32Valid } from '../../../src/guards/pii/checksums.js';
 
-const config = piiConfigSchema.parse({});
+// Every entity, names included (the default leaves the name tagger off for speed).
+const ALL = { entities: [...PII_ENTITIES] };
+const config = piiConfigSchema.parse(ALL);
 
 function found(text: string, entity?: string): string[] {
   return detectPii(text, config)
@@ -184,7 +186,7 @@ describe('piiGuardFactory', () => {
   });
 
   it('returns typed findings with spans and never the value in the reason', () => {
-    const guard = piiGuardFactory.create(piiConfigSchema.parse({}), { id: 'pii', failOpen: false, timeoutMs: 50 });
+    const guard = piiGuardFactory.create(piiConfigSchema.parse(ALL), { id: 'pii', failOpen: false, timeoutMs: 50 });
     const text = 'Mail ann@example.org or call +1 201-555-0123.';
     const findings = guard.inspect(segment(text), { requestId: 'r', direction: 'input' });
     expect(Array.isArray(findings)).toBe(true);
@@ -215,7 +217,7 @@ describe('piiGuardFactory', () => {
   });
 
   it('holds back what a stream could still turn into a name, an address or a number', () => {
-    const guard = piiGuardFactory.create(piiConfigSchema.parse({}), { id: 'pii', failOpen: false, timeoutMs: 50 });
+    const guard = piiGuardFactory.create(piiConfigSchema.parse(ALL), { id: 'pii', failOpen: false, timeoutMs: 50 });
     const held = (t: string) => t.slice(t.length - guard.pendingSuffix!(t));
     expect(held('Please meet John')).toBe('John');
     expect(held('Please meet John Smith ')).toBe('John Smith ');
@@ -228,8 +230,8 @@ describe('piiGuardFactory', () => {
   });
 
   it('changes its fingerprint with its configuration', () => {
-    const a = piiGuardFactory.create(piiConfigSchema.parse({}), { id: 'pii', failOpen: false, timeoutMs: 50 });
-    const b = piiGuardFactory.create(piiConfigSchema.parse({ minScore: 0.6 }), { id: 'pii', failOpen: false, timeoutMs: 50 });
+    const a = piiGuardFactory.create(piiConfigSchema.parse(ALL), { id: 'pii', failOpen: false, timeoutMs: 50 });
+    const b = piiGuardFactory.create(piiConfigSchema.parse({ ...ALL, minScore: 0.6 }), { id: 'pii', failOpen: false, timeoutMs: 50 });
     expect(a.fingerprint).not.toBe(b.fingerprint);
   });
 });
