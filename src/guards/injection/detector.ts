@@ -100,13 +100,16 @@ export function calibrationVector(raw: RawSignals, kind: TextKind): number[] {
  * The calibrated probability from a calibration vector, raised to the signature-only probability
  * of the strongest family that fired with a strength-1 signature. Shared with the training script.
  */
+const SIGNATURE_ONLY_MIN = 0.7;
+
 export function combineScores(z: readonly number[], kind: TextKind, calibration: readonly number[], signatureOnly?: ModelData['signatureOnly']): number {
   let s = calibration[0]!;
   for (let i = 0; i < z.length; i++) s += calibration[i + 1]! * z[i]!;
   let p = sigmoid(s);
   if (signatureOnly) {
     const table = signatureOnly[kind];
-    for (let f = 0; f < FAMILIES.length; f++) if (z[1 + f]! >= 1 && table[f]! > p) p = table[f]!;
+    // Only families whose strong matches were mostly attacks (>= 0.7) stand on their own.
+    for (let f = 0; f < FAMILIES.length; f++) if (z[1 + f]! >= 1 && table[f]! >= SIGNATURE_ONLY_MIN && table[f]! > p) p = table[f]!;
   }
   return p;
 }
