@@ -38,7 +38,7 @@ describe('roles', () => {
     const { key } = await gw.gateway.keys.create({ kind: 'client', name: 'r', role: 'restricted' });
     const denied = await chat(gw, key, 'gpt-test');
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error.code).toBe('model_not_allowed');
+    expect(((await denied.json()) as any).error.code).toBe('model_not_allowed');
     expect((await chat(gw, key, 'gpt-mini')).status).toBe(200);
     expect((await chat(gw, gw.clientKey, 'gpt-test')).status).toBe(200);
   });
@@ -52,7 +52,7 @@ describe('roles', () => {
       ]));
     const client = new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: key, maxRetries: 0 });
     const res = await client.chat.completions.create({ model: 'gpt-mini', messages: [{ role: 'user', content: 'go' }] });
-    expect(res.choices[0]!.message.tool_calls!.map((t) => t.function.name)).toEqual(['read']);
+    expect(res.choices[0]!.message.tool_calls!.map((t) => (t as { function: { name: string } }).function.name)).toEqual(['read']);
     expect(res.choices[0]!.message.content).toContain("not allowed for the caller");
     upstream.script = (_req, res) => json(res, 200, answer('ok'));
   });
@@ -60,10 +60,10 @@ describe('roles', () => {
   it('rotates a key over the admin API: the new one works with the same role, the old one is refused at once', async () => {
     const { key, record } = await gw.gateway.keys.create({ kind: 'client', name: 'rot', role: 'restricted' });
     const admin = { authorization: `Bearer ${gw.adminKey}` };
-    const shown = await (await fetch(`${gw.adminUrl}/v1/keys/${record.id}`, { headers: admin })).json();
+    const shown = (await (await fetch(`${gw.adminUrl}/v1/keys/${record.id}`, { headers: admin })).json()) as any;
     expect(shown).toMatchObject({ id: record.id, name: 'rot', role: 'restricted', revokedAt: null });
     expect(JSON.stringify(shown)).not.toContain(key);
-    const rotated = await (await fetch(`${gw.adminUrl}/v1/keys/${record.id}/rotate`, { method: 'POST', headers: admin })).json();
+    const rotated = (await (await fetch(`${gw.adminUrl}/v1/keys/${record.id}/rotate`, { method: 'POST', headers: admin })).json()) as any;
     expect(rotated).toMatchObject({ name: 'rot', role: 'restricted', replaced: record.id });
     expect((await chat(gw, key, 'gpt-mini')).status).toBe(401);
     expect((await chat(gw, rotated.key, 'gpt-mini')).status).toBe(200);
@@ -74,7 +74,7 @@ describe('roles', () => {
     const { key } = await gw.gateway.keys.create({ kind: 'client', name: 'ghost', role: 'ghost' });
     const res = await chat(gw, key);
     expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('unknown_role');
+    expect(((await res.json()) as any).error.code).toBe('unknown_role');
   });
 });
 
@@ -105,14 +105,14 @@ describe('role APIs and policy profiles', () => {
     expect((await say(gw.clientKey, 'status of project bluebird?')).status).toBe(200);
     const blocked = await say(key, 'status of project bluebird?');
     expect(blocked.status).toBe(403);
-    expect((await blocked.json()).error.findings).toEqual(['pattern.project-name']);
+    expect(((await blocked.json()) as any).error.findings).toEqual(['pattern.project-name']);
   });
 
   it('grants only the APIs of the role', async () => {
     const { key } = await gw.gateway.keys.create({ kind: 'client', name: 'c2', role: 'contractor' });
     const res = await fetch(`${gw.proxyUrl}/v1/messages`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
     expect(res.status).toBe(403);
-    expect((await res.json()).error.type).toBe('permission_error');
+    expect(((await res.json()) as any).error.type).toBe('permission_error');
   });
 });
 
@@ -139,7 +139,7 @@ describe('rate limits in memory', () => {
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(last!.headers.get('x-ratelimit-limit-requests')).toBe('3');
     expect(last!.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    const body = await last!.json();
+    const body = (await last!.json()) as any;
     expect(body.error.code).toBe('rate_limit_exceeded');
   });
 
@@ -154,7 +154,7 @@ describe('rate limits in memory', () => {
     for (let i = 0; i < 3; i++) expect((await chat(gw, `cg_${'x'.repeat(43)}`)).status).toBe(401);
     const locked = await chat(gw, gw.clientKey);
     expect(locked.status).toBe(429);
-    expect((await locked.json()).error.code).toBe('auth_lockout');
+    expect(((await locked.json()) as any).error.code).toBe('auth_lockout');
     expect(gw.logs.join('')).toContain('authentication failed');
   });
 });

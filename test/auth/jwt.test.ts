@@ -96,7 +96,7 @@ describe('JWT bearer tokens', () => {
       const before = gw.logs.length;
       const res = await call(await make());
       expect(res.status).toBe(401);
-      expect((await res.json()).error.code).toBe('invalid_api_key');
+      expect(((await res.json()) as any).error.code).toBe('invalid_api_key');
       expect(gw.logs.slice(before).join('')).toContain('authentication failed');
     });
   }

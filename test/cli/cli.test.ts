@@ -102,7 +102,7 @@ describe('clawguard CLI', () => {
       fetch(`${init.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }) });
     const ok = await call();
     expect(ok.status).toBe(200);
-    expect((await ok.json()).choices[0].message.content).toContain('demo upstream');
+    expect(((await ok.json()) as any).choices[0].message.content).toContain('demo upstream');
     expect(run(['keys', 'revoke', created.id, '--config', init.config]).status).toBe(0);
     expect((await call()).status).toBe(401);
     // The admin API needs the admin key and lists keys without their secrets.

@@ -23,7 +23,7 @@ const toolAnswer = (command: string) => ({
 
 async function pendingApproval(adminUrl: string, adminKey: string): Promise<any> {
   for (let i = 0; i < 100; i++) {
-    const list = await (await fetch(`${adminUrl}/v1/approvals?status=pending`, { headers: { authorization: `Bearer ${adminKey}` } })).json();
+    const list = (await (await fetch(`${adminUrl}/v1/approvals?status=pending`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as any;
     if (list.approvals.length > 0) return list.approvals[0];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -65,7 +65,7 @@ describe('human approvals', () => {
     const decided = await fetch(`${gw.adminUrl}/v1/approvals/${approval.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' }, body: '{"note":"ok"}' });
     expect(decided.status).toBe(200);
     const answer = await pending;
-    expect(answer.choices[0]!.message.tool_calls![0]!.function.arguments).toContain('curl');
+    expect((answer.choices[0]!.message.tool_calls![0]! as { function: { arguments: string } }).function.arguments).toContain('curl');
     expect(announced.at(-1)).toMatchObject({ type: 'clawguard.approval.requested', id: approval.id, tool: 'exec' });
     expect(announced.at(-1).arguments).toBeUndefined();
     // A second decision on the same approval is a conflict.

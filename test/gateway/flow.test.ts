@@ -63,7 +63,7 @@ describe('the flow rule', () => {
     // Nobody approved within the timeout: the exec call became a refusal.
     expect(res.choices[0]!.message.tool_calls).toBeUndefined();
     expect(res.choices[0]!.message.content).toContain('toolcall.review.flow');
-    const expired = await (await fetch(`${gw.adminUrl}/v1/approvals?status=expired`, { headers: { authorization: `Bearer ${gw.adminKey}` } })).json();
+    const expired = (await (await fetch(`${gw.adminUrl}/v1/approvals?status=expired`, { headers: { authorization: `Bearer ${gw.adminKey}` } })).json()) as any;
     expect(expired.approvals[0]).toMatchObject({ toolName: 'exec', reasons: ['toolcall.review.flow'] });
   });
 

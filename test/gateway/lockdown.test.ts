@@ -36,7 +36,7 @@ describe('lockdown (kill switch) on one gateway', () => {
     expect(locked.status).toBe(201);
     const refused = await chat(gw, key);
     expect(refused.status).toBe(403);
-    expect((await refused.json()).error).toMatchObject({ code: 'lockdown', message: expect.stringContaining('investigating') });
+    expect(((await refused.json()) as any).error).toMatchObject({ code: 'lockdown', message: expect.stringContaining('investigating') });
     expect((await chat(gw, gw.clientKey)).status).toBe(200);
     expect((await admin(gw, 'DELETE', `/v1/lockdowns/${encodeURIComponent(`principal:${record.id}`)}`)).status).toBe(200);
     expect((await chat(gw, key)).status).toBe(200);
@@ -46,7 +46,7 @@ describe('lockdown (kill switch) on one gateway', () => {
     const config = join(gw.dir, 'clawguard.yaml');
     expect(spawnSync(process.execPath, [CLI, 'incident', 'lockdown', '--scope', 'tool:exec', '--reason', 'rce suspected', '--config', config], { encoding: 'utf8' }).status).toBe(0);
     await gw.gateway.lockdowns.refresh();
-    const body = await (await chat(gw, gw.clientKey)).json();
+    const body = (await (await chat(gw, gw.clientKey)).json()) as any;
     expect(body.choices[0].message.tool_calls).toBeUndefined();
     expect(body.choices[0].message.content).toContain('not allowed for the caller');
     const status = spawnSync(process.execPath, [CLI, 'incident', 'status', '--json', '--config', config], { encoding: 'utf8' });
@@ -58,7 +58,7 @@ describe('lockdown (kill switch) on one gateway', () => {
     expect((await admin(gw, 'POST', '/v1/lockdowns', { scope: 'all', mode: 'read-only' })).status).toBe(201);
     const res = await chat(gw, gw.clientKey);
     expect(res.status).toBe(200);
-    expect((await res.json()).choices[0].message.tool_calls).toBeUndefined();
+    expect(((await res.json()) as any).choices[0].message.tool_calls).toBeUndefined();
     await admin(gw, 'DELETE', '/v1/lockdowns/all');
   });
 

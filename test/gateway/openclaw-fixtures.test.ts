@@ -45,7 +45,7 @@ describe('real OpenClaw traffic through ClawGuard', () => {
     const body = fixture('openai-turn2-toolcall-request.json');
     replay = recorded('openai-turn2-toolcall-request.response.sse');
     const client = new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: gw.clientKey, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ ...body, stream: true });
+    const stream = await client.chat.completions.create({ ...body, stream: true } as OpenAI.ChatCompletionCreateParamsStreaming);
     let args = '';
     let name = '';
     for await (const chunk of stream) {
@@ -63,7 +63,7 @@ describe('real OpenClaw traffic through ClawGuard', () => {
     const body = fixture('openai-turn3.json');
     replay = recorded('openai-turn3.response.sse');
     const client = new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: gw.clientKey, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ ...body, stream: true });
+    const stream = await client.chat.completions.create({ ...body, stream: true } as OpenAI.ChatCompletionCreateParamsStreaming);
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text.length).toBeGreaterThan(0);
