@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { WrappedDataKey } from './encryption.js';
@@ -101,6 +101,8 @@ export class SqliteAuditStore implements AuditStore {
     if (typeof options.database === 'string') {
       if (options.database !== ':memory:') mkdirSync(dirname(options.database), { recursive: true, mode: 0o700 });
       this.db = new Database(options.database);
+      // Audit records are the gateway's alone to read (WAL files inherit this mode).
+      if (options.database !== ':memory:') chmodSync(options.database, 0o600);
       this.db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash; events not yet committed are in the spool.
       this.db.pragma('synchronous = NORMAL');
