@@ -305,6 +305,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     webhookUrl: config.approvals.webhookUrl,
     webhookIncludesArguments: config.approvals.webhookIncludesArguments,
     log,
+    onEvent: (e) => auditSink.record({ type: 'approval', requestId: e.requestId, principal: e.principal, approvalId: e.approvalId, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }),
   });
   // Pending approvals whose waiter died with its process expire once their time is up.
   await approvals.sweep();

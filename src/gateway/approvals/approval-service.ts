@@ -13,6 +13,8 @@ export interface ApprovalOptions {
   /** Put the tool-call arguments into the webhook message (they may hold sensitive data). */
   readonly webhookIncludesArguments: boolean;
   readonly log: Logger;
+  /** Told of every request for approval and every expiry (the audit trail). */
+  readonly onEvent?: (event: { approvalId: string; status: 'requested' | 'expired'; requestId: string; principal: string; reason?: string }) => void;
 }
 
 export interface HoldRequest {
@@ -54,13 +56,17 @@ export class ApprovalService {
       reasons: [...request.reasons],
     });
     this.options.log.info({ approvalId: id, tool: request.toolName, reasons: request.reasons, requestId: request.requestId }, 'approval requested');
+    this.options.onEvent?.({ approvalId: id, status: 'requested', requestId: request.requestId, principal: request.principal, reason: request.reasons.join(', ') });
     this.announce(id, request, now);
     const deadline = now + this.options.timeoutMs;
     for (;;) {
       const current = await this.store.get(id);
       if (current && current.status !== 'pending') return { outcome: current.status === 'approved' ? 'approved' : current.status === 'denied' ? 'denied' : 'expired', approval: current };
       if (Date.now() >= deadline || signal?.aborted) {
-        await this.store.decide(id, 'expired', 'clawguard', signal?.aborted ? 'the client went away' : 'no decision in time');
+        const note = signal?.aborted ? 'the client went away' : 'no decision in time';
+        if (await this.store.decide(id, 'expired', 'clawguard', note)) {
+          this.options.onEvent?.({ approvalId: id, status: 'expired', requestId: request.requestId, principal: request.principal, reason: note });
+        }
         const final = (await this.store.get(id))!;
         // A decision may have landed between the read and the expiry: honour it.
         return { outcome: final.status === 'approved' ? 'approved' : final.status === 'denied' ? 'denied' : 'expired', approval: final };
