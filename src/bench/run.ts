@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 import type { GuardCostResult } from './guard-cost.js';
 import { fixturePath } from './guard-cost.js';
 import { createLoadGenerator, type LoadGenerator, type Target } from './load.js';
@@ -34,6 +35,9 @@ const PREWARM = num('BENCH_PREWARM', 3);
 const CONNS = (env.BENCH_CONNS || '1,32').split(',').map(Number);
 const MODES = (env.BENCH_MODES || 'nonstream,stream,openclaw').split(',');
 const PROBE_N = num('BENCH_PROBE_N', 200);
+/** Gap between SSE chunks of a second fake upstream, for the spaced-stream TTFT probe (0 = skip it). */
+const SPACED_MS = num('BENCH_SPACED_MS', 10);
+const SPACED_N = num('BENCH_SPACED_N', 30);
 const INTEGRITY_S = num('BENCH_INTEGRITY_S', 2);
 /** A cell during which neighbours used more than this much CPU (% of one core) is re-run, up to BENCH_RETRIES times; the quietest run is kept. */
 const NOISY_PCT = num('BENCH_NOISY_PCT', 25);
@@ -280,12 +284,27 @@ async function main(): Promise<void> {
   const adminPort = await freePort();
 
   log(`fake upstream on 127.0.0.1:${upPort} (cpu ${LOAD_CPU})`);
-  const upstream = startProcess(LOAD_CPU, process.execPath, [join(HERE, 'fake-upstream.js')], join(work, 'upstream.log'), { PORT: String(upPort), HOST: '127.0.0.1' });
+  const upstream = startProcess(LOAD_CPU, process.execPath, [join(HERE, 'fake-upstream.js')], join(work, 'upstream.log'), { PORT: String(upPort), HOST: '127.0.0.1', CHUNK_DELAY_MS: String(num('BENCH_CHUNK_DELAY_MS', 0)) });
   await waitUp(`http://127.0.0.1:${upPort}/health`, 10, upstream);
+
+  let spacedPort: number | undefined;
+  if (SPACED_MS > 0) {
+    spacedPort = await freePort();
+    const spaced = startProcess(LOAD_CPU, process.execPath, [join(HERE, 'fake-upstream.js')], join(work, 'upstream-spaced.log'), { PORT: String(spacedPort), HOST: '127.0.0.1', CHUNK_DELAY_MS: String(SPACED_MS) });
+    await waitUp(`http://127.0.0.1:${spacedPort}/health`, 10, spaced);
+  }
 
   const init = spawnSync(process.execPath, [CLI, 'init', '--dir', join(work, 'cg'), '--port', String(gwPort), '--admin-port', String(adminPort), '--upstream', `openai=http://127.0.0.1:${upPort}/v1`, '--upstream-key', 'env:FAKE_UPSTREAM_KEY', '--json'], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`clawguard init failed: ${init.stderr}`);
   const initOut = JSON.parse(init.stdout) as { config: string; clientKey: string; proxyUrl: string };
+  if (spacedPort) {
+    // One more upstream for the spaced-stream probe: models "spaced-*" go to it, everything else as `init` wrote it.
+    const doc = parseDocument(readFileSync(initOut.config, 'utf8'));
+    doc.addIn(['upstreams'], doc.createNode({ name: 'spaced', provider: 'openai', url: `http://127.0.0.1:${spacedPort}/v1`, apiKey: 'env:FAKE_UPSTREAM_KEY' }));
+    const routes = doc.get('routes') as { items: unknown[] } | undefined;
+    routes?.items.unshift(doc.createNode({ model: 'spaced-*', upstream: 'spaced' }));
+    writeFileSync(initOut.config, doc.toString());
+  }
   log(`ClawGuard on 127.0.0.1:${gwPort} (cpu ${GW_CPU}), config ${initOut.config}`);
   const gw = startProcess(GW_CPU, process.execPath, [CLI, 'serve', '--config', initOut.config], join(work, 'clawguard.log'), { FAKE_UPSTREAM_KEY: 'sk-fake' });
   await waitUp(`http://127.0.0.1:${gwPort}/healthz`, 30, gw);
@@ -323,14 +342,22 @@ async function main(): Promise<void> {
   }
 
   const live: Target[] = [];
+  // Sanity: every path answers correctly. A failure on the first requests after start is recorded (it is a finding:
+  // a client would have seen it) and the check is repeated up to twice before the target is dropped.
+  const startupIssues: string[] = [];
   for (const t of targets) {
-    try {
-      await sanity(t, body);
-      live.push(t);
-      log(`sanity ok: ${t.name}`);
-    } catch (e) {
-      failures.push(`${t.name}: ${(e as Error).message}`);
-      log(`sanity FAILED: ${t.name}: ${(e as Error).message}`);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await sanity(t, body);
+        live.push(t);
+        log(`sanity ok: ${t.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+        break;
+      } catch (e) {
+        const msg = `${t.name}: ${(e as Error).message}`;
+        log(`sanity FAILED (attempt ${attempt}): ${msg}`);
+        if (attempt < 3) startupIssues.push(`attempt ${attempt} after start, ${msg}`);
+        else failures.push(msg);
+      }
     }
   }
   if (!live.some((t) => t.name === 'clawguard')) log('WARNING: ClawGuard failed its sanity check; its rows are missing');
@@ -348,6 +375,21 @@ async function main(): Promise<void> {
       const p = await probe(t, body[mode]!, n);
       probes.push({ target: t.name, mode, ...p });
       log(`probe ${t.name} ${mode}: ttfb p50 ${(p.ttfbUs.p50 / 1000).toFixed(2)} ms, ttft p50 ${(p.ttftUs.p50 / 1000).toFixed(2)} ms`);
+    }
+  }
+
+  if (spacedPort) {
+    // TTFT when tokens arrive spaced, as from a real model: what a stream guard holding text back costs in time.
+    const spacedBody = JSON.stringify({ ...(JSON.parse(body.stream!) as object), model: 'spaced-model' });
+    const mode = `stream, chunks ${SPACED_MS} ms apart`;
+    const spacedTargets: Target[] = [
+      { name: 'direct', desc: '', url: `http://127.0.0.1:${spacedPort}/v1/chat/completions`, headers: { Authorization: 'Bearer sk-fake' } },
+      ...live.filter((t) => t.name === 'clawguard'),
+    ];
+    for (const t of spacedTargets) {
+      const p = await probe(t, spacedBody, SPACED_N, 3);
+      probes.push({ target: t.name, mode, ...p });
+      log(`probe ${t.name} ${mode}: ttft p50 ${(p.ttftUs.p50 / 1000).toFixed(2)} ms`);
     }
   }
 
@@ -404,6 +446,7 @@ async function main(): Promise<void> {
       loadgen: gen.name,
       pinning: HAS_TASKSET ? `gateway cpu ${GW_CPU}; upstream, load generator, probe and driver cpu ${LOAD_CPU} (driver affinity ${allowedCpus()})` : 'no pinning',
       durationS: DURATION,
+      chunkDelayMs: num('BENCH_CHUNK_DELAY_MS', 0),
       warmupS: WARMUP,
       prewarmS: PREWARM,
       probeN: PROBE_N,
@@ -420,13 +463,15 @@ async function main(): Promise<void> {
     ...(peak === undefined ? {} : { gatewayPeakRssMiB: peak }),
     ...(gc ? { guardCost: gc } : {}),
     failures,
+    startupIssues,
   };
   console.log(`## ClawGuard benchmark\n\n${renderMachine(result)}\n\n${renderMarkdown(result)}`);
   if (env.BENCH_JSON) writeFileSync(env.BENCH_JSON, JSON.stringify(result, null, 2));
-  if (OUT !== '-') {
+  const complete = cells.some((c) => c.target === 'clawguard');
+  if (OUT !== '-' && complete) {
     writeFileSync(OUT, renderDoc(result, OUT));
     log(`wrote ${OUT}`);
-  }
+  } else if (OUT !== '-') log(`not writing ${OUT}: no ClawGuard figures in this run`);
   const missed = checkTargets(result).filter((t) => t.met === false);
   log(missed.length ? `targets missed: ${missed.map((t) => t.target).join('; ')}` : 'no target missed');
   if (failures.length > 0 || !cells.some((c) => c.target === 'clawguard')) {
