@@ -140,7 +140,8 @@ export function extractFeatures(text: string, buf: FeatureBuffer, start = 0, end
   return buf;
 }
 
-const stamp = new Int32Array(HASH_SIZE);
+// 16-bit stamps keep the table at 512 KiB (cache-friendly); it is cleared when they wrap.
+const stamp = new Uint16Array(HASH_SIZE);
 let generation = 0;
 
 /**
@@ -158,7 +159,7 @@ export function dedupeByBucket(buf: FeatureBuffer, step: number): void {
     if (b !== bucket) {
       bucket = b;
       generation++;
-      if (generation === 0x7fffffff) {
+      if (generation === 0xffff) {
         stamp.fill(0);
         generation = 1;
       }
