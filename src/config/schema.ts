@@ -96,7 +96,10 @@ export const DEFAULT_RULES = [
   // An injection inside a tool result is recorded, not blocked: the flow rule then sends the model's
   // next high-risk tool calls to review. Direct injection in a message is blocked.
   { type: 'injection.*', kind: ['tool_result' as const], action: 'allow' as const },
-  { type: 'injection.*', action: 'block' as const },
+  // Direct injection in a message is blocked when the detector is sure (about 2 % of ordinary prompts
+  // score above 0.5, far fewer above 0.9); lower scores are recorded for the audit trail and anomalies.
+  { type: 'injection.*', minScore: 0.9, action: 'block' as const },
+  { type: 'injection.*', action: 'allow' as const },
   // The harmful-content classifier blocks only when it is sure (about 0.9 % of ordinary answers score
   // 0.8 or more); lower scores are recorded. Operator term lists, patterns and services always block.
   { type: 'moderation.harmful', minScore: 0.8, action: 'block' as const },

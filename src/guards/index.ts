@@ -1,4 +1,5 @@
 import { GuardRegistry } from '../core/index.js';
+import { injectionGuardFactory } from './injection/index.js';
 import { invisibleTextGuardFactory } from './invisible/index.js';
 import { limitsGuardFactory } from './limits/index.js';
 import { linksGuardFactory } from './links/index.js';
@@ -14,6 +15,7 @@ export function builtinGuards(): GuardRegistry {
     .register(limitsGuardFactory)
     .register(patternsGuardFactory)
     .register(invisibleTextGuardFactory)
+    .register(injectionGuardFactory)
     .register(toolCallsGuardFactory)
     .register(piiGuardFactory)
     .register(secretsGuardFactory)
