@@ -9,6 +9,8 @@ import { InitError, initProject } from '../config/init.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
 import { createGateway, resolveRedisUrl } from '../gateway/server.js';
+import { createGuards } from '../gateway/guard-engine.js';
+import { decide, ScanCache, scanSegments } from '../core/index.js';
 import { SecretError } from '../secrets/secret-ref.js';
 import type { Approval, ApprovalStatus, ApprovalStore } from '../gateway/approvals/approval-store.js';
 import { openStateStores } from '../gateway/open-state-stores.js';
@@ -359,6 +361,45 @@ export function buildProgram(): Command {
         }
       });
   }
+
+  program
+    .command('detect [text]')
+    .description('print, as JSON, what every guard finds in a text (TEXT, or - / nothing for standard input)')
+    .option('-c, --config <file>', 'use the guards configured in this file (default: the built-in defaults)')
+    .option('--kind <kind>', 'message | tool_result | tool_call', 'message')
+    .option('--direction <direction>', 'input | output', 'input')
+    .option('--tool <name>', 'tool name, for tool_call and tool_result')
+    .action(async (text: string | undefined, opts: { config?: string; kind: string; direction: string; tool?: string }) => {
+      try {
+        if (!['message', 'tool_result', 'tool_call'].includes(opts.kind)) throw new InitError('--kind must be message, tool_result or tool_call');
+        if (!['input', 'output'].includes(opts.direction)) throw new InitError('--direction must be input or output');
+        const input = text === undefined || text === '-' ? readFileSync(0, 'utf8') : text;
+        const registry = builtinGuards();
+        const config = opts.config ? loadConfigFile(opts.config, registry).config : parseConfigText('', '<defaults>', registry).config!;
+        const guards = createGuards(config, registry);
+        await Promise.all(guards.map((g) => g.ready?.()));
+        const kind = opts.kind as 'message' | 'tool_result' | 'tool_call';
+        const direction = opts.direction as 'input' | 'output';
+        const role = kind === 'tool_result' ? 'tool' : direction === 'output' ? 'assistant' : 'user';
+        const segment = { id: 'text', path: [], direction, role, kind, trusted: false, text: input, ...(opts.tool ? { toolName: opts.tool } : {}) } as const;
+        const { findings, failures } = await scanSegments([segment], guards, { requestId: 'detect', direction }, new ScanCache(0));
+        const policy = { ...config.policy, rules: [...config.policy.rules, ...config.policy.defaultRules] };
+        const decision = decide(policy, direction, findings, failures, new Map([[segment.id, segment]]));
+        out(
+          JSON.stringify(
+            {
+              action: decision.action,
+              findings: decision.verdicts.map((v) => ({ guard: v.finding.guard, type: v.finding.type, score: Number(v.finding.score.toFixed(3)), span: v.finding.span, action: v.action, reason: v.finding.reason })),
+              failures: failures.map((f) => ({ guard: f.guard, error: f.error })),
+            },
+            null,
+            2,
+          ),
+        );
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
 
   const incident = program.command('incident').description('incident response: lockdown (kill switch), unlock, revoke');
   /** Runs against the shared store and, when Redis is configured, tells every replica at once. */
