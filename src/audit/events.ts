@@ -7,7 +7,7 @@
  */
 
 export type Direction = 'input' | 'output';
-export type DecisionAction = 'allow' | 'redact' | 'pseudonymize' | 'review' | 'block';
+export type DecisionAction = 'allow' | 'neutralize' | 'redact' | 'pseudonymize' | 'review' | 'block';
 
 /** What every event may carry. `principal` is the key/user the gateway authenticated. */
 export interface AuditEventBase {

@@ -93,9 +93,9 @@ export const DEFAULT_RULES = [
   { type: 'secret.*', direction: 'output' as const, action: 'redact' as const },
   { type: 'pii.*', direction: 'input' as const, action: 'pseudonymize' as const },
   { type: 'pii.*', direction: 'output' as const, action: 'allow' as const },
-  // An injection inside a tool result is recorded, not blocked: the flow rule then sends the model's
-  // next high-risk tool calls to review. Direct injection in a message is blocked.
-  { type: 'injection.*', kind: ['tool_result' as const], action: 'allow' as const },
+  // An injection inside a tool result is neutralized (wrapped as untrusted data), not blocked: the
+  // flow rule then sends the model's next high-risk tool calls to review.
+  { type: 'injection.*', kind: ['tool_result' as const], action: 'neutralize' as const },
   // Direct injection in a message is blocked when the detector is sure (about 2 % of ordinary prompts
   // score above 0.5, far fewer above 0.9); lower scores are recorded for the audit trail and anomalies.
   { type: 'injection.*', minScore: 0.9, action: 'block' as const },

@@ -1,9 +1,13 @@
 import type { Finding, GuardFailure } from './finding.js';
 
-export const ACTIONS = ['allow', 'redact', 'pseudonymize', 'review', 'block'] as const;
+/**
+ * `neutralize` keeps a tool result but wraps it as untrusted data with a warning for the model
+ * (spotlighting); `redact` and `pseudonymize` replace spans; `review` waits for a human.
+ */
+export const ACTIONS = ['allow', 'neutralize', 'redact', 'pseudonymize', 'review', 'block'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-const SEVERITY: Record<Action, number> = { allow: 0, redact: 1, pseudonymize: 2, review: 3, block: 4 };
+const SEVERITY: Record<Action, number> = { allow: 0, neutralize: 1, redact: 2, pseudonymize: 3, review: 4, block: 5 };
 
 export function moreSevere(a: Action, b: Action): Action {
   return SEVERITY[a] >= SEVERITY[b] ? a : b;
