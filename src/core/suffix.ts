@@ -19,5 +19,11 @@ export function trailingTokenSuffix(text: string, max: number): number {
     while (j > 0 && !SPACE.test(text[j - 1]!) && text.length - j < max) j--;
     i = j;
   }
-  return Math.min(text.length - i, max);
+  const pending = Math.min(text.length - i, max);
+  // A short plain word (letters only) is prose: releasing it at once keeps streams token-by-token.
+  // At worst the first letters of a key's known prefix ("sk", "AKIA") go out; its secret part is held.
+  if (pending > 0 && pending < 12 && PLAIN_WORD.test(text.slice(text.length - pending))) return 0;
+  return pending;
 }
+
+const PLAIN_WORD = /^\p{L}+$/u;

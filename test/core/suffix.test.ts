@@ -14,6 +14,12 @@ describe('trailingTokenSuffix', () => {
     expect(pending('call +44 20 7946')).toBe('+44 20 7946');
     expect(pending('IBAN DE89 3704 0044 05')).toBe('DE89 3704 0044 05');
   });
+  it('releases a short plain word at once, so prose streams token by token', () => {
+    expect(pending('The quick brown fo')).toBe('');
+    expect(pending('see https://exa')).toBe('https://exa');
+    expect(pending('token ghp_x1')).toBe('ghp_x1');
+  });
+
   it('never exceeds the cap', () => {
     expect(trailingTokenSuffix('x'.repeat(500), 64)).toBe(64);
   });
