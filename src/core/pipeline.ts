@@ -75,6 +75,10 @@ export async function scanSegments(
   }
 
   const caching = cache.maxEntries > 0;
+  // One signal for the whole scan: when any async guard overruns, the request fails closed, so the
+  // other guards still working on it may stop too. (A controller per call cost more than small guards.)
+  const controller = new AbortController();
+  const scanCtx: GuardContext = { ...ctx, signal: controller.signal };
   for (const segment of segments) {
     let contentKey: string | undefined;
     for (const guard of guards) {
@@ -88,11 +92,10 @@ export async function scanSegments(
         }
       }
       const key = contentKey ?? '';
-      const controller = new AbortController();
       const started = performance.now();
       let result: Finding[] | Promise<Finding[]>;
       try {
-        result = guard.inspect(segment, { ...ctx, signal: controller.signal });
+        result = guard.inspect(segment, scanCtx);
       } catch (error) {
         fail(guard, error, segment.id);
         continue;

@@ -339,9 +339,10 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
 
       let answer: any;
+      let answerBytes: Buffer;
       try {
-        const bytes = await readCapped(response.body, MAX_UPSTREAM_JSON);
-        answer = JSON.parse(bytes.toString('utf8'));
+        answerBytes = await readCapped(response.body, MAX_UPSTREAM_JSON);
+        answer = JSON.parse(answerBytes.toString('utf8'));
       } catch (error) {
         const e = error instanceof SyntaxError ? new UpstreamError(502, `upstream "${upstream.name}" sent invalid JSON`) : classifyUpstreamError(error, upstream.name);
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
@@ -382,7 +383,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       for (const s of outSegments) {
         if (s.kind === 'tool_call') audit.record({ type: 'tool.call', ...eventBase(auditCtx), tool: s.toolName ?? 'unknown', ...(s.toolCallId ? { callId: s.toolCallId } : {}), verdict: refused.has(s.id) ? 'block' : 'allow', payload: s.text });
       }
+      let changed = false;
       if (refusals.length > 0 || outRewrites.length > 0) {
+        changed = true;
         adapter.applyResponseRewrites(answer, outRewrites, refusals);
         decision = refusals.length > 0 ? 'block' : decision === 'allow' ? 'redact' : decision;
         if (refusals.length > 0) line.refusedToolCalls = refusals.length;
@@ -392,10 +395,14 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
           .responseSegments(answer)
           .map((s) => ({ segmentId: s.id, text: s.kind === 'tool_call' ? restoreJsonText(conversation, s.text) : conversation.restore(s.text), before: s.text }))
           .filter((r) => r.text !== r.before);
-        if (restored.length > 0) adapter.applyResponseRewrites(answer, restored, []);
+        if (restored.length > 0) {
+          changed = true;
+          adapter.applyResponseRewrites(answer, restored, []);
+        }
       }
       line.status = 200;
-      reply.header('x-clawguard-decision', decision).code(200).type('application/json').send(JSON.stringify(answer));
+      // Unchanged answers go out as the upstream sent them: exact bytes, no re-serialization.
+      reply.header('x-clawguard-decision', decision).code(200).type('application/json').send(changed ? JSON.stringify(answer) : answerBytes!);
     } catch (error) {
       decision = 'block';
       line.internalError = error instanceof Error ? error.message : String(error);

@@ -62,7 +62,9 @@ export interface Gateway {
 export const LOG_REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]', 'apiKey', 'key'];
 
 export function createLogger(level: ClawGuardConfig['logging']['level'], destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service: 'clawguard' }, redact: { paths: LOG_REDACT, censor: '[REDACTED]' } }, destination);
+  // Buffered, asynchronous writes: a log line must not block the request path. Flushed on close.
+  const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  return pino({ level, base: { service: 'clawguard' }, redact: { paths: LOG_REDACT, censor: '[REDACTED]' } }, dest);
 }
 
 function urlOf(server: FastifyInstance, tls: boolean): string {
@@ -503,6 +505,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     egress,
     lockdowns,
     async close() {
+      log.flush?.();
       if (egress) await egress.close();
       await proxy.close();
       if (admin) await admin.close();
