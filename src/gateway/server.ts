@@ -269,6 +269,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     authFailuresPerMinutePerIp: limits.authFailuresPerMinutePerIp,
     onStoreError: limits.onStoreError,
     log,
+    onStoreFailure: () => telemetry.metrics.rateLimitStoreErrors.inc(),
   });
   closers.push(() => limiter.close());
   const auth = new Authenticator({

@@ -41,6 +41,8 @@ export interface AccessLimiterOptions {
   /** When the shared store fails: count locally (default) or refuse requests. */
   readonly onStoreError: 'local' | 'block';
   readonly log: Logger;
+  /** Told of each store failure (metrics). */
+  readonly onStoreFailure?: () => void;
 }
 
 /**
@@ -69,6 +71,7 @@ export class AccessLimiter {
       return { value: await fn(this.store), storeDown: false };
     } catch (error) {
       this.storeErrors++;
+      this.options.onStoreFailure?.();
       this.storeDownUntil = now + 1000;
       if (now - this.lastWarn > 10_000) {
         this.lastWarn = now;

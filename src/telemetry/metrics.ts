@@ -41,6 +41,8 @@ export class Metrics {
   readonly tokens: Counter<'principal' | 'direction'>;
   readonly anomalies: Counter<'metric'>;
   readonly alerts: Counter<'rule' | 'outcome'>;
+  /** Rate-limit store (Redis) failures; limits then count locally or refuse, as configured. */
+  readonly rateLimitStoreErrors: Counter;
 
   constructor(options: MetricsOptions = {}) {
     const p = options.prefix ?? 'clawguard_';
@@ -60,6 +62,7 @@ export class Metrics {
     this.tokens = new Counter({ name: `${p}tokens_total`, help: 'Model tokens by principal and direction (in = prompt, out = completion)', labelNames: ['principal', 'direction'], registers });
     this.anomalies = new Counter({ name: `${p}anomalies_total`, help: 'Anomalies detected, by metric', labelNames: ['metric'], registers });
     this.alerts = new Counter({ name: `${p}alerts_total`, help: 'Alerts by rule and outcome (sent, deduplicated, rate_limited, failed)', labelNames: ['rule', 'outcome'], registers });
+    this.rateLimitStoreErrors = new Counter({ name: `${p}ratelimit_store_errors_total`, help: 'Rate-limit store (Redis) failures; the limiter counted locally or refused meanwhile', registers });
     const self = this;
     new Gauge({
       name: `${p}audit_queue_depth`,

@@ -167,6 +167,8 @@ describe('rate limits shared through Redis', () => {
     try {
       expect((await chat(local, local.clientKey)).status).toBe(200);
       expect(local.logs.join('')).toContain('rate-limit store unavailable');
+      const metrics = await (await fetch(`${local.adminUrl}/metrics`)).text();
+      expect(metrics).toMatch(/clawguard_ratelimit_store_errors_total [1-9]/);
     } finally {
       await local.close();
     }

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, type ScriptedUpstream, startScriptedUpstream } from '../helpers/scripted-upstream.js';
@@ -46,7 +48,9 @@ describe('a fleet of replicas on PostgreSQL and Redis', () => {
   it('accepts a key created on one replica on the other, and refuses it everywhere right after revocation', async () => {
     const { key, record } = await a.gateway.keys.create({ kind: 'client', name: 'fleet' });
     expect((await chat(b, key)).status).toBe(200);
-    await b.gateway.keys.revoke(record.id);
+    // Revoked by another process (the CLI) against the shared database.
+    const revoked = spawnSync(process.execPath, [resolve('dist/cli/main.js'), 'keys', 'revoke', record.id, '--config', join(b.dir, 'clawguard.yaml')], { encoding: 'utf8' });
+    expect(revoked.status, revoked.stderr).toBe(0);
     const started = Date.now();
     expect((await chat(a, key)).status).toBe(401);
     expect(Date.now() - started).toBeLessThan(1000);
