@@ -72,15 +72,16 @@ export class ApprovalService {
         return { outcome: final.status === 'approved' ? 'approved' : final.status === 'denied' ? 'denied' : 'expired', approval: final };
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(this.options.pollMs, Math.max(1, deadline - Date.now())));
-        function done(): void {
+        const done = (): void => {
           clearTimeout(timer);
+          this.wake.off(id, done);
+          signal?.removeEventListener('abort', done);
           resolve();
-        }
+        };
+        const timer = setTimeout(done, Math.min(this.options.pollMs, Math.max(1, deadline - Date.now())));
         this.wake.once(id, done);
         signal?.addEventListener('abort', done, { once: true });
       });
-      this.wake.removeAllListeners(id);
     }
   }
 
