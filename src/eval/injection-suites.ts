@@ -48,7 +48,7 @@ function score(
       kind: item.kind,
       label: item.record.label === 'malicious' ? 1 : 0,
       score: a.score,
-      threshold: config.thresholds[item.kind],
+      threshold: options.threshold ?? config.thresholds[item.kind],
     });
     progress.done++;
     if (progress.done % 50 === 0 || progress.done === progress.total) options.onProgress?.(progress.done, progress.total);
@@ -111,6 +111,12 @@ function summarize(rows: readonly Scored[], timing: Timing): { metrics: Record<s
   return { metrics, breakdown };
 }
 
+/** The task's split file, or the files the caller named. */
+function recordsFor(options: EvalOptions, task: string): EvalRecord[] {
+  if (options.files && options.files.length > 0) return options.files.flatMap((f) => readRecords(f, options.limit));
+  return readRecords(splitFile(options.dataDir, task, options.split), options.limit);
+}
+
 function thresholdNote(config: InjectionConfig): string {
   return `thresholds: message ${config.thresholds.message}, tool_result ${config.thresholds.tool_result} (injection guard defaults)`;
 }
@@ -126,7 +132,7 @@ export const injectionSuite: EvalSuite = {
   description: 'Direct prompt injection and jailbreaks vs ordinary prompts and hard look-alikes (user messages).',
   async run(options) {
     const { detector, config } = newContext();
-    const records = readRecords(splitFile(options.dataDir, 'injection', options.split), options.limit);
+    const records = recordsFor(options, 'injection');
     const timing: Timing = { micros: 0, bytes: 0 };
     const rows = score(detector, config, records.map((record) => ({ record, text: record.text, kind: 'message' as const })), timing, options, {
       done: 0,
@@ -160,7 +166,7 @@ export const indirectSuite: EvalSuite = {
   description: 'Indirect injection inside tool outputs (emails, tables, code, web text, JSON) scanned as tool results.',
   async run(options) {
     const { detector, config } = newContext();
-    const records = readRecords(splitFile(options.dataDir, 'indirect', options.split), options.limit);
+    const records = recordsFor(options, 'indirect');
     const timing: Timing = { micros: 0, bytes: 0 };
     const rows = score(detector, config, records.map((record) => ({ record, text: record.text, kind: 'tool_result' as const })), timing, options, {
       done: 0,
@@ -181,7 +187,7 @@ export const benignSuite: EvalSuite = {
   description: 'False-positive rate of the injection guard over ordinary prompts, tool outputs and responses.',
   async run(options) {
     const { detector, config } = newContext();
-    const records = readRecords(splitFile(options.dataDir, 'benign', options.split), options.limit);
+    const records = recordsFor(options, 'benign');
     const timing: Timing = { micros: 0, bytes: 0 };
     const rows = score(detector, config, records.map((record) => ({ record, text: record.text, kind: kindOf(record, 'message') })), timing, options, {
       done: 0,
@@ -217,7 +223,7 @@ export const obfuscatedSuite: EvalSuite = {
   description: 'Recall on the injection attacks rewritten with base64, homoglyphs, zero-width, leet, spacing, … (own generator).',
   async run(options) {
     const { detector, config } = newContext();
-    const records = readRecords(splitFile(options.dataDir, 'injection', options.split), options.limit);
+    const records = recordsFor(options, 'injection');
     const attacks = records.filter((r) => r.label === 'malicious');
     // Benign prompts rewritten the same way: obfuscation is itself a signal, this shows its cost.
     const benign = records.filter((r) => r.label === 'benign').slice(0, Math.min(500, attacks.length * 2));

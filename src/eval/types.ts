@@ -10,6 +10,10 @@ export interface EvalOptions {
   readonly split: EvalSplit;
   /** Evaluate at most this many records per file (quick runs). */
   readonly limit?: number;
+  /** Read these JSONL files (`text`, `label`) instead of `<dataDir>/<task>/<split>.jsonl`. */
+  readonly files?: readonly string[];
+  /** Report at this score instead of the detector's default threshold. */
+  readonly threshold?: number;
   /** Called with (done, total) for a progress bar. */
   readonly onProgress?: (done: number, total: number) => void;
 }

@@ -14,6 +14,12 @@ interface EvalCommandOptions {
   markdown?: string;
 }
 
+function probability(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number between 0 and 1');
+  return n;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
@@ -48,8 +54,42 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
     .option('--limit <n>', 'at most this many records per file (a fixed sample)', positiveInt)
     .option('--json', 'print one JSON object: { split, reports: [...] }')
     .option('--markdown <file>', 'also write a markdown report to this file')
-    .action(async (opts: EvalCommandOptions) => {
+    .option('--threshold <t>', 'with TASK FILE…: report at this score instead of the detector default', probability)
+    .argument('[task]', 'with files: the task they hold (injection, indirect)')
+    .argument('[files...]', 'JSONL files with `text` and `label` (malicious | benign) to measure instead of the data folder')
+    .action(async (task: string | undefined, files: string[], opts: EvalCommandOptions & { threshold?: number }) => {
       try {
+        if (task !== undefined) {
+          // The stable scripting form: `clawguard eval TASK FILE… [--json] [--threshold T]`.
+          if (files.length === 0) throw new Error(`name the JSONL files to measure: clawguard eval ${task} FILE…`);
+          const suite = suites.find((s) => s.name === task && (task === 'injection' || task === 'indirect'));
+          if (!suite) throw new Error(`TASK must be injection or indirect (got "${task}"); other suites run with --suite`);
+          const [report] = await runSuites([suite], [], {
+            dataDir: '.',
+            split: opts.split,
+            files: files.map((f) => resolve(f)),
+            ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
+            ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+          });
+          const m = report!.metrics;
+          const summary = {
+            task,
+            n: m.n,
+            tp: m.tp,
+            fp: m.fp,
+            tn: m.tn,
+            fn: m.fn,
+            precision: m.precision,
+            recall: m.recall,
+            f1: m.f1,
+            fpr: m.fpr,
+            recall_at_1pct_fpr: m.recall_at_1pct_fpr,
+            auc: m.auc,
+            ms_per_kb: m.us_per_kb === undefined ? undefined : Math.round(m.us_per_kb) / 1000,
+          };
+          process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatText([report!]));
+          return;
+        }
         const chosen = selectSuites(suites, opts.suite ?? []);
         const dataDir = opts.data ? resolve(opts.data) : defaultEvalDataDir();
         const showProgress = Boolean(process.stderr.isTTY) && !opts.json;
