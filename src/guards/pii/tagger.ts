@@ -1,4 +1,7 @@
-import nlp from 'compromise';
+import type nlpType from 'compromise';
+import { createRequire } from 'node:module';
+
+const requireCjs = createRequire(import.meta.url);
 
 /**
  * A compact averaged-perceptron token tagger for person names, locations and street addresses.
@@ -41,6 +44,8 @@ let lexicon: Map<string, string> | undefined;
 export function lexClass(word: string): string {
   if (!lexicon) {
     lexicon = new Map();
+    // compromise loads on the first name lookup: with names off (the default) the gateway never pays for it.
+    const nlp = requireCjs('compromise') as typeof nlpType;
     const raw = (nlp.model() as { one: { lexicon: Record<string, string | string[]> } }).one.lexicon;
     for (const [w, tags] of Object.entries(raw)) {
       const t = Array.isArray(tags) ? tags.join('|') : tags;
