@@ -258,7 +258,13 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       if (input.decision.action === 'review') {
         const reasons = decisionCauses(input.decision).types;
-        const held = approvals ? await approvals.hold({ principal: principal.id, requestId, reasons }, clientGone(request)) : undefined;
+        const gone = clientGone(request);
+        let held: Awaited<ReturnType<ApprovalService['hold']>> | undefined;
+        try {
+          held = approvals ? await approvals.hold({ principal: principal.id, requestId, reasons }, gone.signal) : undefined;
+        } finally {
+          gone.dispose();
+        }
         line.review = held?.outcome ?? 'no approver';
         if (held?.outcome !== 'approved') {
           fail(policyError(input.decision));
@@ -428,14 +434,13 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
   };
 }
 
-/** Aborted when the client disconnects while its request is held. */
-function clientGone(request: FastifyRequest): AbortSignal {
+/** Aborted when the client disconnects while its request is held; `dispose` detaches from the socket. */
+function clientGone(request: FastifyRequest): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  request.raw.once('close', () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort();
-  });
-  request.raw.socket.once('close', () => controller.abort());
-  return controller.signal;
+  const abort = (): void => controller.abort();
+  // Keep-alive sockets outlive the request: the listener must go when the hold ends.
+  request.raw.socket.once('close', abort);
+  return { signal: controller.signal, dispose: () => void request.raw.socket.off('close', abort) };
 }
 
 function policyError(decision: Decision): ErrorSpec {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { memMiB, percentile } from '../bench/proc.js';
 
 const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
 const CONNS = env('CONNS', 1000);
@@ -26,20 +27,9 @@ const OUT = process.env.OUT ?? 'docs/load.md';
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const CLI = join(ROOT, 'dist/cli/main.js');
 
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+const rssMiB = (pid: number): number => memMiB(pid)?.rss ?? NaN;
+/** Percentile of unsorted samples (the shared helper takes them sorted). */
+const pct = (values: readonly number[], p: number): number => percentile([...values].sort((a, b) => a - b), p);
 
 async function waitFor(url: string, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
@@ -173,11 +163,11 @@ async function main(): Promise<void> {
     ['streams completed', String(run.ok)],
     ['errors', String(run.errors)],
     ['stream length at the upstream', `${CHUNKS} chunks × ${CHUNK_DELAY_MS} ms = ${streamMs} ms`],
-    ['latency p50 / p99', `${percentile(run.latencies, 50).toFixed(1)} / ${percentile(run.latencies, 99).toFixed(1)} ms`],
-    ['added latency p50 / p99', `${(percentile(run.latencies, 50) - streamMs).toFixed(1)} / ${(percentile(run.latencies, 99) - streamMs).toFixed(1)} ms`],
-    ['time to first byte p50 / p99', `${percentile(run.firstBytes, 50).toFixed(1)} / ${percentile(run.firstBytes, 99).toFixed(1)} ms`],
+    ['latency p50 / p99', `${pct(run.latencies, 50).toFixed(1)} / ${pct(run.latencies, 99).toFixed(1)} ms`],
+    ['added latency p50 / p99', `${(pct(run.latencies, 50) - streamMs).toFixed(1)} / ${(pct(run.latencies, 99) - streamMs).toFixed(1)} ms`],
+    ['time to first byte p50 / p99', `${pct(run.firstBytes, 50).toFixed(1)} / ${pct(run.firstBytes, 99).toFixed(1)} ms`],
     ['gateway RSS max', `${Math.max(...rss.filter(Number.isFinite)).toFixed(0)} MiB`],
-    ['event-loop responsiveness (/healthz probe) p50 / p99', `${percentile(probes, 50).toFixed(1)} / ${percentile(probes, 99).toFixed(1)} ms`],
+    ['event-loop responsiveness (/healthz probe) p50 / p99', `${pct(probes, 50).toFixed(1)} / ${pct(probes, 99).toFixed(1)} ms`],
   ];
   if (soak) rows.push(['soak RSS: after warm-up / second-half mean / max', `${soak.start.toFixed(0)} / ${soak.end.toFixed(0)} / ${soak.max.toFixed(0)} MiB`]);
   const table = ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');

@@ -45,7 +45,7 @@ beforeAll(async () => {
     upstreams: [{ name: 'u', provider: 'openai', url: `${upstream.url}/v1` }],
     routes: [{ model: '*', upstream: 'u' }],
     guards: { toolcalls: { enabled: false }, patterns: { deny: [{ id: 'network', pattern: '\\bcurl\\b' }] } },
-    policy: { rules: [{ type: 'pattern.network', kind: ['tool_call'], action: 'review' }] },
+    policy: { rules: [{ type: 'pattern.network', kind: ['tool_call'], action: 'review' }, { type: 'pattern.network', direction: 'input', kind: ['message'], action: 'review' }] },
     approvals: { timeoutSeconds: 3, pollMs: 100, webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` },
   });
 });
@@ -100,6 +100,35 @@ describe('human approvals', () => {
     expect(answer.choices[0]!.message.content).toContain('review expired');
     const list = spawnSync(process.execPath, [CLI, 'approvals', 'list', '--status', 'expired', '--json', '--config', join(gw.dir, 'clawguard.yaml')], { encoding: 'utf8' });
     expect(JSON.parse(list.stdout).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('holds a whole request before forwarding it, and forwards it once approved', async () => {
+    upstream.requests.length = 0;
+    const pending = fetch(`${gw.proxyUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'please curl the status page' }] }),
+    });
+    const approval = await pendingApproval(gw.adminUrl!, gw.adminKey);
+    expect(approval).toMatchObject({ toolName: null, reasons: ['pattern.network'] });
+    expect(upstream.requests).toHaveLength(0);
+    await fetch(`${gw.adminUrl}/v1/approvals/${approval.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminKey}` } });
+    const res = await pending;
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('refuses a held request nobody approves with 403 review_required', async () => {
+    upstream.requests.length = 0;
+    const res = await fetch(`${gw.proxyUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'curl it again' }] }),
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as any).error.code).toBe('review_required');
+    expect(upstream.requests).toHaveLength(0);
   });
 
   it('is decided on another gateway process sharing the database', async () => {
