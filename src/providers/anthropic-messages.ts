@@ -66,6 +66,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
     } catch {
       return this.fail('the upstream sent an event that is not JSON');
     }
+    if (data === null || typeof data !== 'object') return this.fail('the upstream sent an unexpected event');
     const type = data?.type ?? event.event;
     const raw = formatSse(event);
     switch (type) {
