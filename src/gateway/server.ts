@@ -35,6 +35,7 @@ import { Telemetry } from '../telemetry/index.js';
 import { openStateStores } from './open-state-stores.js';
 import { LockdownService } from './incident/lockdown.js';
 import { vaultKeyFrom } from '../transform/vault.js';
+import { registerToolVerdicts } from './tool-verdicts.js';
 
 export interface GatewayOptions {
   readonly registry?: GuardRegistry;
@@ -488,6 +489,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         return revoked;
       });
     });
+    // Tool verdicts for agent runtimes whose model traffic bypasses the proxy (the OpenClaw plugin): client credentials.
+    registerToolVerdicts(admin, { engine, auth, limiter, roles, lockdowns, approvals, approvalsConfig: config.approvals, audit: auditSink, log, bodyLimit });
   }
 
   return {
