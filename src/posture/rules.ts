@@ -329,6 +329,37 @@ const CATALOGUE: readonly RuleMeta[] = [
     description: 'An HTML document carries text a reader does not see (comments, `display:none`, `visibility:hidden`, `hidden`/`aria-hidden` elements, zero font size) that an ingestion pipeline may still index.',
     fix: 'Strip hidden content before ingestion, or review why it is there.',
   },
+  // Container image scan reports (--image-report): one rule per severity, so GitHub labels each alert by its own rating.
+  {
+    id: 'CG-IMG-001', name: 'image-vulnerability-critical', target: 'image', severity: 'critical',
+    title: 'Vulnerable package in a container image (critical)',
+    description: 'A container image scan report given with `--image-report` (Trivy `-f json`, Grype `-o json` or a Clair v4 vulnerability report) lists a vulnerability in an installed package rated critical (Clair Defcon1 too). One finding per vulnerability id, package and installed version across all reports; when scanners disagree the highest rating wins.',
+    fix: 'Upgrade the package to the fixed version the finding names and rebuild the image (for OS packages, on a patched base image); without a published fix, remove the package or accept the risk explicitly. Then rescan.',
+  },
+  {
+    id: 'CG-IMG-002', name: 'image-vulnerability-high', target: 'image', severity: 'high',
+    title: 'Vulnerable package in a container image (high)',
+    description: 'A container image scan report given with `--image-report` (Trivy `-f json`, Grype `-o json` or a Clair v4 vulnerability report) lists a vulnerability in an installed package rated high (Clair/Red Hat Important too). One finding per vulnerability id, package and installed version across all reports; when scanners disagree the highest rating wins.',
+    fix: 'Upgrade the package to the fixed version the finding names and rebuild the image (for OS packages, on a patched base image); without a published fix, remove the package or accept the risk explicitly. Then rescan.',
+  },
+  {
+    id: 'CG-IMG-003', name: 'image-vulnerability-medium', target: 'image', severity: 'medium',
+    title: 'Vulnerable package in a container image (medium)',
+    description: 'A container image scan report given with `--image-report` (Trivy `-f json`, Grype `-o json` or a Clair v4 vulnerability report) lists a vulnerability in an installed package rated medium (Moderate), or not rated by any scanner. One finding per vulnerability id, package and installed version across all reports; when scanners disagree the highest rating wins, and an unrated one counts as medium.',
+    fix: 'Upgrade the package to the fixed version the finding names and rebuild the image (for OS packages, on a patched base image); without a published fix, remove the package or accept the risk explicitly. Then rescan.',
+  },
+  {
+    id: 'CG-IMG-004', name: 'image-vulnerability-low', target: 'image', severity: 'low',
+    title: 'Vulnerable package in a container image (low)',
+    description: 'A container image scan report given with `--image-report` (Trivy `-f json`, Grype `-o json` or a Clair v4 vulnerability report) lists a vulnerability in an installed package rated low. One finding per vulnerability id, package and installed version across all reports; when scanners disagree the highest rating wins.',
+    fix: 'Upgrade the package to the fixed version the finding names and rebuild the image (for OS packages, on a patched base image); without a published fix, remove the package or accept the risk explicitly. Then rescan.',
+  },
+  {
+    id: 'CG-IMG-005', name: 'image-vulnerability-negligible', target: 'image', severity: 'info',
+    title: 'Vulnerable package in a container image (negligible)',
+    description: 'A container image scan report given with `--image-report` (Trivy `-f json`, Grype `-o json` or a Clair v4 vulnerability report) lists a vulnerability in an installed package rated negligible. One finding per vulnerability id, package and installed version across all reports; when scanners disagree the highest rating wins.',
+    fix: 'Upgrade the package to the fixed version the finding names and rebuild the image (for OS packages, on a patched base image); without a published fix, remove the package or accept the risk explicitly. Then rescan.',
+  },
 ];
 
 const BY_ID = new Map(CATALOGUE.map((rule) => [rule.id, rule]));

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { defaultDetectors, type PostureDetectors } from './detectors.js';
 import { collectFiles, isBinary, type WalkedFile } from './files.js';
+import { readImageReports } from './image-reports.js';
 import { embeddedClawGuardConfigs, isClawGuardConfig, scanClawGuardConfig } from './rules/clawguard-config.js';
 import { isDockerfileName, scanDockerfile } from './rules/dockerfile.js';
 import { isKbDocument, scanKbDocument } from './rules/kb.js';
@@ -15,6 +16,8 @@ import { parseYaml } from './yaml-source.js';
 export interface ScanOptions {
   /** Knowledge-base folders or files: documents checked for injection, secrets, PII and hidden text. */
   readonly kb?: readonly string[];
+  /** Trivy, Grype or Clair JSON reports whose vulnerabilities become findings (`--image-report`). */
+  readonly imageReports?: readonly string[];
   /** Secret/PII/injection detectors; default: ClawGuard's own families (`defaultDetectors()`). */
   readonly detectors?: PostureDetectors;
   /** Look for credentials in every text file (default true). */
@@ -168,6 +171,13 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       }
       scanned.push({ file: file.path, kinds: ['kb'] });
     }
+  }
+
+  if (options.imageReports && options.imageReports.length > 0) {
+    const images = await readImageReports(options.imageReports, cwd);
+    findings.push(...images.findings);
+    errors.push(...images.errors);
+    for (const r of images.reports) scanned.push({ file: r.file, kinds: ['image'] });
   }
 
   const skip = new Set(options.skipRules ?? []);

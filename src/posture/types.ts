@@ -11,7 +11,7 @@ export function isSeverity(value: string): value is Severity {
 }
 
 /** What kind of artefact a rule judges. */
-export type TargetKind = 'dockerfile' | 'kubernetes' | 'openclaw' | 'clawguard' | 'secrets' | 'kb';
+export type TargetKind = 'dockerfile' | 'kubernetes' | 'openclaw' | 'clawguard' | 'secrets' | 'kb' | 'image';
 
 /** A rule's fixed description. Ids are stable: tools and suppressions key on them. */
 export interface RuleMeta {

@@ -16,6 +16,7 @@ const FIRING: Record<TargetKind, (id: string) => string> = {
   clawguard: (id) => `clawguard/fires/${id}.clawguard.yaml`,
   secrets: (id) => `secrets/fires/${id}.txt`,
   kb: (id) => `kb/fires/${id}.${id === 'CG-KB-002' ? 'md' : id === 'CG-KB-003' ? 'csv' : 'html'}`,
+  image: () => 'image-reports/grype.json',
 };
 
 const CLEAN: Record<TargetKind, string[]> = {
@@ -25,6 +26,7 @@ const CLEAN: Record<TargetKind, string[]> = {
   clawguard: ['clawguard/clean.clawguard.yaml'],
   secrets: ['secrets/clean.env.example'],
   kb: ['kb/clean.md', 'kb/clean.html'],
+  image: ['image-reports/trivy-clean.json'],
 };
 
 /** openclaw.json permissions are part of the check; git does not keep 0600, so set them here. */
@@ -38,10 +40,11 @@ function placeOpenClaw(relative: string, mode: number): string {
 
 async function ruleIdsFor(rule: RuleMeta, relative: string, mode = 0o600): Promise<string[]> {
   const path = rule.target === 'openclaw' ? placeOpenClaw(relative, mode) : join(FIX, relative);
-  const report = await scanPaths(rule.target === 'kb' ? [] : [path], {
+  const report = await scanPaths(rule.target === 'kb' || rule.target === 'image' ? [] : [path], {
     cwd: FIX,
     secrets: rule.target === 'secrets',
     ...(rule.target === 'kb' ? { kb: [path] } : {}),
+    ...(rule.target === 'image' ? { imageReports: [path] } : {}),
   });
   expect(report.errors).toEqual([]);
   return report.findings.map((f) => f.ruleId);

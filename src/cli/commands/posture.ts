@@ -58,12 +58,13 @@ export function registerPostureCommands(program: Command, options: PostureComman
     .option('--sarif', 'SARIF 2.1.0 output (GitHub code scanning)')
     .option('-o, --output <file>', 'write the report to a file')
     .option('--kb <dir>', 'check knowledge-base documents before ingestion (repeatable)', collect)
+    .option('--image-report <file>', 'merge a Trivy, Grype or Clair JSON image scan report into the findings (repeatable)', collect)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').argParser(severityOption).default('high'))
     .option('--no-secrets', 'skip the secrets-in-files check')
     .option('--skip-rule <id>', 'drop findings of this rule id, an accepted risk (repeatable)', collect)
     .option('--list-rules', 'print the rule catalogue and exit')
     .option('--clawguard-url <url>', 'ClawGuard proxy URL that OpenClaw providers should point at (repeatable)', collect)
-    .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; output?: string; kb?: string[]; failOn: Severity | 'none'; secrets: boolean; clawguardUrl?: string[]; skipRule?: string[]; listRules?: boolean }) => {
+    .action(async (paths: string[], opts: { json?: boolean; sarif?: boolean; output?: string; kb?: string[]; imageReport?: string[]; failOn: Severity | 'none'; secrets: boolean; clawguardUrl?: string[]; skipRule?: string[]; listRules?: boolean }) => {
       try {
         if (opts.listRules) {
           const rules = allRules();
@@ -74,11 +75,12 @@ export function registerPostureCommands(program: Command, options: PostureComman
         const known = new Set(allRules().map((r) => r.id));
         const unknown = (opts.skipRule ?? []).filter((id) => !known.has(id));
         if (unknown.length > 0) throw new Error(`unknown rule id(s) for --skip-rule: ${unknown.join(', ')}`);
-        const targets = paths.length === 0 && !opts.kb ? ['.'] : paths;
+        const targets = paths.length === 0 && !opts.kb && !opts.imageReport ? ['.'] : paths;
         const detectors = options.detectors ? await options.detectors() : undefined;
         const report = await scanPaths(targets, {
           secrets: opts.secrets,
           ...(opts.kb ? { kb: opts.kb } : {}),
+          ...(opts.imageReport ? { imageReports: opts.imageReport } : {}),
           ...(detectors ? { detectors } : {}),
           ...(opts.clawguardUrl ? { clawguardUrls: opts.clawguardUrl } : {}),
           ...(opts.skipRule ? { skipRules: opts.skipRule } : {}),
