@@ -18,6 +18,7 @@ import { anthropicMessagesAdapter } from '../providers/anthropic-messages.js';
 import { openAiChatAdapter } from '../providers/openai-chat.js';
 import { resolveSecret, SECRET_REF } from '../secrets/secret-ref.js';
 import { LiveSecret } from '../secrets/live-secret.js';
+import { configureSecretProviders } from '../secrets/cloud/config.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
@@ -34,8 +35,11 @@ import { startAudit } from '../audit/setup.js';
 import { Telemetry } from '../telemetry/index.js';
 import { openStateStores } from './open-state-stores.js';
 import { LockdownService } from './incident/lockdown.js';
+import { registerQuarantineRoutes } from './incident/admin-routes.js';
 import { vaultKeyFrom } from '../transform/vault.js';
 import { registerToolVerdicts } from './tool-verdicts.js';
+import { registerAdminUi } from './admin-ui.js';
+import { UiEventFeed } from '../ui/event-feed.js';
 
 export interface GatewayOptions {
   readonly registry?: GuardRegistry;
@@ -204,6 +208,8 @@ const createKeyBody = z.strictObject({
 export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const { config } = loaded;
   const env = options.env ?? process.env;
+  // Before any secret is read: how aws-sm:, azure-kv: and gcp-sm: references reach their service.
+  configureSecretProviders(config.secrets, { baseDir: loaded.baseDir });
   // Before anything starts: a broken signature or a changed file keeps the gateway down.
   await checkIntegrityAtStartup(config.integrity, loaded.baseDir);
   const log = options.logger ?? createLogger(config.logging.level);
@@ -219,7 +225,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     : undefined;
   if (audit) telemetry.metrics.watchAudit(audit.log);
   // Every event is stored (when auditing is on) and counted, baselined and alerted on.
-  const auditSink: AuditSink & { recordMany(events: readonly AuditEvent[]): void } = telemetry.tap(audit?.log ?? NULL_AUDIT_SINK);
+  // The dashboard (/ui on the admin listener) sees the same events, metadata only, in a ring buffer.
+  const uiEvents = new UiEventFeed();
+  const auditSink: AuditSink & { recordMany(events: readonly AuditEvent[]): void } = uiEvents.tap(telemetry.tap(audit?.log ?? NULL_AUDIT_SINK));
   closers.push(async () => {
     await audit?.close();
     await telemetry.close();
@@ -387,6 +395,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         return reply.header('content-type', telemetry.metrics.contentType).send(await telemetry.metrics.render());
       });
     }
+    registerAdminUi(admin, { keys, roles, approvals, lockdowns, audit: auditSink, auditRuntime: audit, events: uiEvents, log, secure: Boolean(adminTls) });
     admin.register(async (scoped) => {
       scoped.addHook('onRequest', async (request, reply) => {
         const credential = presentedCredential(request);
@@ -445,6 +454,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         });
       }
       scoped.get('/v1/lockdowns', async () => ({ lockdowns: lockdowns.active }));
+      registerQuarantineRoutes(scoped, { lockdowns, audit: auditSink, actor: adminActor });
       scoped.post('/v1/lockdowns', async (request, reply) => {
         const parsed = lockdownBody.safeParse(request.body);
         if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: `${parsed.error.issues[0]!.path.join('.') || 'body'}: ${parsed.error.issues[0]!.message}` } });
