@@ -75,7 +75,13 @@ export function parseConfigText(text: string, file: string, registry: GuardRegis
     issues.push({ path: '', ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML: ${error.message.split('\n')[0]}` });
   }
   if (issues.length > 0) return { issues };
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // Throws on an alias without its anchor (`*x`) or an alias bomb (excessive alias count).
+    raw = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (error) {
+    return { issues: [{ path: '', message: `YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }] };
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { issues: [{ path: '', line: 1, column: 1, message: 'the config must be a YAML mapping' }] };
   }
