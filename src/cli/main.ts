@@ -8,14 +8,13 @@ import { ConfigError, formatIssue, loadConfigFile, parseConfigText } from '../co
 import { InitError, initProject } from '../config/init.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
-import { createGateway, resolveRedisUrl } from '../gateway/server.js';
+import { createGateway } from '../gateway/server.js';
 import { createGuards } from '../gateway/guard-engine.js';
 import { decide, ScanCache, scanSegments } from '../core/index.js';
 import { SecretError } from '../secrets/secret-ref.js';
 import type { Approval, ApprovalStatus, ApprovalStore } from '../gateway/approvals/approval-store.js';
 import { openStateStores } from '../gateway/open-state-stores.js';
-import { LockdownService } from '../gateway/incident/lockdown.js';
-import pino from 'pino';
+import { registerIncidentCommands } from './commands/incident.js';
 
 const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -401,90 +400,7 @@ export function buildProgram(): Command {
       }
     });
 
-  const incident = program.command('incident').description('incident response: lockdown (kill switch), unlock, revoke');
-  /** Runs against the shared store and, when Redis is configured, tells every replica at once. */
-  const withLockdowns = async <T>(configPath: string, fn: (service: LockdownService) => Promise<T>): Promise<T> => {
-    const loaded = loadConfigFile(configPath, builtinGuards());
-    const state = await openStateStores(loaded);
-    let announce: (() => Promise<void>) | undefined;
-    let redis: { disconnect(): void } | undefined;
-    if (loaded.config.rateLimits.store === 'redis') {
-      const { Redis } = await import('ioredis');
-      const client = new Redis(await resolveRedisUrl(loaded.config.rateLimits.redisUrl!, process.env), { maxRetriesPerRequest: 1, connectTimeout: 2000 });
-      client.on('error', () => undefined);
-      redis = client;
-      announce = async () => {
-        await client.publish('clawguard:lockdown', 'changed');
-      };
-    }
-    const service = new LockdownService(state.lockdowns, pino({ level: 'silent' }), 60_000, announce);
-    try {
-      return await fn(service);
-    } finally {
-      redis?.disconnect();
-      await state.close();
-    }
-  };
-  const by = `cli:${process.env.USER ?? 'operator'}`;
-  incident
-    .command('lockdown')
-    .description('refuse a scope from the next request on, on every replica')
-    .requiredOption('--scope <scope>', 'all | tenant:T | principal:P | tool:NAME')
-    .option('--read-only', 'let the scope talk to models but run no tool calls')
-    .option('--reason <text>', 'why (shown to callers and in logs)')
-    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
-    .action(async (opts: { scope: string; readOnly?: boolean; reason?: string; config: string }) => {
-      try {
-        const l = await withLockdowns(opts.config, (s) => s.lock(opts.scope, opts.readOnly ? 'read-only' : 'refuse', opts.reason, by));
-        out(`lockdown ${l.scope} (${l.mode}) engaged`);
-      } catch (error) {
-        reportFailure(error);
-      }
-    });
-  incident
-    .command('unlock')
-    .requiredOption('--scope <scope>', 'the scope to lift')
-    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
-    .action(async (opts: { scope: string; config: string }) => {
-      try {
-        if (await withLockdowns(opts.config, (s) => s.unlock(opts.scope, by))) out(`lockdown ${opts.scope} lifted`);
-        else {
-          err(`no lockdown with scope ${opts.scope}`);
-          process.exitCode = 1;
-        }
-      } catch (error) {
-        reportFailure(error);
-      }
-    });
-  incident
-    .command('status')
-    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
-    .option('--json', 'JSON output')
-    .action(async (opts: { config: string; json?: boolean }) => {
-      try {
-        const list = await withLockdowns(opts.config, (s) => s.store.list());
-        if (opts.json) out(JSON.stringify(list));
-        else if (list.length === 0) out('no lockdown');
-        else for (const l of list) out(`${l.scope}  ${l.mode}  since ${l.createdAt} by ${l.createdBy}${l.reason ? `  (${l.reason})` : ''}`);
-      } catch (error) {
-        reportFailure(error);
-      }
-    });
-  incident
-    .command('revoke')
-    .description("refuse a principal at once: revoke its key (API-key principals) and lock it out (tokens, certificates)")
-    .requiredOption('--principal <id>', 'principal id: a key id, jwt:SUBJECT or mtls:CN')
-    .option('--reason <text>', 'why')
-    .option('-c, --config <file>', 'config file', 'clawguard.yaml')
-    .action(async (opts: { principal: string; reason?: string; config: string }) => {
-      try {
-        const revoked = opts.principal.includes(':') ? undefined : await withStore(opts.config, (s) => s.revoke(opts.principal));
-        await withLockdowns(opts.config, (s) => s.lock(`principal:${revoked?.id ?? opts.principal}`, 'refuse', opts.reason ?? 'revoked', by));
-        out(`${revoked ? `revoked key ${revoked.id} and ` : ''}locked out principal ${revoked?.id ?? opts.principal}`);
-      } catch (error) {
-        reportFailure(error);
-      }
-    });
+  registerIncidentCommands(program);
 
   return program;
 }

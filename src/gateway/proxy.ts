@@ -166,6 +166,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       if (lockdown?.refuse) {
         line.lockdown = lockdown.refuse.scope;
         decision = 'block';
+        audit.record({ type: 'decision', ...eventBase(auditCtx), direction: 'input', action: 'block', findings: 0, failures: 0, guards: ['lockdown'], findingTypes: [`lockdown.${lockdown.refuse.scope}`] });
         fail({ status: 403, type: 'permission_error', code: 'lockdown', message: `ClawGuard is in lockdown for this caller (${lockdown.refuse.scope}${lockdown.refuse.reason ? `: ${lockdown.refuse.reason}` : ''})` });
         return;
       }
@@ -222,6 +223,12 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       const ctxIn: GuardContext = { requestId, direction: 'input', principal };
       const { segments, messageCount } = adapter.requestSegments(body);
+      // The conversation id (for quarantines, and shown to the operator in the header and the log line).
+      const conversationHeader = typeof request.headers['x-clawguard-conversation'] === 'string' ? request.headers['x-clawguard-conversation'] : undefined;
+      const conversationId = pseudonyms.conversationId(principal, segments, conversationHeader);
+      line.conversation = conversationId;
+      reply.header('x-clawguard-conversation', conversationId);
+      const quarantine = lockdowns?.hasQuarantines ? lockdowns.quarantined(conversationId, conversationHeader) : undefined;
       auditCtx = { requestId, principal, endUser: endUser(body) };
       audit.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments));
       const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
@@ -256,8 +263,10 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         fail(policyError(input.decision));
         return;
       }
-      if (input.decision.action === 'review') {
-        const reasons = decisionCauses(input.decision).types;
+      if (input.decision.action === 'review' || quarantine) {
+        const reasons = [...decisionCauses(input.decision).types, ...(quarantine ? [`quarantine:${quarantine.scope}`] : [])];
+        decision = 'review';
+        if (quarantine) audit.record({ type: 'decision', ...eventBase(auditCtx), direction: 'input', action: 'review', findings: 0, failures: 0, guards: ['quarantine'], findingTypes: ['incident.quarantine'] });
         const gone = clientGone(request);
         let held: Awaited<ReturnType<ApprovalService['hold']>> | undefined;
         try {
@@ -267,10 +276,10 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         }
         line.review = held?.outcome ?? 'no approver';
         if (held?.outcome !== 'approved') {
-          fail(policyError(input.decision));
+          fail(quarantine ? quarantineError(quarantine.scope, held?.outcome) : policyError(input.decision));
           return;
         }
-        decision = 'allow';
+        decision = input.decision.action === 'review' ? 'allow' : input.decision.action;
       }
       let outgoing: Buffer | string = raw!;
       let conversation: PseudonymMap | undefined;
@@ -441,6 +450,10 @@ function clientGone(request: FastifyRequest): { signal: AbortSignal; dispose: ()
   // Keep-alive sockets outlive the request: the listener must go when the hold ends.
   request.raw.socket.once('close', abort);
   return { signal: controller.signal, dispose: () => void request.raw.socket.off('close', abort) };
+}
+
+function quarantineError(scope: string, outcome: string | undefined): ErrorSpec {
+  return { status: 403, type: 'policy_violation', code: 'review_required', message: `ClawGuard holds every turn of this conversation for human review (${scope}); ${outcome === 'denied' ? 'it was denied' : 'no approval was given'}, so it was not forwarded.`, extra: { guards: ['quarantine'], findings: ['incident.quarantine'] } };
 }
 
 function policyError(decision: Decision): ErrorSpec {

@@ -3,9 +3,10 @@ import type { Principal } from '../../core/index.js';
 import type { PostgresPool } from '../../storage/postgres.js';
 import type { SqliteDatabase } from '../../storage/sqlite.js';
 
-/** `all`, `tenant:T`, `principal:P` or `tool:NAME`. */
+/** `all`, `tenant:T`, `principal:P`, `tool:NAME` or `conversation:ID` (a quarantine). */
 export type LockdownScope = string;
-export type LockdownMode = 'refuse' | 'read-only';
+/** `review` belongs to `conversation:` scopes only: the conversation's further turns go to human review. */
+export type LockdownMode = 'refuse' | 'read-only' | 'review';
 
 export interface Lockdown {
   readonly scope: LockdownScope;
@@ -15,12 +16,26 @@ export interface Lockdown {
   readonly createdBy: string;
 }
 
-const SCOPE = /^(all|tenant:.{1,200}|principal:.{1,200}|tool:[A-Za-z0-9_.:*?-]{1,200})$/;
+const SCOPE = /^(all|tenant:.{1,200}|principal:.{1,200}|tool:[A-Za-z0-9_.:*?-]{1,200}|conversation:[^\s/]{1,200})$/;
+export const CONVERSATION_PREFIX = 'conversation:';
 
 export function parseScope(scope: string): LockdownScope {
-  if (!SCOPE.test(scope)) throw new Error(`lockdown scope must be all, tenant:T, principal:P or tool:NAME (got "${scope}")`);
+  if (!SCOPE.test(scope)) throw new Error(`lockdown scope must be all, tenant:T, principal:P, tool:NAME or conversation:ID (got "${scope}")`);
   return scope;
 }
+
+/** A quarantine is a `conversation:` scope in mode `review`; no other scope takes that mode. */
+function checkMode(scope: LockdownScope, mode: LockdownMode): void {
+  if ((mode === 'review') !== scope.startsWith(CONVERSATION_PREFIX)) {
+    throw new Error(mode === 'review' ? 'mode "review" applies to conversation:ID scopes only' : 'a conversation is quarantined (mode "review"), not locked: use incident quarantine');
+  }
+}
+
+/**
+ * The tables' `mode` column predates quarantines and its CHECK allows `refuse` and `read-only` only:
+ * a quarantine is stored as `refuse` and read back as `review` (its `conversation:` scope says which).
+ */
+const storedMode = (l: Lockdown): 'refuse' | 'read-only' => (l.mode === 'review' ? 'refuse' : l.mode);
 
 export interface LockdownStore {
   list(): Promise<Lockdown[]>;
@@ -36,7 +51,7 @@ interface Row {
   created_at: string;
   created_by: string;
 }
-const toLockdown = (r: Row): Lockdown => ({ scope: r.scope, mode: r.mode, reason: r.reason, createdAt: r.created_at, createdBy: r.created_by });
+const toLockdown = (r: Row): Lockdown => ({ scope: r.scope, mode: r.scope.startsWith(CONVERSATION_PREFIX) ? 'review' : r.mode, reason: r.reason, createdAt: r.created_at, createdBy: r.created_by });
 
 export class SqliteLockdownStore implements LockdownStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -46,7 +61,7 @@ export class SqliteLockdownStore implements LockdownStore {
   async put(l: Lockdown): Promise<void> {
     this.db
       .prepare('INSERT INTO lockdowns (scope, mode, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET mode = excluded.mode, reason = excluded.reason, created_at = excluded.created_at, created_by = excluded.created_by')
-      .run(l.scope, l.mode, l.reason, l.createdAt, l.createdBy);
+      .run(l.scope, storedMode(l), l.reason, l.createdAt, l.createdBy);
   }
   async remove(scope: LockdownScope): Promise<boolean> {
     return this.db.prepare('DELETE FROM lockdowns WHERE scope = ?').run(scope).changes > 0;
@@ -61,7 +76,7 @@ export class PostgresLockdownStore implements LockdownStore {
   async put(l: Lockdown): Promise<void> {
     await this.pool.query(
       'INSERT INTO clawguard_lockdowns (scope, mode, reason, created_at, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope) DO UPDATE SET mode = EXCLUDED.mode, reason = EXCLUDED.reason, created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by',
-      [l.scope, l.mode, l.reason, l.createdAt, l.createdBy],
+      [l.scope, storedMode(l), l.reason, l.createdAt, l.createdBy],
     );
   }
   async remove(scope: LockdownScope): Promise<boolean> {
@@ -122,12 +137,26 @@ export class LockdownService {
     return this.snapshot;
   }
 
+  /** Whether any conversation is quarantined: a cheap test before matching conversation ids. */
+  get hasQuarantines(): boolean {
+    return this.snapshot.some((l) => l.mode === 'review');
+  }
+
+  /** The quarantine holding a conversation, known by any of its ids (derived id, client header). */
+  quarantined(...ids: readonly (string | undefined)[]): Lockdown | undefined {
+    for (const l of this.snapshot) {
+      if (l.mode === 'review' && ids.some((id) => id !== undefined && l.scope === `${CONVERSATION_PREFIX}${id}`)) return l;
+    }
+    return undefined;
+  }
+
   check(principal: Principal): LockdownVerdict {
     let refuse: Lockdown | undefined;
     let readOnly = false;
     const deniedTools: string[] = [];
     for (const l of this.snapshot) {
       const applies = l.scope === 'all' || l.scope === `principal:${principal.id}` || (principal.tenant !== undefined && l.scope === `tenant:${principal.tenant}`);
+      if (l.mode === 'review') continue;
       if (l.scope.startsWith('tool:')) deniedTools.push(l.scope.slice(5));
       else if (applies && l.mode === 'refuse') refuse ??= l;
       else if (applies) readOnly = true;
@@ -137,6 +166,7 @@ export class LockdownService {
 
   async lock(scope: string, mode: LockdownMode, reason: string | undefined, by: string): Promise<Lockdown> {
     const lockdown: Lockdown = { scope: parseScope(scope), mode, reason: reason ?? null, createdAt: new Date().toISOString(), createdBy: by };
+    checkMode(lockdown.scope, mode);
     await this.store.put(lockdown);
     this.log.warn({ scope, mode, reason, by }, 'LOCKDOWN engaged');
     await this.refresh();
