@@ -6,6 +6,7 @@ import { SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
 import { integrityConfigSchema } from '../integrity/startup.js';
 import { auditConfigSchema } from '../audit/config.js';
 import { telemetryConfigSchema } from '../telemetry/config.js';
+import { secretProvidersSchema } from '../secrets/cloud/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
@@ -270,6 +271,8 @@ export function configSchema(registry: GuardRegistry) {
       audit: auditConfigSchema.prefault({}),
       /** Prometheus metrics on the admin listener, alerts, anomaly detection (docs/observability.md). */
       telemetry: telemetryConfigSchema,
+      /** Cloud secret managers behind aws-sm:, azure-kv:, gcp-sm: references: regions, endpoints, caching (docs/secrets.md). */
+      secrets: secretProvidersSchema.prefault({}),
       /** Signed manifest of models, prompts, knowledge bases and configs: the gateway refuses to start on a mismatch. */
       integrity: integrityConfigSchema.prefault({}),
       incident: z

@@ -1,9 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { resolveSecret } from './secret-ref.js';
+import { isCloudRef } from './cloud/index.js';
 
 /**
  * A secret that follows its source: a `file:` secret (a Kubernetes Secret mounted as a file) is
- * re-read when the file changes, a `vault:` secret re-fetched when its cache expires; an `env:`
+ * re-read when the file changes, a `vault:` or cloud (`aws-sm:`, `azure-kv:`, `gcp-sm:`) secret
+ * re-fetched when its cache expires (cloud values in the background, see cloud/cache.ts); an `env:`
  * secret never changes. A failed refresh keeps the last good value, so a rotation in progress never
  * leaves the gateway without a key.
  */
@@ -21,7 +23,7 @@ export class LiveSecret {
 
   static async open(ref: string, env: NodeJS.ProcessEnv = process.env, refreshMs = 5000): Promise<LiveSecret> {
     const secret = new LiveSecret(ref, await resolveSecret(ref, env), env);
-    if (ref.startsWith('file:') || ref.startsWith('vault:')) {
+    if (ref.startsWith('file:') || ref.startsWith('vault:') || isCloudRef(ref)) {
       if (ref.startsWith('file:')) secret.fileStamp = await LiveSecret.stamp(ref.slice(5));
       secret.timer = setInterval(() => void secret.refresh(), refreshMs);
       secret.timer.unref();
