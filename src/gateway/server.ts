@@ -19,7 +19,6 @@ import { openAiChatAdapter } from '../providers/openai-chat.js';
 import { resolveSecret, SECRET_REF } from '../secrets/secret-ref.js';
 import { LiveSecret } from '../secrets/live-secret.js';
 import { configureSecretProviders } from '../secrets/cloud/config.js';
-import { configureSecretProviders } from '../secrets/cloud/config.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
@@ -209,8 +208,6 @@ const createKeyBody = z.strictObject({
 export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const { config } = loaded;
   const env = options.env ?? process.env;
-  // Before any secret is read: how aws-sm:, azure-kv: and gcp-sm: references reach their service.
-  configureSecretProviders(config.secrets, { baseDir: loaded.baseDir });
   // Before any secret is read: how aws-sm:, azure-kv: and gcp-sm: references reach their service.
   configureSecretProviders(config.secrets, { baseDir: loaded.baseDir });
   // Before anything starts: a broken signature or a changed file keeps the gateway down.
