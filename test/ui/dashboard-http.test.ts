@@ -209,6 +209,8 @@ describe('dashboard: data shown, secrets never', () => {
     const after = await c.request('GET', '/ui/api/audit');
     expect(after.json.lastVerify).toMatchObject({ ok: true, records: verified.json.records });
     expect(after.json.lastSeq).toBeGreaterThanOrEqual(verified.json.lastSeq);
+    const admin = await c.request('GET', '/ui/api/events?category=admin');
+    expect(admin.json.events.filter((e: any) => e.fields.action === 'audit.verify')).toHaveLength(1);
   });
 });
 

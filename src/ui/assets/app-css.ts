@@ -71,13 +71,17 @@ tr:last-child td { border-bottom: none; }
 td.nowrap { white-space: nowrap; }
 td.actions { white-space: nowrap; text-align: right; }
 .empty { color: var(--muted); padding: 18px 4px; text-align: center; }
+.table-wrap { overflow-x: auto; }
+td.strong { font-weight: 600; }
+.range-row { display: flex; justify-content: flex-end; align-items: center; gap: 10px; margin-bottom: -4px; }
+.range .btn + .btn { margin-left: 4px; }
 
 .pill { display: inline-block; border-radius: 999px; padding: 2px 9px; font-size: 11.5px; font-weight: 650; background: #f1f5f9; color: #334155; white-space: nowrap; }
-.pill.blocked, .pill.danger, .pill.revoked, .pill.denied { background: var(--danger-soft); color: var(--danger); }
-.pill.finding, .pill.warn, .pill.pending, .pill.expired { background: var(--warn-soft); color: var(--warn); }
-.pill.auth { background: #fdf4ff; color: #a21caf; }
-.pill.approval, .pill.accent { background: var(--accent-soft); color: var(--accent); }
-.pill.admin { background: #ecfeff; color: #0e7490; }
+.pill.cat-blocked, .pill.blocked, .pill.danger, .pill.revoked, .pill.denied { background: var(--danger-soft); color: var(--danger); }
+.pill.cat-finding, .pill.warn, .pill.pending, .pill.expired { background: var(--warn-soft); color: var(--warn); }
+.pill.cat-auth { background: #fdf4ff; color: #a21caf; }
+.pill.cat-approval, .pill.accent { background: var(--accent-soft); color: var(--accent); }
+.pill.cat-admin { background: #ecfeff; color: #0e7490; }
 .pill.ok, .pill.active, .pill.approved { background: var(--ok-soft); color: var(--ok); }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; }
 
@@ -115,7 +119,7 @@ pre.args { margin: 0; background: #0f172a; color: #e2e8f0; padding: 12px 14px; b
 
 .chart { width: 100%; height: auto; display: block; }
 .chart .grid-line { stroke: #eef2f7; stroke-width: 1; }
-.chart .axis-label { fill: #94a3b8; font-size: 10px; font-family: inherit; }
+.chart .axis-label { fill: #94a3b8; font-size: 11px; font-family: inherit; }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 8px; font-size: 12px; color: var(--muted); }
 .legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 5px; vertical-align: -1px; }
 

@@ -49,7 +49,8 @@ function svg(tag, attrs, children) {
 }
 function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
 function fmtTime(t) { var d = new Date(t); return isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
-function fmtDate(t) { if (!t) return '—'; var d = new Date(t); return isNaN(d.getTime()) ? '—' : d.toLocaleString([], { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' }); }
+function fmtDate(t) { if (!t) return '—'; var d = new Date(t); return isNaN(d.getTime()) ? '—' : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }); }
+function fmtHm(t) { return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
 function fmtNum(n) { n = Number(n) || 0; if (n >= 1e6) return (n / 1e6).toFixed(1) + 'M'; if (n >= 1e4) return (n / 1e3).toFixed(1) + 'k'; return String(Math.round(n)); }
 function short(id) { return id ? String(id).slice(0, 8) : ''; }
 function pill(text, cls) { return el('span', { cls: 'pill ' + (cls || ''), text: text }); }
@@ -146,22 +147,27 @@ function refresh(force) {
   var active = document.activeElement;
   if (!force && active && (active.tagName === 'INPUT' || active.tagName === 'SELECT') && !$('view-' + S.view).hidden && $('view-' + S.view).contains(active)) { pollEvents().then(function () { setLive(true); }, function () { setLive(false); }); return; }
   S.busy = true;
+  // A newer refresh wins: answers of an older one that arrive late are not drawn over it.
+  var gen = S.gen = (S.gen || 0) + 1;
+  function latest(fn) { return function (r) { if (gen === S.gen && v === S.view) fn(r); }; }
   var work = [pollEvents(), api('GET', '/ui/api/overview').then(badges)];
   var v = S.view;
-  if (v === 'overview') work.push(Promise.all([api('GET', '/ui/api/series'), api('GET', '/ui/api/overview'), api('GET', '/ui/api/audit')]).then(function (r) { renderOverview(r[0], r[1], r[2]); }));
-  if (v === 'events') work.push(Promise.resolve().then(renderEvents));
-  if (v === 'approvals') work.push(api('GET', '/ui/api/approvals').then(renderApprovals));
-  if (v === 'keys') work.push(Promise.all([api('GET', '/ui/api/keys'), api('GET', '/ui/api/lockdowns')]).then(function (r) { renderKeys(r[0].keys, r[1].lockdowns); }));
-  if (v === 'lockdowns') work.push(api('GET', '/ui/api/lockdowns').then(function (r) { renderLockdowns(r.lockdowns); }));
-  if (v === 'audit') work.push(api('GET', '/ui/api/audit').then(renderAudit));
+  if (v === 'overview') work.push(Promise.all([api('GET', '/ui/api/series'), api('GET', '/ui/api/overview'), api('GET', '/ui/api/audit')]).then(latest(function (r) { renderOverview(r[0], r[1], r[2]); })));
+  if (v === 'events') work.push(Promise.resolve().then(latest(renderEvents)));
+  if (v === 'approvals') work.push(api('GET', '/ui/api/approvals').then(latest(renderApprovals)));
+  if (v === 'keys') work.push(Promise.all([api('GET', '/ui/api/keys'), api('GET', '/ui/api/lockdowns')]).then(latest(function (r) { renderKeys(r[0].keys, r[1].lockdowns); })));
+  if (v === 'lockdowns') work.push(api('GET', '/ui/api/lockdowns').then(latest(function (r) { renderLockdowns(r.lockdowns); })));
+  if (v === 'audit') work.push(api('GET', '/ui/api/audit').then(latest(renderAudit)));
   Promise.all(work).then(function () { setLive(true); }, function (e) { setLive(false); if (e && e.message !== 'session ended') console.warn(e); }).then(function () { S.busy = false; });
 }
 function pollEvents() {
   return api('GET', '/ui/api/events?after=' + S.lastEvent + '&limit=500').then(function (r) {
-    if (r.last < S.lastEvent) S.events = [];
-    for (var i = 0; i < r.events.length; i++) S.events.push(r.events[i]);
+    if (r.last < S.lastEvent) { S.events = []; S.lastEvent = 0; } // the gateway restarted
+    // Two polls may overlap (a forced refresh during a timed one): keep each event once.
+    var seen = S.events.length ? S.events[S.events.length - 1].id : 0;
+    for (var i = 0; i < r.events.length; i++) if (r.events[i].id > seen) { S.events.push(r.events[i]); seen = r.events[i].id; }
     if (S.events.length > 2000) S.events = S.events.slice(S.events.length - 2000);
-    S.lastEvent = r.last;
+    S.lastEvent = Math.max(S.lastEvent, r.last);
     if (S.view === 'events' && r.events.length) renderEvents();
   });
 }
@@ -201,22 +207,22 @@ function summary(e) {
   }
 }
 var CATEGORY_LABEL = { blocked: 'blocked', finding: 'finding', auth: 'auth', approval: 'approval', admin: 'admin', other: 'other' };
-function eventTable(list, withRequest) {
+function eventTable(list, withRequest, compact) {
   if (!list.length) return el('div', { cls: 'empty', text: 'No events yet.' });
   var rows = [];
   for (var i = list.length - 1; i >= 0; i--) {
     var e = list[i];
     rows.push(el('tr', { 'data-category': e.category, 'data-type': e.type }, [
       el('td', { cls: 'nowrap mono', text: fmtTime(e.time) }),
-      el('td', null, pill(CATEGORY_LABEL[e.category] || e.category, e.category)),
-      el('td', { cls: 'nowrap mono', text: e.type }),
-      el('td', { cls: 'nowrap mono', text: e.principal ? short(e.principal) : '—', title: e.principal || '' }),
+      el('td', null, pill(CATEGORY_LABEL[e.category] || e.category, 'cat-' + e.category)),
+      compact ? null : el('td', { cls: 'nowrap mono', text: e.type }),
+      compact ? null : el('td', { cls: 'nowrap mono', text: e.principal ? short(e.principal) : '—', title: e.principal || '' }),
       el('td', { cls: 'summary', text: summary(e) }),
       withRequest ? el('td', { cls: 'nowrap mono muted', text: e.requestId ? short(e.requestId) : '', title: e.requestId || '' }) : null,
     ]));
   }
   return el('table', { cls: 'events' }, [
-    el('thead', null, el('tr', null, [el('th', { text: 'Time' }), el('th', { text: 'Category' }), el('th', { text: 'Event' }), el('th', { text: 'Principal' }), el('th', { text: 'Details' }), withRequest ? el('th', { text: 'Request' }) : null])),
+    el('thead', null, el('tr', null, [el('th', { text: 'Time' }), el('th', { text: 'Category' }), compact ? null : el('th', { text: 'Event' }), compact ? null : el('th', { text: 'Principal' }), el('th', { text: 'Details' }), withRequest ? el('th', { text: 'Request' }) : null])),
     el('tbody', null, rows),
   ]);
 }
@@ -277,12 +283,12 @@ function chartFrame(max, buckets, W, H, P) {
   for (var k = 0; k < marks.length; k++) {
     var b = buckets[marks[k]]; if (!b) continue;
     var x = P.l + (W - P.l - P.r) * (marks[k] + 0.5) / buckets.length;
-    var t = svg('text', { x: x, y: H - 4, 'text-anchor': k === 0 ? 'start' : k === 2 ? 'end' : 'middle', class: 'axis-label' }); t.textContent = k === 2 ? 'now' : fmtTime(b.t).slice(0, 5); nodes.push(t);
+    var t = svg('text', { x: x, y: H - 4, 'text-anchor': k === 0 ? 'start' : k === 2 ? 'end' : 'middle', class: 'axis-label' }); t.textContent = k === 2 ? 'now' : fmtHm(b.t); nodes.push(t);
   }
   return nodes;
 }
 function lineChart(id, buckets, lines) {
-  var W = 600, H = 190, P = { l: 40, r: 10, t: 10, b: 22 };
+  var W = 420, H = 170, P = { l: 34, r: 8, t: 8, b: 20 };
   var max = 0;
   for (var i = 0; i < lines.length; i++) for (var j = 0; j < buckets.length; j++) max = Math.max(max, lines[i].value(buckets[j]));
   max = niceMax(max);
@@ -299,7 +305,7 @@ function lineChart(id, buckets, lines) {
   return svg('svg', { id: id, class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': lines.map(function (l) { return l.name; }).join(', ') }, nodes);
 }
 function stackedBars(id, buckets, keys, colors) {
-  var W = 600, H = 190, P = { l: 40, r: 10, t: 10, b: 22 };
+  var W = 420, H = 170, P = { l: 34, r: 8, t: 8, b: 20 };
   var max = 0;
   for (var j = 0; j < buckets.length; j++) { var sum = 0; for (var k in buckets[j].byGuard) sum += buckets[j].byGuard[k]; max = Math.max(max, sum); }
   max = niceMax(max);
@@ -324,9 +330,14 @@ function tile(label, value, cls, id) { return el('div', { cls: 'tile ' + (cls ||
 
 function renderOverview(series, overview, audit) {
   var root = clear($('view-overview'));
-  var b = series.buckets, req = 0, blk = 0, tin = 0, tout = 0, guards = {};
+  var windowMin = S.windowMin || 15;
+  var b = series.buckets.slice(-Math.max(1, Math.round(windowMin * 60000 / series.bucketMs))), req = 0, blk = 0, tin = 0, tout = 0, guards = {};
   for (var i = 0; i < b.length; i++) { req += b[i].requests; blk += b[i].blocked; tin += b[i].tokensIn; tout += b[i].tokensOut; for (var g in b[i].byGuard) guards[g] = (guards[g] || 0) + b[i].byGuard[g]; }
   var minutes = Math.round(b.length * series.bucketMs / 60000);
+  var range = el('div', { cls: 'range', role: 'group', 'aria-label': 'time window' }, [5, 15, 30].map(function (m) {
+    return el('button', { cls: 'btn small' + (m === windowMin ? ' primary' : ''), text: m + ' min', 'data-window': m, onclick: function () { S.windowMin = m; refresh(true); } });
+  }));
+  append(root, el('div', { cls: 'range-row' }, [el('span', { cls: 'muted small', text: 'Window' }), range]));
   append(root, el('div', { cls: 'grid tiles' }, [
     tile('Requests · ' + minutes + ' min', fmtNum(req), '', 'tile-requests'),
     tile('Blocked · ' + minutes + ' min', fmtNum(blk), blk ? 'alert' : '', 'tile-blocked'),
@@ -345,7 +356,7 @@ function renderOverview(series, overview, audit) {
   ]));
   var recent = S.events.filter(function (e) { return e.category !== 'other'; }).slice(-8);
   append(root, el('div', { cls: 'grid two' }, [
-    el('div', { cls: 'panel' }, [el('div', { cls: 'panel-head' }, [el('h2', { text: 'Latest security events' }), el('button', { cls: 'btn small', text: 'All events', onclick: function () { show('events'); } })]), eventTable(recent, false)]),
+    el('div', { cls: 'panel' }, [el('div', { cls: 'panel-head' }, [el('h2', { text: 'Latest security events' }), el('button', { cls: 'btn small', text: 'All events', onclick: function () { show('events'); } })]), eventTable(recent, false, true)]),
     el('div', { cls: 'panel' }, [el('div', { cls: 'panel-head' }, [el('h2', { text: 'Audit chain' }), el('button', { cls: 'btn small', text: 'Details', onclick: function () { show('audit'); } })]), auditSummary(audit)]),
   ]));
 }
@@ -451,13 +462,13 @@ function renderKeys(keys, lockdowns) {
   var locked = {}; for (var i = 0; i < lockdowns.length; i++) locked[lockdowns[i].scope] = true;
   append(root, [newKeyBanner(), keyForm()]);
   var sorted = keys.slice().sort(function (a, b) { return (a.revokedAt ? 1 : 0) - (b.revokedAt ? 1 : 0) || String(b.createdAt).localeCompare(String(a.createdAt)); });
-  append(root, el('div', { cls: 'panel' }, [el('h2', { text: 'Keys' }), el('table', { id: 'keys-table' }, [
+  append(root, el('div', { cls: 'panel table-wrap' }, [el('h2', { text: 'Keys' }), el('table', { id: 'keys-table' }, [
     el('thead', null, el('tr', null, [el('th', { text: 'Name' }), el('th', { text: 'Id' }), el('th', { text: 'Kind' }), el('th', { text: 'Role / tenant' }), el('th', { text: 'Created' }), el('th', { text: 'Last used' }), el('th', { text: 'Expires' }), el('th', { text: 'Status' }), el('th', { text: '' })])),
     el('tbody', null, sorted.map(function (k) {
       var live = !k.revokedAt;
       var scope = 'principal:' + k.id;
       return el('tr', { 'data-key': k.id, 'data-name': k.name }, [
-        el('td', { text: k.name }), el('td', { cls: 'mono', text: k.prefix || short(k.id), title: k.id }), el('td', null, pill(k.kind, k.kind === 'admin' ? 'accent' : '')),
+        el('td', { cls: 'nowrap strong', text: k.name }), el('td', { cls: 'mono nowrap', text: k.prefix || short(k.id), title: k.id }), el('td', null, pill(k.kind, k.kind === 'admin' ? 'accent' : '')),
         el('td', { text: (k.role || 'default') + (k.tenant ? ' / ' + k.tenant : '') }), el('td', { cls: 'nowrap', text: fmtDate(k.createdAt) }), el('td', { cls: 'nowrap', text: fmtDate(k.lastUsedAt) }), el('td', { cls: 'nowrap', text: k.expiresAt ? fmtDate(k.expiresAt) : 'never' }),
         el('td', null, [keyStatus(k), locked[scope] ? pill('locked', 'danger') : null]),
         el('td', { cls: 'actions' }, live ? [
@@ -508,9 +519,9 @@ function auditSummary(a) {
   var v = a.lastVerify;
   var state = a.storeDown ? ['bad', 'Audit store unreachable: events are spooling'] : v ? (v.ok ? ['ok', 'Chain verified intact at ' + fmtTime(v.at)] : ['bad', 'Chain BROKEN: ' + (v.problem ? v.problem.message : 'see details')]) : ['warn', 'Chain not verified from the dashboard yet'];
   return el('div', null, [
-    el('div', { cls: 'status-line', id: 'audit-state' }, [el('span', { cls: 'dot ' + state[0] }), state[1]]),
+    el('div', { cls: 'status-line audit-state' }, [el('span', { cls: 'dot ' + state[0] }), state[1]]),
     el('dl', { cls: 'kv' }, [
-      el('dt', { text: 'Last sequence' }), el('dd', { cls: 'mono', id: 'audit-last-seq', text: String(a.lastSeq) }),
+      el('dt', { text: 'Last sequence' }), el('dd', { cls: 'mono audit-last-seq', text: String(a.lastSeq) }),
       el('dt', { text: 'Records' }), el('dd', { text: a.extent ? fmtNum(a.extent.count) + (a.extent.first ? ' (from ' + a.extent.first + ')' : '') : '—' }),
       el('dt', { text: 'Last checkpoint' }), el('dd', { text: a.lastCheckpoint ? '#' + a.lastCheckpoint.seq + ' · ' + a.lastCheckpoint.kind + ' · ' + fmtDate(a.lastCheckpoint.time) : (a.signing ? 'none yet' : 'signing is off') }),
       el('dt', { text: 'Queue' }), el('dd', { text: a.queued + ' queued · ' + a.dropped + ' dropped · ' + a.store }),
