@@ -90,6 +90,8 @@ async function registerToolCommands(program: Command): Promise<void> {
   registerOpenClawCommands(program);
   registerAuditCommands(program);
   registerEvalCommand(program, allEvalSuites());
+  const { registerRedteamCommand } = await import('./commands/redteam.js');
+  registerRedteamCommand(program);
 }
 
 export function buildProgram(): Command {
