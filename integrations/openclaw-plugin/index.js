@@ -43,8 +43,10 @@ function isObject(v) {
  */
 export function resolveConfig(raw, env = process.env) {
   const c = isObject(raw) ? raw : {};
-  const url = typeof c.url === 'string' && c.url ? c.url : env[URL_ENV];
-  const apiKey = typeof c.apiKey === 'string' && c.apiKey ? c.apiKey : env[API_KEY_ENV];
+  // OpenClaw leaves a `${VAR}` it cannot resolve in place: that is no value.
+  const given = (/** @type {unknown} */ v) => (typeof v === 'string' && v && !/^\$\{[A-Z_][A-Z0-9_]*\}$/.test(v) ? v : undefined);
+  const url = given(c.url) ?? env[URL_ENV];
+  const apiKey = given(c.apiKey) ?? env[API_KEY_ENV];
   if (!url) return { ok: false, error: `no ClawGuard URL configured (plugins.entries.${PLUGIN_ID}.config.url or ${URL_ENV})` };
   let parsed;
   try {

@@ -89,6 +89,9 @@ describe('registration in OpenClaw', () => {
     const fromEnv = resolveConfig({}, { CLAWGUARD_URL: 'http://127.0.0.1:8081/', CLAWGUARD_API_KEY: 'cg_k' });
     expect(fromEnv).toEqual({ ok: true, config: { url: 'http://127.0.0.1:8081', apiKey: 'cg_k', timeoutMs: 5_000, approvalTimeoutMs: 300_000 } });
     expect(resolveConfig({ url: 'file:///etc/passwd', apiKey: 'cg_k' }, {})).toMatchObject({ ok: false, error: /http\(s\)/ });
+    // An unresolved `${VAR}` (OpenClaw keeps it as text) is no key: the environment, else not configured.
+    expect(resolveConfig({ url: 'http://h', apiKey: '${CLAWGUARD_API_KEY}' }, {})).toMatchObject({ ok: false, error: /no ClawGuard client key/ });
+    expect(resolveConfig({ url: 'http://h', apiKey: '${CG_KEY}' }, { CLAWGUARD_API_KEY: 'cg_env' })).toMatchObject({ ok: true, config: { apiKey: 'cg_env' } });
     expect(resolveConfig({ url: 'not a url', apiKey: 'cg_k' }, {})).toMatchObject({ ok: false });
     expect(hookTimeoutMs({ url: 'http://x', apiKey: 'k', timeoutMs: 5_000, approvalTimeoutMs: 300_000 })).toBe(315_000);
   });
