@@ -28,7 +28,86 @@ const httpTargetSchema = z.strictObject({
   maxQueue: z.number().int().positive().default(10_000),
 });
 
-export const siemTargetSchema = z.discriminatedUnion('type', [syslogTargetSchema, httpTargetSchema]);
+/** A target's own journal of events the collector has not accepted yet; survives restarts. */
+const siemSpoolSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    /** Relative to the config file; default `clawguard-siem-<name>.spool`. */
+    path: z.string().min(1).optional(),
+    /** Waiting events at most; beyond it new events are dropped and counted (the audit store keeps them). */
+    maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  }),
+]);
+
+/** Fields every HTTPS collector shares: TLS, batching, retries, spool. */
+const collectorFields = {
+  /** Names the target in logs and its default spool file; unique among targets. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
+  /** PEM file of a private CA for the collector's certificate. */
+  caFile: z.string().min(1).optional(),
+  /** TLS certificate verification; turn off only for a lab collector. */
+  tlsVerify: z.boolean().default(true),
+  flushIntervalMs: z.number().int().positive().default(1000),
+  timeoutMs: z.number().int().positive().default(10_000),
+  /** First retry delay; doubles (with jitter) up to `maxBackoffMs`. */
+  initialBackoffMs: z.number().int().positive().default(500),
+  maxBackoffMs: z.number().int().positive().default(60_000),
+  spool: siemSpoolSchema.prefault({}),
+};
+
+const splunkTargetSchema = z.strictObject({
+  type: z.literal('splunk'),
+  /** HEC base URL (`https://splunk.example:8088`); events are POSTed to `/services/collector/event`. */
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  /** The HEC token, as a secret reference (`env:SPLUNK_HEC_TOKEN`). */
+  token: secretRefSchema,
+  index: z.string().min(1).optional(),
+  source: z.string().min(1).default('clawguard'),
+  sourcetype: z.string().min(1).default('clawguard:audit'),
+  /** `host` of each event; default the machine's hostname. */
+  host: z.string().min(1).optional(),
+  batchSize: z.number().int().positive().default(100),
+  /** One POST at most this many bytes (HEC's `max_content_length`). */
+  batchBytes: z.number().int().positive().default(1024 * 1024),
+  ...collectorFields,
+});
+
+const datadogTargetSchema = z.strictObject({
+  type: z.literal('datadog'),
+  /** The API key, as a secret reference (`env:DD_API_KEY`). */
+  apiKey: secretRefSchema,
+  /** Datadog site; the intake is `https://http-intake.logs.<site>/api/v2/logs`. */
+  site: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a Datadog site such as datadoghq.com or datadoghq.eu').default('datadoghq.com'),
+  /** Full intake URL instead of the site's (an egress proxy or a relay). */
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  service: z.string().min(1).default('clawguard'),
+  source: z.string().min(1).default('clawguard'),
+  /** `ddtags`, e.g. `env:prod`. */
+  tags: z.array(z.string().regex(/^[^,\s]+$/, 'one tag, no commas or spaces')).default([]),
+  hostname: z.string().min(1).optional(),
+  /** gzip request bodies. */
+  compress: z.boolean().default(true),
+  batchSize: z.number().int().positive().max(1000, 'Datadog accepts at most 1000 entries per request').default(500),
+  batchBytes: z.number().int().positive().max(5_000_000, 'Datadog accepts at most 5 MB per request').default(4 * 1024 * 1024),
+  ...collectorFields,
+});
+
+export const siemTargetSchema = z.discriminatedUnion('type', [syslogTargetSchema, httpTargetSchema, splunkTargetSchema, datadogTargetSchema]);
+
+/** The name a target goes by in logs and in its default spool file. */
+export function siemTargetName(target: z.output<typeof siemTargetSchema>): string {
+  return ('name' in target && target.name) || target.type;
+}
+
+const siemTargetsSchema = z.array(siemTargetSchema).superRefine((targets, ctx) => {
+  const seen = new Map<string, number>();
+  targets.forEach((t, i) => {
+    if (t.type !== 'splunk' && t.type !== 'datadog') return;
+    const name = siemTargetName(t);
+    if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${name}" is already the name of siem[${seen.get(name)}]: give each Splunk/Datadog target its own name (it names its spool file)` });
+    seen.set(name, i);
+  });
+});
 
 /** The `audit:` section of clawguard.yaml. */
 export const auditConfigSchema = z
@@ -89,7 +168,7 @@ export const auditConfigSchema = z
     /** When the spool is full: refuse requests (`fail-closed`, 503) or drop events and alert (`drop`). */
     onFull: z.enum(['fail-closed', 'drop']).default('fail-closed'),
     /** Live forwarding to a SIEM. */
-    siem: z.array(siemTargetSchema).default([]),
+    siem: siemTargetsSchema.default([]),
   })
   .superRefine((c, ctx) => {
     if (c.store.type === 'postgres' && !c.store.url) ctx.addIssue({ code: 'custom', path: ['store', 'url'], message: 'is required for store type "postgres"' });

@@ -7,7 +7,7 @@ export { PostgresAuditStore, type PostgresAuditStoreOptions } from './postgres-s
 export { GENESIS_HASH, parseBody, type RecordBody, type RecordDraft, recordHash, type StoredRecord } from './record.js';
 export { defaultRedactor } from './redact.js';
 export { type AuditKeys, type AuditRuntime, createSiemForwarders, loadAuditKeys, openAuditStore, startAudit, type StartAuditOptions } from './setup.js';
-export { HttpJsonLinesForwarder, recordToJson, type SiemForwarder, SyslogForwarder, toSyslog5424 } from './siem.js';
+export { createSiemForwarder, DatadogLogsForwarder, FileSpool, HttpJsonLinesForwarder, recordToJson, type SiemForwarder, SplunkHecForwarder, SyslogForwarder, toSyslog5424 } from './siem.js';
 export { AuditSigningError, type Checkpoint, CheckpointSigner, CheckpointVerifier, generateAuditSigningKey, parsePublicKey, parseSigningKey, publicKeyId, rawPublicKey } from './signing.js';
 export { SqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
 export type { AuditQuery, AuditStore, ChainHead, RecordRow } from './store.js';

@@ -5,7 +5,7 @@ import type { AuditConfig } from './config.js';
 import { Keyring, parseMasterKey } from './encryption.js';
 import { AuditLog, type AuditLogHooks } from './log.js';
 import { PostgresAuditStore } from './postgres-store.js';
-import { HttpJsonLinesForwarder, type SiemForwarder, SyslogForwarder } from './siem.js';
+import { createSiemForwarder, type SiemForwarder, type SiemSetupOptions } from './siem.js';
 import { CheckpointSigner, CheckpointVerifier, parsePublicKey, parseSigningKey } from './signing.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 import type { AuditStore } from './store.js';
@@ -49,16 +49,13 @@ export async function loadAuditKeys(config: AuditConfig, env?: NodeJS.ProcessEnv
   return { ...(keyring ? { keyring } : {}), ...(signer ? { signer } : {}), ...(verifier ? { verifier } : {}) };
 }
 
-export async function createSiemForwarders(config: AuditConfig, env?: NodeJS.ProcessEnv): Promise<SiemForwarder[]> {
+export async function createSiemForwarders(config: AuditConfig, env?: NodeJS.ProcessEnv, options: Omit<SiemSetupOptions, 'env'> = {}): Promise<SiemForwarder[]> {
   const out: SiemForwarder[] = [];
-  for (const t of config.siem) {
-    if (t.type === 'http') {
-      const headers: Record<string, string> = {};
-      for (const [name, ref] of Object.entries(t.headers)) headers[name] = await resolveSecret(ref, env);
-      out.push(new HttpJsonLinesForwarder(t.url, headers, t));
-    } else {
-      out.push(new SyslogForwarder(t));
-    }
+  try {
+    for (const [i, t] of config.siem.entries()) out.push(await createSiemForwarder(t, i, { ...options, ...(env ? { env } : {}) }));
+  } catch (error) {
+    for (const f of out) await f.close();
+    throw error;
   }
   return out;
 }
@@ -81,7 +78,7 @@ export interface StartAuditOptions extends AuditSetupOptions {
 /** Everything the gateway needs for auditing, from the `audit:` config section. */
 export async function startAudit(config: AuditConfig, options: StartAuditOptions): Promise<AuditRuntime> {
   const keys = await loadAuditKeys(config, options.env);
-  const forwarders = await createSiemForwarders(config, options.env);
+  const forwarders = await createSiemForwarders(config, options.env, { baseDir: options.baseDir, ...(options.hooks?.error ? { log: options.hooks.error } : {}) });
   const store = await openAuditStore(config, options);
   const hooks = options.hooks ?? {};
   const log = await AuditLog.open({
