@@ -66,7 +66,7 @@ const splunkTargetSchema = z.strictObject({
   sourcetype: z.string().min(1).default('clawguard:audit'),
   /** `host` of each event; default the machine's hostname. */
   host: z.string().min(1).optional(),
-  batchSize: z.number().int().positive().default(100),
+  batchSize: z.number().int().positive().default(500),
   /** One POST at most this many bytes (HEC's `max_content_length`). */
   batchBytes: z.number().int().positive().default(1024 * 1024),
   ...collectorFields,

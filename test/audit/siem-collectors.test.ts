@@ -310,7 +310,7 @@ describe('Splunk HEC and Datadog forwarders', () => {
     expect(datadogIntakeUrl('datadoghq.eu')).toBe('https://http-intake.logs.datadoghq.eu/api/v2/logs');
     const parsed = auditConfigSchema.parse({ siem: [{ type: 'datadog', apiKey: 'env:DD_API_KEY' }, { type: 'splunk', url: 'https://splunk.example:8088', token: 'file:/run/secrets/hec' }] });
     expect(parsed.siem[0]).toMatchObject({ site: 'datadoghq.com', compress: true, batchSize: 500, tlsVerify: true, spool: { maxBytes: 64 * 1024 * 1024 } });
-    expect(parsed.siem[1]).toMatchObject({ sourcetype: 'clawguard:audit', batchSize: 100, tlsVerify: true });
+    expect(parsed.siem[1]).toMatchObject({ sourcetype: 'clawguard:audit', batchSize: 500, batchBytes: 1024 * 1024, tlsVerify: true });
     const fails = (siem: unknown[]) => auditConfigSchema.safeParse({ siem }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
     expect(fails([{ type: 'datadog', apiKey: 'env:K', batchSize: 2000 }])).toEqual(['siem.0.batchSize: Datadog accepts at most 1000 entries per request']);
     expect(fails([{ type: 'splunk', url: 'https://a', token: 'env:T' }, { type: 'splunk', url: 'https://b', token: 'env:T' }])[0]).toMatch(/^siem\.1\.name: "splunk" is already the name of siem\[0\]/);

@@ -45,7 +45,7 @@ export class SplunkHecForwarder extends HttpCollectorForwarder {
 
   constructor(private readonly options: SplunkHecOptions) {
     super(
-      { label: 'Splunk HEC', credential: 'token', credentialHint: "check the token's secret reference and that the token is enabled.", secret: options.token, defaultBatchSize: 100, batchBytes: options.batchBytes ?? 1024 * 1024 },
+      { label: 'Splunk HEC', credential: 'token', credentialHint: "check the token's secret reference and that the token is enabled.", secret: options.token, defaultBatchSize: 500, batchBytes: options.batchBytes ?? 1024 * 1024 },
       { url: options.url },
       { ...options, name: options.name ?? 'splunk' },
     );
