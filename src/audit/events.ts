@@ -94,6 +94,10 @@ export interface UpstreamResponseEvent extends AuditEventBase {
   readonly timeToFirstTokenMs?: number;
   readonly tokensIn?: number;
   readonly tokensOut?: number;
+  /** The model id the provider answered with (its `model` field), which may differ from the requested alias. */
+  readonly modelAnswered?: string;
+  /** `sha256:<hex>` of the self-hosted model's artifact, from the signed integrity manifest (`lineage.artifacts`). */
+  readonly artifactDigest?: string;
   /** `timeout`, `refused`, `reset`, … when no answer came. */
   readonly error?: string;
 }

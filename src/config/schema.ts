@@ -7,6 +7,7 @@ import { integrityConfigSchema } from '../integrity/startup.js';
 import { auditConfigSchema } from '../audit/config.js';
 import { telemetryConfigSchema } from '../telemetry/config.js';
 import { secretProvidersSchema } from '../secrets/cloud/config.js';
+import { lineageConfigSchema } from '../integrity/lineage.js';
 
 const port = z.number().int().min(0).max(65_535);
 const host = z.string().min(1);
@@ -275,6 +276,8 @@ export function configSchema(registry: GuardRegistry) {
       secrets: secretProvidersSchema.prefault({}),
       /** Signed manifest of models, prompts, knowledge bases and configs: the gateway refuses to start on a mismatch. */
       integrity: integrityConfigSchema.prefault({}),
+      /** Model lineage in the audit trail (artifact digests) and MLflow registry pins (docs/integrity.md). */
+      lineage: lineageConfigSchema.prefault({}),
       incident: z
         .strictObject({
           /** How often each replica re-reads the lockdowns (without Redis pub/sub this bounds how fast a lockdown spreads). */

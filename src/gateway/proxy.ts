@@ -16,6 +16,7 @@ import { GuardEngine, toolRefusal } from './guard-engine.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { LockdownService } from './incident/lockdown.js';
 import { type IntegrityConfig, pinnedModelViolation } from '../integrity/startup.js';
+import { answeredModel, ModelLineage, StreamModelSniffer } from '../integrity/lineage.js';
 import { globMatch } from '../core/index.js';
 import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
 import { type PseudonymMap, VaultError } from '../transform/vault.js';
@@ -41,6 +42,8 @@ export interface ProxyDeps {
   /** Where every step of the request is recorded (audit log + telemetry). */
   readonly audit?: (AuditSink & { recordMany?(events: readonly AuditEvent[]): void }) | undefined;
   readonly metrics?: Metrics | undefined;
+  /** Model lineage for `upstream.response` events, and MLflow pins (docs/integrity.md). */
+  readonly lineage?: ModelLineage | undefined;
 }
 
 /** Input tokens before the call, for token limits: about four characters a token. */
@@ -114,6 +117,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buf
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
   const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools, metrics } = deps;
   const audit = deps.audit ?? NULL_AUDIT_SINK;
+  const lineage = deps.lineage ?? ModelLineage.none;
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
@@ -200,7 +204,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         fail({ status: 403, type: 'permission_error', code: 'api_not_allowed', message: `role "${role.name}" may not use this API` });
         return;
       }
-      const unpinned = pinnedModelViolation(integrity, check.model);
+      // An MLflow pin that governs the model decides; otherwise the pinning rule.
+      const registryPin = lineage.pinCheck(check.model);
+      const unpinned = registryPin ? registryPin.refused : pinnedModelViolation(integrity, check.model);
       if (unpinned) {
         fail({ status: 403, type: 'permission_error', code: 'model_not_pinned', message: unpinned, param: 'model' });
         return;
@@ -345,6 +351,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
           ...(typeof line.upstreamFirstByteMs === 'number' ? { timeToFirstTokenMs: line.upstreamFirstByteMs } : {}),
           tokensIn: Math.ceil(inputChars / 4),
           tokensOut: streamed.outputTokens,
+          ...lineage.fields(upstream.name, check.model, streamed.model),
           ...(typeof line.streamError === 'string' ? { error: line.streamError } : {}),
         });
         for (const t of streamed.toolCalls) audit.record({ type: 'tool.call', ...eventBase(auditCtx), tool: t.tool, callId: t.callId, verdict: t.verdict, payload: t.arguments });
@@ -366,7 +373,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         budget.clear();
         line.upstreamMs = Number((performance.now() - upstreamStarted).toFixed(3));
       }
-      audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}) });
+      audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}), ...lineage.fields(upstream.name, check.model, answeredModel(answer)) });
       const outSegments = adapter.responseSegments(answer);
       const output = await engine.inspect(outSegments, { requestId, direction: 'output', principal }, 1, { useCache: false, extraFindings: flow(outSegments.filter((s) => s.kind === 'tool_call')) });
       guardMs += output.guardMs;
@@ -484,10 +491,11 @@ async function relayStream(
   conversation: PseudonymMap | undefined,
   approvals: ApprovalService | undefined,
   flow: (toolCalls: readonly Segment[]) => Finding[],
-): Promise<{ outputTokens: number; toolCalls: readonly { tool: string; callId: string; verdict: 'allow' | 'block'; arguments: string }[]; intervened: boolean }> {
+): Promise<{ outputTokens: number; toolCalls: readonly { tool: string; callId: string; verdict: 'allow' | 'block'; arguments: string }[]; intervened: boolean; model: string | undefined }> {
   const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, abort.signal, flow);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
+  const sniffer = new StreamModelSniffer();
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -522,6 +530,7 @@ async function relayStream(
     for await (const chunk of upstreamBody) {
       firstByte ??= performance.now() - started;
       for (const event of parser.push(chunk)) {
+        sniffer.observe(event);
         await write(await rewriter.push(event));
         if (rewriter.done) break;
       }
@@ -546,5 +555,5 @@ async function relayStream(
     if (inspector.outputFindings.length > 0) line.outputFindings = inspector.outputFindings;
     if (!raw.destroyed) raw.end();
   }
-  return { outputTokens: rewriter.outputTokens ?? estimateTokens(inspector.releasedChars), toolCalls: inspector.toolCalls, intervened: rewriter.intervened };
+  return { outputTokens: rewriter.outputTokens ?? estimateTokens(inspector.releasedChars), toolCalls: inspector.toolCalls, intervened: rewriter.intervened, model: sniffer.model };
 }

@@ -29,6 +29,7 @@ import { PseudonymService } from './pseudonyms.js';
 import { ApprovalService } from './approvals/approval-service.js';
 import { EgressProxy } from './egress/egress-proxy.js';
 import { checkIntegrityAtStartup } from '../integrity/startup.js';
+import { ModelLineage } from '../integrity/lineage.js';
 import { toolCallsHighRisk, type ToolCallsConfig } from '../guards/toolcalls/index.js';
 import { type AuditEvent, type AuditSink, NULL_AUDIT_SINK } from '../audit/events.js';
 import { startAudit } from '../audit/setup.js';
@@ -232,6 +233,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     await audit?.close();
     await telemetry.close();
   });
+  // Artifact digests from the (verified) manifest; MLflow pins resolved once, then refreshed.
+  const lineage = await ModelLineage.start(config.lineage, config.integrity, loaded.baseDir, { log, audit: auditSink, env });
+  closers.unshift(async () => lineage.close());
 
   const counters = { guardFailures: 0, guardFailuresFailOpen: 0 };
   const observer: ScanObserver = {
@@ -347,7 +351,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   }
   const toolcallsConfig = (config.guards as Record<string, unknown>).toolcalls as (ToolCallsConfig & { enabled: boolean }) | undefined;
   const highRiskTools = toolcallsConfig?.enabled ? toolCallsHighRisk(toolcallsConfig) : undefined;
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools, audit: auditSink, metrics: telemetry.metrics };
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools, audit: auditSink, metrics: telemetry.metrics, lineage };
   const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
