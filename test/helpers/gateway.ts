@@ -7,6 +7,7 @@ import type { GuardRegistry } from '../../src/core/index.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { builtinGuards } from '../../src/guards/index.js';
 import { createGateway, createLogger, type Gateway } from '../../src/gateway/server.js';
+import { findLeaks, knownSecretValues } from './leak-scan.js';
 
 export interface TestGateway {
   readonly gateway: Gateway;
@@ -40,5 +41,14 @@ export async function startTestGateway(config: Record<string, unknown>, options:
   const clientKey = (await gateway.keys.create({ kind: 'client', name: 'test-client' })).key;
   const adminKey = (await gateway.keys.create({ kind: 'admin', name: 'test-admin' })).key;
   const { proxyUrl, adminUrl, egressUrl } = await gateway.listen();
-  return { gateway, proxyUrl, adminUrl, egressUrl, clientKey, adminKey, logs, dir, close: () => gateway.close() };
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await gateway.close();
+    // Every test gateway is scanned for leaked secrets when it closes (see leak-scan.ts).
+    const leaks = findLeaks(knownSecretValues([clientKey, adminKey, ...Object.values(options.env ?? {})]), logs, dir);
+    if (leaks.length > 0) throw new Error(`secret leak: ${leaks.map((l) => `${l.where}: ${l.what}`).join('; ')}`);
+  };
+  return { gateway, proxyUrl, adminUrl, egressUrl, clientKey, adminKey, logs, dir, close };
 }
