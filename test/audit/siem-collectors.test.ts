@@ -256,6 +256,24 @@ describe('Splunk HEC and Datadog forwarders', () => {
     expect(back.requests.every((r) => hecEvents(r.body).length <= 7)).toBe(true);
   });
 
+  it('a full spool drops new events, counts them and says from which seq (the audit store keeps them)', async () => {
+    const hec = await receiver();
+    const port = hec.port;
+    await hec.close();
+    receivers.splice(receivers.indexOf(hec), 1);
+    const audit = await start([{ type: 'splunk', url: `http://127.0.0.1:${port}`, token: 'env:SPLUNK_TOKEN', spool: { maxBytes: 3000 }, ...FAST }]);
+    recordDecisions(audit, 30);
+    await audit.log.flush();
+    const forwarder = audit.forwarders[0]!;
+    await until(() => forwarder.stats.dropped > 0);
+    const lines = readFileSync(join(dir, 'clawguard-siem-splunk.spool'), 'utf8').trim().split('\n');
+    const kept = lines.map((l) => JSON.parse(l).seq as number);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => i + 1));
+    expect(forwarder.stats.dropped).toBe(30 - kept.length);
+    expect(logs).toContainEqual(expect.stringContaining(`splunk: queue full, dropping events from seq ${kept.length + 1} (they stay in the audit store`));
+    await stop(audit);
+  });
+
   it('Datadog: gzipped JSON array with DD-API-KEY and the reserved attributes, the event under `clawguard`', async () => {
     const dd = await receiver(() => ({ status: 202, body: {} }));
     const audit = await start([{ type: 'datadog', url: `http://127.0.0.1:${dd.port}/api/v2/logs`, apiKey: 'env:DD_API_KEY', tags: ['env:test', 'team:sec'], hostname: 'gw-1', batchSize: 4, flushIntervalMs: 5000 }]);
@@ -332,12 +350,12 @@ describe('SIEM spool file', () => {
     const lineBytes = `${JSON.stringify(ev(10))}\n`.length;
     const fit = Math.floor(1000 / lineBytes);
     const all = Array.from({ length: fit + 3 }, (_, i) => ev(10 + i));
-    expect(spool.push(all)).toBe(3);
+    expect(spool.push(all)).toEqual({ count: 3, firstSeq: 10 + fit });
     expect(spool.length).toBe(fit);
     expect(spool.peek(2).map((e) => e.seq)).toEqual([10, 11]);
     spool.ack(2);
     // Compaction moves the waiting events to the front; two fit again.
-    expect(spool.push([ev(100), ev(101), ev(102)])).toBe(1);
+    expect(spool.push([ev(100), ev(101), ev(102)])).toEqual({ count: 1, firstSeq: 102 });
     expect(spool.peek(100).map((e) => e.seq)).toEqual([...all.slice(2, fit).map((e) => e.seq), 100, 101]);
     spool.close();
   });

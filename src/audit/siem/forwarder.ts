@@ -80,9 +80,9 @@ export abstract class QueueForwarder implements SiemForwarder {
   send(records: readonly StoredRecord[]): void {
     if (this.closed || records.length === 0) return;
     const dropped = this.queue.push(records.map(recordToJson));
-    if (dropped > 0) {
-      this.stats.dropped += dropped;
-      if (!this.dropping) this.log(`${this.name}: queue full, dropping events from seq ${records[records.length - dropped]!.seq} (they stay in the audit store; backfill with clawguard audit export)`);
+    if (dropped.count > 0) {
+      this.stats.dropped += dropped.count;
+      if (!this.dropping) this.log(`${this.name}: queue full, dropping events from seq ${dropped.firstSeq} (they stay in the audit store; backfill with clawguard audit export)`);
       this.dropping = true;
     } else {
       this.dropping = false;

@@ -2,10 +2,15 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, r
 import { dirname } from 'node:path';
 import type { SiemEvent } from './format.js';
 
+export interface Dropped {
+  readonly count: number;
+  readonly firstSeq?: number;
+}
+
 /** Events waiting for a collector, oldest first. */
 export interface ForwardQueue {
-  /** Queues events; returns how many did not fit (dropped). */
-  push(events: readonly SiemEvent[]): number;
+  /** Queues events; says how many had to be dropped and the first seq among them. */
+  push(events: readonly SiemEvent[]): Dropped;
   /** Up to `max` events from the head, without removing them. */
   peek(max: number): SiemEvent[];
   /** Removes the first `count` events (delivered or dead-lettered). */
@@ -24,11 +29,12 @@ export class MemoryQueue implements ForwardQueue {
     return this.items.length;
   }
 
-  push(events: readonly SiemEvent[]): number {
+  push(events: readonly SiemEvent[]): Dropped {
     this.items.push(...events);
     const over = this.items.length - this.max;
-    if (over > 0) this.items.splice(0, over);
-    return Math.max(0, over);
+    if (over <= 0) return { count: 0 };
+    const gone = this.items.splice(0, over);
+    return { count: over, firstSeq: gone[0]!.seq };
   }
 
   peek(max: number): SiemEvent[] {
@@ -123,7 +129,7 @@ export class FileSpool implements ForwardQueue {
     renameSync(tmp, `${this.path}.pos`);
   }
 
-  push(events: readonly SiemEvent[]): number {
+  push(events: readonly SiemEvent[]): Dropped {
     let text = '';
     let bytes = 0;
     let kept = 0;
@@ -143,7 +149,7 @@ export class FileSpool implements ForwardQueue {
       this.end += writeSync(this.fd, text, this.end, 'utf8');
       this.count += kept;
     }
-    return events.length - kept;
+    return kept === events.length ? { count: 0 } : { count: events.length - kept, firstSeq: events[kept]!.seq };
   }
 
   /** Moves the waiting events to the start of the file. Crash-safe: replay keys on seq, not offsets. */
