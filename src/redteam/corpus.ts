@@ -375,5 +375,5 @@ export function builtinRecords(): ParsedCaseRecord[] {
 export const BUILTIN_CORPORA = ['builtin', 'quick'] as const;
 
 export function builtinCorpus(name: (typeof BUILTIN_CORPORA)[number] = 'builtin'): Corpus {
-  return { name, version: CORPUS_VERSION, cases: expandRecords(builtinRecords(), name === 'quick' ? 'plain' : 'all') };
+  return { name: `${name}@${CORPUS_VERSION}`, version: CORPUS_VERSION, cases: expandRecords(builtinRecords(), name === 'quick' ? 'plain' : 'all') };
 }

@@ -67,7 +67,9 @@ export function loadCorpusFile(path: string): Corpus {
 
 /** `builtin`, `quick`, or a JSONL file; several are merged (ids must stay unique). */
 export function loadCorpora(specs: readonly string[]): Corpus {
-  const parts = (specs.length > 0 ? specs : ['builtin']).map((spec) => ((BUILTIN_CORPORA as readonly string[]).includes(spec) ? builtinCorpus(spec as 'builtin' | 'quick') : loadCorpusFile(spec)));
+  const chosen = specs.length > 0 ? specs : ['builtin'];
+  const isBuiltin = (spec: string): spec is 'builtin' | 'quick' => (BUILTIN_CORPORA as readonly string[]).includes(spec);
+  const parts = chosen.map((spec) => (isBuiltin(spec) ? builtinCorpus(spec) : loadCorpusFile(spec)));
   const cases: RedteamCase[] = [];
   const seen = new Set<string>();
   for (const part of parts) {
@@ -77,10 +79,5 @@ export function loadCorpora(specs: readonly string[]): Corpus {
       cases.push(c);
     }
   }
-  const builtin = parts.some((p) => (BUILTIN_CORPORA as readonly string[]).includes(p.name));
-  return {
-    name: parts.map((p) => (p.version.startsWith('file:') ? p.name : `${p.name}@${p.version}`)).join('+'),
-    version: builtin ? CORPUS_VERSION : 'custom',
-    cases,
-  };
+  return { name: parts.map((p) => p.name).join('+'), version: chosen.some(isBuiltin) ? CORPUS_VERSION : 'custom', cases };
 }

@@ -10,7 +10,7 @@ function row(t: AttackTally): string {
 export function formatText(r: RedteamReport, options: { maxListed?: number } = {}): string {
   const max = options.maxListed ?? 20;
   const lines: string[] = [];
-  lines.push(`ClawGuard red team · corpus ${r.corpus.name} (version ${r.corpus.version}) · ${r.corpus.attacks} attacks + ${r.corpus.controls} controls`);
+  lines.push(`ClawGuard red team · corpus ${r.corpus.name} · version ${r.corpus.version} · ${r.corpus.attacks} attacks + ${r.corpus.controls} controls`);
   lines.push(`target ${r.target.url} (${r.target.provider}, model ${r.target.model}) · ${(r.durationMs / 1000).toFixed(1)} s · concurrency ${r.concurrency}`);
   lines.push('');
   const head = `${'category'.padEnd(26)} ${'cases'.padStart(5)} ${'stopped'.padStart(8)} ${'through'.padStart(8)} ${'errors'.padStart(7)} ${'ASR'.padStart(8)}`;
