@@ -119,14 +119,14 @@ export class SqliteAuditStore implements AuditStore {
       insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload, payload_sha) VALUES (?, ?, ?, ?, ?, ?)'),
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
       page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
-      // One row per page: the hash inputs (see AuditStore.pageText) and, for the payloads whose stored
-      // digest they use, `seq:bytes:digest` entries (bytes -1 when missing) with every payload
-      // concatenated: read as views into one buffer instead of one buffer per record.
+      // One row per page, one BLOB: for each record its hash input (see AuditStore.pageText), then
+      // char(29), `s` or `n` (a payload digest is chained or not), the payload's byte length (-1: none),
+      // char(29) and the payload bytes themselves; records end with char(30). The payload bytes are
+      // skipped by length, so bytes 29/30 inside them do not matter; JSON bodies never hold either.
       pageText: db.prepare(
         `SELECT count(*), min(seq), max(seq),
-                CAST(group_concat(hash || char(31) || prev || char(10) || seq || char(10) || body || CASE WHEN payload_sha IS NULL THEN '' ELSE char(10) || payload_sha END, char(30)) AS BLOB),
-                group_concat(CASE WHEN payload IS NULL AND payload_sha IS NULL THEN NULL ELSE seq || ':' || coalesce(octet_length(payload), -1) || ':' || coalesce(payload_sha, '') END, ','),
-                CAST(group_concat(payload, '') AS BLOB)
+                CAST(group_concat(concat(hash, char(31), prev, char(10), seq, char(10), body, char(10) || payload_sha, char(29),
+                  iif(payload_sha IS NULL, 'n', 's'), coalesce(octet_length(payload), -1), char(29), CAST(payload AS TEXT)), char(30)) AS BLOB)
          FROM (SELECT seq, hash, prev, body, payload, payload_sha FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?)`,
       ).raw(),
       record: db.prepare('SELECT seq, prev, hash, body, payload, payload_sha AS payloadSha FROM audit_records WHERE seq = ?'),
@@ -170,31 +170,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async pageText(after: number, limit: number): Promise<RecordPageText | undefined> {
-    const [count, firstSeq, lastSeq, bytes, meta, payloadBytes] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, Buffer | null, string | null, Buffer | null];
+    const [count, firstSeq, lastSeq, bytes] = this.stmts.pageText.get(after, limit) as [number, number | null, number | null, Buffer | null];
     if (!count || firstSeq === null || lastSeq === null || bytes === null) return undefined;
-    const payloads: [number, Buffer | null, string | null][] = [];
-    if (meta !== null) {
-      let pos = 0;
-      for (const entry of meta.split(',')) {
-        const a = entry.indexOf(':');
-        const b = entry.indexOf(':', a + 1);
-        const seq = Number(entry.slice(0, a));
-        const length = Number(entry.slice(a + 1, b));
-        const sha = entry.slice(b + 1);
-        let payload: Buffer | null = null;
-        if (length >= 0) {
-          // Lengths that do not add up mean tampered storage: report a missing payload, verify re-checks the page.
-          if (!payloadBytes || pos + length > payloadBytes.length) {
-            payloads.push([seq, null, null]);
-            break;
-          }
-          payload = payloadBytes.subarray(pos, pos + length);
-          pos += length;
-        }
-        payloads.push([seq, payload, sha === '' ? null : sha]);
-      }
-    }
-    return { count, firstSeq, lastSeq, bytes, payloads };
+    return { count, firstSeq, lastSeq, bytes, inlinePayloads: true };
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

@@ -19,6 +19,12 @@ export interface RecordPageText {
    * verify must check.
    */
   readonly payloads?: readonly (readonly [seq: number, payload: Buffer | null, sha: string | null])[];
+  /**
+   * Each record's hash input is followed by `\x1d`, `s`|`n` (a payload digest ends the hash input or
+   * not), the payload's byte length (-1: none), `\x1d` and the payload bytes (SQLite: no SHA-256 in
+   * SQL, so verify hashes the bytes it is handed in the same buffer).
+   */
+  readonly inlinePayloads?: boolean;
 }
 
 export interface AuditQuery {

@@ -106,8 +106,9 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
   let prev = st.prev;
   let seq = page.firstSeq;
   let previousCheckpoint = st.previousCheckpoint;
+  const inline = page.inlinePayloads === true;
   for (let i = 0; i < page.count; i++, seq++) {
-    let end = buf.indexOf(0x1e, pos);
+    let end = buf.indexOf(inline ? 0x1d : 0x1e, pos);
     if (end < 0) end = buf.length;
     // hash(44) \x1f prev(44) \n seq \n body …
     if (end - pos < 92 || buf[pos + 44] !== 0x1f || buf[pos + 89] !== 0x0a || buf.toString('latin1', pos + 45, pos + 89) !== prev) return undefined;
@@ -128,10 +129,38 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
         previousCheckpoint = seq;
       }
     }
-    pos = end + 1;
+    pos = inline ? skipInlinePayload(buf, end) : end + 1;
+    if (pos < 0) return undefined;
   }
   if (pos !== buf.length + 1) return undefined;
   return { expected: seq, prev, checked: st.checked + page.count, lastSeq: page.lastSeq, previousCheckpoint };
+}
+
+/**
+ * Checks the inline payload after a hash input that ends at `at` (see RecordPageText.inlinePayloads)
+ * against the digest the hash input ends with; returns where the next record starts, -1 when the
+ * payload is missing, unchained or does not match (the row path then names what is wrong).
+ */
+function skipInlinePayload(buf: Buffer, at: number): number {
+  const flag = buf[at + 1];
+  let j = at + 2;
+  let length = 0;
+  if (buf[j] === 0x2d) {
+    // -1: no payload; a chained digest without one means the payload was removed.
+    if (flag !== 0x6e || buf[j + 1] !== 0x31 || buf[j + 2] !== 0x1d) return -1;
+    j += 3;
+  } else {
+    for (let c = buf[j]; c !== 0x1d; c = buf[++j]) {
+      if (c === undefined || c < 0x30 || c > 0x39) return -1;
+      length = length * 10 + (c - 0x30);
+    }
+    j++;
+    if (flag !== 0x73 || j + length > buf.length || at < 44) return -1;
+    if (sha256Base64(buf.subarray(j, j + length)) !== buf.toString('latin1', at - 44, at)) return -1;
+    j += length;
+  }
+  if (j !== buf.length && buf[j] !== 0x1e) return -1;
+  return j + 1;
 }
 
 /** The payload bytes of a page match the digests its chain covers (a removed payload does not). */
