@@ -100,7 +100,7 @@ export class ModelLineage {
     config: LineageConfig | undefined,
     integrity: IntegrityConfig | undefined,
     baseDir: string,
-    options: { log: Logger; audit: AuditSink; env?: NodeJS.ProcessEnv },
+    options: { log: Logger; audit: Pick<AuditSink, 'record'>; env?: NodeJS.ProcessEnv },
   ): Promise<ModelLineage> {
     const artifacts: Artifact[] = [];
     if (config && config.artifacts.length > 0) {

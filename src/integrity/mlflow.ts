@@ -95,14 +95,14 @@ export class MlflowPins {
   private constructor(
     private readonly config: MlflowConfig,
     private readonly log: Logger,
-    private readonly audit: AuditSink,
+    private readonly audit: Pick<AuditSink, 'record'>,
     private readonly env: NodeJS.ProcessEnv,
   ) {
     this.states = config.pins.map((p) => ({ uri: p.uri, glob: p.model, lastOk: 0 }));
   }
 
   /** Resolves every pin once (failures leave the pin refusing, they do not stop the gateway), then refreshes periodically. */
-  static async start(config: MlflowConfig, options: { log: Logger; audit: AuditSink; env?: NodeJS.ProcessEnv }): Promise<MlflowPins> {
+  static async start(config: MlflowConfig, options: { log: Logger; audit: Pick<AuditSink, 'record'>; env?: NodeJS.ProcessEnv }): Promise<MlflowPins> {
     const pins = new MlflowPins(config, options.log, options.audit, options.env ?? process.env);
     await pins.refresh();
     pins.timer = setInterval(() => void pins.refresh(), config.refreshSeconds * 1000);
