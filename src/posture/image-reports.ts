@@ -230,7 +230,7 @@ function toFinding(m: Merged): PostureFinding {
   const aliases = [...m.aliases].filter((a) => a !== m.id);
   const parts = [`${m.id}${aliases.length ? ` (${aliases.join(', ')})` : ''} in ${m.pkg}${m.installed ? ` ${m.installed}` : ''}`];
   if (m.images.size) parts.push(`image ${[...m.images].join(', ')}`);
-  if (m.title) parts.push(m.title);
+  if (m.title) parts.push(m.title.replace(/[.\s]+$/, ''));
   parts.push(`${rated ? severity : 'not rated, counted as medium'}; reported by ${[...m.scanners].join(', ')}${m.files.length > 1 ? ` in ${m.files.join(', ')}` : ''}`);
   const fixed = [...m.fixedIn];
   const fix = fixed.length
