@@ -367,6 +367,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         answer = JSON.parse(answerBytes.toString('utf8'));
       } catch (error) {
         const e = error instanceof SyntaxError ? new UpstreamError(502, `upstream "${upstream.name}" sent invalid JSON`) : classifyUpstreamError(error, upstream.name);
+        audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
         return;
       } finally {
@@ -552,6 +553,8 @@ async function relayStream(
     line.decision = inspector.outcome === 'block' ? 'block' : inputDecision;
     if (firstByte !== undefined) line.upstreamFirstByteMs = Number(firstByte.toFixed(3));
     if (rewriter.intervened) line.streamIntervened = true;
+    // An event the rewriter could not read ended the stream with an error: audited like an upstream failure.
+    if (rewriter.failure && typeof line.streamError !== 'string') line.streamError = rewriter.failure;
     if (inspector.outputFindings.length > 0) line.outputFindings = inspector.outputFindings;
     if (!raw.destroyed) raw.end();
   }

@@ -18,8 +18,15 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * Largest upstream answer, JSON or stream. Enforced by undici itself, which then closes the
+ * connection: a body given up by its reader would otherwise keep a paused socket in the pool.
+ */
+export const MAX_UPSTREAM_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export function classifyUpstreamError(error: unknown, upstream: string): UpstreamError {
   if (error instanceof UpstreamError) return error;
+  if (error instanceof errors.ResponseExceededMaxSizeError) return new UpstreamError(502, `the upstream response exceeds ${MAX_UPSTREAM_RESPONSE_BYTES} bytes`);
   if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError) {
     return new UpstreamError(504, `upstream "${upstream}" timed out`);
   }
@@ -54,6 +61,7 @@ export class Upstream {
       keepAliveTimeout: 30_000,
       headersTimeout: config.timeoutMs,
       bodyTimeout: config.idleTimeoutMs,
+      maxResponseSize: MAX_UPSTREAM_RESPONSE_BYTES,
       connect: { timeout: config.connectTimeoutMs, rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
     });
   }

@@ -53,6 +53,8 @@ export interface StreamRewriter {
   readonly intervened: boolean;
   /** Output tokens as the upstream reported them in the stream, when it did. */
   readonly outputTokens: number | undefined;
+  /** Why the stream was ended with the provider's in-stream error (upstream failure or an event it could not read). */
+  readonly failure?: string | undefined;
 }
 
 export interface ErrorSpec {

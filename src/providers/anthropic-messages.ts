@@ -37,6 +37,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
   done = false;
   intervened = false;
   outputTokens: number | undefined;
+  failure: string | undefined;
   private readonly textBlocks = new Set<number>();
   private readonly toolBlocks = new Map<number, { start: any; json: string }>();
   private allowedTools = 0;
@@ -158,6 +159,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
   fail(message: string): string[] {
     if (this.done) return [];
     this.done = true;
+    this.failure = message;
     return [this.emit('error', { type: 'error', error: { type: 'api_error', message } })];
   }
 }

@@ -66,6 +66,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
   done = false;
   intervened = false;
   outputTokens: number | undefined;
+  failure: string | undefined;
   private readonly finished = new Set<number>();
   private readonly blocked = new Set<number>();
   private readonly tools = new Map<number, Map<number, { id: string; name: string; args: string }>>();
@@ -220,6 +221,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
   fail(message: string): string[] {
     if (this.done) return [];
     this.done = true;
+    this.failure = message;
     return [formatSse({ data: JSON.stringify({ error: { message, type: 'upstream_error', code: 'bad_gateway' } }) })];
   }
 }

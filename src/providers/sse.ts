@@ -11,25 +11,30 @@ export interface SseEvent {
  */
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8');
-  private buffer = '';
+  /** Pieces of the line not yet ended: kept apart so a line arriving in many chunks costs O(n), not O(n²). */
+  private partial: string[] = [];
   private event: string | undefined;
   private data: string[] = [];
   private pendingCR = false;
 
   push(chunk: Uint8Array | string): SseEvent[] {
     let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (text === '') return []; // an empty chunk (or half a character) must not forget a CR waiting for its LF
     if (this.pendingCR && text.startsWith('\n')) text = text.slice(1);
     this.pendingCR = false;
-    this.buffer += text;
     const events: SseEvent[] = [];
     let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const ch = this.buffer.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
-      const line = this.buffer.slice(start, i);
+      let line = text.slice(start, i);
+      if (this.partial.length > 0) {
+        line = this.partial.join('') + line;
+        this.partial = [];
+      }
       if (ch === 13) {
-        if (i + 1 < this.buffer.length) {
-          if (this.buffer.charCodeAt(i + 1) === 10) i++;
+        if (i + 1 < text.length) {
+          if (text.charCodeAt(i + 1) === 10) i++;
         } else {
           this.pendingCR = true;
         }
@@ -37,15 +42,15 @@ export class SseParser {
       start = i + 1;
       this.line(line, events);
     }
-    this.buffer = this.buffer.slice(start);
+    if (start < text.length) this.partial.push(start === 0 ? text : text.slice(start));
     return events;
   }
 
   /** Ends the stream; a final event without its blank line is still delivered. */
   end(): SseEvent[] {
     const events: SseEvent[] = [];
-    const rest = this.buffer + this.decoder.decode();
-    this.buffer = '';
+    const rest = this.partial.join('') + this.decoder.decode();
+    this.partial = [];
     if (rest) this.line(rest, events);
     this.line('', events);
     return events;

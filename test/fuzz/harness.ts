@@ -22,13 +22,13 @@ function seedOf(name: string): number {
   return h | 0;
 }
 
-function report(name: string, details: fc.RunDetails<unknown>, seed: number, ms: number): void {
+function report(name: string, details: fc.RunDetails<any>, seed: number, ms: number): void {
   const file = process.env.FUZZ_REPORT;
   if (!file) return;
   appendFileSync(file, `${JSON.stringify({ property: name, cases: details.numRuns, failures: details.failed ? 1 : 0, seed, ms: Math.round(ms) })}\n`);
 }
 
-function failureMessage(details: fc.RunDetails<unknown>): string {
+function failureMessage(details: fc.RunDetails<any>): string {
   if (!details.failed) return '';
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   return `${fc.defaultReportMessage(details) ?? ''}\nerror: ${error.slice(0, 2000)}`;
