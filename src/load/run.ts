@@ -82,7 +82,7 @@ const pct = (values: readonly number[], p: number): number => (values.length ? p
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
-async function waitFor(url: string, ms = 30_000): Promise<void> {
+async function waitFor(url: string, ms = 180_000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     try {
