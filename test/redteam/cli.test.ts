@@ -93,7 +93,7 @@ describe('clawguard redteam (CLI)', () => {
         child.on('close', () => fail(new Error(`exited: ${out}`)));
       });
       const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Say "OK-DONE".' }] }) });
-      expect((await res.json()).choices[0].message.content).toBe('OK-DONE');
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('OK-DONE');
     } finally {
       child.kill('SIGTERM');
     }
