@@ -98,6 +98,8 @@ export class PostgresAuditStore implements AuditStore {
     }
     // An idle client that loses its connection must not crash the process: the next query fails instead.
     this.pool.on('error', () => undefined);
+    // pg also emits 'error' on a checked-out client (mid-transaction) when the server goes away; unheard, that kills the process.
+    this.pool.on('connect', (client) => void client.on('error', () => undefined));
     this.t = { records: `${schema}.audit_records`, checkpoints: `${schema}.audit_checkpoints`, keys: `${schema}.audit_data_keys` };
     this.lockKey = `clawguard_audit:${schema}`;
   }

@@ -53,6 +53,8 @@ export async function openPostgres(url: string, options: { schema?: string } = {
   pool.on('error', () => {
     /* idle client errors surface on the next query */
   });
+  // A checked-out client also emits 'error' when the server goes away (a restart); unheard, that kills the process.
+  pool.on('connect', (client) => void client.on('error', () => undefined));
   if (options.schema) {
     // Every pooled connection works in the given schema (tests isolate themselves this way).
     const schema = options.schema.replace(/"/g, '');
