@@ -265,7 +265,18 @@ export class AuditLog implements AuditSink {
       });
       // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
       if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', newKeys, drafts.length);
-      this.written += writeSync(this.spoolFd, text, this.written, 'utf8');
+      const bytes = Buffer.from(text, 'utf8');
+      let wrote = 0;
+      let failure = 'short write';
+      try {
+        wrote = writeSync(this.spoolFd, bytes, 0, bytes.length, this.written);
+      } catch (error) {
+        failure = (error as NodeJS.ErrnoException).code ?? 'write error';
+      }
+      // A full disk (ENOSPC) or an I/O error, or a short write: none of it counts (the next write goes to
+      // the same offset, over any torn bytes), and the events are refused as when the spool is full.
+      if (wrote !== bytes.length) return this.full(`the audit spool cannot be written (${failure})`, newKeys, drafts.length);
+      this.written += wrote;
       // Entries of one write share its end offset: the spool is only truncated once all are stored.
       end = this.written;
       if (this.spilled || this.queue.length + drafts.length > this.maxQueue) {

@@ -118,7 +118,8 @@ describe('PostgreSQL killed and restarted under load', () => {
     // Keys live in PostgreSQL: a request it cannot authenticate is refused, never let through; never a hang.
     for (const s of statuses) expect([200, 401, 500, 503]).toContain(s);
     const downStatuses = statuses.slice(-10);
-    expect(downStatuses.every((s) => s !== 200)).toBe(true);
+    // Refused, not forwarded, and not misreported as a bad key (observed: 500 api_error; 503 would also do).
+    for (const s of downStatuses) expect([500, 503]).toContain(s);
 
     await postgres.start();
     const recovered = await until(async () => {
