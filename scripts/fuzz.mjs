@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm run fuzz`: every property under test/fuzz with FUZZ_RUNS times its normal-suite cases
-// (default 30: about 110k cases), a fresh random seed unless FUZZ_SEED is set, then a summary
+// (default 45: about 115k cases), a fresh random seed unless FUZZ_SEED is set, then a summary
 // table. Exit 1 when a property failed or fewer than FUZZ_MIN_CASES (default 100,000) ran.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const runs = process.env.FUZZ_RUNS ?? '30';
+const runs = process.env.FUZZ_RUNS ?? '45';
 const seed = process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
 const minCases = Number(process.env.FUZZ_MIN_CASES ?? '100000');
 const report = join(mkdtempSync(join(tmpdir(), 'clawguard-fuzz-')), 'report.jsonl');

@@ -11,8 +11,8 @@ import { expect } from 'vitest';
 export const FUZZ_RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? '1') || 1);
 const SEED_OVERRIDE = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-export function runsFor(base: number, cap = Number.MAX_SAFE_INTEGER): number {
-  return Math.min(cap, Math.max(1, Math.round(base * FUZZ_RUNS)));
+export function runsFor(base: number, cap = Number.MAX_SAFE_INTEGER, fuzzScale = 1): number {
+  return Math.min(cap, Math.max(1, Math.round(base * FUZZ_RUNS * (FUZZ_RUNS > 1 ? fuzzScale : 1))));
 }
 
 function seedOf(name: string): number {
@@ -39,13 +39,15 @@ export interface RunOptions {
   readonly base: number;
   /** Never more than this many cases, whatever FUZZ_RUNS says (for properties through real HTTP). */
   readonly cap?: number;
+  /** Extra factor under `npm run fuzz` only (FUZZ_RUNS > 1), for properties kept tiny in the normal suite. */
+  readonly fuzzScale?: number;
 }
 
 /** Runs a synchronous property; a failure fails the test with fast-check's counterexample and seed. */
 export function checkProperty<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => boolean | void, options: RunOptions): void {
   const seed = seedOf(name);
   const started = performance.now();
-  const details = fc.check(fc.property(arb, predicate), { numRuns: runsFor(options.base, options.cap), seed });
+  const details = fc.check(fc.property(arb, predicate), { numRuns: runsFor(options.base, options.cap, options.fuzzScale), seed });
   report(name, details, seed, performance.now() - started);
   expect(details.failed, failureMessage(details)).toBe(false);
 }
@@ -53,7 +55,7 @@ export function checkProperty<T>(name: string, arb: fc.Arbitrary<T>, predicate: 
 export async function checkAsyncProperty<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<boolean | void>, options: RunOptions): Promise<void> {
   const seed = seedOf(name);
   const started = performance.now();
-  const details = await fc.check(fc.asyncProperty(arb, predicate), { numRuns: runsFor(options.base, options.cap), seed });
+  const details = await fc.check(fc.asyncProperty(arb, predicate), { numRuns: runsFor(options.base, options.cap, options.fuzzScale), seed });
   report(name, details, seed, performance.now() - started);
   expect(details.failed, failureMessage(details)).toBe(false);
 }

@@ -29,7 +29,7 @@ describe('fuzz: normalization', () => {
           expect(layer.span.end).toBeLessThanOrEqual(original.length);
         }
       },
-      { base: 500 },
+      { base: 300 },
     );
   });
 

@@ -85,7 +85,7 @@ describe('fuzz: request and response bodies in process', () => {
           // Still valid for the upstream after the rewrite.
           expect(adapter.validateRequest(JSON.parse(JSON.stringify(copy))).ok).toBe(true);
         },
-        { base: 150 },
+        { base: 80 },
       );
     });
 
@@ -99,7 +99,7 @@ describe('fuzz: request and response bodies in process', () => {
           adapter.applyResponseRewrites(copy, segments.filter((s) => s.kind !== 'tool_call').map((s) => ({ segmentId: s.id, text: '[x]' })), segments.filter((s) => s.kind === 'tool_call').map((s) => ({ segmentId: s.id, message: 'refused' })));
           adapter.outputTokens(copy);
         },
-        { base: 150 },
+        { base: 80 },
       );
     });
 
@@ -171,7 +171,7 @@ describe('fuzz: requests through real HTTP', () => {
         }
         upstream.requests.length = 0;
       },
-      { base: 30, cap: 3000 },
+      { base: 15, cap: 5000, fuzzScale: 4 },
     );
     expect(unhandled).toEqual([]);
   }, 600_000);

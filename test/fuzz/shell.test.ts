@@ -48,7 +48,7 @@ describe('fuzz: shell commands for the tool-call analyzer', () => {
           expect(issue.start).toBeLessThanOrEqual(issue.end);
         }
       },
-      { base: 300 },
+      { base: 150 },
     );
   });
 
@@ -68,7 +68,7 @@ describe('fuzz: shell commands for the tool-call analyzer', () => {
         // Denied, or (where bash itself would not run it as written, e.g. `((…))` is arithmetic) held for review: never allowed silently.
         expect(issues.some((i) => i.level === 'deny' || i.level === 'review'), `${cmd}: ${JSON.stringify(issues)}`).toBe(true);
       },
-      { base: 300 },
+      { base: 150 },
     );
   });
 });

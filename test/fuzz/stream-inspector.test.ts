@@ -157,7 +157,7 @@ describe('fuzz: streams through the rewriters and the stream inspector', () => {
           for (const nonce of built.dangerous) expect(output).not.toContain(nonce);
           wellFormed(output);
         },
-        { base: 40 },
+        { base: 25 },
       );
     });
   }
