@@ -33,7 +33,26 @@ function letterShare(s: string): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Cheap look at the raw bytes before decoding: control bytes (binary), too few bytes that could
+ * be letters, or a UTF-8 lead/continuation mismatch rule the run out without asking the decoder,
+ * which reports invalid UTF-8 by throwing (costly on every identifier that looks like base64).
+ */
+function plausibleText(bytes: Uint8Array): boolean {
+  let control = 0;
+  let letters = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20) {
+      if (b !== 0x0a && b !== 0x0d && b !== 0x09 && ++control > bytes.length * 0.05) return false;
+    } else if (b >= 0x80) letters++;
+    else if ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a) letters++;
+  }
+  return letters >= bytes.length * 0.4;
+}
+
 function bytesToText(bytes: Uint8Array): string | undefined {
+  if (!plausibleText(bytes)) return undefined;
   try {
     const text = utf8.decode(bytes);
     if (printableShare(text) < 0.95 || letterShare(text) < 0.4 || !/\p{L}{2}/u.test(text)) return undefined;
@@ -103,8 +122,8 @@ export function rot13(s: string): string {
   });
 }
 
-const ROT13_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq)\b/i;
-const REVERSED_HINT = /\b(?:eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
+// The commonest English words under ROT13 and reversed, in one scan.
+const ROT13_OR_REVERSED_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
 
 function isBase64Char(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45;
@@ -196,7 +215,7 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
 
   // ROT13 and reversal, line by line: only lines that read as English once decoded. A cheap
   // look for the commonest English words in those disguises comes first.
-  if (ROT13_HINT.test(text) || REVERSED_HINT.test(text)) {
+  if (ROT13_OR_REVERSED_HINT.test(text)) {
     let lineStart = 0;
     for (const line of text.split('\n')) {
       const start = lineStart;

@@ -105,6 +105,9 @@ class Builder {
 const LOWER_ASCII: string[] = [];
 for (let c = 0; c < 128; c++) LOWER_ASCII.push(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
 
+/** Per BMP code unit: 0 not yet known, 1 folds to itself (and is visible), 2 changes or is special. */
+const FOLDS_TO_ITSELF = new Uint8Array(0x10000);
+
 /** Pass 1: per code point. Removes invisibles, applies NFKC + lower case + diacritic folding. */
 function foldChars(original: string, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
   const b = new Builder();
@@ -127,6 +130,17 @@ function foldChars(original: string, tally: Tally, smuggled: { text: string; sta
   for (let i = 0; i < s.length; ) {
     const c = s.charCodeAt(i);
     if (c < 0x80 && c !== 0) {
+      if (asciiStart < 0) asciiStart = i;
+      i++;
+      continue;
+    }
+    // BMP characters that fold to themselves join the run like ASCII: no string per character.
+    let same = FOLDS_TO_ITSELF[c]!;
+    if (same === 0) {
+      same = c === 0 || (c >= 0xd800 && c <= 0xdfff) || invisibleKind(c) !== undefined || foldCodePoint(c, s[i]!) !== s[i] ? 2 : 1;
+      FOLDS_TO_ITSELF[c] = same;
+    }
+    if (same === 1) {
       if (asciiStart < 0) asciiStart = i;
       i++;
       continue;
@@ -165,11 +179,29 @@ function foldChars(original: string, tally: Tally, smuggled: { text: string; sta
 // Words with a Latin letter and a letter from a confusable script: "іgnоrе" spelled with Cyrillic і, о, е.
 const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
 
+/**
+ * Length-preserving edits of a text: the per-character array is made only on the first edit, so
+ * the common case (a hint matched, nothing to fold) allocates nothing.
+ */
+class LazyChars {
+  private chars: string[] | undefined;
+  constructor(private readonly text: string) {}
+  get(i: number): string | undefined {
+    return this.chars ? this.chars[i] : this.text[i];
+  }
+  set(i: number, ch: string): void {
+    (this.chars ??= this.text.split(''))[i] = ch;
+  }
+  result(): string {
+    return this.chars ? this.chars.join('') : this.text;
+  }
+}
+
 /** Pass 2 (length-preserving): homoglyphs inside mixed-script words fold to Latin. */
 const HOMOGLYPH_HINT = /[a-z][\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]|[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731][a-z]/;
 const LEET_HINT = /[a-z][0-9$|!]|[0-9$|!][a-z]/;
 
-function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
+function foldHomoglyphs(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally): boolean {
   let changed = false;
   for (const m of text.matchAll(MIXED_WORD)) {
     const word = m[0];
@@ -186,7 +218,7 @@ function foldHomoglyphs(chars: string[], text: string, offsets: Int32Array, tall
       const latin = confusableToLatin(word[k]!);
       if (latin) {
         const at = m.index + k;
-        chars[at] = latin;
+        chars.set(at, latin);
         tally.add('homoglyph', offsets[at]!, offsets[at]! + 1);
         changed = true;
       }
@@ -207,13 +239,13 @@ function isLeetTokenChar(c: number): boolean {
  * Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. A text with two
  * or more leet words is written in leet: then short tokens fold too ("15" → "is", "n0" → "no").
  */
-function foldLeet(chars: string[], text: string, offsets: Int32Array, tally: Tally): boolean {
+function foldLeet(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally): boolean {
   const folded = foldLeetTokens(chars, text, offsets, tally, false);
   if (folded >= 2) foldLeetTokens(chars, text, offsets, tally, true);
   return folded > 0;
 }
 
-function foldLeetTokens(chars: string[], text: string, offsets: Int32Array, tally: Tally, leetText: boolean): number {
+function foldLeetTokens(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally, leetText: boolean): number {
   let changed = 0;
   let start = -1;
   let letters = 0;
@@ -240,21 +272,21 @@ function foldLeetTokens(chars: string[], text: string, offsets: Int32Array, tall
 }
 
 /** In a text already written in leet: any lettered token, and digit-only tokens up to 3 long. */
-function foldShortLeetToken(chars: string[], token: string, at: number): boolean {
-  if (/[26]/.test(token) || chars[at] !== token[0]) return false;
+function foldShortLeetToken(chars: LazyChars, token: string, at: number): boolean {
+  if (/[26]/.test(token) || chars.get(at) !== token[0]) return false;
   if (token.length > 3 && !/[a-z]/.test(token)) return false;
   let any = false;
   for (let k = 0; k < token.length; k++) {
     const to = LEET[token[k]!];
     if (to && (token[k]! >= '0' && token[k]! <= '9')) {
-      chars[at + k] = to;
+      chars.set(at + k, to);
       any = true;
     }
   }
   return any;
 }
 
-function foldLeetToken(chars: string[], token: string, at: number, offsets: Int32Array, tally: Tally): boolean {
+function foldLeetToken(chars: LazyChars, token: string, at: number, offsets: Int32Array, tally: Tally): boolean {
   // Version numbers and identifiers (h264, sha256, x86, utf8) hold digits that are not leet.
   if (/[26]/.test(token)) return false;
   const subs: number[] = [];
@@ -270,7 +302,7 @@ function foldLeetToken(chars: string[], token: string, at: number, offsets: Int3
   const innerDigit = subs.some((k) => k > 0 && k < token.length - 1);
   // "4ll" is leet; ordinals and units ("4th", "5pm", "3px") are not.
   if (subs.length < 2 && !innerDigit && (token.length < 3 || ORDINAL_OR_UNIT.test(token) || /[0-9]$/.test(token))) return false;
-  for (const k of subs) chars[at + k] = LEET[token[k]!]!;
+  for (const k of subs) chars.set(at + k, LEET[token[k]!]!);
   tally.add('leetspeak', offsets[at]!, offsets[at + token.length - 1]! + 1);
   return true;
 }
@@ -362,12 +394,12 @@ function normalizeAt(
   offsets[b.length] = original.length;
 
   if (HOMOGLYPH_HINT.test(text)) {
-    const chars = text.split('');
-    if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.join('');
+    const chars = new LazyChars(text);
+    if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.result();
   }
   if (LEET_HINT.test(text)) {
-    const chars = text.split('');
-    if (foldLeet(chars, text, offsets, tally)) text = chars.join('');
+    const chars = new LazyChars(text);
+    if (foldLeet(chars, text, offsets, tally)) text = chars.result();
   }
   ({ text, offsets } = joinSpaced(text, offsets, tally));
 
