@@ -1,10 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { CorpusError, loadCorpora } from '../../redteam/load.js';
-import { formatHtml, formatText } from '../../redteam/report.js';
-import { runRedteam } from '../../redteam/runner.js';
 import type { Provider } from '../../redteam/target.js';
-import { startVulnerableModel } from '../../redteam/vulnerable-model.js';
 
 interface RedteamOptions {
   target?: string;
@@ -54,6 +50,7 @@ function progressBar(stream: NodeJS.WriteStream): (done: number, total: number) 
 }
 
 async function serveVulnerable(port: number): Promise<void> {
+  const { startVulnerableModel } = await import('../../redteam/vulnerable-model.js');
   const model = await startVulnerableModel({ port, keepRequests: 0 });
   process.stdout.write(
     `vulnerable scripted model listening on ${model.url} (127.0.0.1 only; it obeys every instruction it reads — for red-team baselines, never for real use)\n` +
@@ -97,6 +94,8 @@ export function registerRedteamCommand(program: Command): void {
         return;
       }
       try {
+        // Loaded only when the command runs: registering it costs the other commands nothing.
+        const [{ CorpusError, loadCorpora }, { formatHtml, formatText }, { runRedteam }] = await Promise.all([import('../../redteam/load.js'), import('../../redteam/report.js'), import('../../redteam/runner.js')]);
         if (!opts.target) throw new CorpusError('--target URL is required (or --serve-vulnerable-model PORT)');
         let url: URL;
         try {
