@@ -7,7 +7,8 @@
  *                                        sampled every 5 s, linear trend and whether it exceeds the noise
  *
  * Options: --duration 60s, --conns 1000, --slow 100, --chunks 20, --chunk-delay 25, --big-chunks 3000, --big-pad 4000,
- * --rps 20, --sample 5s, --out docs/load.md (its `<!-- load -->` / `<!-- soak -->` section is replaced;
+ * --rps 20, --sample 5s, --gateway-node-options '--max-semi-space-size=4' (NODE_OPTIONS of the gateway only),
+ * --out docs/load.md (its `<!-- load -->` / `<!-- soak -->` section is replaced;
  * --out - prints only). Environment variables of the same names in upper case (CONNS, DURATION…) work too.
  *
  * Reported: errors (goal 0), latency and the latency ClawGuard added (against the same stream fetched
@@ -95,7 +96,7 @@ async function waitFor(url: string, ms = 180_000): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-function start(cmd: string[], extraEnv: Record<string, string>): ChildProcess {
+function start(cmd: string[], extraEnv: Record<string, string | undefined>): ChildProcess {
   return spawn(process.execPath, cmd, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -202,7 +203,8 @@ async function main(): Promise<void> {
   if (initRun.status !== 0) throw new Error(`clawguard init failed: ${initRun.stderr}`);
   const init = JSON.parse(initRun.stdout) as { config: string; clientKey: string; proxyUrl: string; adminUrl: string };
   writeFileSync(init.config, readFileSync(init.config, 'utf8').replace('level: info', 'level: warn'));
-  const gateway = start([CLI, 'serve', '--config', init.config], { LOAD_UPSTREAM_KEY: 'sk-load' });
+  const gatewayNodeOptions = opt('gateway-node-options', '');
+  const gateway = start([CLI, 'serve', '--config', init.config], { LOAD_UPSTREAM_KEY: 'sk-load', ...(gatewayNodeOptions ? { NODE_OPTIONS: gatewayNodeOptions } : {}) });
   const stop = (): void => {
     gateway.kill('SIGTERM');
     upstream.kill('SIGTERM');
@@ -213,7 +215,8 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   const body = JSON.stringify({ model: 'gpt-load', stream: true, messages: [{ role: 'user', content: 'Tell me about the quick brown fox.' }] });
   const url = `${init.proxyUrl}/v1/chat/completions`;
-  const agent = new Agent({ connections: conns + 8, pipelining: 1, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  // Patient like the SDKs (the openai client waits up to 10 min): a slow accept or first byte is latency, not an error.
+  const agent = new Agent({ connections: conns + 8, pipelining: 1, connect: { timeout: 60_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
 
   // The same stream straight from the upstream: what ClawGuard adds is measured against this.
   const direct = newRun();
@@ -322,6 +325,7 @@ async function main(): Promise<void> {
   const rssMax = Math.max(...rss.filter(Number.isFinite));
   const rows: [string, string][] = [
     ['concurrent streams', String(conns)],
+    ...(gatewayNodeOptions ? ([['gateway NODE_OPTIONS', `\`${gatewayNodeOptions}\``]] as [string, string][]) : []),
     ['readers that never read (answer of ' + (bigChunks * (bigPad + 200) / 2 ** 20).toFixed(0) + ' MB each)', String(slowN)],
     ['duration', `${durationMs / 1000} s`],
     ['streams completed', String(run.ok)],
@@ -334,7 +338,7 @@ async function main(): Promise<void> {
     ['RSS goal ≤ 300 MiB', rssMax <= 300 ? 'met' : '**missed**'],
     ['V8 heap used max', `${f1(Math.max(...heap.filter(Number.isFinite)))} MiB`],
     ['event-loop delay p99 per 5 s window: median / max; max single delay', `${f1(pct(loopP99, 50))} / ${f1(Math.max(...loopP99))} ms; ${f1(Math.max(...loopMax))} ms`],
-    ['/healthz probe p50 / p99', `${f1(pct(probes, 50))} / ${f1(pct(probes, 99))} ms`],
+    ['/healthz probe p50 / p99 (failed probes)', `${f1(pct(probes.filter(Number.isFinite), 50))} / ${f1(pct(probes.filter(Number.isFinite), 99))} ms (${probes.filter((p) => !Number.isFinite(p)).length} of ${probes.length})`],
     ['never-read streams: bytes the upstream could push (max of one / full answer)', `${f1(Math.max(0, ...stats.big) / 2 ** 20)} / ${f1(stats.bigBytes / 2 ** 20)} MiB`],
     ['host load average (1 min) at start / end', `${load0[0]!.toFixed(2)} / ${load1[0]!.toFixed(2)} on ${cpus().length} cores`],
   ];
