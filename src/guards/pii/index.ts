@@ -58,6 +58,11 @@ export const piiConfigSchema = z.strictObject({
    * are large (tens of KB) while the name tagger costs about 2 µs per token.
    */
   scanTrusted: z.boolean().default(false),
+  /**
+   * Report a street address and the town, region, postcode and country right after it as one
+   * `pii.address` (one placeholder for the whole address) rather than as address and location parts.
+   */
+  joinAddresses: z.boolean().default(false),
 });
 export type PiiConfig = z.infer<typeof piiConfigSchema>;
 
@@ -87,7 +92,7 @@ export function detectPii(text: string, config: PiiConfig): Candidate[] {
   const candidates = findStructured(folded).filter((c) => wanted.has(c.entity));
   if (config.entities.some((e) => NAME_ENTITIES.has(e))) {
     const taken = candidates.filter((c) => c.score >= config.minScore);
-    for (const c of findNames(folded)) {
+    for (const c of findNames(folded, config.joinAddresses)) {
       if (wanted.has(c.entity) && !taken.some((t) => c.start < t.end && t.start < c.end)) candidates.push(c);
     }
   }

@@ -41,7 +41,7 @@ function findSpeakers(tokens: ReturnType<typeof tokenize>): Candidate[] {
 }
 
 /** Person names, locations and street addresses found by the trained tagger (organizations are tagged but not reported). */
-export function findNames(text: string): Candidate[] {
+export function findNames(text: string, join = false): Candidate[] {
   // Names and places are capitalized somewhere, addresses carry digits: text with neither has none.
   if (!/[\p{Lu}0-9]/u.test(text)) return [];
   const tokens = tokenize(text);
@@ -60,6 +60,52 @@ export function findNames(text: string): Candidate[] {
     const score = single && entity !== 'address' && (CALENDAR.has(lower) || /^(?:word|func|date)$/.test(lexClass(lower))) ? 0.4 : SCORE[entity]!;
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
+  listedNames(text, tokens, out);
+  if (join) mergeAddressParts(text, out);
   for (const c of findSpeakers(tokens)) if (!out.some((o) => c.start < o.end && o.start < c.end)) out.push(c);
   return out;
+}
+
+/**
+ * An address and the town, region, postcode and country right after it (only spaces, commas and
+ * line breaks between) are one address: `Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399`.
+ */
+function mergeAddressParts(text: string, out: Candidate[]): void {
+  out.sort((a, b) => a.start - b.start);
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i]!;
+    if (a.entity !== 'address' || a.score < 0.5) continue;
+    while (i + 1 < out.length) {
+      const b = out[i + 1]!;
+      if ((b.entity !== 'address' && b.entity !== 'location') || b.score < 0.5 || !/^[\s,]{0,4}$/.test(text.slice(a.end, b.start))) break;
+      a.end = b.end;
+      out.splice(i + 1, 1);
+    }
+  }
+}
+
+/**
+ * Names in a list of names: `Kateřina, James, Christopher, Jennifer, Emily and Michael`. A one-word
+ * item between commas (or `and`) that the lexicon knows as a first or last name is a person when the
+ * item before or after it was tagged one.
+ */
+function listedNames(text: string, tokens: ReturnType<typeof tokenize>, out: Candidate[]): void {
+  const persons = out.filter((c) => c.entity === 'person' && c.score >= 0.5);
+  if (persons.length === 0) return;
+  const isPersonAt = (t: { start: number; end: number } | undefined): boolean => !!t && persons.some((p) => p.start === t.start && p.end === t.end);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 2; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (out.some((c) => c.start < t.end && t.start < c.end)) continue;
+      const cls = lexClass(t.lower);
+      if (cls !== 'first' && cls !== 'last' && cls !== 'person') continue;
+      const sepBefore = tokens[i - 1]!.lower === ',' || tokens[i - 1]!.lower === 'and';
+      const sepAfter = tokens[i + 1]?.lower === ',' || tokens[i + 1]?.lower === 'and';
+      if (!sepBefore || !sepAfter) continue;
+      if (!isPersonAt(tokens[i - 2]) && !isPersonAt(tokens[i + 2])) continue;
+      const c: Candidate = { start: t.start, end: t.end, entity: 'person', score: 0.7, reason: 'person (list of names)' };
+      out.push(c);
+      persons.push(c);
+    }
+  }
 }

@@ -170,6 +170,20 @@ describe('names, locations, addresses', () => {
   it('finds a street address', () => {
     expect(found('Please send it to 221B Baker Street, London NW1 6XE.', 'address')).toEqual(['221B Baker Street, London NW1 6XE']);
   });
+  it('finds the other names of a list of names', () => {
+    const names = found('They had 6: Kateřina, James, Christopher, Jennifer, Emily and Michael.', 'person');
+    expect(names).toEqual(expect.arrayContaining(['James', 'Jennifer', 'Emily', 'Michael']));
+  });
+  it('joins an address and the town and country after it only when asked', () => {
+    const text = "I'll meet you at Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399 after the concert.";
+    const joined = detectPii(text, piiConfigSchema.parse({ ...ALL, joinAddresses: true })).map((c) => [c.entity, text.slice(c.start, c.end)]);
+    expect(joined).toContainEqual(['address', 'Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399']);
+    expect(found(text, 'location').length).toBeGreaterThan(0);
+  });
+  it('finds a name in ordinary prose (most of whose words the plain-word gate skips)', () => {
+    const text = 'Thanks for the notes from the planning meeting with Anna Berg. The review is on Friday at the office in Leeds, and we will send the draft to the whole group by the end of the week.';
+    expect(found(text, 'person')).toEqual(['Anna Berg']);
+  });
   it('does not take month names for places', () => {
     expect(found('It was disconnected in March because of the move.')).toEqual([]);
   });
