@@ -246,6 +246,12 @@ export function configSchema(registry: GuardRegistry) {
           vaultKey: secretRefSchema.optional(),
           /** How long a conversation's mapping lives after its last use. */
           ttlSeconds: z.number().int().positive().default(86_400),
+          /**
+           * Pseudonymized credentials come back only inside tool-call arguments (the agent can act with
+           * them), never in answer text: a model talked into repeating a key prints `<SECRET_1>`.
+           * `true` restores them in text too.
+           */
+          restoreSecretsInText: z.boolean().default(false),
         })
         .prefault({}),
       egress: z

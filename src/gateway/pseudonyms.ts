@@ -15,13 +15,15 @@ export class PseudonymService {
     store: VaultStore,
     ttlMs: number,
     private readonly log: Logger,
+    /** Labels restored only in tool-call arguments, never in answer text (see PseudonymMap.withheldInText). */
+    private readonly withheldInText: ReadonlySet<string> = new Set(['SECRET']),
   ) {
     this.vault = new PseudonymVault({ store, key, ttlMs });
   }
 
   /** A service whose mappings live in memory under a random key: they end with the process. */
-  static ephemeral(log: Logger, ttlMs: number): PseudonymService {
-    return new PseudonymService(randomBytes(32), new MemoryVaultStore(), ttlMs, log);
+  static ephemeral(log: Logger, ttlMs: number, withheldInText?: ReadonlySet<string>): PseudonymService {
+    return new PseudonymService(randomBytes(32), new MemoryVaultStore(), ttlMs, log, withheldInText);
   }
 
   /**
@@ -42,7 +44,9 @@ export class PseudonymService {
    */
   async open(conversationId: string): Promise<PseudonymMap> {
     try {
-      return await this.vault.open(conversationId);
+      const map = await this.vault.open(conversationId);
+      map.withheldInText = this.withheldInText;
+      return map;
     } catch (error) {
       if (error instanceof VaultError) this.log.error({ error: error.message }, 'pseudonym vault row unreadable');
       throw error;
@@ -61,10 +65,10 @@ export function restoreJsonText(map: PseudonymMap, text: string): string {
   try {
     value = JSON.parse(text);
   } catch {
-    return map.restore(text);
+    return map.restoreAll(text);
   }
   const walk = (node: unknown): unknown => {
-    if (typeof node === 'string') return map.restore(node);
+    if (typeof node === 'string') return map.restoreAll(node);
     if (Array.isArray(node)) return node.map(walk);
     if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
     return node;

@@ -131,6 +131,12 @@ export class PseudonymMap {
   private readonly counters = new Map<string, number>();
   private originals: Set<string> | undefined;
   private dirty = false;
+  /**
+   * Labels whose placeholders `restore` leaves in answer text (they come back only in tool-call
+   * arguments, through `restoreAll`): by default `SECRET`, so a model talked into repeating a
+   * credential from the system prompt prints `<SECRET_1>`, not the key.
+   */
+  withheldInText: ReadonlySet<string> = new Set();
 
   constructor(readonly conversationId: string) {}
 
@@ -177,8 +183,18 @@ export class PseudonymMap {
     this.dirty = false;
   }
 
-  /** Replaces every placeholder this conversation knows with its original; unknown ones stay. */
+  /**
+   * Answer text: replaces every placeholder this conversation knows with its original, except the
+   * labels in `withheldInText`; unknown ones stay.
+   */
   restore(text: string): string {
+    if (this.byPlaceholder.size === 0 || !text.includes('<')) return text;
+    if (this.withheldInText.size === 0) return text.replace(PLACEHOLDER_RE, (whole) => this.byPlaceholder.get(whole) ?? whole);
+    return text.replace(PLACEHOLDER_RE, (whole, label: string) => (this.withheldInText.has(label) ? whole : (this.byPlaceholder.get(whole) ?? whole)));
+  }
+
+  /** Tool-call arguments: every placeholder this conversation knows, whatever its label. */
+  restoreAll(text: string): string {
     if (this.byPlaceholder.size === 0 || !text.includes('<')) return text;
     return text.replace(PLACEHOLDER_RE, (whole) => this.byPlaceholder.get(whole) ?? whole);
   }

@@ -78,10 +78,17 @@ describe('pseudonymization through the gateway', () => {
 });
 
 describe('default policy (no rules of our own)', () => {
-  it('keeps an email and a cloud key away from the provider and gives them back in the answer', async () => {
+  it('keeps an email and a cloud key away from the provider; the email comes back in the answer, the key only in tool-call arguments', async () => {
     const up = await startScriptedUpstream((req, res) => {
       const seen = req.body.messages[0].content as string;
-      json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: `Noted: ${seen}` }, finish_reason: 'stop' }] });
+      const key = /<SECRET_1>/.exec(seen)?.[0] ?? 'none';
+      json(res, 200, {
+        id: 'c',
+        object: 'chat.completion',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: `Noted: ${seen}`, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'write_env', arguments: JSON.stringify({ AWS_ACCESS_KEY_ID: key }) } }] }, finish_reason: 'tool_calls' }],
+      });
     });
     const def = await startTestGateway({ upstreams: [{ name: 'u', provider: 'openai', url: `${up.url}/v1` }], routes: [{ model: '*', upstream: 'u' }] });
     try {
@@ -92,7 +99,9 @@ describe('default policy (no rules of our own)', () => {
       expect(forwarded).not.toContain('jane.doe@example.org');
       expect(forwarded).not.toContain(awsKey);
       expect(forwarded).toMatch(/<EMAIL_1>.*<SECRET_1>/);
-      expect(res.choices[0]!.message.content).toBe(`Noted: ${text}`);
+      // A model talked into repeating a credential prints its placeholder (pseudonymization.restoreSecretsInText: false).
+      expect(res.choices[0]!.message.content).toBe(`Noted: Contact jane.doe@example.org, key <SECRET_1>`);
+      expect(JSON.parse(res.choices[0]!.message.tool_calls![0]!.type === 'function' ? res.choices[0]!.message.tool_calls![0]!.function.arguments : '{}')).toEqual({ AWS_ACCESS_KEY_ID: awsKey });
     } finally {
       await def.close();
       await up.close();
