@@ -35,7 +35,7 @@ function serialize(blocks: readonly Block[]): { text: string; expected: SseEvent
       return e === '\n' && text.endsWith('\r') ? '\r\n' : e;
     };
     for (const j of b.junk) text += j + end();
-    if (b.event !== undefined) text += `event:${b.space ? ' ' : ''}${b.event}${end()}`;
+    if (b.event !== undefined) text += `event:${b.space || b.event.startsWith(' ') ? ' ' : ''}${b.event}${end()}`;
     for (const d of b.data) text += `data:${b.space || d.startsWith(' ') ? ' ' : ''}${d}${end()}`;
     text += end();
     if (b.data.length > 0) expected.push(b.event === undefined ? { data: b.data.join('\n') } : { event: b.event, data: b.data.join('\n') });
