@@ -175,12 +175,26 @@ const COMMON = new Set(
     'instructions ignore system prompt tell must should').split(' '),
 );
 
-function englishShare(line: string): number {
+const ROT13_COMMON = new Set([...COMMON].map((w) => rot13(w)));
+const REVERSED_COMMON = new Set([...COMMON].map((w) => [...w].reverse().join('')));
+
+/**
+ * Shares of English function words in a line as written, under ROT13 and reversed, from one
+ * tokenization: ROT13 and reversal map the line's words to the words of the decoded line, so
+ * nothing is decoded unless the line turns out to be hidden English.
+ */
+function englishShares(line: string): [plain: number, rot13: number, reversed: number] {
   const words = line.toLowerCase().match(/[a-z']+/g);
-  if (!words || words.length < 3) return 0;
-  let hits = 0;
-  for (const w of words) if (COMMON.has(w)) hits++;
-  return hits / words.length;
+  if (!words || words.length < 3) return [0, 0, 0];
+  let plain = 0;
+  let rotated = 0;
+  let reversed = 0;
+  for (const w of words) {
+    if (COMMON.has(w)) plain++;
+    if (ROT13_COMMON.has(w)) rotated++;
+    if (REVERSED_COMMON.has(w)) reversed++;
+  }
+  return [plain / words.length, rotated / words.length, reversed / words.length];
 }
 
 /** Encoded runs in `text`, leftmost first. At most `maxRuns` are returned. */
@@ -221,15 +235,13 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
       const start = lineStart;
       lineStart += line.length + 1;
       if (line.length < 12 || line.length > 4000) continue;
-      const plain = englishShare(line);
+      const [plain, rotatedShare, reversedShare] = englishShares(line);
       if (plain >= 0.25) continue;
-      const rotated = rot13(line);
-      if (englishShare(rotated) >= 0.3) {
-        push({ kind: 'rot13', start, end: start + line.length, decoded: rotated });
+      if (rotatedShare >= 0.3) {
+        push({ kind: 'rot13', start, end: start + line.length, decoded: rot13(line) });
         continue;
       }
-      const reversed = [...line].reverse().join('');
-      if (englishShare(reversed) >= 0.3) push({ kind: 'reversed', start, end: start + line.length, decoded: reversed });
+      if (reversedShare >= 0.3) push({ kind: 'reversed', start, end: start + line.length, decoded: [...line].reverse().join('') });
     }
   }
   return runs;
