@@ -516,7 +516,9 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     usesDemoUpstream: upstreams.demo,
     counters,
     async listen() {
-      await proxy.listen({ host: config.server.host, port: config.server.port });
+      // Node's default accept backlog (511) drops connections when a thousand agents connect at once
+      // while the event loop is busy (docs/load.md); the kernel caps it at net.core.somaxconn.
+      await proxy.listen({ host: config.server.host, port: config.server.port, backlog: 4096 });
       if (admin) await admin.listen({ host: config.admin.host, port: config.admin.port });
       const egressUrl = egress ? await egress.listen() : undefined;
       return { proxyUrl: urlOf(proxy, Boolean(config.server.tls)), adminUrl: admin ? urlOf(admin, Boolean(config.admin.tls)) : undefined, egressUrl };
