@@ -194,7 +194,7 @@ describe('a fleet of three ClawGuard processes behind a round-robin balancer', (
     const { key } = await newKey('metered');
     // Windows are fixed minutes (floor(now / 60 s)): start early in one so all eight requests share it.
     const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 30_000) await sleep(60_000 - intoMinute + 200);
+    if (intoMinute > 45_000) await sleep(60_000 - intoMinute + 200);
     const results = [];
     for (let i = 0; i < 8; i++) results.push(await chat(key));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
