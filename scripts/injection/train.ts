@@ -14,9 +14,8 @@ import { normalizeText } from '../../src/normalize/index.js';
 import { encodeWeights } from '../../src/guards/injection/classifier.js';
 import { CALIBRATION_FEATURES, calibrationVector, combineScores, InjectionDetector, type ModelData, type TextKind } from '../../src/guards/injection/detector.js';
 import { FAMILIES } from '../../src/guards/injection/signatures.js';
-import { dedupeByBucket, extractFeatures, HASH_BITS, HASH_SIZE, newFeatureBuffer } from '../../src/guards/injection/features.js';
+import { BUCKET, extractFeatures, HASH_BITS, HASH_SIZE, newFeatureBuffer, WINDOW } from '../../src/guards/injection/features.js';
 
-const WINDOW = 512;
 const EPOCHS = 5;
 const L2 = 1e-5;
 const LR = 0.2;
@@ -31,7 +30,9 @@ interface Row {
 }
 
 interface Example {
+  /** Distinct feature ids of the window and their values (count / sqrt(features in the window)). */
   ids: Int32Array;
+  vals: Float32Array;
   y: number;
   weight: number;
   /** Index of the row this window came from (folds split by row). */
@@ -44,7 +45,10 @@ const args = process.argv.slice(2);
 // --recalibrate: refit only the calibration and thresholds from the out-of-fold signals the last
 // full run saved, keeping the classifier weights (a full run gives the same result).
 const recalibrate = args.includes('--recalibrate');
-const dataDir = resolve(args.find((a) => !a.startsWith('--')) ?? process.env.CLAWGUARD_EVAL_DATA ?? join(repo, '../shared/eval'));
+const outAt = args.indexOf('--out');
+// --out FILE: write the model elsewhere (experiments); default src/guards/injection/model-data.ts.
+const outArg = outAt >= 0 ? args[outAt + 1] : undefined;
+const dataDir = resolve(args.find((a, i) => !a.startsWith('--') && (outAt < 0 || i !== outAt + 1)) ?? process.env.CLAWGUARD_EVAL_DATA ?? join(repo, '../shared/eval'));
 const oofPath = join(tmpdir(), 'clawguard-injection-oof.json');
 
 function readJsonl(path: string): Row[] {
@@ -74,6 +78,21 @@ function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+function compactIds(raw: Int32Array): { ids: Int32Array; vals: Float32Array } {
+  const sorted = Int32Array.from(raw).sort();
+  const ids: number[] = [];
+  const vals: number[] = [];
+  const norm = 1 / Math.sqrt(raw.length);
+  for (let k = 0; k < sorted.length; k++) {
+    if (k > 0 && sorted[k] === sorted[k - 1]) vals[vals.length - 1]! += norm;
+    else {
+      ids.push(sorted[k]!);
+      vals.push(norm);
+    }
+  }
+  return { ids: Int32Array.from(ids), vals: Float32Array.from(vals) };
 }
 
 function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: { weights: Float32Array; bias: number } } {
@@ -107,15 +126,14 @@ function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: {
   }
   
   // ── features per window ───────────────────────────────────────────────────────────────
+  // A window is two consecutive buckets, exactly as the runtime scores it (features.ts).
   const buf = newFeatureBuffer(1 << 16);
   const examples: Example[] = [];
   let located = 0;
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     const n = normalizeText(row.text);
-    buf.length = 0;
-    extractFeatures(n.text, buf, 0, n.text.length, kindOf(row) === 'tool_result');
-    dedupeByBucket(buf, WINDOW >> 1);
+    extractFeatures(n.text, buf, kindOf(row) === 'tool_result');
     const y = row.label === 'malicious' ? 1 : 0;
     const length = n.text.length;
     const region = injectedRegion(row);
@@ -128,23 +146,20 @@ function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: {
       while (e < length && n.offsets[e]! < region.end) e++;
       regionN = { start: s, end: e };
     }
-    const windows: { start: number; end: number; y: number }[] = [];
-    if (regionN && length <= WINDOW) {
-      // Short context with an injected payload: the whole text is what the detector will see.
-      windows.push({ start: 0, end: length, y });
-    } else if (length <= WINDOW) windows.push({ start: 0, end: length, y });
+    // Windows as bucket pairs [first, last] (inclusive); label -1 = a benign part of a malicious text, skipped.
+    const windows: { first: number; last: number; y: number }[] = [];
+    if (buf.buckets <= 2) windows.push({ first: 0, last: buf.buckets - 1, y });
     else {
-      const step = WINDOW >> 1;
-      for (let start = 0; ; start += step) {
-        const end = Math.min(length, start + WINDOW);
+      for (let b = 0; b + 1 < buf.buckets; b++) {
         let wy = y;
         if (regionN) {
+          const start = b * BUCKET;
+          const end = Math.min(length, (b + 2) * BUCKET);
           const overlap = Math.min(end, regionN.end) - Math.max(start, regionN.start);
           const need = Math.min(regionN.end - regionN.start, WINDOW >> 2);
-          wy = overlap >= need ? 1 : -1; // -1: a benign part of a malicious text; skipped
+          wy = overlap >= need ? 1 : -1;
         }
-        if (wy >= 0) windows.push({ start, end, y: wy });
-        if (end === length) break;
+        if (wy >= 0) windows.push({ first: b, last: b + 1, y: wy });
       }
     }
     // Long benign texts contribute several windows; weight them so each text counts about once.
@@ -153,58 +168,56 @@ function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: {
     const bipiaBenign = row.label === 'benign' && row.source.includes('bipia_contexts') ? 3 : 1;
     const weight = bipiaBenign / Math.sqrt(windows.length);
     for (const w of windows) {
-      const ids: number[] = [];
-      for (let k = 0; k < buf.length; k++) {
-        const p = buf.pos[k]!;
-        if (p >= w.start && p < w.end) ids.push(buf.ids[k]!);
-      }
-      if (ids.length === 0) continue;
-      examples.push({ ids: Int32Array.from(ids), y: w.y, weight, row: r });
+      const from = w.first === 0 ? 0 : buf.bucketEnd[w.first - 1]!;
+      const to = buf.bucketEnd[w.last]!;
+      if (to <= from) continue;
+      examples.push({ ...compactIds(buf.ids.subarray(from, to)), y: w.y, weight, row: r });
     }
   }
   console.log(`examples: ${examples.length}, BIPIA payloads located in ${located} contexts`);
   
   // ── logistic regression, AdaGrad, class-balanced ──────────────────────────────────────
-  function train(subset: Example[], seed: number): { weights: Float32Array; bias: number } {
+  // Each example is compacted once into distinct ids and values (count / sqrt(features)), so an
+  // update touches typed arrays only.
+  function train(subset: number[], seed: number): { weights: Float32Array; bias: number } {
     const weights = new Float32Array(HASH_SIZE);
     const g2 = new Float32Array(HASH_SIZE).fill(1e-8);
-    let bias = 0;
-    let g2b = 1e-8;
+    // No learned bias: text unlike anything in training scores 0 (no evidence either way) and the
+    // calibration's intercept decides. A learned bias made unseen styles "attacks".
+    const bias = 0;
     let pos = 0;
-    for (const e of subset) if (e.y === 1) pos += e.weight;
-    const total = subset.reduce((s, e) => s + e.weight, 0);
+    let total = 0;
+    for (const i of subset) {
+      total += examples[i]!.weight;
+      if (examples[i]!.y === 1) pos += examples[i]!.weight;
+    }
     const wPos = total / (2 * pos);
     const wNeg = total / (2 * (total - pos));
-    const order = subset.map((_, i) => i);
+    const order = subset.slice();
     const random = rng(seed);
-    const counts = new Map<number, number>();
     for (let epoch = 0; epoch < EPOCHS; epoch++) {
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
       for (const idx of order) {
-        const e = subset[idx]!;
-        counts.clear();
-        for (const id of e.ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-        const norm = 1 / Math.sqrt(e.ids.length);
+        const e = examples[idx]!;
+        const { ids, vals } = e;
         let s = bias;
-        for (const [id, c] of counts) s += weights[id]! * c * norm;
+        for (let k = 0; k < ids.length; k++) s += weights[ids[k]!]! * vals[k]!;
         const p = 1 / (1 + Math.exp(-s));
         const g = (p - e.y) * e.weight * (e.y === 1 ? wPos : wNeg);
-        for (const [id, c] of counts) {
-          const grad = g * c * norm + L2 * weights[id]!;
+        for (let k = 0; k < ids.length; k++) {
+          const id = ids[k]!;
+          const grad = g * vals[k]! + L2 * weights[id]!;
           g2[id]! += grad * grad;
           weights[id]! -= (LR * grad) / Math.sqrt(g2[id]!);
         }
-        // No learned bias: text unlike anything in training scores 0 (no evidence either way)
-        // and the calibration's intercept decides. A learned bias made unseen styles "attacks".
-        void g2b;
       }
     }
     return { weights, bias };
   }
-  
+
   function placeholderModel(weights: Float32Array, bias: number, calibration: number[]): ModelData {
     const enc = encodeWeights(weights);
     return { version: 'fold', hashBits: HASH_BITS, windowSize: WINDOW, bias, scale: enc.scale, weights: enc.base64, calibration };
@@ -218,7 +231,7 @@ function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: {
   const calW: number[] = [];
   const calK: number[] = [];
   for (let fold = 0; fold < FOLDS; fold++) {
-    const model = train(examples.filter((e) => foldOf(e.row) !== fold), 17 + fold);
+    const model = train(examples.flatMap((e, i) => (foldOf(e.row) !== fold ? [i] : [])), 17 + fold);
     const detector = new InjectionDetector(placeholderModel(model.weights, model.bias, neutralCalibration));
     let count = 0;
     for (let r = 0; r < rows.length; r++) {
@@ -234,7 +247,7 @@ function fullRun(): { calX: number[][]; calY: number[]; calK: number[]; final: {
     console.log(`fold ${fold}: ${count} rows scored`);
   }
   writeFileSync(oofPath, JSON.stringify({ calX, calY, calK }));
-  return { calX, calY, calK, final: train(examples, 7) };
+  return { calX, calY, calK, final: train(examples.map((_, i) => i), 7) };
 }
 
 // Calibration: a small logistic regression on the out-of-fold signals (batch gradient descent).
@@ -324,7 +337,7 @@ const thresholds = { message: thresholdFor(0, 0.01), tool_result: thresholdFor(1
 console.log('thresholds:', thresholds);
 
 const model: ModelData = {
-  version: `injection-v1-w${WINDOW}-h${HASH_BITS}`,
+  version: `injection-v2-w${WINDOW}-h${HASH_BITS}`,
   hashBits: HASH_BITS,
   windowSize: WINDOW,
   bias: weights.bias,
@@ -334,7 +347,7 @@ const model: ModelData = {
   signatureOnly,
   thresholds,
 };
-const out = join(repo, 'src/guards/injection/model-data.ts');
+const out = outArg ? resolve(outArg) : join(repo, 'src/guards/injection/model-data.ts');
 writeFileSync(
   out,
   `// Generated by scripts/injection/train.ts from the train split of the labelled data. Do not edit.\n` +

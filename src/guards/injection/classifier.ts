@@ -1,4 +1,4 @@
-import { dedupeByBucket, extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer } from './features.js';
+import { BUCKET, extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer } from './features.js';
 
 /** A logistic-regression model over hashed n-grams (see features.ts). */
 export interface LinearModel {
@@ -12,7 +12,7 @@ export interface LinearModel {
 export function decodeWeights(base64: string): Int8Array {
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.length !== HASH_SIZE) throw new Error(`injection model has ${bytes.length} weights, expected ${HASH_SIZE}`);
-  return Int8Array.from(bytes, (b) => (b << 24) >> 24);
+  return new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
 export function encodeWeights(weights: Float32Array): { base64: string; scale: number } {
@@ -33,48 +33,45 @@ export interface WindowScore {
 }
 
 /**
- * Scores a text by overlapping windows; returns the best window. A text is x = counts / sqrt(total)
- * per window, so the logit of a window is bias + (sum of weights in it) / sqrt(features in it),
- * computed from prefix sums in one pass whatever the overlap.
+ * Scores a text by overlapping windows (two consecutive buckets of features.ts); returns the best
+ * window. A window is x = counts / sqrt(total), so its logit is bias + (sum of weights in it) /
+ * sqrt(features in it). One pass over the features whatever the overlap.
  */
-export function scoreWindows(
-  model: LinearModel,
-  text: string,
-  windowSize: number,
-  buf: FeatureBuffer = newFeatureBuffer(),
-  toolResult = false,
-): WindowScore {
-  buf.length = 0;
-  extractFeatures(text, buf, 0, text.length, toolResult);
-  dedupeByBucket(buf, Math.max(1, windowSize >> 1));
-  return scoreFeatureWindows(model, buf, text.length, windowSize);
+export function scoreWindows(model: LinearModel, text: string, buf: FeatureBuffer = newFeatureBuffer(), toolResult = false): WindowScore {
+  extractFeatures(text, buf, toolResult);
+  return scoreFeatureWindows(model, buf, text.length);
 }
 
-export function scoreFeatureWindows(model: LinearModel, buf: FeatureBuffer, length: number, windowSize: number): WindowScore {
+export function scoreFeatureWindows(model: LinearModel, buf: FeatureBuffer, length: number): WindowScore {
   const { weights, bias, scale } = model;
+  const ids = buf.ids;
+  const bucketEnd = buf.bucketEnd;
   if (buf.length === 0) return { logit: bias, start: 0, end: length };
-  if (length <= windowSize) {
+  let bestLogit = -Infinity;
+  let bestBucket = 0;
+  let prevSum = 0;
+  let prevCount = 0;
+  let k = 0;
+  const last = buf.buckets - 1;
+  for (let b = 0; b <= last; b++) {
+    const stop = bucketEnd[b]!;
     let sum = 0;
-    for (let k = 0; k < buf.length; k++) sum += weights[buf.ids[k]!]!;
-    return { logit: bias + (sum * scale) / Math.sqrt(buf.length), start: 0, end: length };
-  }
-  // Windows start every half window, so each is two consecutive half-window buckets.
-  const step = Math.max(1, windowSize >> 1);
-  const buckets = Math.ceil(length / step);
-  const sums = new Int32Array(buckets);
-  const counts = new Int32Array(buckets);
-  for (let k = 0; k < buf.length; k++) {
-    const b = (buf.pos[k]! / step) | 0;
-    sums[b]! += weights[buf.ids[k]!]!;
-    counts[b]!++;
-  }
-  let best: WindowScore = { logit: -Infinity, start: 0, end: length };
-  for (let b = 0; b < Math.max(1, buckets - 1); b++) {
-    const n = counts[b]! + (counts[b + 1] ?? 0);
-    if (n > 0) {
-      const logit = bias + ((sums[b]! + (sums[b + 1] ?? 0)) * scale) / Math.sqrt(n);
-      if (logit > best.logit) best = { logit, start: b * step, end: Math.min(length, (b + 2) * step) };
+    const count = stop - k;
+    for (; k < stop; k++) sum += weights[ids[k]!]!;
+    // Window (b-1, b); a text of one or two buckets is one window.
+    if (b >= 1 || last === 0) {
+      const n = prevCount + count;
+      if (n > 0) {
+        const logit = bias + ((prevSum + sum) * scale) / Math.sqrt(n);
+        if (logit > bestLogit) {
+          bestLogit = logit;
+          bestBucket = b === 0 ? 0 : b - 1;
+        }
+      }
     }
+    prevSum = sum;
+    prevCount = count;
   }
-  return best.logit === -Infinity ? { logit: bias, start: 0, end: length } : best;
+  if (bestLogit === -Infinity) return { logit: bias, start: 0, end: length };
+  return { logit: bestLogit, start: bestBucket * BUCKET, end: Math.min(length, (bestBucket + 2) * BUCKET) };
 }

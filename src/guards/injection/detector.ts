@@ -1,6 +1,6 @@
 import { type NormalizedText, normalizeText, type ObfuscationKind, type TextSpan, toOriginalSpan } from '../../normalize/index.js';
 import { decodeWeights, type LinearModel, scoreWindows } from './classifier.js';
-import { newFeatureBuffer } from './features.js';
+import { HASH_BITS, newFeatureBuffer, WINDOW } from './features.js';
 import { MODEL_DATA } from './model-data.js';
 import { anchorsPresent, candidateSignatures, FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
 
@@ -138,7 +138,6 @@ function matchSignatures(n: NormalizedText, families: Map<Family, SignalMatch>, 
 
 export class InjectionDetector {
   private readonly model: LinearModel;
-  private readonly windowSize: number;
   private readonly calibration: readonly number[];
   private readonly signatureOnly: ModelData['signatureOnly'];
   private readonly buf = newFeatureBuffer(8192);
@@ -147,8 +146,10 @@ export class InjectionDetector {
     data: ModelData = MODEL_DATA,
     private readonly options: { classifier?: boolean; maxDecodeDepth?: number } = {},
   ) {
+    if (data.hashBits !== HASH_BITS || data.windowSize !== WINDOW) {
+      throw new Error(`injection model uses 2^${data.hashBits} buckets and ${data.windowSize}-character windows; this build extracts 2^${HASH_BITS} and ${WINDOW}`);
+    }
     this.model = { bias: data.bias, weights: decodeWeights(data.weights), scale: data.scale };
-    this.windowSize = data.windowSize;
     this.calibration = data.calibration;
     this.signatureOnly = data.signatureOnly;
     if (this.calibration.length !== CALIBRATION_FEATURES.length + 1) {
@@ -166,7 +167,7 @@ export class InjectionDetector {
     let classifierSpan: TextSpan = { start: 0, end: text.length };
     const useClassifier = this.options.classifier !== false;
     if (useClassifier) {
-      const w = scoreWindows(this.model, n.text, this.windowSize, this.buf, toolResult);
+      const w = scoreWindows(this.model, n.text, this.buf, toolResult);
       classifierLogit = w.logit;
       classifierSpan = toOriginalSpan(n, w.start, w.end);
     }
@@ -178,7 +179,7 @@ export class InjectionDetector {
       const fired = matchSignatures(inner, families, () => layer.span, layer.kind);
       let layerLogit = -Infinity;
       if (useClassifier && inner.text.length > 0) {
-        layerLogit = scoreWindows(this.model, inner.text, this.windowSize, this.buf, toolResult).logit;
+        layerLogit = scoreWindows(this.model, inner.text, this.buf, toolResult).logit;
         if (layerLogit > classifierLogit) {
           classifierLogit = layerLogit;
           classifierSpan = layer.span;
