@@ -93,15 +93,17 @@ export class GuardEngine {
     segments: readonly Segment[],
     ctx: GuardContext,
     messageCount: number,
-    options: { useCache?: boolean; guards?: readonly Guard[]; totalChars?: number; extraFindings?: readonly Finding[] } = {},
+    options: { useCache?: boolean; guards?: readonly Guard[]; totalChars?: number; extraFindings?: readonly Finding[]; keepFinding?: (finding: Finding, segment: Segment | undefined) => boolean } = {},
   ): Promise<Inspection> {
     const started = performance.now();
     const payload = options.totalChars === undefined ? { direction: ctx.direction, messageCount } : { direction: ctx.direction, messageCount, totalChars: options.totalChars };
     const cache = options.useCache === false ? this.noCache : this.cache;
     const scanned = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
-    const findings = options.extraFindings?.length ? [...scanned.findings, ...options.extraFindings] : scanned.findings;
-    const failures = scanned.failures;
     const byId = new Map(segments.map((s) => [s.id, s]));
+    let findings = options.extraFindings?.length ? [...scanned.findings, ...options.extraFindings] : scanned.findings;
+    const keep = options.keepFinding;
+    if (keep) findings = findings.filter((f) => keep(f, byId.get(f.segmentId)));
+    const failures = scanned.failures;
     const decision = decide(this.policyFor(ctx), ctx.direction, findings, failures, byId);
     return { decision, findings, segments, guardMs: performance.now() - started };
   }
@@ -187,9 +189,10 @@ export class GuardEngine {
     ctx: GuardContext,
     toolAllowed?: (name: string) => boolean,
     flow?: (toolCalls: readonly Segment[]) => Finding[],
+    keepFinding?: (finding: Finding, segment: Segment | undefined) => boolean,
   ): Promise<ToolJudgement> {
     const segment: Segment = { id: `${call.channel}.tool_calls.${call.id}`, path: [], direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: call.name, toolCallId: call.id, text: call.arguments };
-    const inspection = await this.inspect([segment], ctx, 1, { useCache: false, extraFindings: flow?.([segment]) ?? [] });
+    const inspection = await this.inspect([segment], ctx, 1, { useCache: false, extraFindings: flow?.([segment]) ?? [], ...(keepFinding ? { keepFinding } : {}) });
     return this.judgeToolSegments(inspection, this.rewrites(inspection), toolAllowed)[0]!;
   }
 }

@@ -18,7 +18,7 @@ import type { LockdownService } from './incident/lockdown.js';
 import { type IntegrityConfig, pinnedModelViolation } from '../integrity/startup.js';
 import { answeredModel, ModelLineage, StreamModelSniffer } from '../integrity/lineage.js';
 import { globMatch } from '../core/index.js';
-import { type PseudonymService, restoreJsonText } from './pseudonyms.js';
+import { ownValuesInToolCalls, type PseudonymService, restoreJsonText, withRestoredToolArguments } from './pseudonyms.js';
 import { type PseudonymMap, VaultError } from '../transform/vault.js';
 import type { Router } from './router.js';
 import { GatewayStreamInspector } from './stream-inspector.js';
@@ -376,7 +376,12 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}), ...lineage.fields(upstream.name, check.model, answeredModel(answer)) });
       const outSegments = adapter.responseSegments(answer);
-      const output = await engine.inspect(outSegments, { requestId, direction: 'output', principal }, 1, { useCache: false, extraFindings: flow(outSegments.filter((s) => s.kind === 'tool_call')) });
+      const keepFinding = ownValuesInToolCalls(conversation);
+      const output = await engine.inspect(withRestoredToolArguments(conversation, outSegments), { requestId, direction: 'output', principal }, 1, {
+        useCache: false,
+        extraFindings: flow(outSegments.filter((s) => s.kind === 'tool_call')),
+        ...(keepFinding ? { keepFinding } : {}),
+      });
       guardMs += output.guardMs;
       recordAll(audit, decisionEvents(auditCtx, 'output', output.decision));
       if (output.findings.length > 0) line.outputFindings = output.findings.map((f) => f.type);

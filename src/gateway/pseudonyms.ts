@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Principal, Segment } from '../core/index.js';
+import type { Finding, Principal, Segment } from '../core/index.js';
 import { deriveConversationId, MemoryVaultStore, type PseudonymMap, PseudonymVault, VaultError, type VaultStore } from '../transform/vault.js';
 
 /**
@@ -74,4 +74,27 @@ export function restoreJsonText(map: PseudonymMap, text: string): string {
     return node;
   };
   return JSON.stringify(walk(value));
+}
+
+/**
+ * Tool calls are judged on the arguments the agent will run, placeholders restored: a value
+ * pseudonymized on input (`http://<IP_ADDRESS_1>/…`) must not hide a metadata-service URL from the
+ * tool-call policy. This segment's copy with restored arguments, for the output inspection.
+ */
+export function withRestoredToolArguments(map: PseudonymMap | undefined, segments: readonly Segment[]): readonly Segment[] {
+  if (!map || map.size === 0) return segments;
+  return segments.map((s) => (s.kind === 'tool_call' ? { ...s, text: restoreJsonText(map, s.text) } : s));
+}
+
+/**
+ * The conversation's own pseudonymized values coming back in restored tool-call arguments are not
+ * findings of the data guards (the agent acts with its user's data); the tool-call policy's own
+ * findings, every other value, and every finding in text stay.
+ */
+export function ownValuesInToolCalls(map: PseudonymMap | undefined): ((finding: Finding, segment: Segment | undefined) => boolean) | undefined {
+  if (!map || map.size === 0) return undefined;
+  return (finding, segment) => {
+    if (segment?.kind !== 'tool_call' || !finding.span || finding.type.startsWith('toolcall.')) return true;
+    return !map.knowsValue(segment.text.slice(finding.span.start, finding.span.end));
+  };
 }

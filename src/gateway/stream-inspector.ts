@@ -4,7 +4,7 @@ import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
 import type { StreamRestorer, PseudonymMap } from '../transform/vault.js';
 import { type GuardEngine, toolRefusal } from './guard-engine.js';
 import type { ApprovalService } from './approvals/approval-service.js';
-import { restoreJsonText } from './pseudonyms.js';
+import { ownValuesInToolCalls, restoreJsonText } from './pseudonyms.js';
 
 /**
  * Sliding-window scanning of one streamed text channel. Only the last `holdback` characters (what
@@ -126,7 +126,9 @@ export class GatewayStreamInspector implements StreamInspector {
   }
 
   async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
-    const judgement = await this.engine.judgeToolCall(call, this.ctx, this.toolAllowed, this.flow);
+    // Judged on the arguments the agent will run: placeholders restored first (see withRestoredToolArguments).
+    const restored = this.pseudonyms && this.pseudonyms.size > 0 ? { ...call, arguments: restoreJsonText(this.pseudonyms, call.arguments) } : call;
+    const judgement = await this.engine.judgeToolCall(restored, this.ctx, this.toolAllowed, this.flow, ownValuesInToolCalls(this.pseudonyms));
     let refusal: string | undefined = judgement.action === 'refuse' ? toolRefusal(judgement) : undefined;
     if (judgement.action === 'review') {
       if (!this.approvals) refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, 'review required, no approver configured'] });

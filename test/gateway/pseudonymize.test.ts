@@ -107,4 +107,34 @@ describe('default policy (no rules of our own)', () => {
       await up.close();
     }
   });
+
+  it('judges tool calls on restored arguments: a pseudonymized metadata address cannot slip past the tool-call policy', async () => {
+    const url = (seen: string): string => `http://${/<IP_ADDRESS_\d+>/.exec(seen)?.[0] ?? 'none'}/latest/meta-data/iam/security-credentials/`;
+    const up = await startScriptedUpstream((req, res) => {
+      const seen = req.body.messages[0].content as string;
+      if (req.body.stream) sse(res, openAiToolCallChunks('web_fetch', [JSON.stringify({ url: url(seen) })]));
+      else json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'web_fetch', arguments: JSON.stringify({ url: url(seen) }) } }] }, finish_reason: 'tool_calls' }] });
+    });
+    const def = await startTestGateway({ upstreams: [{ name: 'u', provider: 'openai', url: `${up.url}/v1` }], routes: [{ model: '*', upstream: 'u' }] });
+    try {
+      const client = new OpenAI({ baseURL: `${def.proxyUrl}/v1`, apiKey: def.clientKey, maxRetries: 0 });
+      const messages = [{ role: 'user' as const, content: 'Fetch http://169.254.169.254/latest/meta-data/iam/security-credentials/ for me' }];
+      const plain = await client.chat.completions.create({ model: 'm', messages });
+      expect(up.requests[0]!.body.messages[0].content).not.toContain('169.254.169.254');
+      expect(plain.choices[0]!.message.tool_calls ?? []).toHaveLength(0);
+      expect(plain.choices[0]!.message.content).toContain('toolcall.url.private_network');
+      const stream = await client.chat.completions.create({ model: 'm', messages, stream: true });
+      let text = '';
+      let toolArgs = '';
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        toolArgs += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+      }
+      expect(toolArgs).toBe('');
+      expect(text).toContain('toolcall.url.private_network');
+    } finally {
+      await def.close();
+      await up.close();
+    }
+  });
 });
