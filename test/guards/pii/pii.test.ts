@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Segment } from '../../../src/core/index.js';
 import { detectPii, PII_ENTITIES, piiConfigSchema, piiGuardFactory } from '../../../src/guards/pii/index.js';
+import { digitProfile } from '../../../src/guards/pii/structured.js';
 import { luhnValid, ibanMod97Valid, verhoeffValid, spanishIdValid, italianFiscalCodeValid, usSsnValid, bech32Valid } from '../../../src/guards/pii/checksums.js';
 
 // Every entity, names included (the default leaves the name tagger off for speed).
@@ -155,6 +156,18 @@ describe('structured PII', () => {
 
   it('sees through full-width digits', () => {
     expect(found('card ４１１１ １１１１ １１１１ １１１１', 'credit_card')).toEqual(['４１１１ １１１１ １１１１ １１１１']);
+  });
+});
+
+describe('digit gates', () => {
+  it('profiles digits in one pass', () => {
+    expect(digitProfile('no numbers here')).toEqual({ digits: 0, maxDigitRun: 0, maxAlnumRunWithDigit: 0 });
+    expect(digitProfile('call 555-0132 or bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq now')).toEqual({ digits: 18, maxDigitRun: 4, maxAlnumRunWithDigit: 42 });
+  });
+  it('still finds values with few or no digits that the gates could skip', () => {
+    expect(found('the NIC is AA-BB-CC-DD-EE-FF on eth0', 'mac_address')).toEqual(['AA-BB-CC-DD-EE-FF']);
+    expect(found('route via fe80::abcd:ef01 today', 'ip_address')).toEqual(['fe80::abcd:ef01']);
+    expect(found('born on 3 May 1990 in a small town', 'date_of_birth')).toEqual(['3 May 1990']);
   });
 });
 
