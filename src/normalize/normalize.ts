@@ -184,16 +184,26 @@ const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
  * the common case (a hint matched, nothing to fold) allocates nothing.
  */
 class LazyChars {
-  private chars: string[] | undefined;
+  private readonly edits = new Map<number, string>();
   constructor(private readonly text: string) {}
   get(i: number): string | undefined {
-    return this.chars ? this.chars[i] : this.text[i];
+    return this.edits.get(i) ?? this.text[i];
   }
   set(i: number, ch: string): void {
-    (this.chars ??= this.text.split(''))[i] = ch;
+    this.edits.set(i, ch);
   }
+  /** The edited text, built from slices between the edits. */
   result(): string {
-    return this.chars ? this.chars.join('') : this.text;
+    if (this.edits.size === 0) return this.text;
+    const at = [...this.edits.keys()].sort((a, b) => a - b);
+    const parts: string[] = [];
+    let from = 0;
+    for (const i of at) {
+      parts.push(this.text.slice(from, i), this.edits.get(i)!);
+      from = i + 1;
+    }
+    parts.push(this.text.slice(from));
+    return parts.join('');
   }
 }
 
@@ -356,14 +366,20 @@ function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLett
     i = j;
   }
   if (!keep) return { text, offsets };
+  // Slices between the dropped separators, not one string per character.
   const out: string[] = [];
   const outOffsets = new Int32Array(text.length + 1);
   let n = 0;
+  let from = 0;
   for (let k = 0; k < text.length; k++) {
-    if (!keep[k]) continue;
-    out.push(text[k]!);
-    outOffsets[n++] = offsets[k]!;
+    if (keep[k]) {
+      outOffsets[n++] = offsets[k]!;
+      continue;
+    }
+    if (k > from) out.push(text.slice(from, k));
+    from = k + 1;
   }
+  if (text.length > from) out.push(text.slice(from));
   outOffsets[n] = offsets[text.length]!;
   return { text: out.join(''), offsets: outOffsets.subarray(0, n + 1) };
 }
