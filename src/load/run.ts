@@ -19,7 +19,7 @@
  * sits in the kernel's socket buffers, ~8 MB on loopback, not in the gateway).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -208,6 +208,8 @@ async function main(): Promise<void> {
   const stop = (): void => {
     gateway.kill('SIGTERM');
     upstream.kill('SIGTERM');
+    // The throw-away config folder (keys, SQLite stores, audit spool).
+    rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', stop);
   await waitFor(`http://127.0.0.1:${upPort}/health`);
