@@ -161,7 +161,7 @@ describe('fuzz: requests through real HTTP', () => {
         const before = upstream.requests.length;
         const res = await fetch(`${gw.proxyUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${gw.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
         await res.arrayBuffer();
-        expect(res.status, `status ${res.status}`).toBeLessThan(500);
+        expect(res.status, `status ${res.status} ${gw.logs.filter((l) => l.includes('"internalError"')).slice(-1)[0] ?? ''}`).toBeLessThan(500);
         const forwarded = upstream.requests.slice(before);
         if (res.status === 403) expect(forwarded).toHaveLength(0);
         for (const r of forwarded) {
