@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { detectPii, piiConfigSchema } from '../guards/pii/index.js';
+import { detectPii, PII_ENTITIES, piiConfigSchema } from '../guards/pii/index.js';
 import type { EvalOptions, EvalReport, EvalSuite, LabelMetrics } from './types.js';
 
 /** Our entity names → the dataset's type names. */
@@ -128,7 +128,9 @@ export const piiSuite: EvalSuite = {
   description: 'PII span precision/recall/F1 per entity type, exact and overlapping matches (pii/<split>.jsonl).',
   async run(options: EvalOptions): Promise<EvalReport> {
     const rows = await readJsonl<Row>(join(options.dataDir, 'pii', `${options.split}.jsonl`), options.limit);
-    const config = piiConfigSchema.parse({});
+    // Every entity the guard can report: names, locations and addresses are off in the default
+    // config (the tagger's cost), but their quality is what this suite is for too.
+    const config = piiConfigSchema.parse({ entities: [...PII_ENTITIES] });
     const exact = new Map<string, SpanCounts>();
     const overlap = new Map<string, SpanCounts>();
     let chars = 0;
@@ -202,6 +204,7 @@ export const piiSuite: EvalSuite = {
         'structured = EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, IBAN_CODE, US_SSN, IP_ADDRESS; names = PERSON, LOCATION, ADDRESS.',
         `Types in the data the guard does not detect (counted only in f1_all_types and per type): ${unsupported.join(', ')}.`,
         'Recognizer test rows are scored on their entity_type_tested only.',
+        'Measured with every entity on; the default config leaves person, location and address off (the tagger costs ~0.4 ms CPU per 2 KB).',
       ],
     };
   },

@@ -73,34 +73,77 @@ function resolve(matches: SecretMatch[]): SecretMatch[] {
   return kept.sort((a, b) => a.start - b.start);
 }
 
-const escapeChar = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-
 /**
- * A regex source matching any of `words`, shaped as a trie (`s(?:k-(?:ant-|or-)|q0)…`), so the engine
- * tests each text position against one branch per distinct next character instead of every word.
+ * Aho-Corasick automaton over the rule keywords (lower-case ASCII), as a full transition table on
+ * ASCII folded to lower case: one table read per character of the text, no lower-cased copy, every
+ * keyword found wherever it occurs (overlapping ones too: `sk-` inside `sk-ant-`). Returns the
+ * indexes of the rules whose keywords occur, ascending. Characters outside ASCII match no keyword.
  */
-export function trieSource(words: readonly string[]): string {
-  interface Node {
-    end: boolean;
-    next: Map<string, Node>;
-  }
-  const root: Node = { end: false, next: new Map() };
-  for (const w of words) {
-    let n = root;
-    for (const ch of w) {
-      let c = n.next.get(ch);
-      if (!c) n.next.set(ch, (c = { end: false, next: new Map() }));
-      n = c;
+export function keywordAutomaton(rulesOf: ReadonlyMap<string, readonly number[]>, ruleCount: number): (text: string) => number[] {
+  const goto: Int32Array[] = [new Int32Array(128).fill(-1)];
+  const outputs: number[][] = [[]];
+  for (const [k, rules] of rulesOf) {
+    if (/[^\x00-\x7f]/.test(k) || k !== k.toLowerCase() || k.length === 0) throw new Error(`secret rule keyword must be lower-case ASCII: ${JSON.stringify(k)}`);
+    let s = 0;
+    for (let i = 0; i < k.length; i++) {
+      const c = k.charCodeAt(i);
+      if (goto[s]![c] === -1) {
+        goto[s]![c] = goto.length;
+        goto.push(new Int32Array(128).fill(-1));
+        outputs.push([]);
+      }
+      s = goto[s]![c]!;
     }
-    n.end = true;
+    outputs[s]!.push(...rules);
   }
-  const emit = (n: Node): string => {
-    // A word that ends here wins over longer ones: only presence of some keyword at this position matters.
-    if (n.end) return '';
-    const branches = [...n.next].map(([ch, c]) => escapeChar(ch) + emit(c));
-    return branches.length === 1 ? branches[0]! : `(?:${branches.join('|')})`;
+  // Breadth-first: failure links, outputs inherited along them, missing transitions filled in.
+  const states = goto.length;
+  const delta = new Uint16Array(states * 128);
+  if (states > 65_535) throw new Error('too many keyword states');
+  const fail = new Int32Array(states);
+  const queue: number[] = [];
+  for (let c = 0; c < 128; c++) {
+    const t = goto[0]![c]!;
+    delta[c] = t === -1 ? 0 : t;
+    if (t !== -1) queue.push(t);
+  }
+  for (let q = 0; q < queue.length; q++) {
+    const s = queue[q]!;
+    const f = fail[s]!;
+    if (outputs[f]!.length) outputs[s] = [...new Set([...outputs[s]!, ...outputs[f]!])];
+    for (let c = 0; c < 128; c++) {
+      const t = goto[s]![c]!;
+      if (t === -1) delta[s * 128 + c] = delta[f * 128 + c]!;
+      else {
+        delta[s * 128 + c] = t;
+        fail[t] = delta[f * 128 + c]!;
+        queue.push(t);
+      }
+    }
+  }
+  const hits = outputs.map((o) => (o.length ? Int32Array.from(o) : undefined));
+  const seen = new Uint8Array(ruleCount);
+  return (text: string): number[] => {
+    const found: number[] = [];
+    let s = 0;
+    for (let i = 0; i < text.length; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 128) c = 0;
+      else if (c >= 65 && c <= 90) c += 32;
+      s = delta[s * 128 + c]!;
+      const h = hits[s];
+      if (h !== undefined)
+        for (let j = 0; j < h.length; j++) {
+          const r = h[j]!;
+          if (seen[r] === 0) {
+            seen[r] = 1;
+            found.push(r);
+          }
+        }
+    }
+    for (const r of found) seen[r] = 0;
+    return found.sort((a, b) => a - b);
   };
-  return emit(root);
 }
 
 /** A reusable detector: rules compiled once. */
@@ -119,23 +162,12 @@ export function createSecretsDetector(config: SecretsConfig): (text: string) => 
       byKeyword.set(k, list);
     }
   });
-  const keywords = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
-  const finder = new RegExp(trieSource(keywords), 'g');
-  const byFirst = new Map<string, string[]>();
-  for (const k of keywords) byFirst.set(k[0]!, [...(byFirst.get(k[0]!) ?? []), k]);
+  const find = keywordAutomaton(byKeyword, all.length);
   return (text: string): SecretMatch[] => {
-    const lower = text.toLowerCase();
-    const wanted = new Set<number>();
-    finder.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = finder.exec(lower)) !== null) {
-      // Keywords may overlap (`sk-` inside `sk-ant-`): check every keyword at this position.
-      const at = m.index;
-      for (const k of byFirst.get(lower[at]!)!) if (lower.startsWith(k, at)) for (const i of byKeyword.get(k)!) wanted.add(i);
-      finder.lastIndex = at + 1;
-    }
+    const wanted = find(text);
+    if (wanted.length === 0) return [];
     const out: SecretMatch[] = [];
-    for (const i of [...wanted].sort((a, b) => a - b)) {
+    for (const i of wanted) {
       const rule = all[i]!;
       scanRule(rule, text, out, rule === generic ? config.genericMinEntropy : undefined);
     }

@@ -3,6 +3,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Finding, Segment } from '../../../src/core/index.js';
 import {
+  keywordAutomaton,
   createSecretsDetector,
   githubChecksumValid,
   SECRET_PROVIDERS,
@@ -125,6 +126,23 @@ describe('secrets detection by provider format', () => {
     const broken = valid.slice(0, -1) + (valid.endsWith('A') ? 'B' : 'A');
     expect(githubChecksumValid(broken)).toBe(false);
     expect(detect(`t ${valid}`)[0]!.score).toBeGreaterThan(detect(`t ${broken}`)[0]!.score);
+  });
+});
+
+describe('keyword automaton', () => {
+  it('finds every keyword, overlapping ones and any case, and nothing outside ASCII', () => {
+    const rules = new Map<string, number[]>([
+      ['sk-', [0]],
+      ['sk-ant-', [1]],
+      ['ghp_', [2]],
+      ['key', [3, 0]],
+    ]);
+    const find = keywordAutomaton(rules, 4);
+    expect(find('SK-ANT-api03')).toEqual([0, 1]);
+    expect(find('my ghp_ token and a KEY')).toEqual([0, 2, 3]);
+    expect(find('nothing here: ｓｋ- skey ghp')).toEqual([0, 3]);
+    expect(find('')).toEqual([]);
+    expect(() => keywordAutomaton(new Map([['Key', [0]]]), 1)).toThrow(/lower-case ASCII/);
   });
 });
 
