@@ -203,7 +203,8 @@ async function main(): Promise<void> {
   if (initRun.status !== 0) throw new Error(`clawguard init failed: ${initRun.stderr}`);
   const init = JSON.parse(initRun.stdout) as { config: string; clientKey: string; proxyUrl: string; adminUrl: string };
   writeFileSync(init.config, readFileSync(init.config, 'utf8').replace('level: info', 'level: warn'));
-  const gatewayNodeOptions = opt('gateway-node-options', '');
+  // The shipped entry points (npm start, the Docker image) run with 2 MiB semi-spaces; `--gateway-node-options ''` measures V8's default.
+  const gatewayNodeOptions = opt('gateway-node-options', '--max-semi-space-size=2');
   const gateway = start([CLI, 'serve', '--config', init.config], { LOAD_UPSTREAM_KEY: 'sk-load', ...(gatewayNodeOptions ? { NODE_OPTIONS: gatewayNodeOptions } : {}) });
   const stop = (): void => {
     gateway.kill('SIGTERM');
