@@ -54,11 +54,13 @@ export const piiConfigSchema = z.strictObject({
    */
   maxSpan: z.number().int().min(32).max(4096).default(128),
   /**
-   * Scan trusted segments (the operator's own system prompt) too. Off by default: operator text is
-   * not user data, rewriting it would change the operator's instructions, and agent system prompts
-   * are large (tens of KB) while the name tagger costs ~0.35 ms per KB.
+   * Scan trusted segments (the operator's own system prompt) too. On by default: agents put customer
+   * records and retrieved documents into their system prompts, and `clawguard redteam` showed that
+   * personal data there reached the provider untouched. A placeholder keeps the instruction's meaning;
+   * the structured scanners cost ~7 µs per KB and the scan cache pays for a re-sent prompt once. Turn it
+   * off when the system prompt holds no personal data and the name tagger is on (~0.35 ms per KB).
    */
-  scanTrusted: z.boolean().default(false),
+  scanTrusted: z.boolean().default(true),
   /**
    * Report a street address and the town, region, postcode and country right after it as one
    * `pii.address` (one placeholder for the whole address) rather than as address and location parts.

@@ -235,12 +235,12 @@ describe('piiGuardFactory', () => {
     expect(detectPii('Call me at +1 201-555-0123', strict)).toEqual([]);
   });
 
-  it('leaves the operator-written (trusted) system prompt alone unless asked', () => {
+  it('scans the operator-written (trusted) system prompt too unless told not to', () => {
     const options = { id: 'pii', failOpen: false, timeoutMs: 50 };
     const system: Segment = { ...segment('Support: help@example.org'), role: 'system', trusted: true };
-    expect(piiGuardFactory.create(piiConfigSchema.parse({}), options).appliesTo!(system)).toBe(false);
+    expect(piiGuardFactory.create(piiConfigSchema.parse({}), options).appliesTo!(system)).toBe(true);
     expect(piiGuardFactory.create(piiConfigSchema.parse({}), options).appliesTo!(segment('x'))).toBe(true);
-    expect(piiGuardFactory.create(piiConfigSchema.parse({ scanTrusted: true }), options).appliesTo!(system)).toBe(true);
+    expect(piiGuardFactory.create(piiConfigSchema.parse({ scanTrusted: false }), options).appliesTo!(system)).toBe(false);
   });
 
   it('holds back what a stream could still turn into a name, an address or a number', () => {
