@@ -252,6 +252,12 @@ export function configSchema(registry: GuardRegistry) {
            * `true` restores them in text too.
            */
           restoreSecretsInText: z.boolean().default(false),
+          /**
+           * Values pseudonymized only in the operator's system prompt (a customer record, retrieved
+           * documents) stay placeholders in answer text; they come back in tool-call arguments. A value
+           * the user sent too is the user's own and comes back everywhere. `true` restores them in text.
+           */
+          restoreOperatorValuesInText: z.boolean().default(false),
         })
         .prefault({}),
       egress: z

@@ -126,7 +126,7 @@ export class GuardEngine {
       const span = v.finding.span ?? { start: 0, end: segment.text.length };
       const replacement =
         v.action === 'pseudonymize' && pseudonyms
-          ? pseudonyms.placeholderFor(labelForType(v.finding.type), segment.text.slice(span.start, span.end))
+          ? pseudonyms.placeholderFor(labelForType(v.finding.type), segment.text.slice(span.start, span.end), segment.trusted)
           : (v.replacement ?? `[REDACTED:${v.finding.type}]`);
       const list = bySegment.get(segment.id) ?? [];
       list.push({ start: span.start, end: span.end, replacement });

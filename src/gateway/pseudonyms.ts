@@ -17,13 +17,15 @@ export class PseudonymService {
     private readonly log: Logger,
     /** Labels restored only in tool-call arguments, never in answer text (see PseudonymMap.withheldInText). */
     private readonly withheldInText: ReadonlySet<string> = new Set(['SECRET']),
+    /** Values only the operator's system prompt held stay placeholders in answer text (see PseudonymMap.withholdOperatorValues). */
+    private readonly withholdOperatorValues = true,
   ) {
     this.vault = new PseudonymVault({ store, key, ttlMs });
   }
 
   /** A service whose mappings live in memory under a random key: they end with the process. */
-  static ephemeral(log: Logger, ttlMs: number, withheldInText?: ReadonlySet<string>): PseudonymService {
-    return new PseudonymService(randomBytes(32), new MemoryVaultStore(), ttlMs, log, withheldInText);
+  static ephemeral(log: Logger, ttlMs: number, withheldInText?: ReadonlySet<string>, withholdOperatorValues?: boolean): PseudonymService {
+    return new PseudonymService(randomBytes(32), new MemoryVaultStore(), ttlMs, log, withheldInText, withholdOperatorValues);
   }
 
   /**
@@ -46,6 +48,7 @@ export class PseudonymService {
     try {
       const map = await this.vault.open(conversationId);
       map.withheldInText = this.withheldInText;
+      map.withholdOperatorValues = this.withholdOperatorValues;
       return map;
     } catch (error) {
       if (error instanceof VaultError) this.log.error({ error: error.message }, 'pseudonym vault row unreadable');

@@ -314,8 +314,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   // With a vault key the mappings are sealed in the shared store (SQLite or PostgreSQL) and outlive a
   // restart; without one they live in memory under a random key.
   const pseudonyms = pseudonymConfig.vaultKey
-    ? new PseudonymService(vaultKeyFrom(await resolveSecret(pseudonymConfig.vaultKey, env)), state.vault, pseudonymConfig.ttlSeconds * 1000, log, withheldInText)
-    : PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000, withheldInText);
+    ? new PseudonymService(vaultKeyFrom(await resolveSecret(pseudonymConfig.vaultKey, env)), state.vault, pseudonymConfig.ttlSeconds * 1000, log, withheldInText, !pseudonymConfig.restoreOperatorValuesInText)
+    : PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000, withheldInText, !pseudonymConfig.restoreOperatorValuesInText);
   const approvals = new ApprovalService(state.approvals, {
     timeoutMs: config.approvals.timeoutSeconds * 1000,
     pollMs: config.approvals.pollMs,

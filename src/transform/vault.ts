@@ -117,8 +117,8 @@ export function formatPlaceholder(label: string, n: number): string {
 
 interface MappingJson {
   v: 1;
-  /** [placeholder, original, label] */
-  e: [string, string, string][];
+  /** [placeholder, original, label] or, for a value from the operator's text only, [placeholder, original, label, 'o'] */
+  e: ([string, string, string] | [string, string, string, 'o'])[];
 }
 
 /**
@@ -137,20 +137,34 @@ export class PseudonymMap {
    * credential from the system prompt prints `<SECRET_1>`, not the key.
    */
   withheldInText: ReadonlySet<string> = new Set();
+  /**
+   * Placeholders made from the operator's own text (the system prompt) and never sent by the user:
+   * with `withholdOperatorValues`, `restore` leaves them in answer text too, so a caller cannot talk
+   * the model into printing the customer record the operator put into the prompt.
+   */
+  private readonly operatorPlaceholders = new Set<string>();
+  withholdOperatorValues = false;
 
   constructor(readonly conversationId: string) {}
 
-  /** The placeholder for a value, creating it on first sight. */
-  placeholderFor(label: string, value: string): string {
+  /**
+   * The placeholder for a value, creating it on first sight. `fromOperator`: the value comes from a
+   * trusted (operator-written) segment; a value the user sends too is the user's own.
+   */
+  placeholderFor(label: string, value: string, fromOperator = false): string {
     const key = `${label}\0${value}`;
     const known = this.byValue.get(key);
-    if (known) return known;
+    if (known) {
+      if (!fromOperator && this.operatorPlaceholders.delete(known)) this.dirty = true;
+      return known;
+    }
     let n = (this.counters.get(label) ?? 0) + 1;
     let placeholder = formatPlaceholder(label, n);
     while (this.byPlaceholder.has(placeholder)) placeholder = formatPlaceholder(label, ++n);
     this.counters.set(label, n);
     this.byValue.set(key, placeholder);
     this.byPlaceholder.set(placeholder, value);
+    if (fromOperator) this.operatorPlaceholders.add(placeholder);
     this.originals?.add(value);
     this.dirty = true;
     return placeholder;
@@ -189,8 +203,11 @@ export class PseudonymMap {
    */
   restore(text: string): string {
     if (this.byPlaceholder.size === 0 || !text.includes('<')) return text;
-    if (this.withheldInText.size === 0) return text.replace(PLACEHOLDER_RE, (whole) => this.byPlaceholder.get(whole) ?? whole);
-    return text.replace(PLACEHOLDER_RE, (whole, label: string) => (this.withheldInText.has(label) ? whole : (this.byPlaceholder.get(whole) ?? whole)));
+    const operator = this.withholdOperatorValues && this.operatorPlaceholders.size > 0;
+    if (this.withheldInText.size === 0 && !operator) return text.replace(PLACEHOLDER_RE, (whole) => this.byPlaceholder.get(whole) ?? whole);
+    return text.replace(PLACEHOLDER_RE, (whole, label: string) =>
+      this.withheldInText.has(label) || (operator && this.operatorPlaceholders.has(whole)) ? whole : (this.byPlaceholder.get(whole) ?? whole),
+    );
   }
 
   /** Tool-call arguments: every placeholder this conversation knows, whatever its label. */
@@ -205,10 +222,10 @@ export class PseudonymMap {
   }
 
   toJSON(): MappingJson {
-    const e: [string, string, string][] = [];
+    const e: MappingJson['e'] = [];
     for (const [key, placeholder] of this.byValue) {
       const sep = key.indexOf('\0');
-      e.push([placeholder, key.slice(sep + 1), key.slice(0, sep)]);
+      e.push(this.operatorPlaceholders.has(placeholder) ? [placeholder, key.slice(sep + 1), key.slice(0, sep), 'o'] : [placeholder, key.slice(sep + 1), key.slice(0, sep)]);
     }
     return { v: 1, e };
   }
@@ -218,10 +235,11 @@ export class PseudonymMap {
     const data = json as Partial<MappingJson> | null;
     if (!data || data.v !== 1 || !Array.isArray(data.e)) throw new VaultError('vault row has an unknown format');
     for (const entry of data.e) {
-      if (!Array.isArray(entry) || entry.length !== 3 || !entry.every((x) => typeof x === 'string')) {
+      if (!Array.isArray(entry) || (entry.length !== 3 && !(entry.length === 4 && entry[3] === 'o')) || !entry.every((x) => typeof x === 'string')) {
         throw new VaultError('vault row has an unknown format');
       }
       const [placeholder, value, label] = entry;
+      if (entry.length === 4) map.operatorPlaceholders.add(placeholder);
       const m = /^<([A-Z][A-Z0-9_]{0,23})_([1-9][0-9]{0,5})>$/.exec(placeholder);
       if (!m || m[1] !== label) throw new VaultError('vault row has an unknown format');
       map.byPlaceholder.set(placeholder, value);
