@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { HARMFUL_DEFAULT_THRESHOLD, harmfulScore } from '../guards/moderation/index.js';
-import { readJsonl } from './pii-suite.js';
+import { readSuiteRows } from './pii-suite.js';
 import { type BinaryCounts, binaryMetrics } from './secrets-suite.js';
 import type { EvalOptions, EvalReport, EvalSuite, LabelMetrics } from './types.js';
 
@@ -21,7 +20,7 @@ export const harmfulSuite: EvalSuite = {
   name: 'harmful',
   description: 'Harmful/toxic-content classifier of the moderation guard (harmful/<split>.jsonl), with the flag rate on safe-but-edgy prompts.',
   async run(options: EvalOptions): Promise<EvalReport> {
-    const rows = await readJsonl<Row>(join(options.dataDir, 'harmful', `${options.split}.jsonl`), options.limit);
+    const rows = await readSuiteRows<Row>(options, 'harmful');
     harmfulScore('warm up');
     const total: BinaryCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };
     const edgy: BinaryCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };

@@ -123,11 +123,19 @@ export async function readJsonl<T>(file: string, limit?: number): Promise<T[]> {
   return rows;
 }
 
+/** The suite's rows: the files named on the command line, else `<dataDir>/<task>/<split>.jsonl`. */
+export async function readSuiteRows<T>(options: EvalOptions, task: string): Promise<T[]> {
+  if (!options.files?.length) return readJsonl<T>(join(options.dataDir, task, `${options.split}.jsonl`), options.limit);
+  const rows: T[] = [];
+  for (const file of options.files) rows.push(...(await readJsonl<T>(file, options.limit)));
+  return rows;
+}
+
 export const piiSuite: EvalSuite = {
   name: 'pii',
   description: 'PII span precision/recall/F1 per entity type, exact and overlapping matches (pii/<split>.jsonl).',
   async run(options: EvalOptions): Promise<EvalReport> {
-    const rows = await readJsonl<Row>(join(options.dataDir, 'pii', `${options.split}.jsonl`), options.limit);
+    const rows = await readSuiteRows<Row>(options, 'pii');
     // Every entity the guard can report: names, locations and addresses are off in the default
     // config (the tagger's cost), but their quality is what this suite is for too.
     const config = piiConfigSchema.parse({ entities: [...PII_ENTITIES] });
@@ -184,6 +192,7 @@ export const piiSuite: EvalSuite = {
       split: options.split,
       examples: rows.length,
       metrics: {
+        ...sum(exact, HEADLINE_TYPES),
         precision: round(headline.precision),
         recall: round(headline.recall),
         f1: round(headline.f1),

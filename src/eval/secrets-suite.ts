@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { createSecretsDetector, secretsConfigSchema } from '../guards/secrets/index.js';
-import { readJsonl } from './pii-suite.js';
+import { readSuiteRows } from './pii-suite.js';
 import type { EvalOptions, EvalReport, EvalSuite, LabelMetrics } from './types.js';
 
 interface Row {
@@ -31,7 +30,7 @@ export const secretsSuite: EvalSuite = {
   name: 'secrets',
   description: 'Credential detection: a text is flagged when the secrets guard finds any credential (secrets/<split>.jsonl).',
   async run(options: EvalOptions): Promise<EvalReport> {
-    const rows = await readJsonl<Row>(join(options.dataDir, 'secrets', `${options.split}.jsonl`), options.limit);
+    const rows = await readSuiteRows<Row>(options, 'secrets');
     const detect = createSecretsDetector(secretsConfigSchema.parse({}));
     detect('warm up: token = "a1B2c3D4e5F6g7H8i9J0"');
     const total: BinaryCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };

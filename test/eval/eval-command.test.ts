@@ -6,12 +6,14 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultEvalDataDir, registerEvalCommand } from '../../src/cli/commands/eval.js';
 import { injectionSuites } from '../../src/eval/injection-suites.js';
+import { allEvalSuites } from '../../src/eval/suites.js';
+import { writeFileSync } from 'node:fs';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number | string | undefined }> {
+async function run(args: string[], suites = [...injectionSuites]): Promise<{ out: string; err: string; code: number | string | undefined }> {
   const program = new Command().exitOverride();
-  registerEvalCommand(program, [...injectionSuites]);
+  registerEvalCommand(program, suites);
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -68,6 +70,30 @@ describe('clawguard eval', () => {
     const missing = await run(['--data', join(fixtures, 'missing'), '--suite', 'injection']);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('not found');
+  });
+
+  it('TASK FILE… works for pii, secrets and harmful too: the stable keys (null where meaningless) plus per_type', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-eval-files-'));
+    const pii = join(dir, 'pii.jsonl');
+    const text = 'Mail jane.doe@example.org or call about card 4111 1111 1111 1111.';
+    const start = text.indexOf('jane');
+    writeFileSync(pii, `${JSON.stringify({ text, spans: [{ start, end: start + 'jane.doe@example.org'.length, type: 'EMAIL_ADDRESS' }] })}\n`);
+    const piiRun = await run(['pii', pii, '--json'], allEvalSuites());
+    expect(piiRun.code).toBeUndefined();
+    const p = JSON.parse(piiRun.out) as Record<string, unknown> & { per_type: Record<string, { tp: number; fp: number; fn: number }> };
+    expect(p).toMatchObject({ task: 'pii', n: 1, tn: null, fpr: null, auc: null });
+    expect(p.per_type.EMAIL_ADDRESS).toMatchObject({ tp: 1, fp: 0, fn: 0 });
+    // The card was not labelled: it counts as a false positive of its type.
+    expect(p.per_type.CREDIT_CARD).toMatchObject({ tp: 0, fp: 1 });
+    const secrets = join(dir, 'secrets.jsonl');
+    const key = ['AKIA', 'QW5ZR7XK', '2TPLMHDZ'].join('');
+    writeFileSync(secrets, [JSON.stringify({ text: `aws_access_key_id = ${key}`, label: 'malicious' }), JSON.stringify({ text: 'the meeting is at noon', label: 'benign' })].join('\n'));
+    const s = JSON.parse((await run(['secrets', secrets, '--json'], allEvalSuites())).out) as Record<string, unknown>;
+    expect(s).toMatchObject({ task: 'secrets', n: 2, tp: 1, fn: 0, tn: 1, fp: 0 });
+    expect(s).toHaveProperty('per_type');
+    const bad = await run(['bogus', secrets], allEvalSuites());
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('TASK must be one of injection, indirect, pii, secrets, harmful');
   });
 
   it('rejects a bad --limit or --split', async () => {

@@ -44,6 +44,19 @@ function progressBar(stream: NodeJS.WriteStream, label: string): (done: number, 
  * `clawguard eval`: precision, recall, FPR, recall at 1% FPR and speed of the detectors on the
  * labelled data. The suites are passed in, so each detector family contributes its own.
  */
+/** Tasks the scripting form `clawguard eval TASK FILE…` accepts. */
+const FILE_TASKS = ['injection', 'indirect', 'pii', 'secrets', 'harmful'];
+
+/** `per_type: {TYPE: {tp, fp, fn, precision, recall, f1}}`, keyed by the dataset's own type names. */
+function perType(breakdown: Readonly<Record<string, object>>): Record<string, { tp: number | null; fp: number | null; fn: number | null; precision: number; recall: number; f1: number }> {
+  const out: Record<string, { tp: number | null; fp: number | null; fn: number | null; precision: number; recall: number; f1: number }> = {};
+  for (const [type, row] of Object.entries(breakdown)) {
+    const r = row as { tp?: number; fp?: number; fn?: number; precision: number; recall: number; f1: number };
+    out[type] = { tp: r.tp ?? null, fp: r.fp ?? null, fn: r.fn ?? null, precision: r.precision, recall: r.recall, f1: r.f1 };
+  }
+  return out;
+}
+
 export function registerEvalCommand(program: Command, suites: EvalSuite[]): void {
   program
     .command('eval')
@@ -55,15 +68,15 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
     .option('--json', 'print one JSON object: { split, reports: [...] }')
     .option('--markdown <file>', 'also write a markdown report to this file')
     .option('--threshold <t>', 'with TASK FILE…: report at this score instead of the detector default', probability)
-    .argument('[task]', 'with files: the task they hold (injection, indirect)')
+    .argument('[task]', 'with files: the task they hold (injection, indirect, pii, secrets, harmful)')
     .argument('[files...]', 'JSONL files with `text` and `label` (malicious | benign) to measure instead of the data folder')
     .action(async (task: string | undefined, files: string[], opts: EvalCommandOptions & { threshold?: number }) => {
       try {
         if (task !== undefined) {
           // The stable scripting form: `clawguard eval TASK FILE… [--json] [--threshold T]`.
           if (files.length === 0) throw new Error(`name the JSONL files to measure: clawguard eval ${task} FILE…`);
-          const suite = suites.find((s) => s.name === task && (task === 'injection' || task === 'indirect'));
-          if (!suite) throw new Error(`TASK must be injection or indirect (got "${task}"); other suites run with --suite`);
+          const suite = suites.find((s) => s.name === task && FILE_TASKS.includes(task));
+          if (!suite) throw new Error(`TASK must be one of ${FILE_TASKS.join(', ')} (got "${task}"); other suites run with --suite`);
           const [report] = await runSuites([suite], [], {
             dataDir: '.',
             split: opts.split,
@@ -72,20 +85,23 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
             ...(opts.limit === undefined ? {} : { limit: opts.limit }),
           });
           const m = report!.metrics;
+          // The stable keys; a figure a task has no meaning for (tn, fpr, auc of PII spans) is null.
+          const figure = (key: string): number | null => m[key] ?? null;
           const summary = {
             task,
-            n: m.n,
-            tp: m.tp,
-            fp: m.fp,
-            tn: m.tn,
-            fn: m.fn,
-            precision: m.precision,
-            recall: m.recall,
-            f1: m.f1,
-            fpr: m.fpr,
-            recall_at_1pct_fpr: m.recall_at_1pct_fpr,
-            auc: m.auc,
-            ms_per_kb: m.us_per_kb === undefined ? undefined : Math.round(m.us_per_kb) / 1000,
+            n: m.n ?? report!.examples,
+            tp: figure('tp'),
+            fp: figure('fp'),
+            tn: figure('tn'),
+            fn: figure('fn'),
+            precision: figure('precision'),
+            recall: figure('recall'),
+            f1: figure('f1'),
+            fpr: figure('fpr'),
+            recall_at_1pct_fpr: figure('recall_at_1pct_fpr'),
+            auc: figure('auc'),
+            ms_per_kb: m.us_per_kb === undefined ? null : Math.round(m.us_per_kb) / 1000,
+            ...(task === 'pii' || task === 'secrets' || task === 'harmful' ? { per_type: perType(report!.breakdown ?? {}) } : {}),
           };
           process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatText([report!]));
           return;
