@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type KeyStore, rotateKey } from '../auth/api-keys.js';
 import type { RoleSet } from '../auth/roles.js';
+import { createKeyFromBody } from './admin-keys.js';
 import type { AuditSink } from '../audit/events.js';
 import type { AuditLog } from '../audit/log.js';
 import type { CheckpointVerifier } from '../audit/signing.js';
@@ -54,13 +55,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const loginBody = z.strictObject({ key: z.string().min(1).max(200) });
-const createKeyBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  kind: z.enum(['client', 'admin']).default('client'),
-  role: z.string().min(1).max(200).optional(),
-  tenant: z.string().trim().min(1).max(200).optional(),
-  expiresInDays: z.number().int().positive().max(3650).optional(),
-});
 const lockdownBody = z.strictObject({ scope: z.string().trim().min(1).max(210), mode: z.enum(['refuse', 'read-only']).default('refuse'), reason: z.string().max(500).optional() });
 const decideBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
 const CATEGORIES: readonly UiEventCategory[] = ['blocked', 'finding', 'auth', 'approval', 'admin', 'other'];
@@ -249,17 +243,8 @@ export function registerAdminUi(app: FastifyInstance, deps: AdminUiDeps): { read
       // Keys: the list never holds a key; a new key is in the one answer that created it.
       api.get('/ui/api/keys', async () => ({ keys: await keys.list() }));
       api.post('/ui/api/keys', async (request, reply) => {
-        const parsed = createKeyBody.safeParse(request.body);
-        if (!parsed.success) return bad(reply, 400, 'invalid_request_error', zodMessage(parsed.error));
-        const { role, tenant, expiresInDays } = parsed.data;
-        if (role && !deps.roles.has(role)) return bad(reply, 400, 'invalid_request_error', `role: no role named "${role}"`);
-        const created = await keys.create({
-          kind: parsed.data.kind,
-          name: parsed.data.name,
-          ...(role ? { role } : {}),
-          ...(tenant ? { tenant } : {}),
-          ...(expiresInDays ? { expiresAt: new Date(Date.now() + expiresInDays * 86_400_000) } : {}),
-        });
+        const created = await createKeyFromBody(keys, deps.roles, request.body);
+        if (!created.ok) return bad(reply, 400, 'invalid_request_error', created.message);
         log.info({ keyId: created.record.id, kind: created.record.kind }, 'admin: key created (dashboard)');
         audit.record({ type: 'admin', action: 'key.create', actor: actor(sessionOf(request)), target: created.record.id, outcome: 'success', detail: { via: 'dashboard' } });
         return reply.code(201).header('cache-control', 'no-store').send({ ...created.record, key: created.key });

@@ -26,7 +26,7 @@ import { createProxyHandler, presentedCredential, verifiedClientCert } from './p
 import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
 import { PseudonymService } from './pseudonyms.js';
-import { ApprovalService } from './approvals/approval-service.js';
+import { approvalOptionsFrom, ApprovalService } from './approvals/approval-service.js';
 import { EgressProxy } from './egress/egress-proxy.js';
 import { checkIntegrityAtStartup } from '../integrity/startup.js';
 import { ModelLineage } from '../integrity/lineage.js';
@@ -39,6 +39,7 @@ import { LockdownService } from './incident/lockdown.js';
 import { registerQuarantineRoutes } from './incident/admin-routes.js';
 import { vaultKeyFrom } from '../transform/vault.js';
 import { registerToolVerdicts } from './tool-verdicts.js';
+import { createKeyFromBody } from './admin-keys.js';
 import { registerAdminUi } from './admin-ui.js';
 import { UiEventFeed } from '../ui/event-feed.js';
 
@@ -197,14 +198,6 @@ export async function resolveRedisUrl(value: string, env: NodeJS.ProcessEnv): Pr
 
 const lockdownBody = z.strictObject({ scope: z.string().min(1).max(210), mode: z.enum(['refuse', 'read-only']).default('refuse'), reason: z.string().max(500).optional() });
 
-const createKeyBody = z.strictObject({
-  name: z.string().min(1).max(200),
-  kind: z.enum(['client', 'admin']).default('client'),
-  role: z.string().min(1).optional(),
-  tenant: z.string().min(1).max(200).optional(),
-  expiresInDays: z.number().int().positive().max(3650).optional(),
-});
-
 /** Assembles the gateway from a loaded config: stores, guards, upstreams, the proxy and admin surfaces. */
 export async function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const { config } = loaded;
@@ -316,14 +309,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const pseudonyms = pseudonymConfig.vaultKey
     ? new PseudonymService(vaultKeyFrom(await resolveSecret(pseudonymConfig.vaultKey, env)), state.vault, pseudonymConfig.ttlSeconds * 1000, log, withheldInText, !pseudonymConfig.restoreOperatorValuesInText)
     : PseudonymService.ephemeral(log, pseudonymConfig.ttlSeconds * 1000, withheldInText, !pseudonymConfig.restoreOperatorValuesInText);
-  const approvals = new ApprovalService(state.approvals, {
-    timeoutMs: config.approvals.timeoutSeconds * 1000,
-    pollMs: config.approvals.pollMs,
-    webhookUrl: config.approvals.webhookUrl,
-    webhookIncludesArguments: config.approvals.webhookIncludesArguments,
-    log,
-    onEvent: (e) => auditSink.record({ type: 'approval', requestId: e.requestId, principal: e.principal, approvalId: e.approvalId, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }),
-  });
+  const approvals = new ApprovalService(state.approvals, approvalOptionsFrom(config.approvals, log, auditSink));
   // Pending approvals whose waiter died with its process expire once their time is up.
   await approvals.sweep();
   const sweeper = setInterval(() => void approvals.sweep().catch(() => undefined), 30_000);
@@ -414,20 +400,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
       });
       scoped.get('/v1/keys', async () => ({ keys: await keys.list() }));
       scoped.post('/v1/keys', async (request, reply) => {
-        const parsed = createKeyBody.safeParse(request.body);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
-          return reply.code(400).send({ error: { type: 'invalid_request_error', message: `${issue.path.join('.') || 'body'}: ${issue.message}` } });
-        }
-        const { role, tenant, expiresInDays } = parsed.data;
-        if (role && !roles.has(role)) return reply.code(400).send({ error: { type: 'invalid_request_error', message: `role: no role named "${role}"` } });
-        const created = await keys.create({
-          kind: parsed.data.kind,
-          name: parsed.data.name,
-          ...(role ? { role } : {}),
-          ...(tenant ? { tenant } : {}),
-          ...(expiresInDays ? { expiresAt: new Date(Date.now() + expiresInDays * 86_400_000) } : {}),
-        });
+        const created = await createKeyFromBody(keys, roles, request.body);
+        if (!created.ok) return reply.code(400).send({ error: { type: 'invalid_request_error', message: created.message } });
         log.info({ keyId: created.record.id, kind: created.record.kind }, 'admin: key created');
         auditSink.record({ type: 'admin', action: 'key.create', actor: adminActor(request), target: created.record.id, outcome: 'success' });
         return reply.code(201).send({ ...created.record, key: created.key });

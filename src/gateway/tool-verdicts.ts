@@ -8,7 +8,7 @@ import { type AuditSink, AuditUnavailableError } from '../audit/events.js';
 import { decisionEvents, eventBase, recordAll } from '../audit/gateway-events.js';
 import { globMatch, type GuardContext, type Principal, type Segment } from '../core/index.js';
 import type { AccessLimiter } from '../limits/access-limiter.js';
-import { ApprovalService, type HoldOutcome } from './approvals/approval-service.js';
+import { approvalOptionsFrom, ApprovalService, type HoldOutcome } from './approvals/approval-service.js';
 import type { Approval, ApprovalStore } from './approvals/approval-store.js';
 import { type GuardEngine, toolRefusal } from './guard-engine.js';
 import type { LockdownService } from './incident/lockdown.js';
@@ -112,14 +112,7 @@ export function registerToolVerdicts(app: FastifyInstance, deps: ToolVerdictDeps
   // on the shared store, so `clawguard approvals approve` and the admin API decide them on any replica.
   const holds = new ApprovalService(
     capturingStore(store, (requestId, a) => inserted.get(requestId)?.(a)),
-    {
-      timeoutMs: deps.approvalsConfig.timeoutSeconds * 1000,
-      pollMs: deps.approvalsConfig.pollMs,
-      webhookUrl: deps.approvalsConfig.webhookUrl,
-      webhookIncludesArguments: deps.approvalsConfig.webhookIncludesArguments,
-      log,
-      onEvent: (e) => audit.record({ type: 'approval', requestId: e.requestId, principal: e.principal, approvalId: e.approvalId, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }),
-    },
+    approvalOptionsFrom(deps.approvalsConfig, log, audit),
   );
   /** Holds running in this process, by approval id: a long-poll here wakes as soon as the hold ends. */
   const running = new Map<string, Promise<unknown>>();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import type { AuditSink } from '../../audit/events.js';
 import type { Approval, ApprovalStore } from './approval-store.js';
 
 export interface ApprovalOptions {
@@ -15,6 +16,22 @@ export interface ApprovalOptions {
   readonly log: Logger;
   /** Told of every request for approval and every expiry (the audit trail). */
   readonly onEvent?: (event: { approvalId: string; status: 'requested' | 'expired'; requestId: string; principal: string; reason?: string }) => void;
+}
+
+/** The options of the `approvals:` config section, every request and expiry audited. */
+export function approvalOptionsFrom(
+  config: { readonly timeoutSeconds: number; readonly pollMs: number; readonly webhookUrl?: string | undefined; readonly webhookIncludesArguments: boolean },
+  log: Logger,
+  audit: AuditSink,
+): ApprovalOptions {
+  return {
+    timeoutMs: config.timeoutSeconds * 1000,
+    pollMs: config.pollMs,
+    webhookUrl: config.webhookUrl,
+    webhookIncludesArguments: config.webhookIncludesArguments,
+    log,
+    onEvent: (e) => audit.record({ type: 'approval', requestId: e.requestId, principal: e.principal, approvalId: e.approvalId, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }),
+  };
 }
 
 export interface HoldRequest {
