@@ -399,7 +399,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         if (j.action === 'refuse') refusals.push({ segmentId: j.segmentId, message: toolRefusal(j) });
         else if (j.action === 'review') {
           const held = approvals
-            ? await approvals.hold({ principal: principal.id, requestId, toolName: j.toolName, arguments: j.arguments, reasons: j.reasons }, abort.signal)
+            ? await approvals.hold({ principal: principal.id, requestId, toolName: j.toolName, arguments: conversation ? conversation.conceal(j.arguments) : j.arguments, reasons: j.reasons }, abort.signal)
             : undefined;
           const outcome = held?.outcome ?? 'required, no approver configured';
           line.review = outcome;

@@ -136,7 +136,7 @@ export class GatewayStreamInspector implements StreamInspector {
         this.awaitingApproval = true;
         try {
           const held = await this.approvals.hold(
-            { principal: this.ctx.principal?.id ?? 'unknown', requestId: this.ctx.requestId, toolName: call.name, arguments: judgement.arguments, reasons: judgement.reasons },
+            { principal: this.ctx.principal?.id ?? 'unknown', requestId: this.ctx.requestId, toolName: call.name, arguments: this.pseudonyms ? this.pseudonyms.conceal(judgement.arguments) : judgement.arguments, reasons: judgement.reasons },
             this.signal,
           );
           if (held.outcome !== 'approved') refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, `review ${held.outcome}`] });

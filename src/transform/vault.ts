@@ -210,6 +210,19 @@ export class PseudonymMap {
     );
   }
 
+  /**
+   * The reverse of `restoreAll`: every value this conversation pseudonymized, put back behind its
+   * placeholder (longest first). For copies of restored text that are stored or announced (a held
+   * tool call's arguments), so a restored credential is not written to the approval store or a webhook.
+   */
+  conceal(text: string): string {
+    if (this.byPlaceholder.size === 0) return text;
+    const entries = [...this.byPlaceholder].filter(([, value]) => value.length > 0 && text.includes(value)).sort((a, b) => b[1].length - a[1].length);
+    let out = text;
+    for (const [placeholder, value] of entries) out = out.split(value).join(placeholder);
+    return out;
+  }
+
   /** Tool-call arguments: every placeholder this conversation knows, whatever its label. */
   restoreAll(text: string): string {
     if (this.byPlaceholder.size === 0 || !text.includes('<')) return text;

@@ -159,4 +159,43 @@ describe('default policy (no rules of our own)', () => {
       await up.close();
     }
   });
+
+  it('a held tool call is stored and announced with placeholders; the approved call runs with the real key', async () => {
+    const up = await startScriptedUpstream((req, res) => {
+      const seen = req.body.messages[0].content as string;
+      const key = /<SECRET_\d+>/.exec(seen)?.[0] ?? 'none';
+      sse(res, openAiToolCallChunks('exec', [JSON.stringify({ command: `deploy --token ${key}` })]));
+    });
+    const def = await startTestGateway({
+      upstreams: [{ name: 'u', provider: 'openai', url: `${up.url}/v1` }],
+      routes: [{ model: '*', upstream: 'u' }],
+      guards: { toolcalls: { enabled: false }, patterns: { deny: [{ id: 'deploy', pattern: '\\bdeploy\\b' }] } },
+      policy: { rules: [{ type: 'pattern.deploy', kind: ['tool_call'], action: 'review' }] },
+      approvals: { timeoutSeconds: 10, pollMs: 50 },
+    });
+    try {
+      const awsKey = ['AKIA', 'QW5ZR7XK', '2TPLMHDZ'].join('');
+      const client = new OpenAI({ baseURL: `${def.proxyUrl}/v1`, apiKey: def.clientKey, maxRetries: 0 });
+      const running = (async () => {
+        let args = '';
+        for await (const chunk of await client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: `ship it with key ${awsKey}` }] })) {
+          args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
+        }
+        return args;
+      })();
+      let pending: { id: string; arguments?: string }[] = [];
+      for (let i = 0; i < 100 && pending.length === 0; i++) {
+        pending = ((await (await fetch(`${def.adminUrl}/v1/approvals?status=pending`, { headers: { authorization: `Bearer ${def.adminKey}` } })).json()) as { approvals: { id: string; arguments?: string }[] }).approvals;
+        if (pending.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(pending).toHaveLength(1);
+      expect(pending[0]!.arguments).toContain('<SECRET_1>');
+      expect(pending[0]!.arguments).not.toContain(awsKey);
+      expect((await fetch(`${def.adminUrl}/v1/approvals/${pending[0]!.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${def.adminKey}` } })).status).toBe(200);
+      expect(JSON.parse(await running)).toEqual({ command: `deploy --token ${awsKey}` });
+    } finally {
+      await def.close();
+      await up.close();
+    }
+  });
 });
