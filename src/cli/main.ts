@@ -9,6 +9,7 @@ import { InitError, initProject } from '../config/init.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
 import { createGateway } from '../gateway/server.js';
+import { tuneGatewayHeap } from '../gateway/heap-tuning.js';
 import { createGuards } from '../gateway/guard-engine.js';
 import { decide, ScanCache, scanSegments } from '../core/index.js';
 import { SecretError } from '../secrets/secret-ref.js';
@@ -45,6 +46,7 @@ function reportFailure(error: unknown): void {
 }
 
 async function serve(configPath: string, banner?: string[]): Promise<void> {
+  tuneGatewayHeap();
   const registry = builtinGuards();
   const loaded = loadConfigFile(configPath, registry);
   const gateway = await createGateway(loaded, { registry });

@@ -10,6 +10,7 @@
  * --rps 20, --sample 5s, --gateway-node-options '--max-semi-space-size=4' (NODE_OPTIONS of the gateway only),
  * --out docs/load.md (its `<!-- load -->` / `<!-- soak -->` section is replaced;
  * --out - prints only). Environment variables of the same names in upper case (CONNS, DURATION…) work too.
+ * GATEWAY_NODE_ARGS: node flags for the gateway that NODE_OPTIONS refuses (`--cpu-prof --cpu-prof-dir=DIR`).
  *
  * Reported: errors (goal 0), latency and the latency ClawGuard added (against the same stream fetched
  * straight from the upstream), time to first byte, gateway RSS (goal ≤ 300 MiB, read from /proc), V8
@@ -205,7 +206,9 @@ async function main(): Promise<void> {
   writeFileSync(init.config, readFileSync(init.config, 'utf8').replace('level: info', 'level: warn'));
   // The shipped entry points (npm start, the Docker image) run with 2 MiB semi-spaces; `--gateway-node-options ''` measures V8's default.
   const gatewayNodeOptions = opt('gateway-node-options', '--max-semi-space-size=2');
-  const gateway = start([CLI, 'serve', '--config', init.config], { LOAD_UPSTREAM_KEY: 'sk-load', ...(gatewayNodeOptions ? { NODE_OPTIONS: gatewayNodeOptions } : {}) });
+  // Profiling hook: flags NODE_OPTIONS refuses (e.g. --cpu-prof, --heap-prof), split on spaces.
+  const gatewayNodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const gateway = start([...gatewayNodeArgs, CLI, 'serve', '--config', init.config], { LOAD_UPSTREAM_KEY: 'sk-load', ...(gatewayNodeOptions ? { NODE_OPTIONS: gatewayNodeOptions } : {}) });
   const stop = (): void => {
     gateway.kill('SIGTERM');
     upstream.kill('SIGTERM');
