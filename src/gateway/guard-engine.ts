@@ -58,6 +58,21 @@ export class GuardEngine {
     this.streamGuards = guards.filter((g) => g.maxSpan !== undefined);
     this.wholeTextGuards = guards.filter((g) => g.maxSpan === undefined);
     this.streamHoldback = Math.max(0, ...this.streamGuards.map((g) => g.maxSpan! - 1));
+    const reaches = [...new Set(this.streamGuards.map((g) => g.maxSpan! - 1))].sort((a, b) => b - a);
+    this.streamGroups = reaches.map((reach) => ({ reach, guards: this.streamGuards.filter((g) => g.maxSpan! - 1 === reach) }));
+  }
+
+  /** Stream guards grouped by how much already-released text each must see again (`maxSpan - 1`), widest first. */
+  private readonly streamGroups: readonly { reach: number; guards: readonly Guard[] }[];
+  /** The guards of groups i..j together, made once (`${i}:${j}`). */
+  private readonly streamGroupRuns = new Map<string, readonly Guard[]>();
+
+  private groupRun(i: number, j: number): readonly Guard[] {
+    if (i === j) return this.streamGroups[i]!.guards;
+    const key = `${i}:${j}`;
+    let run = this.streamGroupRuns.get(key);
+    if (!run) this.streamGroupRuns.set(key, (run = this.streamGroups.slice(i, j + 1).flatMap((g) => g.guards)));
+    return run;
   }
 
   private readonly profiles = new Map<string, PolicyConfig>();
@@ -106,6 +121,36 @@ export class GuardEngine {
     const failures = scanned.failures;
     const decision = decide(this.policyFor(ctx), ctx.direction, findings, failures, byId);
     return { decision, findings, segments, guardMs: performance.now() - started };
+  }
+
+  /**
+   * Streamed text: `segment.text` is the tail of text released earlier (its first `released`
+   * characters) followed by the text still held. Each streaming guard sees only the released text it
+   * needs (its `maxSpan - 1` characters, the most a finding of its can reach back) plus the held text,
+   * not the widest guard's window: with links reaching 2,047 characters back, PII and secrets rescanned
+   * ~2 KB on every delta. Spans come back relative to `segment.text`.
+   */
+  async inspectStreamed(segment: Segment, released: number, ctx: GuardContext, totalChars: number): Promise<Inspection> {
+    const started = performance.now();
+    const findings: Finding[] = [];
+    const failures: GuardFailure[] = [];
+    let payload: { direction: GuardContext['direction']; messageCount: number; totalChars: number } | undefined = { direction: ctx.direction, messageCount: 1, totalChars };
+    // Groups are widest first, so windows that start at the same place (early in a stream: all of
+    // them) are neighbours and run in one pass.
+    const groups = this.streamGroups;
+    for (let i = 0; i < groups.length; ) {
+      const from = Math.max(0, released - groups[i]!.reach);
+      let j = i;
+      while (j + 1 < groups.length && Math.max(0, released - groups[j + 1]!.reach) === from) j++;
+      const window = from === 0 ? segment : { ...segment, text: segment.text.slice(from) };
+      const scanned = await scanSegments([window], this.groupRun(i, j), ctx, this.noCache, payload, this.observer);
+      payload = undefined; // payload-level checks once per delta
+      for (const f of scanned.failures) failures.push(f);
+      for (const f of scanned.findings) findings.push(from === 0 || !f.span ? f : { ...f, span: { start: f.span.start + from, end: f.span.end + from } });
+      i = j + 1;
+    }
+    const decision = decide(this.policyFor(ctx), ctx.direction, findings, failures, new Map([[segment.id, segment]]));
+    return { decision, findings, segments: [segment], guardMs: performance.now() - started };
   }
 
   /** Whether a decision asks for pseudonyms (the caller then opens the conversation's vault map). */

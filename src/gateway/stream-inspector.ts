@@ -30,7 +30,7 @@ class ChannelScanner {
     const text = this.context + this.held;
     const base = this.context.length;
     const segment: Segment = { id: this.channel, path: [], direction: 'output', role: 'assistant', kind: 'message', trusted: false, text };
-    const inspection = await this.engine.inspect([segment], this.ctx, 1, { useCache: false, guards: this.engine.streamGuards, totalChars: this.total });
+    const inspection = await this.engine.inspectStreamed(segment, base, this.ctx, this.total);
     let release = final ? text.length : Math.max(base, text.length - this.engine.pendingSuffix(text));
     const spans: SpanRewrite[] = [];
     for (const failure of inspection.decision.failures) {
