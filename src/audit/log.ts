@@ -371,6 +371,9 @@ export class AuditLog implements AuditSink {
           // A failing observer must not stall the log.
         }
         await this.checkpointIfDue(false);
+        // An embedded store appends synchronously: give requests the event loop between batches
+        // instead of holding it for a whole backlog.
+        if (this.pendingCount() > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       } catch (error) {
         this.setStoreDown(true, error);
         this.retryDelayMs = Math.min(5000, Math.max(100, this.retryDelayMs * 2));
