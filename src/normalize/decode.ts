@@ -4,6 +4,8 @@
  * normalizer rescans what they return.
  */
 
+import { CodeUnits } from './codeunits.js';
+
 export type EncodingKind = 'base64' | 'hex' | 'url_encoding' | 'html_entities' | 'rot13' | 'reversed' | 'tag_chars';
 
 export interface EncodedRun {
@@ -31,6 +33,7 @@ function letterShare(s: string): number {
   return s.length === 0 ? 0 : letters / s.length;
 }
 
+const scratch = new CodeUnits();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -125,23 +128,36 @@ export function rot13(s: string): string {
 // The commonest English words under ROT13 and reversed, in one scan.
 const ROT13_OR_REVERSED_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
 
-function isBase64Char(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45;
+// Per code unit: 1 base64 alphabet (standard and URL-safe), 2 hex digit, 4 what a hex run may
+// hold between digits without ending (space, `:`, backslash, `x`).
+const B64 = 1;
+const HEX = 2;
+const HEX_GAP = 4;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  let k = 0;
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45) k |= B64;
+  if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) k |= HEX;
+  if (c === 32 || c === 58 || c === 92 || c === 120) k |= HEX_GAP;
+  CHAR_CLASS[c] = k;
 }
 
-/** Runs of 16+ base64-alphabet characters (plus trailing `=`), found without a regex scan. */
-function base64Runs(text: string): { start: number; end: number }[] {
+function classOf(c: number): number {
+  return c < 128 ? CHAR_CLASS[c]! : 0;
+}
+
+/** Runs of 16+ base64-alphabet characters (plus up to two trailing `=`), found without a regex scan. */
+function base64Runs(units: Uint16Array, length: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
   let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0;
-    if (i < text.length && isBase64Char(c)) {
+  for (let i = 0; i <= length; i++) {
+    if (i < length && (classOf(units[i]!) & B64) !== 0) {
       if (start < 0) start = i;
       continue;
     }
     if (start >= 0 && i - start >= 16) {
       let end = i;
-      while (end < text.length && end - i < 2 && text.charCodeAt(end) === 61) end++;
+      while (end < length && end - i < 2 && units[end] === 61) end++;
       out.push({ start, end });
     }
     start = -1;
@@ -149,18 +165,14 @@ function base64Runs(text: string): { start: number; end: number }[] {
   return out;
 }
 
-function isHexChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-}
-
 /** Whether some stretch of hex digits (optionally split by spaces, colons or `\x`) holds 24+ digits. */
-function hasLongHexRun(text: string): boolean {
+function hasLongHexRun(units: Uint16Array, length: number): boolean {
   let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (isHexChar(c)) {
+  for (let i = 0; i < length; i++) {
+    const k = classOf(units[i]!);
+    if ((k & HEX) !== 0) {
       if (++digits >= 24) return true;
-    } else if (c !== 32 && c !== 58 && c !== 92 && c !== 120) digits = 0;
+    } else if ((k & HEX_GAP) === 0) digits = 0;
   }
   return false;
 }
@@ -205,11 +217,14 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
   };
 
   if (text.length >= 16) {
-    for (const run of base64Runs(text)) {
+    const units = scratch.load(text);
+    const runsFound = base64Runs(units, text.length);
+    const longHex = hasLongHexRun(units, text.length);
+    for (const run of runsFound) {
       const decoded = decodeBase64(text.slice(run.start, run.end));
       if (decoded) push({ kind: 'base64', start: run.start, end: run.end, decoded });
     }
-    if (hasLongHexRun(text)) {
+    if (longHex) {
       for (const m of text.matchAll(HEX_RUN)) {
         const decoded = decodeHex(m[0]);
         if (decoded) push({ kind: 'hex', start: m.index, end: m.index + m[0].length, decoded });

@@ -1,3 +1,4 @@
+import { CodeUnits } from './codeunits.js';
 import { type EncodingKind, findEncodedRuns } from './decode.js';
 import { compatKind, confusableToLatin, foldCodePoint, invisibleKind, isConfusableScript, tagCharToAscii } from './unicode.js';
 
@@ -108,10 +109,14 @@ for (let c = 0; c < 128; c++) LOWER_ASCII.push(String.fromCharCode(c >= 65 && c 
 /** Per BMP code unit: 0 not yet known, 1 folds to itself (and is visible), 2 changes or is special. */
 const FOLDS_TO_ITSELF = new Uint8Array(0x10000);
 
+const foldScratch = new CodeUnits();
+const scanScratch = new CodeUnits();
+
 /** Pass 1: per code point. Removes invisibles, applies NFKC + lower case + diacritic folding. */
 function foldChars(original: string, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
   const b = new Builder();
   const s = original;
+  const units = foldScratch.load(s);
   let asciiStart = -1;
   const flushAscii = (end: number): void => {
     if (asciiStart < 0) return;
@@ -128,7 +133,7 @@ function foldChars(original: string, tally: Tally, smuggled: { text: string; sta
     asciiStart = -1;
   };
   for (let i = 0; i < s.length; ) {
-    const c = s.charCodeAt(i);
+    const c = units[i]!;
     if (c < 0x80 && c !== 0) {
       if (asciiStart < 0) asciiStart = i;
       i++;
@@ -209,7 +214,19 @@ class LazyChars {
 
 /** Pass 2 (length-preserving): homoglyphs inside mixed-script words fold to Latin. */
 const HOMOGLYPH_HINT = /[a-z][\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]|[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731][a-z]/;
-const LEET_HINT = /[a-z][0-9$|!]|[0-9$|!][a-z]/;
+
+/** Whether a lower-case ASCII letter touches a digit, `$`, `|` or `!` (`/[a-z][0-9$|!]|[0-9$|!][a-z]/`): leetspeak can only be there. */
+function leetHint(text: string): boolean {
+  const units = scanScratch.load(text);
+  let prev = 0; // 1 letter, 2 leet symbol, 0 neither
+  for (let i = 0; i < text.length; i++) {
+    const c = units[i]!;
+    const k = c >= 97 && c <= 122 ? 1 : (c >= 48 && c <= 57) || c === 36 || c === 124 || c === 33 ? 2 : 0;
+    if (k !== 0 && prev !== 0 && k !== prev) return true;
+    prev = k;
+  }
+  return false;
+}
 
 function foldHomoglyphs(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally): boolean {
   let changed = false;
@@ -260,8 +277,9 @@ function foldLeetTokens(chars: LazyChars, text: string, offsets: Int32Array, tal
   let start = -1;
   let letters = 0;
   let leet = 0;
+  const units = scanScratch.load(text);
   for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0;
+    const c = i < text.length ? units[i]! : 0;
     if (i < text.length && isLeetTokenChar(c)) {
       if (start < 0) {
         start = i;
@@ -322,9 +340,9 @@ const IS_SEPARATOR = new Uint8Array(0x10000);
 for (const sep of SEPARATORS) IS_SEPARATOR[sep.charCodeAt(0)] = 1;
 const alnumCache = new Uint8Array(0x10000); // 0 unknown, 1 yes, 2 no
 
-function isAlnumAt(text: string, i: number): boolean {
-  if (i < 0 || i >= text.length) return false;
-  const c = text.charCodeAt(i);
+function isAlnumAt(units: Uint16Array, length: number, i: number): boolean {
+  if (i < 0 || i >= length) return false;
+  const c = units[i]!;
   if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
   let v = alnumCache[c]!;
   if (v === 0) {
@@ -346,13 +364,15 @@ function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: st
 
 function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLetters: number): { text: string; offsets: Int32Array } {
   let keep: Uint8Array | undefined;
-  for (let i = 0; i + 2 * minLetters - 2 < text.length; i++) {
+  const length = text.length;
+  const units = scanScratch.load(text);
+  for (let i = 0; i + 2 * minLetters - 2 < length; i++) {
     // Cheapest test first: most characters are not followed by a separator.
-    if (!IS_SEPARATOR[text.charCodeAt(i + 1)] || !isAlnumAt(text, i) || isAlnumAt(text, i - 1)) continue;
-    const sep = text[i + 1]!;
+    if (!IS_SEPARATOR[units[i + 1]!] || !isAlnumAt(units, length, i) || isAlnumAt(units, length, i - 1)) continue;
+    const sep = units[i + 1]!;
     let j = i;
     let letters = 1;
-    while (text[j + 1] === sep && isAlnumAt(text, j + 2) && !isAlnumAt(text, j + 3)) {
+    while (j + 1 < length && units[j + 1] === sep && isAlnumAt(units, length, j + 2) && !isAlnumAt(units, length, j + 3)) {
       j += 2;
       letters++;
     }
@@ -413,7 +433,7 @@ function normalizeAt(
     const chars = new LazyChars(text);
     if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.result();
   }
-  if (LEET_HINT.test(text)) {
+  if (leetHint(text)) {
     const chars = new LazyChars(text);
     if (foldLeet(chars, text, offsets, tally)) text = chars.result();
   }

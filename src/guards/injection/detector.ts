@@ -2,7 +2,8 @@ import { type NormalizedText, normalizeText, type ObfuscationKind, type TextSpan
 import { decodeWeights, type LinearModel, scoreWindows } from './classifier.js';
 import { HASH_BITS, newFeatureBuffer, WINDOW } from './features.js';
 import { MODEL_DATA } from './model-data.js';
-import { anchorsPresent, candidateSignatures, FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
+import { laterAnchorsPresent, scanAnchors } from './anchor-scan.js';
+import { FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
 
 /** Where the text sits: instructions in tool results are more suspicious, and data is noisier. */
 export type TextKind = 'message' | 'tool_result';
@@ -121,11 +122,12 @@ export function sigmoid(x: number): number {
 function matchSignatures(n: NormalizedText, families: Map<Family, SignalMatch>, spanOf: (s: number, e: number) => TextSpan, via?: string): boolean {
   let any = false;
   const text = n.text;
-  for (const index of candidateSignatures(text)) {
+  const scan = scanAnchors(text);
+  for (const index of scan.candidates) {
     const signature = SIGNATURES[index]!;
     const current = families.get(signature.family);
     if (current && current.signature.strength >= signature.strength) continue;
-    if (!anchorsPresent(text, signature)) continue;
+    if (!laterAnchorsPresent(scan, index)) continue;
     signature.pattern.lastIndex = 0;
     const m = signature.pattern.exec(text);
     if (!m) continue;

@@ -12,6 +12,8 @@
  * are one pass with no per-character allocation.
  */
 
+import { CodeUnits } from '../../normalize/codeunits.js';
+
 export const HASH_BITS = 18;
 export const HASH_SIZE = 1 << HASH_BITS;
 /** Half a window: windows are two consecutive buckets. */
@@ -49,17 +51,36 @@ for (const c of [0x20, 0x09, 0x0d, 0x0c, 0xa0, 0x3000]) CLASS[c] = 2;
 CLASS[0x0a] = 4; // whitespace that also ends a bigram run
 for (const c of [0x2e, 0x21, 0x3f, 0x3002]) CLASS[c] = 3;
 
-// 16-bit stamps keep the de-duplication table at 512 KiB; it is cleared when they wrap.
-const stamp = new Uint16Array(HASH_SIZE);
+const scratch = new CodeUnits();
+
+// De-duplication within a bucket: a small open-addressing set (24 KiB, stays in the L1 cache; a
+// bucket holds at most 7 * BUCKET features, under half its slots). Entries of older buckets are
+// told apart by a 16-bit generation stamp; the table is cleared when the stamps wrap.
+const SET_BITS = 12;
+const SET_MASK = (1 << SET_BITS) - 1;
+const setKey = new Int32Array(1 << SET_BITS);
+const setStamp = new Uint16Array(1 << SET_BITS);
 let generation = 1;
 
 function nextGeneration(): number {
   generation++;
   if (generation === 0xffff) {
-    stamp.fill(0);
+    setStamp.fill(0);
     generation = 1;
   }
   return generation;
+}
+
+/** Adds `id` to the current bucket's set; whether it was new. */
+function fresh(id: number, gen: number): boolean {
+  let slot = id & SET_MASK;
+  while (setStamp[slot] === gen) {
+    if (setKey[slot] === id) return false;
+    slot = (slot + 1) & SET_MASK;
+  }
+  setStamp[slot] = gen;
+  setKey[slot] = id;
+  return true;
 }
 
 /**
@@ -75,6 +96,7 @@ export function extractFeatures(text: string, buf: FeatureBuffer, toolResult = f
   if (buf.bucketEnd.length < buckets + 1) buf.bucketEnd = new Int32Array(Math.max(buckets + 1, buf.bucketEnd.length * 2));
   const ids = buf.ids;
   const bucketEnd = buf.bucketEnd;
+  const units = scratch.load(text);
   let n = 0;
   let gen = nextGeneration();
   let nextBoundary = BUCKET;
@@ -98,7 +120,7 @@ export function extractFeatures(text: string, buf: FeatureBuffer, toolResult = f
       nextBoundary += BUCKET;
       gen = nextGeneration();
     }
-    let c = i < end ? text.charCodeAt(i) : 0x20;
+    let c = i < end ? units[i]! : 0x20;
     const cls = CLASS[c]!;
     if (cls === 1) {
       if (c <= 0x39 && c >= 0x30) c = 0x30;
@@ -113,32 +135,20 @@ export function extractFeatures(text: string, buf: FeatureBuffer, toolResult = f
         inWord = false;
         const h = Math.imul(wordHash ^ 0x5bd1e995, PRIME);
         let id = (h ^ (h >>> 15)) & MASK;
-        if (stamp[id] !== gen) {
-          stamp[id] = gen;
-          ids[n++] = id;
-        }
+        if (fresh(id, gen)) ids[n++] = id;
         if (toolResult) {
           const ht = Math.imul(h ^ TOOL_SALT, PRIME);
           id = (ht ^ (ht >>> 15)) & MASK;
-          if (stamp[id] !== gen) {
-            stamp[id] = gen;
-            ids[n++] = id;
-          }
+          if (fresh(id, gen)) ids[n++] = id;
         }
         if (havePrevWord) {
           const hb = Math.imul(Math.imul(prevWordHash, 31) ^ wordHash ^ 0x1b873593, PRIME);
           id = (hb ^ (hb >>> 13)) & MASK;
-          if (stamp[id] !== gen) {
-            stamp[id] = gen;
-            ids[n++] = id;
-          }
+          if (fresh(id, gen)) ids[n++] = id;
           if (toolResult) {
             const hbt = Math.imul(hb ^ TOOL_SALT, PRIME);
             id = (hbt ^ (hbt >>> 13)) & MASK;
-            if (stamp[id] !== gen) {
-              stamp[id] = gen;
-              ids[n++] = id;
-            }
+            if (fresh(id, gen)) ids[n++] = id;
           }
         }
         prevWordHash = wordHash;
@@ -158,24 +168,15 @@ export function extractFeatures(text: string, buf: FeatureBuffer, toolResult = f
     if (count >= 3) {
       const h3 = Math.imul(Math.imul(Math.imul(0x811c9dc5 ^ a2, PRIME) ^ a1, PRIME) ^ c, PRIME);
       let id = (h3 ^ (h3 >>> 16)) & MASK;
-      if (stamp[id] !== gen) {
-        stamp[id] = gen;
-        ids[n++] = id;
-      }
+      if (fresh(id, gen)) ids[n++] = id;
       if (count >= 4) {
         const h4 = Math.imul(Math.imul(h3 ^ a3, PRIME) ^ 0x34, PRIME);
         id = (h4 ^ (h4 >>> 16)) & MASK;
-        if (stamp[id] !== gen) {
-          stamp[id] = gen;
-          ids[n++] = id;
-        }
+        if (fresh(id, gen)) ids[n++] = id;
         if (count >= 5) {
           const h5 = Math.imul(Math.imul(h4 ^ a4, PRIME) ^ 0x35, PRIME);
           id = (h5 ^ (h5 >>> 16)) & MASK;
-          if (stamp[id] !== gen) {
-            stamp[id] = gen;
-            ids[n++] = id;
-          }
+          if (fresh(id, gen)) ids[n++] = id;
         }
       }
     }

@@ -121,11 +121,11 @@ function escapeRegExp(s: string): string {
 }
 
 /** `=word` means the whole word; anything else (including a bare `=`) any substring. */
-function isWholeWord(anchor: string): boolean {
+export function isWholeWord(anchor: string): boolean {
   return anchor.length > 1 && anchor.startsWith('=');
 }
 
-function literalOf(anchor: string): string {
+export function literalOf(anchor: string): string {
   return isWholeWord(anchor) ? anchor.slice(1) : anchor;
 }
 
@@ -279,17 +279,16 @@ export const SIGNATURES: readonly Signature[] = [
 ];
 
 /**
- * One scan of the text for the first anchor group of every signature, so a signature's own
- * regex runs only on texts that hold one of its trigger words. Returns the candidate indices
- * into SIGNATURES, in order.
+ * The trigger alternations: the first anchor group of every signature, as two alternations (ASCII
+ * literals, then the others), each listing its anchors in the order it tries them (longest
+ * literal first), and per literal the SIGNATURES indices a match of it makes candidates.
  */
-export const candidateSignatures: (text: string) => number[] = (() => {
-  const bySignature = SIGNATURES.map((s) => s.anchors[0]!);
+export const TRIGGERS: { readonly alternations: readonly (readonly string[])[]; readonly signaturesOf: ReadonlyMap<string, readonly number[]> } = (() => {
   const literalToSignatures = new Map<string, Set<number>>();
   const ascii: string[] = [];
   const other: string[] = [];
-  bySignature.forEach((group, index) => {
-    for (const anchor of group) {
+  SIGNATURES.forEach((signature, index) => {
+    for (const anchor of signature.anchors[0]!) {
       const key = literalOf(anchor);
       let set = literalToSignatures.get(key);
       if (!set) {
@@ -301,19 +300,29 @@ export const candidateSignatures: (text: string) => number[] = (() => {
     }
   });
   // A match of a longer literal also stands for every literal that is its prefix ("instructions" → "instruction").
-  const expanded = new Map<string, number[]>();
+  const signaturesOf = new Map<string, number[]>();
   for (const key of literalToSignatures.keys()) {
     const all = new Set<number>();
     for (const [other, set] of literalToSignatures) if (key.startsWith(other)) for (const i of set) all.add(i);
-    expanded.set(key, [...all]);
+    signaturesOf.set(key, [...all]);
   }
-  const build = (anchors: string[], flags: string): RegExp | undefined => {
+  const ordered = (anchors: string[]): string[] => [...new Set(anchors)].sort((a, b) => literalOf(b).length - literalOf(a).length);
+  return { alternations: [ordered(ascii), ordered(other)], signaturesOf };
+})();
+
+/**
+ * One scan of the text for the first anchor group of every signature, so a signature's own
+ * regex runs only on texts that hold one of its trigger words. Returns the candidate indices
+ * into SIGNATURES, in order. The detector uses the equivalent one-pass `scanAnchors`
+ * (anchor-scan.ts); this regex form is the reference it is tested against.
+ */
+export const candidateSignatures: (text: string) => number[] = (() => {
+  const build = (anchors: readonly string[], flags: string): RegExp | undefined => {
     if (anchors.length === 0) return undefined;
-    const unique = [...new Set(anchors)].sort((a, b) => literalOf(b).length - literalOf(a).length);
-    return new RegExp(unique.map((a) => (isWholeWord(a) ? `\\b${escapeRegExp(literalOf(a))}\\b` : escapeRegExp(a))).join('|'), flags);
+    return new RegExp(anchors.map((a) => (isWholeWord(a) ? `\\b${escapeRegExp(literalOf(a))}\\b` : escapeRegExp(a))).join('|'), flags);
   };
-  const asciiRe = build(ascii, 'g');
-  const otherRe = build(other, 'gu');
+  const asciiRe = build(TRIGGERS.alternations[0]!, 'g');
+  const otherRe = build(TRIGGERS.alternations[1]!, 'gu');
   return (text: string): number[] => {
     const hit = new Uint8Array(SIGNATURES.length);
     const scan = (re: RegExp | undefined): void => {
@@ -321,7 +330,7 @@ export const candidateSignatures: (text: string) => number[] = (() => {
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
       while ((m = re.exec(text))) {
-        for (const i of expanded.get(m[0]) ?? []) hit[i] = 1;
+        for (const i of TRIGGERS.signaturesOf.get(m[0]) ?? []) hit[i] = 1;
         if (m[0].length === 0) re.lastIndex++;
       }
     };
