@@ -55,6 +55,8 @@ function estimateTokens(chars: number): number {
 /** Upstream response headers worth passing on; everything else (cookies, provider internals) stays behind. */
 const PASS_RESPONSE_HEADERS = /^(content-type|retry-after|x-ratelimit-.*|anthropic-ratelimit-.*|openai-processing-ms|request-id|x-request-id)$/;
 const MAX_UPSTREAM_JSON = 32 * 1024 * 1024;
+/** Provider error bodies are short JSON; a larger one is refused (502) and its connection closed. */
+const MAX_UPSTREAM_ERROR = 1024 * 1024;
 /** Deeper JSON than this is refused: no provider payload needs it, and deep nesting is a parser attack. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -330,7 +332,19 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
       if (response.status < 200 || response.status >= 300) {
         // Provider errors are already in the provider's shape; pass them on as they are.
-        const errorBody = await readCapped(response.body, 1024 * 1024).finally(budget.clear);
+        let errorBody: Buffer;
+        try {
+          errorBody = await readCapped(response.body, MAX_UPSTREAM_ERROR);
+        } catch (error) {
+          // Too large, reset or stalled: a 502 (was a 500); leaving the read loop early destroyed the
+          // body, which closes the connection.
+          const e = classifyUpstreamError(error, upstream.name);
+          audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: `provider error ${response.status}: ${e.message}` });
+          fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
+          return;
+        } finally {
+          budget.clear();
+        }
         line.status = response.status;
         audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, error: 'provider error' });
         reply.header('x-clawguard-decision', decision).code(response.status).send(errorBody);

@@ -15,7 +15,7 @@ export type Fault =
   | { kind: 'invalid-sse'; lines: string }
   | { kind: 'reset-before-headers' }
   | { kind: 'reset-mid-body'; contentType: 'application/json' | 'text/event-stream'; first: string }
-  | { kind: 'huge-body'; contentType: 'application/json' | 'text/event-stream'; bytes: number; chunk: (i: number) => Buffer; prefix?: string }
+  | { kind: 'huge-body'; contentType: 'application/json' | 'text/event-stream'; bytes: number; chunk: (i: number) => Buffer; prefix?: string; status?: number }
   | { kind: 'huge-headers'; bytes: number };
 
 export interface FaultyUpstream {
@@ -24,15 +24,21 @@ export interface FaultyUpstream {
   /** Bytes of response body written in the current fault. */
   sent: number;
   readonly openSockets: () => number;
+  /** Open sockets that carried a request (a client's pool may also hold a fresh, idle one). */
+  readonly servingSockets: () => number;
   close(): Promise<void>;
 }
 
 export async function startFaultyUpstream(initial: Fault): Promise<FaultyUpstream> {
   const sockets = new Set<Socket>();
+  const serving = new Set<Socket>();
   const state: { fault: Fault; sent: number } = { fault: initial, sent: 0 };
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      serving.delete(socket);
+    });
     socket.on('error', () => undefined);
     let head = '';
     let bodyLeft = -1;
@@ -46,6 +52,7 @@ export async function startFaultyUpstream(initial: Fault): Promise<FaultyUpstrea
       } else bodyLeft -= d.length;
       if (bodyLeft <= 0) {
         bodyLeft = Number.POSITIVE_INFINITY;
+        serving.add(socket);
         play(socket, state.fault, state);
       }
     });
@@ -68,6 +75,7 @@ export async function startFaultyUpstream(initial: Fault): Promise<FaultyUpstrea
       state.sent = n;
     },
     openSockets: () => sockets.size,
+    servingSockets: () => serving.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -116,7 +124,7 @@ function play(socket: Socket, fault: Fault, state: { sent: number }): void {
       return;
     case 'huge-body': {
       // Lazily generated: never more than one chunk in memory; stops when the peer goes away.
-      socket.write(headers(200, fault.contentType));
+      socket.write(headers(fault.status ?? 200, fault.contentType));
       if (fault.prefix) socket.write(chunk(fault.prefix));
       let i = 0;
       const pump = (): void => {

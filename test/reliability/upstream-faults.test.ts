@@ -202,6 +202,21 @@ for (const api of ['openai', 'anthropic'] as const) {
       expect(growth, `RSS grew ${Math.round(growth / MiB)} MiB`).toBeLessThan(200 * MiB);
     });
 
+    it('a 10 GB error body → 502 (was 500) after the 1 MiB cap on error bodies, its connection closed at once', async () => {
+      const block = Buffer.alloc(256 * 1024, 0x20);
+      up.fault = { kind: 'huge-body', status: 500, contentType: 'application/json', bytes: 10 * 1024 * MiB, chunk: () => block, prefix: '{"error":{"message":"' };
+      const r = await call(api, 'long');
+      expect(r.status).toBe(502);
+      expectProviderError(api, r, r.status);
+      expect(r.json.error.message).toContain('exceeds');
+      record(r, 502, 'huge error body');
+      // The connection that carried it is closed at once (undici may open a fresh idle one for its pool).
+      const until = Date.now() + 3000;
+      while (up.servingSockets() > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+      expect(up.servingSockets()).toBe(0);
+      expect(up.sent).toBeLessThan(64 * MiB);
+    });
+
     it('a 10 GB stream (one endless SSE line, and endless tool-call deltas) → in-stream error after 32 MiB, memory bounded', async () => {
       const line = Buffer.alloc(256 * 1024, 0x61);
       up.fault = { kind: 'huge-body', contentType: 'text/event-stream', bytes: 10 * 1024 * MiB, chunk: () => line, prefix: `${firstEvent(api)}data: {"x":"` };
