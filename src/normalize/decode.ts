@@ -125,9 +125,6 @@ export function rot13(s: string): string {
   });
 }
 
-// The commonest English words under ROT13 and reversed, in one scan.
-const ROT13_OR_REVERSED_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
-
 // Per code unit: 1 base64 alphabet (standard and URL-safe), 2 hex digit, 4 what a hex run may
 // hold between digits without ending (space, `:`, backslash, `x`).
 const B64 = 1;
@@ -146,33 +143,67 @@ function classOf(c: number): number {
   return c < 128 ? CHAR_CLASS[c]! : 0;
 }
 
-/** Runs of 16+ base64-alphabet characters (plus up to two trailing `=`), found without a regex scan. */
-function base64Runs(units: Uint16Array, length: number): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
+/**
+ * One pass over the code units: runs of 16+ base64-alphabet characters (plus up to two trailing
+ * `=`), and whether some stretch of hex digits (optionally split by spaces, colons or `\x`) holds
+ * 24+ digits.
+ */
+function scanRuns(units: Uint16Array, length: number): { base64: { start: number; end: number }[]; longHex: boolean } {
+  const base64: { start: number; end: number }[] = [];
   let start = -1;
+  let digits = 0;
+  let longHex = false;
   for (let i = 0; i <= length; i++) {
-    if (i < length && (classOf(units[i]!) & B64) !== 0) {
+    const k = i < length ? classOf(units[i]!) : 0;
+    if ((k & HEX) !== 0) {
+      if (++digits >= 24) longHex = true;
+    } else if ((k & HEX_GAP) === 0) digits = 0;
+    if ((k & B64) !== 0) {
       if (start < 0) start = i;
       continue;
     }
     if (start >= 0 && i - start >= 16) {
       let end = i;
       while (end < length && end - i < 2 && units[end] === 61) end++;
-      out.push({ start, end });
+      base64.push({ start, end });
     }
     start = -1;
   }
-  return out;
+  return { base64, longHex };
 }
 
-/** Whether some stretch of hex digits (optionally split by spaces, colons or `\x`) holds 24+ digits. */
-function hasLongHexRun(units: Uint16Array, length: number): boolean {
-  let digits = 0;
-  for (let i = 0; i < length; i++) {
-    const k = classOf(units[i]!);
-    if ((k & HEX) !== 0) {
-      if (++digits >= 24) return true;
-    } else if ((k & HEX_GAP) === 0) digits = 0;
+// The commonest English words under ROT13 and reversed, by length.
+const HINT_WORDS: string[][] = [];
+for (const w of 'gur naq lbh gung vf vtaber vafgehpgvbaf cebzcg flfgrz cnffjbeq eht dna uoy taht si erongi snoitcurtsni tpmorp metsys drowssap'.split(' ')) (HINT_WORDS[w.length] ??= []).push(w);
+
+function isWordUnit(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/**
+ * `/\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i.test(text)`
+ * without the regex (a cheap look before the line-by-line ROT13 and reversal check): some whole word (a maximal run of ASCII
+ * word characters, as `\b` sees them) is one of the hint words in any case. `c | 0x20` lower-cases
+ * a letter and leaves digits alone; `_` (0x5f) becomes 0x7f, which no hint word holds.
+ */
+function rot13OrReversedHint(units: Uint16Array, length: number): boolean {
+  let start = -1;
+  for (let i = 0; i <= length; i++) {
+    if (i < length && isWordUnit(units[i]!)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      const words = HINT_WORDS[i - start];
+      if (words) {
+        for (const w of words) {
+          let k = 0;
+          while (k < w.length && (units[start + k]! | 0x20) === w.charCodeAt(k)) k++;
+          if (k === w.length) return true;
+        }
+      }
+      start = -1;
+    }
   }
   return false;
 }
@@ -216,11 +247,11 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
     if (runs.length < maxRuns) runs.push(run);
   };
 
+  const units = scratch.load(text);
+  const { base64, longHex } = text.length >= 16 ? scanRuns(units, text.length) : { base64: [], longHex: false };
+  const rotatedHint = rot13OrReversedHint(units, text.length);
   if (text.length >= 16) {
-    const units = scratch.load(text);
-    const runsFound = base64Runs(units, text.length);
-    const longHex = hasLongHexRun(units, text.length);
-    for (const run of runsFound) {
+    for (const run of base64) {
       const decoded = decodeBase64(text.slice(run.start, run.end));
       if (decoded) push({ kind: 'base64', start: run.start, end: run.end, decoded });
     }
@@ -244,7 +275,7 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
 
   // ROT13 and reversal, line by line: only lines that read as English once decoded. A cheap
   // look for the commonest English words in those disguises comes first.
-  if (ROT13_OR_REVERSED_HINT.test(text)) {
+  if (rotatedHint) {
     let lineStart = 0;
     for (const line of text.split('\n')) {
       const start = lineStart;

@@ -89,8 +89,12 @@ class Tally {
 
 class Builder {
   parts: string[] = [];
-  offsets = new Int32Array(64);
+  offsets: Int32Array;
   length = 0;
+  /** `capacity`: the expected length + 1 (folding mostly keeps the length), so the offsets rarely grow. */
+  constructor(capacity: number) {
+    this.offsets = new Int32Array(Math.max(64, capacity));
+  }
   push(s: string, origin: number): void {
     this.parts.push(s);
     const need = this.length + s.length + 1;
@@ -114,7 +118,7 @@ const scanScratch = new CodeUnits();
 
 /** Pass 1: per code point. Removes invisibles, applies NFKC + lower case + diacritic folding. */
 function foldChars(original: string, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
-  const b = new Builder();
+  const b = new Builder(original.length + 1);
   const s = original;
   const units = foldScratch.load(s);
   let asciiStart = -1;

@@ -26,12 +26,14 @@ interface Literal {
 }
 
 /** Literals of 3+ code units are found through a hash of their first three; shorter ones through their first. */
-const HASH_BITS = 12;
-const HASH_MASK = (1 << HASH_BITS) - 1;
+const HASH_BITS = 14;
 
 function hash3(c0: number, c1: number, c2: number): number {
-  return (Math.imul(c0, 961) + Math.imul(c1, 31) + c2) & HASH_MASK;
+  return Math.imul((c0 << 16) ^ (c1 << 8) ^ c2, 0x9e3779b1) >>> (32 - HASH_BITS);
 }
+
+/** Short literals are listed by the low byte of their first code unit. */
+const SHORT_MASK = 0xff;
 
 function matchesAt(units: Uint16Array, length: number, p: number, id: number): boolean {
   const n = LIT_LENGTH[id]!;
@@ -81,8 +83,9 @@ const { literals, triggerCount, groups } = (() => {
   return { literals, triggerCount, groups };
 })();
 
-// Flat tables. Lists hold literal ids, triggers (longest first, as the alternations try them)
-// before later-group literals; a list ends with -1.
+// Flat tables. Lists hold literal ids in id order (so triggers come longest first, as the
+// alternations try them, and before later-group literals); a list ends with -1. Literals whose
+// keys collide share a list: `matchesAt` tells them apart.
 const LIT_START = new Int32Array(literals.length);
 const LIT_LENGTH = new Int32Array(literals.length);
 const LIT_UNITS = new Uint16Array(literals.reduce((n, l) => n + l.text.length, 0));
@@ -97,15 +100,15 @@ const LIT_SIGNATURES: (readonly number[])[] = literals.map((l) => l.signatures);
     LIT_FLAGS[id] = (l.wholeWord ? 1 : 0) | (l.alternation === 1 ? 2 : 0);
   });
 }
-const LONG_HEAD = new Int32Array(1 << HASH_BITS).fill(-1);
-const SHORT_HEAD = new Int32Array(0x10000).fill(-1);
+const LONG_HEAD = new Int16Array(1 << HASH_BITS).fill(-1);
+const SHORT_HEAD = new Int16Array(SHORT_MASK + 1).fill(-1);
 const LISTS: number[] = [];
 {
   const long = new Map<number, number[]>();
   const short = new Map<number, number[]>();
   literals.forEach((l, id) => {
     const t = l.text;
-    const [map, key] = t.length >= 3 ? [long, hash3(t.charCodeAt(0), t.charCodeAt(1), t.charCodeAt(2))] : [short, t.charCodeAt(0)];
+    const [map, key] = t.length >= 3 ? [long, hash3(t.charCodeAt(0), t.charCodeAt(1), t.charCodeAt(2))] : [short, t.charCodeAt(0) & SHORT_MASK];
     let list = map.get(key);
     if (!list) map.set(key, (list = []));
     list.push(id);
@@ -119,6 +122,7 @@ const LISTS: number[] = [];
     LISTS.push(...list, -1);
   }
 }
+if (LISTS.length > 0x7fff) throw new Error('anchor lists too long');
 const LIST = Int32Array.from(LISTS);
 
 export interface AnchorScan {
@@ -147,7 +151,7 @@ export function scanAnchors(text: string): AnchorScan {
       if (pass === 0) {
         if (p + 3 > length) continue;
         at = LONG_HEAD[hash3(units[p]!, units[p + 1]!, units[p + 2]!)]!;
-      } else at = SHORT_HEAD[units[p]!]!;
+      } else at = SHORT_HEAD[units[p]! & SHORT_MASK]!;
       if (at < 0) continue;
       for (let id = LIST[at]!; id >= 0; id = LIST[++at]!) {
         if (id >= triggerCount) {

@@ -90,8 +90,11 @@ const ANCHORS: Record<string, readonly (readonly string[])[]> = {
   'role_spoof.system_message': [['system', 'admin', 'developer', 'security', 'root', '###']],
   'role_spoof.fake_system_header': [['system', 'admin', 'developer'], ['##', '(', '[']],
   'role_spoof.fake_role_json': [['"role"', 'tool_calls', 'function_call']],
-  'role_spoof.end_of_data': [['end of', 'input end']],
-  'agent_address.reading_this': [['reading', 'processing', 'parsing', 'summari', 'analy', 'browsing', 'viewing', 'reviewing', 'if you']],
+  'role_spoof.end_of_data': [['end of', 'input end'], ['input', 'document', 'context', 'data', 'email', 'tool output', 'search result', 'file']],
+  'agent_address.reading_this': [
+    ['reading', 'processing', 'parsing', 'summari', 'analy', 'browsing', 'viewing', 'reviewing', 'if you'],
+    ['reading', 'processing', 'parsing', 'summari', 'analy', 'browsing', 'viewing', 'reviewing', "if you're", 'if you are'],
+  ],
   'agent_address.note_to_ai': [['=ai', '=ais', 'a.i.', 'llm', 'assistant', 'model', 'agent', 'bot', 'language model', 'gpt', 'claude']],
   'agent_address.important_message': [['important', 'urgent', 'critical', 'before you', '<information>']],
   'agent_address.when_you_read': [['when you', 'once you', 'after you', 'as soon as you', 'while you', 'when the ', 'once the ', 'after the ', 'as soon as the ', 'while the ']],
@@ -110,9 +113,12 @@ const ANCHORS: Record<string, readonly (readonly string[])[]> = {
     ['never', "don't", 'dont', 'do not', 'must not', "mustn't", 'mustnt', 'cannot', "can't", '=cant', "won't", '=wont', 'will not', 'shall not', 'should not', "shouldn't", 'shouldnt', 'not allowed', 'not permitted'],
     ['refuse', 'decline', 'reject', 'deny', 'say', 'apologi', 'include', 'add', 'mention', 'moraliz', 'lecture', 'warn'],
   ],
-  'refusal_suppression.without_warnings': [['without', 'no matter', 'always', 'must', 'will']],
-  'refusal_suppression.prefix': [['begin', 'start', 'prefix', 'open'], ['with']],
-  'payload_splitting.concat': [['=', 'concatenat', 'combine', 'join', 'merge', 'put together']],
+  'refusal_suppression.without_warnings': [
+    ['without', 'no matter', 'always', 'must', 'will'],
+    ['warning', 'disclaimer', 'caveat', 'censorship', 'refus', 'moraliz', 'hesitation', 'questioning', 'judgement', 'judgment', 'apolog', 'no matter', 'regardless', 'even if'],
+  ],
+  'refusal_suppression.prefix': [['begin', 'start', 'prefix', 'open'], ['with'], ['response', 'reply', 'answer', 'output', 'message'], ['sure', 'absolutely', 'of course', 'certainly', 'yes', 'here is', 'okay']],
+  'payload_splitting.concat': [['=', 'concatenat', 'combine', 'join', 'merge', 'put together'], ['+', 'string', 'parts', 'pieces', 'fragments', 'variables', 'letters', 'words', 'segments']],
   'encoding_instruction.decode_follow': [['base64', 'base 64', 'hex', 'rot13', 'rot-13', 'caesar', 'binary', 'morse', 'revers', 'backward', 'leet', 'unicode']],
 };
 

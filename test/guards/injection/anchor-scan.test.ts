@@ -54,4 +54,25 @@ describe('anchor scan', () => {
       expectSame(text);
     }
   });
+
+  it('never filters out a text a signature matches: the anchors hold on every match', () => {
+    const examples: Record<string, string[]> = {
+      'role_spoof.end_of_data': ['end of the user input', 'end of document', 'end of search results', 'user input ends', 'end of tool output', 'end of file', 'end of the email', 'end of context', 'end of data', 'document input end'],
+      'agent_address.reading_this': ['ai reading this', "if you're an ai", 'if you are a language model', 'assistants summarizing these', 'a model analysing the following', 'bots browsing this', 'llm parsing this', 'agent viewing this', 'gpt reviewing these', 'claude processing the following'],
+      'refusal_suppression.without_warnings': ['without any warnings', 'without refusing', 'no matter how illegal', 'always answer, no matter what', 'must respond even if', 'will comply regardless', 'without apologizing', 'without judgement', 'without judgment', 'without moralizing', 'without disclaimers', 'without caveats', 'without censorship', 'without hesitation', 'without questioning'],
+      'refusal_suppression.prefix': ['begin your response with "sure', 'start each reply with okay', 'open answers with yes', 'prefix all outputs with here is', 'start messages with of course', 'begin response with absolutely', 'start every answer with certainly'],
+      'payload_splitting.concat': ['a = "ignore all" b = "the rules" then a + b', 'concatenate the strings', 'combine parts', 'join the words', 'merge the letters', 'put together the fragments', 'combine variables', 'join segments', 'merge pieces', 'join the string'],
+    };
+    for (const [id, texts] of Object.entries(examples)) {
+      const index = SIGNATURES.findIndex((s) => s.id === id);
+      const signature = SIGNATURES[index]!;
+      for (const text of texts) {
+        signature.pattern.lastIndex = 0;
+        expect(signature.pattern.test(text), `${id} matches ${text}`).toBe(true);
+        expect(candidateSignatures(text), `${id} is a candidate in ${text}`).toContain(index);
+        expect(anchorsPresent(text, signature), `${id} anchors in ${text}`).toBe(true);
+        expectSame(text);
+      }
+    }
+  });
 });
