@@ -102,9 +102,10 @@ export const DEFAULT_RULES = [
   // score above 0.5, far fewer above 0.9); lower scores are recorded for the audit trail and anomalies.
   { type: 'injection.*', minScore: 0.9, action: 'block' as const },
   { type: 'injection.*', action: 'allow' as const },
-  // The harmful-content classifier blocks only when it is sure (about 0.9 % of ordinary answers score
-  // 0.8 or more); lower scores are recorded. Operator term lists, patterns and services always block.
-  { type: 'moderation.harmful', minScore: 0.8, action: 'block' as const },
+  // The harmful-content classifier blocks only when it is sure (0.7 or more: 0.7 % of ordinary answers,
+  // 1.0 % of ordinary prompts, recall 0.83 on harmful dev); lower scores are recorded. Operator term
+  // lists, patterns and services always block.
+  { type: 'moderation.harmful', minScore: 0.7, action: 'block' as const },
   { type: 'moderation.harmful', action: 'allow' as const },
   { type: 'moderation.*', action: 'block' as const },
 ];

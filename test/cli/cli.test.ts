@@ -159,6 +159,15 @@ describe('clawguard CLI', () => {
     expect(existsSync(join(cwd, 'data', 'clawguard.db'))).toBe(true);
     const res = await fetch('http://127.0.0.1:8080/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'any-model', messages: [{ role: 'user', content: 'Hello' }] }) });
     expect(res.status).toBe(200);
+    // Ordinary short questions get the demo's answer, not a false "harmful" block (the moderation model
+    // once scored "What is my card?" 0.80, and the demo's echo of it 0.97); the card goes to the
+    // upstream as a placeholder and comes back restored.
+    for (const content of ['What is my card?', 'My card is 4111 1111 1111 1111, what is it?']) {
+      const ask = await fetch('http://127.0.0.1:8080/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content }] }) });
+      const body = (await ask.json()) as any;
+      expect(ask.status, JSON.stringify(body)).toBe(200);
+      expect(body.choices[0].message.content).toContain(content);
+    }
     first.child.kill('SIGTERM');
     await new Promise((r) => first.child.once('exit', r));
     const second = await startCli(['start'], cwd, 'keys:');

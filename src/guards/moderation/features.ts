@@ -28,6 +28,21 @@ const THREATS = new Set(
 );
 const SECOND_PERSON = new Set(['you', "you're", 'youre', 'your', 'u', 'ur', 'yourself', 'yourselves', 'ya']);
 
+/**
+ * Function words carry no harm of their own; as features they only learned how the training sources
+ * write (harmful requests are short questions, benign answers are statements), which made a short
+ * "What is my card?" score 0.8. They count only inside a pair with a content word.
+ */
+const FUNCTION_WORDS = new Set(
+  (
+    'a an the and or but if then so of to in on at by for with from as into onto about over under than that this these those there here ' +
+    'is am are was were be been being do does did done have has had having will would shall should can could may might must ' +
+    'i me my mine we us our ours he him his she her hers it its they them their theirs what which who whom whose when where why how ' +
+    'not no yes all any some each every both either neither one ones just also very too more most much many such only own same ' +
+    'said say says tell told please thanks thank hi hello hey ok okay real'
+  ).split(' '),
+);
+
 /** Feature ids of a text, unique. Long texts are read up to `maxTokens`. */
 export function classifierFeatures(text: string, maxTokens = 2000): string[] {
   const tokens = classifierTokens(text).slice(0, maxTokens);
@@ -35,8 +50,9 @@ export function classifierFeatures(text: string, maxTokens = 2000): string[] {
   let lastYou = -10;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    out.add(`w:${t}`);
-    if (i > 0) out.add(`p:${tokens[i - 1]} ${t}`);
+    const fn = FUNCTION_WORDS.has(t);
+    if (!fn) out.add(`w:${t}`);
+    if (i > 0 && !(fn && FUNCTION_WORDS.has(tokens[i - 1]!))) out.add(`p:${tokens[i - 1]} ${t}`);
     if (SECOND_PERSON.has(t)) lastYou = i;
     const insult = INSULTS.has(t);
     const threat = THREATS.has(t);
