@@ -172,41 +172,8 @@ function scanRuns(units: Uint16Array, length: number): { base64: { start: number
   return { base64, longHex };
 }
 
-// The commonest English words under ROT13 and reversed, by length.
-const HINT_WORDS: string[][] = [];
-for (const w of 'gur naq lbh gung vf vtaber vafgehpgvbaf cebzcg flfgrz cnffjbeq eht dna uoy taht si erongi snoitcurtsni tpmorp metsys drowssap'.split(' ')) (HINT_WORDS[w.length] ??= []).push(w);
-
-function isWordUnit(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-}
-
-/**
- * `/\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i.test(text)`
- * without the regex (a cheap look before the line-by-line ROT13 and reversal check): some whole word (a maximal run of ASCII
- * word characters, as `\b` sees them) is one of the hint words in any case. `c | 0x20` lower-cases
- * a letter and leaves digits alone; `_` (0x5f) becomes 0x7f, which no hint word holds.
- */
-function rot13OrReversedHint(units: Uint16Array, length: number): boolean {
-  let start = -1;
-  for (let i = 0; i <= length; i++) {
-    if (i < length && isWordUnit(units[i]!)) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start >= 0) {
-      const words = HINT_WORDS[i - start];
-      if (words) {
-        for (const w of words) {
-          let k = 0;
-          while (k < w.length && (units[start + k]! | 0x20) === w.charCodeAt(k)) k++;
-          if (k === w.length) return true;
-        }
-      }
-      start = -1;
-    }
-  }
-  return false;
-}
+// The commonest English words under ROT13 and reversed, in one scan.
+const ROT13_OR_REVERSED_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
 
 // The most frequent English function words: a line that is English under ROT13 or reversal but
 // not as written is a hidden message.
@@ -247,10 +214,8 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
     if (runs.length < maxRuns) runs.push(run);
   };
 
-  const units = scratch.load(text);
-  const { base64, longHex } = text.length >= 16 ? scanRuns(units, text.length) : { base64: [], longHex: false };
-  const rotatedHint = rot13OrReversedHint(units, text.length);
   if (text.length >= 16) {
+    const { base64, longHex } = scanRuns(scratch.load(text), text.length);
     for (const run of base64) {
       const decoded = decodeBase64(text.slice(run.start, run.end));
       if (decoded) push({ kind: 'base64', start: run.start, end: run.end, decoded });
@@ -275,7 +240,7 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
 
   // ROT13 and reversal, line by line: only lines that read as English once decoded. A cheap
   // look for the commonest English words in those disguises comes first.
-  if (rotatedHint) {
+  if (ROT13_OR_REVERSED_HINT.test(text)) {
     let lineStart = 0;
     for (const line of text.split('\n')) {
       const start = lineStart;

@@ -142,16 +142,21 @@ export function scanAnchors(text: string): AnchorScan {
   // Where each alternation may match next, and whether it matched at the current position.
   let resume0 = 0;
   let resume1 = 0;
+  // The next three code units, rolled along (0 past the end: only read where p + 3 <= length).
+  let c1 = length > 0 ? units[0]! : 0;
+  let c2 = length > 1 ? units[1]! : 0;
   for (let p = 0; p < length; p++) {
+    const c0 = c1;
+    c1 = c2;
+    c2 = p + 2 < length ? units[p + 2]! : 0;
+    // Longer literals first: every long literal outranks every short one in an alternation.
+    const longAt = p + 3 <= length ? LONG_HEAD[hash3(c0, c1, c2)]! : -1;
+    const shortAt = SHORT_HEAD[c0 & SHORT_MASK]!;
+    if (longAt < 0 && shortAt < 0) continue;
     let done0 = resume0 > p;
     let done1 = resume1 > p;
-    // Longer literals first: every long literal outranks every short one in an alternation.
     for (let pass = 0; pass < 2; pass++) {
-      let at: number;
-      if (pass === 0) {
-        if (p + 3 > length) continue;
-        at = LONG_HEAD[hash3(units[p]!, units[p + 1]!, units[p + 2]!)]!;
-      } else at = SHORT_HEAD[units[p]! & SHORT_MASK]!;
+      let at = pass === 0 ? longAt : shortAt;
       if (at < 0) continue;
       for (let id = LIST[at]!; id >= 0; id = LIST[++at]!) {
         if (id >= triggerCount) {
