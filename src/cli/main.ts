@@ -47,6 +47,9 @@ function reportFailure(error: unknown): void {
 
 async function serve(configPath: string, banner?: string[]): Promise<void> {
   tuneGatewayHeap();
+  // A reader of our output that went away (a log shipper, a parent process) must not turn a later
+  // write into an uncaught EPIPE that kills the gateway before it has drained and closed its stores.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const registry = builtinGuards();
   const loaded = loadConfigFile(configPath, registry);
   const gateway = await createGateway(loaded, { registry });

@@ -143,6 +143,24 @@ describe('clawguard CLI', () => {
     expect(listed).not.toContain(created.key);
   });
 
+  it('serve keeps serving, and stops cleanly on SIGTERM, after the reader of its output went away', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const init = JSON.parse(run(['init', '--dir', dir, '--port', String(port), '--admin-port', String(adminPort), '--json']).stdout);
+    const { child } = await startCli(['serve', '--config', init.config], dir, 'ClawGuard is listening');
+    // A log shipper or parent that dies closes the pipe: later writes fail with EPIPE.
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${init.proxyUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${init.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: `hello ${i} ${'x'.repeat(2000)}` }] }) });
+      expect(res.status).toBe(200);
+    }
+    child.kill('SIGTERM');
+    // Exit 0: it drained and closed its stores (an uncaught EPIPE on "stopping" used to end it with 1).
+    expect(await exited).toBe(0);
+  });
+
   it('serve refuses to start on a missing secret, naming the reference', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
     const init = JSON.parse(run(['init', '--dir', dir, '--upstream', 'openai=http://127.0.0.1:9/v1', '--upstream-key', 'env:CLAWGUARD_TEST_UNSET_KEY', '--json']).stdout);
