@@ -7,7 +7,7 @@
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Scratch arrays grow to the longest text seen, up to this many code units; longer texts get a temporary array. */
-const KEEP_MAX = 1 << 20;
+const KEEP_MAX = 1 << 16;
 
 export class CodeUnits {
   private units = new Uint16Array(0);

@@ -103,7 +103,10 @@ class Builder {
       grown.set(this.offsets.subarray(0, this.length));
       this.offsets = grown;
     }
-    for (let k = 0; k < s.length; k++) this.offsets[this.length++] = origin;
+    const offsets = this.offsets;
+    let n = this.length;
+    for (let k = 0; k < s.length; k++) offsets[n++] = origin;
+    this.length = n;
   }
 }
 
@@ -133,7 +136,10 @@ function foldChars(original: string, tally: Tally, smuggled: { text: string; sta
       grown.set(b.offsets.subarray(0, b.length));
       b.offsets = grown;
     }
-    for (let k = asciiStart; k < end; k++) b.offsets[b.length++] = k;
+    const offsets = b.offsets;
+    let n = b.length;
+    for (let k = asciiStart; k < end; k++) offsets[n++] = k;
+    b.length = n;
     asciiStart = -1;
   };
   for (let i = 0; i < s.length; ) {
