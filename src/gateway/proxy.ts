@@ -545,6 +545,7 @@ async function relayStream(
     }
   };
   let firstByte: number | undefined;
+  let firstTokenSent = false;
   const started = performance.now();
   // While a tool call waits for a human, an SSE comment every few seconds keeps proxies and clients from timing out.
   const heartbeat = setInterval(() => {
@@ -557,6 +558,12 @@ async function relayStream(
         sniffer.observe(event);
         await write(await rewriter.push(event));
         if (rewriter.done) break;
+        if (!firstTokenSent && inspector.releasedChars > 0) {
+          // The response socket is corked until the current tick ends; when an upstream read carries
+          // many events, the first token would wait for all of them. Let it go now.
+          firstTokenSent = true;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
       if (rewriter.done || raw.destroyed) break;
     }
