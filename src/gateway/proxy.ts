@@ -449,9 +449,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     } catch (error) {
       decision = 'block';
       line.internalError = error instanceof Error ? error.message : String(error);
+      const storeDown = isStoreUnavailable(error);
       if (!(error instanceof AuditUnavailableError)) {
         try {
-          const storeDown = isStoreUnavailable(error);
           audit.record({ type: 'error', ...eventBase(auditCtx), where: 'proxy', message: error instanceof VaultError ? 'pseudonym vault unreadable' : storeDown ? 'store unavailable' : 'internal error', status: storeDown ? 503 : 500 });
         } catch {
           /* the audit log itself is failing: answered below */
@@ -463,7 +463,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
             ? { status: 503, type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error', code: 'audit_unavailable', message: 'the audit log cannot accept events; ClawGuard refuses requests it cannot record' }
             : error instanceof VaultError
             ? { status: 500, type: 'api_error', code: 'vault_unreadable', message: "the conversation's pseudonym mapping could not be read (wrong vault key or a corrupted row); the request was not forwarded" }
-            : isStoreUnavailable(error)
+            : storeDown
             ? { status: 503, type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error', code: 'store_unavailable', message: 'a store ClawGuard needs for this request (keys, limits, vault or approvals) cannot be reached; the request was not forwarded' }
             : { status: 500, type: 'api_error', message: 'ClawGuard could not process the request; it was not forwarded' },
         );

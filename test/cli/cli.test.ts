@@ -161,6 +161,15 @@ describe('clawguard CLI', () => {
     expect(await exited).toBe(0);
   });
 
+  it('serve refuses a CLAWGUARD_HEAP_GROWING_PERCENT that is not a whole percentage, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const init = JSON.parse(run(['init', '--dir', dir, '--json']).stdout);
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--config', init.config], { encoding: 'utf8', env: { ...process.env, CLAWGUARD_HEAP_GROWING_PERCENT: 'lots' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('CLAWGUARD_HEAP_GROWING_PERCENT must be a whole number from 0 to 1000');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
+
   it('serve refuses to start on a missing secret, naming the reference', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cg-cli-'));
     const init = JSON.parse(run(['init', '--dir', dir, '--upstream', 'openai=http://127.0.0.1:9/v1', '--upstream-key', 'env:CLAWGUARD_TEST_UNSET_KEY', '--json']).stdout);

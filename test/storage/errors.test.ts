@@ -1,4 +1,8 @@
 import net from 'node:net';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isStoreUnavailable } from '../../src/storage/errors.js';
@@ -43,6 +47,51 @@ describe('isStoreUnavailable', () => {
     } finally {
       await admin.end();
       await victim.end().catch(() => undefined);
+    }
+  });
+
+  it('recognizes a SQLite file locked by another writer, and a full one, from real better-sqlite3 errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-store-err-'));
+    try {
+      const file = join(dir, 'state.db');
+      const holder = new Database(file);
+      holder.pragma('journal_mode = WAL');
+      holder.exec('CREATE TABLE t (v TEXT)');
+      const other = new Database(file, { timeout: 0 });
+      holder.prepare('BEGIN IMMEDIATE').run();
+      let busy: unknown;
+      try {
+        other.prepare('INSERT INTO t VALUES (?)').run('x');
+      } catch (e) {
+        busy = e;
+      }
+      holder.prepare('ROLLBACK').run();
+      expect((busy as { code?: string }).code).toMatch(/^SQLITE_BUSY/);
+      expect(isStoreUnavailable(busy)).toBe(true);
+
+      // A database that may not grow past its pages: what a full disk looks like to SQLite.
+      holder.pragma(`max_page_count = ${holder.pragma('page_count', { simple: true }) as number}`);
+      let full: unknown;
+      try {
+        for (let i = 0; i < 10_000; i++) holder.prepare('INSERT INTO t VALUES (?)').run('y'.repeat(1000));
+      } catch (e) {
+        full = e;
+      }
+      expect((full as { code?: string }).code).toBe('SQLITE_FULL');
+      expect(isStoreUnavailable(full)).toBe(true);
+
+      // A broken query is ClawGuard's fault, not an outage.
+      let syntax: unknown;
+      try {
+        holder.prepare('SELEC 1');
+      } catch (e) {
+        syntax = e;
+      }
+      expect(isStoreUnavailable(syntax)).toBe(false);
+      other.close();
+      holder.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
