@@ -62,10 +62,13 @@ export const piiConfigSchema = z.strictObject({
    */
   scanTrusted: z.boolean().default(true),
   /**
-   * Report a street address and the town, region, postcode and country right after it as one
-   * `pii.address` (one placeholder for the whole address) rather than as address and location parts.
+   * A street address and the town, region, postcode and country right after it: `true` reports them
+   * as one `pii.address` (one placeholder for the whole address), `false` as address and location
+   * parts. Unset (the default): one address when the stretch reads as one postal address (unit,
+   * postcode, country, several lines), parts when it reads as separate fields (a building number, a
+   * street, a town); a small model trained with the tagger decides (docs/pii-tagger-model-card.md).
    */
-  joinAddresses: z.boolean().default(false),
+  joinAddresses: z.boolean().optional(),
 });
 export type PiiConfig = z.infer<typeof piiConfigSchema>;
 

@@ -1,3 +1,4 @@
+import { joinScore } from './address-join.js';
 import type { Candidate } from './structured.js';
 import { lexClass, spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
 import model from './tagger-model.json' with { type: 'json' };
@@ -40,8 +41,12 @@ function findSpeakers(tokens: ReturnType<typeof tokenize>): Candidate[] {
   return out;
 }
 
-/** Person names, locations and street addresses found by the trained tagger (organizations are tagged but not reported). */
-export function findNames(text: string, join = false): Candidate[] {
+/**
+ * Person names, locations and street addresses found by the trained tagger (organizations are tagged
+ * but not reported). `join`: an address and the parts after it become one address always (`true`),
+ * never (`false`), or as the join model learned from the training data decides (`undefined`).
+ */
+export function findNames(text: string, join?: boolean): Candidate[] {
   // Names and places are capitalized somewhere, addresses carry digits: text with neither has none.
   if (!/[\p{Lu}0-9]/u.test(text)) return [];
   const tokens = tokenize(text);
@@ -61,26 +66,33 @@ export function findNames(text: string, join = false): Candidate[] {
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
   listedNames(text, tokens, out);
-  if (join) mergeAddressParts(text, out);
+  if (join !== false) mergeAddressParts(text, out, join);
   for (const c of findSpeakers(tokens)) if (!out.some((o) => c.start < o.end && o.start < c.end)) out.push(c);
   return out;
 }
 
 /**
  * An address and the town, region, postcode and country right after it (only spaces, commas and
- * line breaks between) are one address: `Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399`.
+ * line breaks between): `Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399`. Joined into one
+ * address when `always`, else when the join model says the stretch is one postal address rather
+ * than separate fields (`975 3968 Bay Street, Toronto` stays a building number, a street and a town).
  */
-function mergeAddressParts(text: string, out: Candidate[]): void {
+function mergeAddressParts(text: string, out: Candidate[], always = false): void {
   out.sort((a, b) => a.start - b.start);
   for (let i = 0; i < out.length; i++) {
     const a = out[i]!;
     if (a.entity !== 'address' || a.score < 0.5) continue;
-    while (i + 1 < out.length) {
-      const b = out[i + 1]!;
-      if ((b.entity !== 'address' && b.entity !== 'location') || b.score < 0.5 || !/^[\s,]{0,4}$/.test(text.slice(a.end, b.start))) break;
-      a.end = b.end;
-      out.splice(i + 1, 1);
+    let j = i;
+    for (; j + 1 < out.length; j++) {
+      const b = out[j + 1]!;
+      if ((b.entity !== 'address' && b.entity !== 'location') || b.score < 0.5 || !/^[\s,]{0,4}$/.test(text.slice(out[j]!.end, b.start))) break;
     }
+    if (j === i) continue;
+    const end = out[j]!.end;
+    if (always || joinScore((model as TaggerModel).join ?? { weights: {} }, text, a.start, end) > 0) {
+      a.end = end;
+      out.splice(i + 1, j - i);
+    } else i = j;
   }
 }
 

@@ -1,5 +1,6 @@
 import type nlpType from 'compromise';
 import { createRequire } from 'node:module';
+import type { JoinModel } from './address-join.js';
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -258,6 +259,8 @@ export interface TaggerModel {
   readonly tags: readonly string[];
   /** Feature id (decimal) → averaged weights per tag. */
   readonly weights: Readonly<Record<string, readonly number[]>>;
+  /** Whether an address and the parts after it are one span (see `address-join.ts`). */
+  readonly join?: JoinModel;
 }
 
 /** Open-addressing table of feature id → weight row: a lookup is a few array reads. */

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { blockFeatures, type JoinModel, trainJoinModel } from './address-join.js';
 import { features, spansFromTags, TAGS, type TaggerModel, tagTokens, type Token, tokenInfo, tokenize } from './tagger.js';
 
 const dataDir = process.argv[2] ?? join(process.cwd(), '..', 'shared', 'eval');
@@ -76,6 +77,35 @@ function swapped(r: Row): Row {
   text += r.text.slice(pos);
   return { text, spans: out };
 }
+/**
+ * Address blocks for the join model (see `address-join.ts`): an ADDRESS span and the ADDRESS and
+ * LOCATION spans right after it (only spaces and commas between), as `findNames` groups the tagger's
+ * spans. Several spans: the text's template writes the parts as separate fields (join = false). One
+ * span holding a line break, a comma or two numbers: a full postal address annotated whole (join = true).
+ * Simple one-part addresses (`Rua Diadema 1903`) say nothing either way and are left out.
+ */
+function joinExamples(rs: readonly Row[]): { features: string[]; join: boolean }[] {
+  const out: { features: string[]; join: boolean }[] = [];
+  for (const r of rs) {
+    const spans = r.spans.filter((s) => s.type === 'ADDRESS' || s.type === 'LOCATION').sort((a, b) => a.start - b.start);
+    for (let i = 0; i < spans.length; i++) {
+      if (spans[i]!.type !== 'ADDRESS') continue;
+      let j = i;
+      while (j + 1 < spans.length && /^[\s,]{0,4}$/.test(r.text.slice(spans[j]!.end, spans[j + 1]!.start))) j++;
+      const { start } = spans[i]!;
+      const { end } = spans[j]!;
+      const value = r.text.slice(start, end);
+      if (j > i) out.push({ features: blockFeatures(r.text, start, end), join: false });
+      else if (/[\n,]/.test(value) || (value.match(/[0-9]+/g) ?? []).length >= 2) out.push({ features: blockFeatures(r.text, start, end), join: true });
+      i = j;
+    }
+  }
+  return out;
+}
+const joinTrain = joinExamples(rows);
+const joinModel: JoinModel = trainJoinModel(joinTrain);
+console.log(`join model: ${joinTrain.length} address blocks (${joinTrain.filter((e) => e.join).length} whole)`);
+
 const AUGMENT = Number(process.env['AUGMENT'] ?? 1);
 for (const r of [...rows]) for (let a = 0; a < AUGMENT; a++) rows.push(swapped(r));
 
@@ -155,7 +185,7 @@ for (const [f, w] of weights) {
   if (avg.some((v) => Math.abs(v) >= 0.005)) out[f] = avg;
 }
 if (holdout.length > 0) {
-  const model: TaggerModel = { tags: TAGS, weights: out };
+  const model: TaggerModel = { tags: TAGS, weights: out, join: joinModel };
   const counts = { tp: 0, fp: 0, fn: 0 };
   for (const r of holdout) {
     const tokens = tokenize(r.text);
@@ -176,5 +206,5 @@ if (holdout.length > 0) {
   process.exit(0);
 }
 const path = new URL('./tagger-model.json', import.meta.url);
-writeFileSync(path, `${JSON.stringify({ tags: TAGS, weights: out })}\n`);
+writeFileSync(path, `${JSON.stringify({ tags: TAGS, join: joinModel, weights: out })}\n`);
 console.log(`features kept: ${Object.keys(out).length}, from ${rows.length} texts`);

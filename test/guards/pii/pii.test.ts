@@ -187,11 +187,19 @@ describe('names, locations, addresses', () => {
     const names = found('They had 6: Kateřina, James, Christopher, Jennifer, Emily and Michael.', 'person');
     expect(names).toEqual(expect.arrayContaining(['James', 'Jennifer', 'Emily', 'Michael']));
   });
-  it('joins an address and the town and country after it only when asked', () => {
+  it('joins a postal address and the town and country after it; keeps separate fields apart', () => {
     const text = "I'll meet you at Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399 after the concert.";
-    const joined = detectPii(text, piiConfigSchema.parse({ ...ALL, joinAddresses: true })).map((c) => [c.entity, text.slice(c.start, c.end)]);
-    expect(joined).toContainEqual(['address', 'Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399']);
-    expect(found(text, 'location').length).toBeGreaterThan(0);
+    const whole = 'Tungata 11 Rott Crossroad\n Apt. 322\n Höfn\n Iceland 72399';
+    const withJoin = (joinAddresses: boolean | undefined, t: string): string[][] =>
+      detectPii(t, piiConfigSchema.parse({ ...ALL, joinAddresses })).map((c) => [c.entity, t.slice(c.start, c.end)]);
+    // Default: the join model reads a unit, a postcode and a country as one postal address.
+    expect(found(text, 'address')).toEqual([whole]);
+    expect(withJoin(true, text)).toContainEqual(['address', whole]);
+    expect(withJoin(false, text).filter(([e]) => e === 'location').length).toBeGreaterThan(0);
+    // A building number, a street and a town written as separate fields stay three findings.
+    const fields = 'Anna Berg lives at 4410 Mellemvej 32, Aalborg';
+    expect(withJoin(undefined, fields)).toEqual([['person', 'Anna Berg'], ['address', '4410'], ['address', 'Mellemvej 32'], ['location', 'Aalborg']]);
+    expect(withJoin(true, fields)).toContainEqual(['address', '4410 Mellemvej 32, Aalborg']);
   });
   it('finds a name in ordinary prose (most of whose words the plain-word gate skips)', () => {
     const text = 'Thanks for the notes from the planning meeting with Anna Berg. The review is on Friday at the office in Leeds, and we will send the draft to the whole group by the end of the week.';
