@@ -1,7 +1,9 @@
-import { joinScore } from './address-join.js';
+import { type JoinModel, joinScore } from './address-join.js';
 import type { Candidate } from './structured.js';
-import { lexClass, spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
+import { lexClass, setCommonWords, spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
 import model from './tagger-model.json' with { type: 'json' };
+
+setCommonWords((model as TaggerModel).common ?? []);
 
 const ENTITY: Record<string, string> = { PERSON: 'person', LOCATION: 'location', ADDRESS: 'address' };
 const SCORE: Record<string, number> = { person: 0.8, location: 0.7, address: 0.8 };
@@ -46,11 +48,11 @@ function findSpeakers(tokens: ReturnType<typeof tokenize>): Candidate[] {
  * but not reported). `join`: an address and the parts after it become one address always (`true`),
  * never (`false`), or as the join model learned from the training data decides (`undefined`).
  */
-export function findNames(text: string, join?: boolean): Candidate[] {
+export function findNames(text: string, join?: boolean, tagger: TaggerModel = model as TaggerModel): Candidate[] {
   // Names and places are capitalized somewhere, addresses carry digits: text with neither has none.
   if (!/[\p{Lu}0-9]/u.test(text)) return [];
   const tokens = tokenize(text);
-  const tags = tagTokens(model as TaggerModel, tokens);
+  const tags = tagTokens(tagger, tokens);
   const out: Candidate[] = [];
   for (const span of spansFromTags(tokens, tags)) {
     const entity = ENTITY[span.type];
@@ -66,7 +68,7 @@ export function findNames(text: string, join?: boolean): Candidate[] {
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
   listedNames(text, tokens, out);
-  if (join !== false) mergeAddressParts(text, out, join);
+  if (join !== false) mergeAddressParts(text, out, tagger.join, join);
   for (const c of findSpeakers(tokens)) if (!out.some((o) => c.start < o.end && o.start < c.end)) out.push(c);
   return out;
 }
@@ -77,7 +79,7 @@ export function findNames(text: string, join?: boolean): Candidate[] {
  * address when `always`, else when the join model says the stretch is one postal address rather
  * than separate fields (`975 3968 Bay Street, Toronto` stays a building number, a street and a town).
  */
-function mergeAddressParts(text: string, out: Candidate[], always = false): void {
+function mergeAddressParts(text: string, out: Candidate[], joinModel: JoinModel | undefined, always = false): void {
   out.sort((a, b) => a.start - b.start);
   for (let i = 0; i < out.length; i++) {
     const a = out[i]!;
@@ -89,7 +91,7 @@ function mergeAddressParts(text: string, out: Candidate[], always = false): void
     }
     if (j === i) continue;
     const end = out[j]!.end;
-    if (always || joinScore((model as TaggerModel).join ?? { weights: {} }, text, a.start, end) > 0) {
+    if (always || (joinModel && joinScore(joinModel, text, a.start, end) > 0)) {
       a.end = end;
       out.splice(i + 1, j - i);
     } else i = j;

@@ -66,7 +66,25 @@ export function lexClass(word: string): string {
       if (!w.includes(' ')) lexicon.set(w, cls);
     }
   }
-  return lexicon.get(word) ?? '-';
+  const cls = lexicon.get(word);
+  if (cls !== undefined) return cls;
+  commonSet ??= new Set(commonHashes);
+  return commonSet.has(strHash(word)) ? 'common' : '-';
+}
+
+let commonHashes: readonly number[] = [];
+let commonSet: Set<number> | undefined;
+
+/**
+ * Words the lexicon lacks that ordinary text writes mostly in lower case (`pedestrians`, `concert`,
+ * `restaurant`), as hashes (`strHash`), from the model file (see `train-tagger.ts`): lexicon class
+ * `common`. compromise's lexicon knows few nouns, and a capitalized word the tagger cannot tell from
+ * an unknown name is its most frequent false positive at the start of a sentence.
+ */
+export function setCommonWords(hashes: readonly number[]): void {
+  commonHashes = hashes;
+  commonSet = undefined;
+  wordCache.clear();
 }
 
 /**
@@ -131,6 +149,11 @@ interface TokenInfo {
   /** Sentence punctuation (`.`, `?`, `!`). */
   stop: boolean;
   /**
+   * A word a `.` after it abbreviates rather than ends a sentence with: an initial (`Vide A. Persson`)
+   * or a street / unit word (`St.`, `ul.`, `Apt.`).
+   */
+  abbr: boolean;
+  /**
    * Tagged `O` without scoring when the token before is `O` too: a lower-case word the lexicon
    * knows as an ordinary English word (no name, place or street word), or punctuation. Most tokens of
    * ordinary text are such words; see `tagTokens`.
@@ -139,7 +162,7 @@ interface TokenInfo {
 }
 
 /** FNV-1a over UTF-16 code units. */
-function strHash(s: string): number {
+export function strHash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -158,6 +181,7 @@ function mix(template: number, a: number, b = 0): number {
 }
 
 const BOS = strHash('^');
+const DOT = strHash('.');
 const EOS = strHash('$');
 
 type WordInfo = Omit<TokenInfo, 'newline'>;
@@ -177,6 +201,7 @@ function wordInfo(text: string, lower: string): WordInfo {
       st: strHash(streetClass(lower)),
       cap: text.charCodeAt(0) >= 48 && text.charCodeAt(0) <= 57 ? 2 : text !== lower && text[0] !== lower[0] ? 1 : 0,
       stop: text === '.' || text === '?' || text === '!',
+      abbr: (lower.length === 1 && text !== lower) || (lower.length <= 4 && streetClass(lower) !== '-'),
       plain: false,
     };
     const cls = lexClass(lower);
@@ -191,7 +216,7 @@ function wordInfo(text: string, lower: string): WordInfo {
 export function tokenInfo(tokens: readonly Token[]): TokenInfo[] {
   return tokens.map((t) => {
     const w = wordInfo(t.text, t.lower);
-    return { w: w.w, s: w.s, l: w.l, x3: w.x3, x2: w.x2, len: w.len, st: w.st, cap: w.cap, newline: t.newline ? 1 : 0, stop: w.stop, plain: w.plain };
+    return { w: w.w, s: w.s, l: w.l, x3: w.x3, x2: w.x2, len: w.len, st: w.st, cap: w.cap, newline: t.newline ? 1 : 0, stop: w.stop, abbr: w.abbr, plain: w.plain };
   });
 }
 
@@ -212,7 +237,7 @@ export function features(info: readonly TokenInfo[], i: number, prev: number, pr
   const pl = p?.l ?? BOS;
   const ns = n?.s ?? EOS;
   const nl = n?.l ?? EOS;
-  const start = i === 0 || p?.stop || t.newline ? 1 : 0;
+  const start = i === 0 || (p?.stop && !(p.s === DOT && pp?.abbr)) || t.newline ? 1 : 0;
   out[0] = mix(0, 0);
   out[1] = mix(1, t.w);
   out[2] = mix(2, t.s);
@@ -261,6 +286,8 @@ export interface TaggerModel {
   readonly weights: Readonly<Record<string, readonly number[]>>;
   /** Whether an address and the parts after it are one span (see `address-join.ts`). */
   readonly join?: JoinModel;
+  /** Hashes of the words of lexicon class `common` (see `setCommonWords`). */
+  readonly common?: readonly number[];
 }
 
 /** Open-addressing table of feature id → weight row: a lookup is a few array reads. */

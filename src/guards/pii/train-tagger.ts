@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blockFeatures, type JoinModel, trainJoinModel } from './address-join.js';
-import { features, spansFromTags, TAGS, type TaggerModel, tagTokens, type Token, tokenInfo, tokenize } from './tagger.js';
+import { features, lexClass, setCommonWords, spansFromTags, strHash, TAGS, type TaggerModel, tagTokens, type Token, tokenInfo, tokenize } from './tagger.js';
 
 const dataDir = process.argv[2] ?? join(process.cwd(), '..', 'shared', 'eval');
 const KEEP = new Set(['PERSON', 'LOCATION', 'ADDRESS', 'ORGANIZATION']);
@@ -26,6 +26,33 @@ function goldTags(tokens: Token[], spans: Row['spans']): string[] {
     return `${continues ? 'I' : 'B'}-${s.type}`;
   });
 }
+
+/**
+ * Words of lexicon class `common` (see `setCommonWords`): words the lexicon lacks that the ordinary
+ * texts of `benign/train.jsonl` write at least 3 times in lower case and at least twice as often in
+ * lower case as capitalized inside a sentence. Hashes only: no text of the data is kept.
+ */
+function commonWords(file: string): number[] {
+  const lower = new Map<string, number>();
+  const capital = new Map<string, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const tokens = tokenize((JSON.parse(line) as { text: string }).text);
+    tokens.forEach((t, i) => {
+      if (t.lower.length < 2 || !/^[\p{L}\p{M}'’]+$/u.test(t.text)) return;
+      if (t.text === t.lower) lower.set(t.lower, (lower.get(t.lower) ?? 0) + 1);
+      else if (t.text.slice(1) === t.lower.slice(1)) {
+        const p = tokens[i - 1];
+        if (p && !t.newline && !/^[.!?:"]$/.test(p.text)) capital.set(t.lower, (capital.get(t.lower) ?? 0) + 1);
+      }
+    });
+  }
+  const words = [...lower].filter(([w, n]) => n >= 3 && n >= 2 * (capital.get(w) ?? 0) && lexClass(w) === '-').map(([w]) => strHash(w));
+  return [...new Set(words)].sort((a, b) => a - b);
+}
+const common = commonWords(join(dataDir, 'benign', 'train.jsonl'));
+setCommonWords(common);
+console.log(`common words: ${common.length}`);
 
 const all = readFileSync(join(dataDir, 'pii', 'train.jsonl'), 'utf8')
   .split('\n')
@@ -49,7 +76,13 @@ function holdoutKey(r: Row): string {
   }
   return (t + r.text.slice(pos)).toLowerCase();
 }
-const heldOut = (r: Row): boolean => (HOLDOUT === '1' || HOLDOUT === 'template') && createHash('sha1').update(holdoutKey(r)).digest()[0]! < 26;
+/** `FOLD=k/K` (with `HOLDOUT`): hold out the k-th of K parts instead of a tenth, for K-fold cross-validation. */
+const [fold, folds] = (process.env['FOLD'] ?? '').split('/').map(Number);
+const heldOut = (r: Row): boolean => {
+  if (HOLDOUT !== '1' && HOLDOUT !== 'template') return false;
+  const h = createHash('sha1').update(holdoutKey(r)).digest();
+  return folds ? h.readUInt32BE(0) % folds === fold : h[0]! < 26;
+};
 const rows = all.filter((r) => !heldOut(r));
 const holdout = all.filter(heldOut);
 // Augmentation: each text again with its names and places swapped for others of the same type from
@@ -185,7 +218,7 @@ for (const [f, w] of weights) {
   if (avg.some((v) => Math.abs(v) >= 0.005)) out[f] = avg;
 }
 if (holdout.length > 0) {
-  const model: TaggerModel = { tags: TAGS, weights: out, join: joinModel };
+  const model: TaggerModel = { tags: TAGS, weights: out, join: joinModel, common };
   const counts = { tp: 0, fp: 0, fn: 0 };
   for (const r of holdout) {
     const tokens = tokenize(r.text);
@@ -206,5 +239,5 @@ if (holdout.length > 0) {
   process.exit(0);
 }
 const path = new URL('./tagger-model.json', import.meta.url);
-writeFileSync(path, `${JSON.stringify({ tags: TAGS, join: joinModel, weights: out })}\n`);
+writeFileSync(path, `${JSON.stringify({ tags: TAGS, join: joinModel, common, weights: out })}\n`);
 console.log(`features kept: ${Object.keys(out).length}, from ${rows.length} texts`);
