@@ -202,14 +202,15 @@ export class PostgresAuditStore implements AuditStore {
 
   async pageText(after: number, limit: number): Promise<RecordPageText | undefined> {
     const r = await this.pool.query({
-      text: `SELECT count(*), min(seq), max(seq), convert_to(string_agg(hash || chr(31) || prev || chr(10) || seq || chr(10) || body || coalesce(chr(10) || encode(sha256(payload), 'base64'), ''), chr(30) ORDER BY seq), 'UTF8')
+      // As text, not bytea: a bytea travels hex-encoded (twice the bytes, and a hex decode here).
+      text: `SELECT count(*), min(seq), max(seq), string_agg(hash || chr(31) || prev || chr(10) || seq || chr(10) || body || coalesce(chr(10) || encode(sha256(payload), 'base64'), ''), chr(30) ORDER BY seq)
              FROM (SELECT seq, hash, prev, body, payload FROM ${this.t.records} WHERE seq > $1 ORDER BY seq LIMIT $2) page`,
       values: [after, limit],
       rowMode: 'array',
     });
-    const [count, first, last, bytes] = r.rows[0] as [string, string | null, string | null, Buffer | null];
-    if (Number(count) === 0 || first === null || last === null || bytes === null) return undefined;
-    return { count: Number(count), firstSeq: Number(first), lastSeq: Number(last), bytes };
+    const [count, first, last, text] = r.rows[0] as [string, string | null, string | null, string | null];
+    if (Number(count) === 0 || first === null || last === null || text === null) return undefined;
+    return { count: Number(count), firstSeq: Number(first), lastSeq: Number(last), bytes: Buffer.from(text, 'utf8') };
   }
 
   async record(seq: number): Promise<StoredRecord | undefined> {

@@ -62,6 +62,8 @@ export interface AuditStore {
    * marshalling. The order inside is only a hint; verify checks it.
    */
   pageText?(after: number, limit: number): Promise<RecordPageText | undefined>;
+  /** Records per `pageText` page that suit this store (verify's default; 20 000 when unset). */
+  readonly verifyPageSize?: number;
   /** One record by sequence number. */
   record(seq: number): Promise<StoredRecord | undefined>;
   /** Records matching a filter with `seq > after` in order, at most `limit`. */

@@ -107,11 +107,12 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
   let seq = page.firstSeq;
   let previousCheckpoint = st.previousCheckpoint;
   const inline = page.inlinePayloads === true;
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   for (let i = 0; i < page.count; i++, seq++) {
     let end = buf.indexOf(inline ? 0x1d : 0x1e, pos);
     if (end < 0) end = buf.length;
     // hash(44) \x1f prev(44) \n seq \n body …
-    if (end - pos < 92 || buf[pos + 44] !== 0x1f || buf[pos + 89] !== 0x0a || buf.toString('latin1', pos + 45, pos + 89) !== prev) return undefined;
+    if (end - pos < 92 || buf[pos + 44] !== 0x1f || buf[pos + 89] !== 0x0a || !holdsAscii(buf, pos + 45, prev)) return undefined;
     let n = 0;
     let j = pos + 90;
     for (let c = buf[j]!; c !== 0x0a; c = buf[++j]!) {
@@ -119,9 +120,11 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
       n = n * 10 + (c - 0x30);
     }
     if (n !== seq) return undefined;
-    const stored = buf.toString('latin1', pos, pos + 44);
-    if (sha256Base64(buf.subarray(pos + 45, end)) !== stored) return undefined;
-    prev = stored;
+    // A view rather than buf.subarray (no Buffer construction), and the digest compared with the
+    // stored hash's bytes in place: the SHA-256 call is then most of the per-record cost.
+    const digest = sha256Base64(bytes.subarray(pos + 45, end));
+    if (!holdsAscii(buf, pos, digest)) return undefined;
+    prev = digest;
     if (signed.size !== 0) {
       const cp = signed.get(seq);
       if (cp !== undefined) {
@@ -134,6 +137,12 @@ function checkText(page: RecordPageText, st: ChainState, signed: ReadonlyMap<num
   }
   if (pos !== buf.length + 1) return undefined;
   return { expected: seq, prev, checked: st.checked + page.count, lastSeq: page.lastSeq, previousCheckpoint };
+}
+
+/** Whether `buf` holds the ASCII text `text` at `at` (no string built from the buffer). */
+function holdsAscii(buf: Buffer, at: number, text: string): boolean {
+  for (let k = 0; k < text.length; k++) if (buf[at + k] !== text.charCodeAt(k)) return false;
+  return true;
 }
 
 /**
@@ -156,7 +165,7 @@ function skipInlinePayload(buf: Buffer, at: number): number {
     }
     j++;
     if (flag !== 0x73 || j + length > buf.length || at < 44) return -1;
-    if (sha256Base64(buf.subarray(j, j + length)) !== buf.toString('latin1', at - 44, at)) return -1;
+    if (!holdsAscii(buf, at - 44, sha256Base64(new Uint8Array(buf.buffer, buf.byteOffset + j, length)))) return -1;
     j += length;
   }
   if (j !== buf.length && buf[j] !== 0x1e) return -1;
@@ -204,7 +213,7 @@ async function checkRows(store: AuditStore, rows: readonly RecordRow[], st: Chai
 export async function verifyAuditLog(store: AuditStore, options: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  const pageSize = options.pageSize ?? 20_000;
+  const pageSize = options.pageSize ?? store.verifyPageSize ?? 20_000;
   const verifier = options.verifier;
   const all = await store.checkpoints();
   const problems: VerifyBreak[] = [];
@@ -231,10 +240,15 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
   let chainBreak: VerifyBreak | undefined;
   let after = 0;
   let fastPathRecords = 0;
+  // The next page is asked for before this one is checked, so that a database server (PostgreSQL)
+  // builds it while this process hashes; an unused prefetch is only waited for and dropped.
+  let prefetched: Promise<RecordPageText | undefined> | undefined;
   for (;;) {
     if (store.pageText) {
-      const text = await store.pageText(after, pageSize);
+      const text = await (prefetched ?? store.pageText(after, pageSize));
+      prefetched = undefined;
       if (!text) break;
+      if (text.lastSeq < through) prefetched = store.pageText(text.lastSeq, pageSize);
       const next = text.lastSeq <= through ? checkText(text, st, bySeq) : undefined;
       if (next && payloadsMatch(text)) {
         Object.assign(st, next);
@@ -243,6 +257,8 @@ export async function verifyAuditLog(store: AuditStore, options: VerifyOptions =
         options.onProgress?.(st.checked, total);
         continue;
       }
+      await prefetched?.catch(() => undefined);
+      prefetched = undefined;
     }
     // The row path: stores without the fast path, pages past `throughSeq`, and any page the fast
     // path did not accept (it only proves intact pages; this names what is broken).

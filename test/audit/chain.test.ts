@@ -38,6 +38,22 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
     expect(result.unsignedTail).toBe(0);
   });
 
+  it('records holding non-ASCII text verify page by page on the fast path, and an edit on a later page is named', async () => {
+    const log = await AuditLog.open({ store: sut.store, signer, checkpointEvery: 10, batchSize: 5 });
+    for (let i = 1; i <= 45; i++) {
+      log.record({ type: 'admin', action: 'key.create', principal: `Grüße-東京-🎉-${i}`, requestId: `r${i}`, note: 'ñ'.repeat(i) });
+    }
+    await log.close();
+    const intact = await verifyAuditLog(sut.store, { verifier, pageSize: 8 });
+    expect(intact).toMatchObject({ ok: true, records: 45, fastPathRecords: 45 });
+    await sut.sql(`UPDATE $T SET body = replace(body, '東京', '大阪') WHERE seq = 27`);
+    const edited = await verifyAuditLog(sut.store, { verifier, pageSize: 8 });
+    expect(edited.ok).toBe(false);
+    expect(edited.problem).toMatchObject({ seq: 27, kind: 'edited' });
+    expect(edited.records).toBe(26);
+    expect(edited.fastPathRecords).toBe(24);
+  });
+
   it('an edited record is named', async () => {
     await fill(sut, 30);
     await sut.sql(`UPDATE $T SET body = replace(body, '"key_1"', '"key_2"') WHERE seq = 13`);
