@@ -146,7 +146,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'proxy port', portArg)
     .option('--admin-port <n>', 'admin port', portArg)
     .option('--upstream <provider=url>', 'openai=URL (with /v1) or anthropic=URL')
-    .option('--upstream-key <ref>', 'the upstream API key as a secret reference: env:NAME or file:/path')
+    .option('--upstream-key <ref>', 'the upstream API key as a secret reference: env:NAME or file:PATH (relative: to the current folder)')
     .option('--force', 'replace an existing clawguard.yaml')
     .option('--json', 'print {config, clientKey, adminKey, proxyUrl, adminUrl}')
     .action((opts: { dir: string; port?: number; adminPort?: number; upstream?: string; upstreamKey?: string; force?: boolean; json?: boolean }) => {

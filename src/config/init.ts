@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { SqliteKeyStore } from '../auth/api-keys.js';
 import { SECRET_REF } from '../secrets/secret-ref.js';
 import { openSqlite } from '../storage/sqlite.js';
@@ -50,7 +50,7 @@ export function renderConfig(o: { port: number; adminPort: number; upstream?: { 
   - name: ${o.upstream.provider}
     provider: ${o.upstream.provider}          # which API it speaks: openai | anthropic | demo
     url: ${o.upstream.url}
-    apiKey: ${o.upstreamKey ?? (o.upstream.provider === 'openai' ? 'env:OPENAI_API_KEY' : 'env:ANTHROPIC_API_KEY')}   # a secret reference (env:NAME or file:/path), never the key itself
+    apiKey: ${o.upstreamKey ?? (o.upstream.provider === 'openai' ? 'env:OPENAI_API_KEY' : 'env:ANTHROPIC_API_KEY')}   # a secret reference (env:NAME or file:PATH), never the key itself
     timeoutMs: 120000             # headers + whole body; streams: until the first byte
     idleTimeoutMs: 60000          # longest silence inside a response
 routes:                           # model name (glob) -> upstream, first match wins
@@ -62,7 +62,7 @@ routes:                           # model name (glob) -> upstream, first match w
 #     - name: openai
 #       provider: openai            # openai | anthropic
 #       url: https://api.openai.com/v1
-#       apiKey: env:OPENAI_API_KEY   # env:NAME or file:/path: never the key itself
+#       apiKey: env:OPENAI_API_KEY   # env:NAME or file:PATH: never the key itself
 #   routes:
 #     - model: "*"
 #       upstream: openai
@@ -107,7 +107,7 @@ guards:                 # every guard fails closed: an error or timeout blocks t
 ${
     o.vaultKeyFile
       ? `pseudonymization:       # reversible placeholders (<EMAIL_1>) for values the policy pseudonymizes
-  vaultKey: file:${o.vaultKeyFile}   # seals each conversation's mapping (AES-256-GCM)
+  vaultKey: file:${o.vaultKeyFile}   # seals each conversation's mapping (AES-256-GCM); a relative path is relative to this file's folder
   ttlSeconds: 86400
 `
       : ''
@@ -130,7 +130,7 @@ export function initProject(options: InitOptions): InitResult {
   checkPort('--port', options.port);
   checkPort('--admin-port', options.adminPort);
   if (options.upstreamKey !== undefined && !SECRET_REF.test(options.upstreamKey)) {
-    throw new InitError('--upstream-key must be a secret reference: env:NAME or file:/absolute/path');
+    throw new InitError('--upstream-key must be a secret reference: env:NAME or file:PATH');
   }
   if (options.upstreamKey !== undefined && options.upstream === undefined) throw new InitError('--upstream-key needs --upstream');
   const upstream = options.upstream === undefined ? undefined : parseUpstream(options.upstream);
@@ -143,7 +143,10 @@ export function initProject(options: InitOptions): InitResult {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const vaultKeyFile = join(dir, 'vault.key');
   if (!existsSync(vaultKeyFile)) writeFileSync(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-  const text = renderConfig({ port, adminPort, vaultKeyFile, ...(upstream ? { upstream } : {}), ...(options.upstreamKey ? { upstreamKey: options.upstreamKey } : {}) });
+  // The config names the vault key relative to its own folder (moving the folder keeps it working);
+  // a relative `file:` key given on the command line means relative to where the command ran.
+  const upstreamKey = options.upstreamKey?.startsWith('file:') && !isAbsolute(options.upstreamKey.slice(5)) ? `file:${resolve(options.upstreamKey.slice(5))}` : options.upstreamKey;
+  const text = renderConfig({ port, adminPort, vaultKeyFile: 'vault.key', ...(upstream ? { upstream } : {}), ...(upstreamKey ? { upstreamKey } : {}) });
   writeFileSync(configPath, text, { mode: 0o600 });
   const db = openSqlite(join(dir, 'clawguard.db'));
   try {

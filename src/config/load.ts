@@ -115,7 +115,35 @@ export function loadConfigFile(file: string, registry: GuardRegistry): LoadedCon
   }
   const { config, issues } = parseConfigText(text, absolute, registry);
   if (!config) throw new ConfigError(absolute, issues);
-  return { config, file: absolute, baseDir: dirname(absolute) };
+  const baseDir = dirname(absolute);
+  anchorFileRefs(config, baseDir);
+  return { config, file: absolute, baseDir };
+}
+
+/**
+ * Makes every relative `file:` secret reference absolute against the config file's folder, as
+ * storage paths are, so that a project folder (config, vault key, database) can be moved or mounted
+ * elsewhere and still find its secrets, whatever the working directory. Walks plain objects and
+ * arrays only; the config was just built, so it is changed in place.
+ */
+function anchorFileRefs(node: unknown, baseDir: string): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === 'string') node[i] = anchored(v, baseDir);
+      else anchorFileRefs(v, baseDir);
+    }
+  } else if (node !== null && typeof node === 'object' && Object.getPrototypeOf(node) === Object.prototype) {
+    const record = node as Record<string, unknown>;
+    for (const [key, v] of Object.entries(record)) {
+      if (typeof v === 'string') record[key] = anchored(v, baseDir);
+      else anchorFileRefs(v, baseDir);
+    }
+  }
+}
+
+function anchored(value: string, baseDir: string): string {
+  return value.startsWith('file:') && value.length > 5 && !isAbsolute(value.slice(5)) ? `file:${resolve(baseDir, value.slice(5))}` : value;
 }
 
 export function resolveConfigPath(loaded: LoadedConfig, path: string): string {

@@ -194,7 +194,7 @@ export function configSchema(registry: GuardRegistry) {
           /** A redis:// URL, or a secret reference to one when it holds a password. */
           redisUrl: z
             .string()
-            .refine((v) => /^rediss?:\/\//.test(v) || SECRET_REF.test(v), 'must be a redis:// or rediss:// URL, or a secret reference (env:NAME, file:/path)')
+            .refine((v) => /^rediss?:\/\//.test(v) || SECRET_REF.test(v), 'must be a redis:// or rediss:// URL, or a secret reference (env:NAME, file:PATH)')
             .optional(),
           /** Shared store down: count locally (`local`) or refuse requests (`block`). */
           onStoreError: z.enum(['local', 'block']).default('local'),
@@ -213,7 +213,7 @@ export function configSchema(registry: GuardRegistry) {
           sqlite: z.strictObject({ path: z.string().min(1).default('clawguard.db') }).prefault({}),
           postgres: z
             .strictObject({
-              /** A secret reference (env:NAME, file:/path) to the connection URL, or a URL without a password. */
+              /** A secret reference (env:NAME, file:PATH) to the connection URL, or a URL without a password. */
               url: z.string().min(1),
               /** Optional schema to work in (created when missing). */
               schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
@@ -224,10 +224,10 @@ export function configSchema(registry: GuardRegistry) {
                 try {
                   parsed = new URL(p.url);
                 } catch {
-                  ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be a postgres:// URL or a secret reference (env:NAME, file:/path)' });
+                  ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be a postgres:// URL or a secret reference (env:NAME, file:PATH)' });
                   return;
                 }
-                if (parsed.password) ctx.addIssue({ code: 'custom', path: ['url'], message: 'holds a password: put the URL in a secret reference (env:NAME or file:/path)' });
+                if (parsed.password) ctx.addIssue({ code: 'custom', path: ['url'], message: 'holds a password: put the URL in a secret reference (env:NAME or file:PATH)' });
               }
             })
             .optional(),

@@ -5,18 +5,19 @@ import { isVaultRef, resolveVaultSecret } from './vault.js';
 import { CLOUD_REF_SOURCE, isCloudRef, resolveCloudSecret } from './cloud/index.js';
 
 /**
- * A reference to a secret, never the secret itself: `env:NAME`, `file:/absolute/path`,
+ * A reference to a secret, never the secret itself: `env:NAME`, `file:PATH` (absolute, or relative to
+ * the config file's folder: loadConfigFile makes it absolute),
  * `vault:MOUNT/PATH#FIELD` (HashiCorp Vault KV v2, see vault.ts), or a cloud secret manager
  * (`aws-sm:NAME[#field]`, `azure-kv:VAULT/NAME[#field]`, `gcp-sm:projects/P/secrets/S/versions/V[#field]`,
  * see cloud/). Errors name the reference, never a value. docs/secrets.md.
  */
-export const SECRET_REF = new RegExp(String.raw`^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+|vault:[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+(#[A-Za-z0-9_.-]+)?|${CLOUD_REF_SOURCE})$`);
+export const SECRET_REF = new RegExp(String.raw`^(env:[A-Za-z_][A-Za-z0-9_]*|file:(?!~)[^\0]+|vault:[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+(#[A-Za-z0-9_.-]+)?|${CLOUD_REF_SOURCE})$`);
 
 export const secretRefSchema = z
   .string()
   .regex(
     SECRET_REF,
-    'must be a secret reference: env:NAME, file:/absolute/path, vault:MOUNT/PATH#FIELD, aws-sm:NAME[#field], azure-kv:VAULT/NAME or gcp-sm:projects/P/secrets/S/versions/V (never the secret itself)',
+    'must be a secret reference: env:NAME, file:PATH, vault:MOUNT/PATH#FIELD, aws-sm:NAME[#field], azure-kv:VAULT/NAME or gcp-sm:projects/P/secrets/S/versions/V (never the secret itself)',
   );
 
 export { SecretError };
@@ -42,5 +43,5 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
   }
   if (isVaultRef(ref)) return resolveVaultSecret(ref, env);
   if (isCloudRef(ref)) return resolveCloudSecret(ref, env);
-  throw new SecretError(ref, 'unknown scheme; use env:NAME, file:/path, vault:MOUNT/PATH#FIELD, aws-sm:, azure-kv: or gcp-sm:');
+  throw new SecretError(ref, 'unknown scheme; use env:NAME, file:PATH, vault:MOUNT/PATH#FIELD, aws-sm:, azure-kv: or gcp-sm:');
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -141,6 +141,23 @@ describe('clawguard CLI', () => {
     const listed = await (await fetch(`${init.adminUrl}/v1/keys`, { headers: { authorization: `Bearer ${init.adminKey}` } })).text();
     expect(listed).toContain('"name":"ci"');
     expect(listed).not.toContain(created.key);
+  });
+
+  it('a project folder from init still starts after it is moved: its vault key is named relative to the config', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'cg-cli-'));
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const keyFile = join(parent, 'upstream.key');
+    writeFileSync(keyFile, 'demo-upstream-key\n');
+    // A relative file: reference on the command line means relative to where init ran.
+    const init = JSON.parse(run(['init', '--dir', join(parent, 'before'), '--port', String(port), '--admin-port', String(adminPort), '--upstream', 'openai=http://127.0.0.1:9/v1', '--upstream-key', 'file:upstream.key', '--json'], parent).stdout);
+    const text = readFileSync(init.config, 'utf8');
+    expect(text).toContain('vaultKey: file:vault.key');
+    expect(text).toContain(`apiKey: file:${keyFile}`);
+    renameSync(join(parent, 'before'), join(parent, 'after'));
+    const moved = join(parent, 'after', 'clawguard.yaml');
+    await startCli(['serve', '--config', moved], tmpdir(), 'ClawGuard is listening');
+    expect(await (await fetch(`${init.proxyUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(run(['config', 'validate', moved], tmpdir()).status).toBe(0);
   });
 
   it('serve keeps serving, and stops cleanly on SIGTERM, after the reader of its output went away', async () => {

@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/load.js';
+import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
 import { renderConfig } from '../../src/config/init.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { builtinGuards } from '../../src/guards/index.js';
@@ -15,6 +18,31 @@ describe('config validation', () => {
     expect(config!.auth.enabled).toBe(true);
     expect(config!.policy.defaultAction).toBe('block');
     expect(Object.values(config!.guards as Record<string, { failOpen: boolean; enabled: boolean }>).every((g) => g.enabled && !g.failOpen)).toBe(true);
+  });
+
+  it('resolves relative file: secret references against the config file\'s folder, and leaves the rest alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-config-'));
+    const file = join(dir, 'clawguard.yaml');
+    writeFileSync(
+      file,
+      [
+        'upstreams:',
+        '  - { name: a, provider: openai, url: "http://127.0.0.1:9/v1", apiKey: "file:keys/openai" }',
+        '  - { name: b, provider: anthropic, url: "http://127.0.0.1:9", apiKey: "file:/run/secrets/anthropic" }',
+        '  - { name: c, provider: openai, url: "http://127.0.0.1:9/v1", apiKey: "env:C_KEY" }',
+        'routes:',
+        '  - { model: "claude-*", upstream: b }',
+        '  - { model: "c-*", upstream: c }',
+        '  - { model: "*", upstream: a }',
+        'pseudonymization: { vaultKey: "file:../vault.key" }',
+      ].join('\n'),
+    );
+    const { config } = loadConfigFile(file, registry);
+    expect(config.upstreams.map((u) => u.apiKey)).toEqual([`file:${join(dir, 'keys/openai')}`, 'file:/run/secrets/anthropic', 'env:C_KEY']);
+    expect((config as { pseudonymization?: { vaultKey: string } }).pseudonymization!.vaultKey).toBe(`file:${join(dir, '..', 'vault.key')}`);
+    // Validation alone accepts the relative form and keeps it as written.
+    expect(parse('pseudonymization: { vaultKey: "file:vault.key" }').issues).toEqual([]);
+    expect(parse('pseudonymization: { vaultKey: "file:~/vault.key" }').issues[0]!.message).toContain('must be a secret reference');
   });
 
   it('fills every default for an empty file', () => {
