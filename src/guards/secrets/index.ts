@@ -39,15 +39,23 @@ function compile(rules: readonly SecretRule[]): CompiledRule[] {
   return rules.map((r) => ({ ...r, compiled: new RegExp(r.re.source, r.re.flags.includes('d') ? r.re.flags : `${r.re.flags}d`) }));
 }
 
-function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntropy?: number): void {
+/**
+ * Runs a rule's regex over `text` from `lastIndex` on and reports what passes its checks; positions
+ * are shifted by `offset` (the windowed scan hands a slice of the segment). Stops before a match that
+ * starts at or after `stopAt` (in `text`'s own positions) and returns where scanning may resume.
+ */
+function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntropy: number | undefined, lastIndex = 0, stopAt = Infinity, offset = 0): number {
   const re = rule.compiled;
-  re.lastIndex = 0;
+  re.lastIndex = lastIndex;
+  let resume = lastIndex;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
+    if (m.index >= stopAt) break;
     if (m[0].length === 0) {
       re.lastIndex++;
       continue;
     }
+    resume = re.lastIndex;
     const span = m.indices?.groups?.['s'] ?? [m.index, m.index + m[0].length];
     let [start, end] = span;
     let secret = text.slice(start, end);
@@ -61,7 +69,36 @@ function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntro
     if (need !== undefined && shannonEntropy(secret) < need) continue;
     if (!rule.allowPlaceholders && looksLikePlaceholder(secret)) continue;
     if (rule.validate && !rule.validate(secret, m, text)) continue;
-    out.push({ start, end, id: rule.id, provider: rule.provider, score: rule.scoreOf ? rule.scoreOf(secret) : rule.score });
+    out.push({ start: start + offset, end: end + offset, id: rule.id, provider: rule.provider, score: rule.scoreOf ? rule.scoreOf(secret) : rule.score });
+  }
+  return resume;
+}
+
+/** Characters of context on each side of a window: more than any rule's lookbehind or lookahead reads. */
+const WINDOW_CONTEXT = 8;
+
+/**
+ * A rule with a `reach` runs only near its keywords, with the same matches as a scan of the whole
+ * text. Every match contains a keyword occurrence and is at most `reach` long, so it starts within
+ * `reach` before the end of one: the starts that can match form windows `[end - reach, end)`,
+ * merged when they overlap. Each window is scanned from its first start (or from the end of the
+ * previous window's last match, as the whole-text scan would resume) up to its last, on a slice
+ * that holds every character an attempt from there can read (bounded quantifiers: `reach`, plus
+ * lookaround context). Outside the windows no match can start, so nothing is missed.
+ * `keywordEnds`: the index just past each keyword occurrence, ascending.
+ */
+function scanNearKeywords(rule: CompiledRule, text: string, keywordEnds: readonly number[], out: SecretMatch[], minEntropy: number | undefined): void {
+  const reach = rule.reach!;
+  let resume = 0;
+  for (let k = 0; k < keywordEnds.length; ) {
+    let first = Math.max(0, keywordEnds[k]! - reach);
+    let last = keywordEnds[k]!;
+    for (k++; k < keywordEnds.length && keywordEnds[k]! - reach <= last; k++) last = keywordEnds[k]!;
+    first = Math.max(first, resume);
+    if (first >= last) continue;
+    const from = Math.max(0, first - WINDOW_CONTEXT);
+    const slice = text.slice(from, Math.min(text.length, last + reach + WINDOW_CONTEXT));
+    resume = from + scanRule(rule, slice, out, minEntropy, first - from, last - from, from);
   }
 }
 
@@ -78,8 +115,14 @@ function resolve(matches: SecretMatch[]): SecretMatch[] {
  * ASCII folded to lower case: one table read per character of the text, no lower-cased copy, every
  * keyword found wherever it occurs (overlapping ones too: `sk-` inside `sk-ant-`). Returns the
  * indexes of the rules whose keywords occur, ascending. Characters outside ASCII match no keyword.
+ * For the rules in `located`, it also appends to `ends[rule]` the index just past every occurrence
+ * of their keywords, in text order.
  */
-export function keywordAutomaton(rulesOf: ReadonlyMap<string, readonly number[]>, ruleCount: number): (text: string) => number[] {
+export function keywordAutomaton(
+  rulesOf: ReadonlyMap<string, readonly number[]>,
+  ruleCount: number,
+  located: ReadonlySet<number> = new Set(),
+): (text: string, ends?: number[][]) => number[] {
   const goto: Int32Array[] = [new Int32Array(128).fill(-1)];
   const outputs: number[][] = [[]];
   for (const [k, rules] of rulesOf) {
@@ -123,7 +166,9 @@ export function keywordAutomaton(rulesOf: ReadonlyMap<string, readonly number[]>
   }
   const hits = outputs.map((o) => (o.length ? Int32Array.from(o) : undefined));
   const seen = new Uint8Array(ruleCount);
-  return (text: string): number[] => {
+  const locate = new Uint8Array(ruleCount);
+  for (const r of located) locate[r] = 1;
+  return (text: string, ends?: number[][]): number[] => {
     const found: number[] = [];
     let s = 0;
     for (let i = 0; i < text.length; i++) {
@@ -139,6 +184,7 @@ export function keywordAutomaton(rulesOf: ReadonlyMap<string, readonly number[]>
             seen[r] = 1;
             found.push(r);
           }
+          if (ends !== undefined && locate[r] === 1) ends[r]!.push(i + 1);
         }
     }
     for (const r of found) seen[r] = 0;
@@ -146,8 +192,11 @@ export function keywordAutomaton(rulesOf: ReadonlyMap<string, readonly number[]>
   };
 }
 
-/** A reusable detector: rules compiled once. */
-export function createSecretsDetector(config: SecretsConfig): (text: string) => SecretMatch[] {
+/**
+ * A reusable detector: rules compiled once. `nearKeywords: false` scans every rule over the whole
+ * text (the reference the windowed scan is tested against).
+ */
+export function createSecretsDetector(config: SecretsConfig, options: { nearKeywords?: boolean } = {}): (text: string) => SecretMatch[] {
   const disabled = new Set(config.disable);
   const rules = compile(SECRET_RULES.filter((r) => !disabled.has(r.id)));
   const generic = config.generic && !disabled.has(GENERIC_ASSIGNMENT.id) ? compile([GENERIC_ASSIGNMENT])[0] : undefined;
@@ -162,14 +211,18 @@ export function createSecretsDetector(config: SecretsConfig): (text: string) => 
       byKeyword.set(k, list);
     }
   });
-  const find = keywordAutomaton(byKeyword, all.length);
+  const windowed = new Set(options.nearKeywords === false ? [] : all.flatMap((rule, i) => (rule.reach !== undefined ? [i] : [])));
+  const find = keywordAutomaton(byKeyword, all.length, windowed);
   return (text: string): SecretMatch[] => {
-    const wanted = find(text);
+    const ends: number[][] = all.map(() => []);
+    const wanted = find(text, ends);
     if (wanted.length === 0) return [];
     const out: SecretMatch[] = [];
     for (const i of wanted) {
       const rule = all[i]!;
-      scanRule(rule, text, out, rule === generic ? config.genericMinEntropy : undefined);
+      const minEntropy = rule === generic ? config.genericMinEntropy : undefined;
+      if (windowed.has(i)) scanNearKeywords(rule, text, ends[i]!, out, minEntropy);
+      else scanRule(rule, text, out, minEntropy);
     }
     // Findings may be longer than `maxSpan` (a PEM key): whole-text scans still report them; a stream
     // that cut one holds back its `-----BEGIN` line (see secretsPendingSuffix).

@@ -21,6 +21,12 @@ export interface SecretRule {
   readonly scoreOf?: (secret: string) => number;
   /** Keep obvious fakes (`xxxx`, `${VAR}`); only for formats where the structure alone is proof. */
   readonly allowPlaceholders?: boolean;
+  /**
+   * Set only when every match of `re` contains one of `keywords` and no attempt of `re` reads more
+   * than `reach` characters from where it starts (every quantifier bounded; lookarounds of a few
+   * characters): the rule then runs only near its keywords (see scanNearKeywords), with the same matches.
+   */
+  readonly reach?: number;
 }
 
 const B = '(?<![A-Za-z0-9_-])';
@@ -326,7 +332,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
     minEntropy: 3,
     validate: (s, m) => /\d/.test(s) && /[A-Za-z]/.test(s) && !/^[a-z]+(?:[-_][a-z]+)+$/i.test(s) && (!/^"[a-z]/.test(m[0].slice(0, 2)) || /bearer|token/i.test(m[0])),
   },
-  { id: 'url_password', provider: 'URL', keywords: ['://'], re: rx(`${B}[A-Za-z][A-Za-z0-9+.-]{1,20}://(?<u>[^\\s:@/"'<>]{1,64}):(?<s>[^\\s@/"'<>]{1,128})@[A-Za-z0-9.-]{1,253}`), score: 0.9, validate: urlPasswordValid },
+  // reach: 1 + 20 + 3 + 64 + 1 + 128 + 1 + 253 = 471 characters at most, and `://` is in every match.
+  { id: 'url_password', provider: 'URL', keywords: ['://'], re: rx(`${B}[A-Za-z][A-Za-z0-9+.-]{1,20}://(?<u>[^\\s:@/"'<>]{1,64}):(?<s>[^\\s@/"'<>]{1,128})@[A-Za-z0-9.-]{1,253}`), score: 0.9, validate: urlPasswordValid, reach: 480 },
   { id: 'cli_password', provider: 'CLI', keywords: ['-u ', '--user ', '--password'], re: rx(`(?:\\s-u|--user|--password)[ =]{1,3}["']?(?<u>[^\\s:"'$<]{0,64}):["']?(?<s>[^\\s"'<>]{3,128})`, 'g'), score: 0.85, validate: urlPasswordValid },
   {
     // `curl -H "X-Api-Token: …"`, `--header "Authorization: Basic …"`: a credential-named header with a value.
@@ -379,6 +386,9 @@ export const GENERIC_ASSIGNMENT: SecretRule = {
   ),
   score: 0.75,
   minEntropy: 3.2,
+  // Every alternative of the name holds a keyword (pass, pwd, secret, token, key, auth, credential);
+  // at most 24 + 13 + 12 (name) + 1 + 4 + 4 + 4 + 1 + 200 (value) = 263 characters.
+  reach: 270,
   validate: (secret, match) => {
     const key = (match.groups?.['k'] ?? '').toLowerCase();
     if (/(?:public|publishable|id$|name$|url$|uri$|path$|file$|size|type$|length|format|header|field|prefix|pattern|regex|param|csrf|xsrf|vault|store)/.test(key)) return false;

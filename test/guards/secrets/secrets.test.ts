@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Finding, Segment } from '../../../src/core/index.js';
 import {
@@ -143,6 +144,52 @@ describe('keyword automaton', () => {
     expect(find('nothing here: ｓｋ- skey ghp')).toEqual([0, 3]);
     expect(find('')).toEqual([]);
     expect(() => keywordAutomaton(new Map([['Key', [0]]]), 1)).toThrow(/lower-case ASCII/);
+  });
+});
+
+describe('scanning near keywords', () => {
+  const config = secretsConfigSchema.parse({});
+  const windowed = createSecretsDetector(config);
+  const whole = createSecretsDetector(config, { nearKeywords: false });
+  // Pieces that make credential assignments, URLs with passwords, and near misses collide in every way:
+  // keywords at window edges, long runs that push matches to their length limits, overlapping windows.
+  const piece = fc.oneof(
+    fc.constantFrom('password', 'PASSWD', 'pwd', 'client_secret', 'Token', 'api-key', 'apiKey', 'AUTH', 'credentials', 'private.key', 'access_key'),
+    fc.constantFrom('=', ':', ':=', '::=', '=>', '?=', '"', "'", '`', ' ', '  ', '\n', ',', ';', ')', '@', '/', '-', '_', '.'),
+    fc.constantFrom('://', 'postgres://', 'https://', 'redis://', 'admin:', 'user:', '@db.example.com', '@10.0.0.5'),
+    fc.stringMatching(/^[A-Za-z0-9+/_.-]{1,40}$/),
+    fc.integer({ min: 1, max: 320 }).map((n) => 'aB3'.repeat(n).slice(0, n)),
+    // High-entropy runs up to past the longest value and host a match may hold.
+    fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1000 })).map(([n, seed]) => {
+      const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789';
+      let out = '';
+      for (let i = 0; i < n; i++) out += alphabet[(seed * 31 + i * i * 17 + i * 7) % alphabet.length];
+      return out;
+    }),
+    fc.integer({ min: 1, max: 600 }).map((n) => ' '.repeat(n)),
+    fc.string({ maxLength: 6 }),
+  );
+  it('finds exactly what a scan of the whole text finds', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+        const text = pieces.join('');
+        expect(windowed(text)).toEqual(whole(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('finds assignments and URL passwords at the edges of long texts, once each', () => {
+    const filler = 'lorem ipsum dolor sit amet '.repeat(400);
+    const key = 'Zx9q7Lm2Vb8Nc4Kd6Ht1';
+    const text = `api_key="${key}" ${filler} postgres://app:${key}@db.internal:5432/prod ${filler}db_password=${key}`;
+    const found = windowed(text);
+    expect(found.map((m) => [m.id, text.slice(m.start, m.end)])).toEqual([
+      ['generic_credential', key],
+      ['url_password', key],
+      ['generic_credential', key],
+    ]);
+    expect(found).toEqual(whole(text));
   });
 });
 
