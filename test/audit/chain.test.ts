@@ -41,7 +41,7 @@ describe.each(STORES)('tamper evidence on %s', (_name, open) => {
   it('records holding non-ASCII text verify page by page on the fast path, and an edit on a later page is named', async () => {
     const log = await AuditLog.open({ store: sut.store, signer, checkpointEvery: 10, batchSize: 5 });
     for (let i = 1; i <= 45; i++) {
-      log.record({ type: 'admin', action: 'key.create', principal: `Grüße-東京-🎉-${i}`, requestId: `r${i}`, note: 'ñ'.repeat(i) });
+      log.record({ type: 'admin', action: 'key.create', actor: `Grüße-東京-🎉-${i}`, requestId: `r${i}`, detail: { note: 'ñ'.repeat(i) } });
     }
     await log.close();
     const intact = await verifyAuditLog(sut.store, { verifier, pageSize: 8 });
