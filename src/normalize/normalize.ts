@@ -191,6 +191,25 @@ function foldChars(original: string, tally: Tally, smuggled: { text: string; sta
   return b;
 }
 
+const TAG_CHAR = /[\u{e0000}-\u{e007f}]/gu;
+
+/**
+ * What the tag characters between `start` and `end` spell, read in place: each one as its ASCII
+ * character, everything between them as written, with the untagged letters just before and after. Tagging only the ASCII of a text (its spaces and
+ * punctuation) and leaving the rest visible hides Hindi or Chinese as well as English; reading the
+ * tags alone would lose the visible letters.
+ */
+function readSmuggled(original: string, start: number, end: number): string {
+  // The visible letters of the first and last words sit outside the first and last tag.
+  while (start > 0 && isVisibleNonAscii(original.charCodeAt(start - 1))) start--;
+  while (end < original.length && isVisibleNonAscii(original.charCodeAt(end))) end++;
+  return original.slice(start, end).replace(TAG_CHAR, (c) => tagCharToAscii(c.codePointAt(0)!) ?? '');
+}
+
+function isVisibleNonAscii(c: number): boolean {
+  return c >= 0x80 && c !== 0xa0 && c !== 0x3000 && !(c >= 0x2000 && c <= 0x200f) && c !== 0x2028 && c !== 0x2029 && c !== 0xfeff;
+}
+
 // Words with a Latin letter and a letter from a confusable script: "іgnоrе" spelled with Cyrillic і, о, е.
 const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
 
@@ -466,7 +485,7 @@ function normalizeAt(
     for (const l of inner.layers) layers.push(l);
   };
 
-  if (smuggled.text.length > 0) addLayer('tag_chars', smuggled.text, smuggled.start, smuggled.end);
+  if (smuggled.text.length > 0) addLayer('tag_chars', readSmuggled(original, smuggled.start, smuggled.end), smuggled.start, smuggled.end);
   if (depth < maxDepth) {
     for (const run of findEncodedRuns(original)) addLayer(run.kind, run.decoded, run.start, run.end);
   }
