@@ -1,6 +1,6 @@
 import { type JoinModel, joinScore } from './address-join.js';
 import type { Candidate } from './structured.js';
-import { lexClass, setCommonWords, spansFromTags, type TaggerModel, tagTokens, tokenize } from './tagger.js';
+import { lexClass, setCommonWords, spansFromTags, streetClass, type TaggerModel, tagTokens, tokenize } from './tagger.js';
 import model from './tagger-model.json' with { type: 'json' };
 
 setCommonWords((model as TaggerModel).common ?? []);
@@ -14,9 +14,16 @@ const CALENDAR = new Set(
 
 const SPEECH = new Set(['said', 'says', 'asked', 'asks', 'told', 'tells', 'replied', 'shouted', 'whispered', 'answered', 'explained', 'added', 'yelled', 'cried', 'wrote', 'smiled', 'laughed', 'nodded', 'sighed', 'screamed', 'insisted']);
 
+function hasStreetWord(value: string): boolean {
+  return value
+    .toLowerCase()
+    .split(/[^\p{L}\p{M}]+/u)
+    .some((w) => streetClass(w) !== '-');
+}
+
 /** A capitalized word that could be a name: not an ordinary English word by the lexicon. */
 function nameLike(word: string): boolean {
-  return /^\p{Lu}[\p{L}\p{M}'’-]*$/u.test(word) && word !== 'I' && !/^(?:word|func|date)$/.test(lexClass(word.toLowerCase()));
+  return /^\p{Lu}[\p{L}\p{M}'’-]*$/u.test(word) && word !== 'I' && !/^(?:word|func|date|particle)$/.test(lexClass(word.toLowerCase()));
 }
 
 /**
@@ -59,12 +66,15 @@ export function findNames(text: string, join?: boolean, tagger: TaggerModel = mo
     if (!entity) continue;
     const value = text.slice(span.start, span.end);
     const single = !/[\s,]/.test(value);
-    // Acronyms (`NIE`, `SSN`) and one-word "addresses" are tagging noise.
-    if (single && ((entity === 'address' && !/[0-9]/.test(value)) || /^[\p{Lu}]{2,3}$/u.test(value) || (entity === 'person' && /^[\p{Lu}]{2,5}$/u.test(value)))) continue;
+    // Acronyms (`NIE`, `SSN`) and one-word "addresses" are tagging noise, and so is an "address"
+    // with neither a number nor a street or unit word (`Anna, Tom and Kristen`; 6 of train's 517
+    // addresses look like that, all Faker street names without their suffix such as `Berg Hills`).
+    if (entity === 'address' && !/[0-9]/.test(value) && (single || !hasStreetWord(value))) continue;
+    if (single && (/^[\p{Lu}]{2,3}$/u.test(value) || (entity === 'person' && /^[\p{Lu}]{2,5}$/u.test(value)))) continue;
     // A lone word the lexicon knows as ordinary English (`Identify`, `Email`, `Based`) is no name,
     // whatever its capital letter says: headings and sentence starts are where these come from.
     const lower = value.toLowerCase();
-    const score = single && entity !== 'address' && (CALENDAR.has(lower) || /^(?:word|func|date)$/.test(lexClass(lower))) ? 0.4 : SCORE[entity]!;
+    const score = single && entity !== 'address' && (CALENDAR.has(lower) || /^(?:word|func|date|particle)$/.test(lexClass(lower))) ? 0.4 : SCORE[entity]!;
     out.push({ start: span.start, end: span.end, entity, score, reason: `${entity} (tagger)` });
   }
   listedNames(text, tokens, out);

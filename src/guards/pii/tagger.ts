@@ -66,11 +66,18 @@ export function lexClass(word: string): string {
       if (!w.includes(' ')) lexicon.set(w, cls);
     }
   }
+  if (PARTICLES.has(word)) return 'particle';
   const cls = lexicon.get(word);
   if (cls !== undefined) return cls;
   commonSet ??= new Set(commonHashes);
   return commonSet.has(strHash(word)) ? 'common' : '-';
 }
+
+/**
+ * Lower-case particles inside family and street names (`Anna van der Berg`, `Jean du Pont`, `Rua do
+ * Carmo`): lexicon class `particle`, so a name may run through them; still plain words for the gate.
+ */
+const PARTICLES = new Set('van von de der den ten ter da das do dos du del della di le la al bin ibn'.split(' '));
 
 let commonHashes: readonly number[] = [];
 let commonSet: Set<number> | undefined;
@@ -206,7 +213,7 @@ function wordInfo(text: string, lower: string): WordInfo {
     };
     const cls = lexClass(lower);
     const punct = text.length === 1 && !/[\p{L}\p{M}0-9]/u.test(text);
-    info.plain = punct || (info.cap === 0 && (cls === 'word' || cls === 'func' || cls === 'date') && streetClass(lower) === '-' && !/[0-9]/.test(text));
+    info.plain = punct || (info.cap === 0 && (cls === 'word' || cls === 'func' || cls === 'date' || cls === 'particle') && streetClass(lower) === '-' && !/[0-9]/.test(text));
     if (wordCache.size >= 50_000) wordCache.clear();
     wordCache.set(text, info);
   }

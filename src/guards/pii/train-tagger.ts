@@ -140,81 +140,106 @@ const joinModel: JoinModel = trainJoinModel(joinTrain);
 console.log(`join model: ${joinTrain.length} address blocks (${joinTrain.filter((e) => e.join).length} whole)`);
 
 const AUGMENT = Number(process.env['AUGMENT'] ?? 1);
-for (const r of [...rows]) for (let a = 0; a < AUGMENT; a++) rows.push(swapped(r));
-
-const data = rows.map((r) => {
-  const tokens = tokenize(r.text);
-  return { tokens, info: tokenInfo(tokens), gold: goldTags(tokens, r.spans) };
-});
-
 const K = TAGS.length;
 const tagIndex = new Map<string, number>(TAGS.map((t, i) => [t, i]));
-const weights = new Map<number, Float64Array>();
-const totals = new Map<number, Float64Array>();
-const stamps = new Map<number, Float64Array>();
-let step = 0;
-
-function update(f: number, c: number, delta: number): void {
-  let w = weights.get(f);
-  if (!w) {
-    weights.set(f, (w = new Float64Array(K)));
-    totals.set(f, new Float64Array(K));
-    stamps.set(f, new Float64Array(K));
-  }
-  const tot = totals.get(f)!;
-  const st = stamps.get(f)!;
-  tot[c]! += (step - st[c]!) * w[c]!;
-  st[c] = step;
-  w[c]! += delta;
-}
-
-// Deterministic shuffle so the committed model is reproducible.
-let seed = 42;
-const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-
 // 8 epochs: by 30 the model had learned train's templates word by word (token error 0) and generalized worse.
 const EPOCHS = Number(process.env['EPOCHS'] ?? 8);
-for (let epoch = 0; epoch < EPOCHS; epoch++) {
-  const order = data.map((_, i) => i).sort(() => rand() - 0.5);
-  let errors = 0;
-  let count = 0;
-  for (const idx of order) {
-    const { tokens, info, gold } = data[idx]!;
-    const goldIdx = gold.map((g) => tagIndex.get(g)!);
-    const predicted: number[] = [];
-    for (let i = 0; i < tokens.length; i++) {
-      step++;
-      // Train on the predicted history (what decoding will see), with gold history half the time early on.
-      const useGold = epoch < 2 && rand() < 0.5;
-      const hist = useGold ? goldIdx : predicted;
-      const feats = features(info, i, hist[i - 1] ?? -1, hist[i - 2] ?? -1);
-      const scores = new Float64Array(K);
-      for (const f of feats) {
-        const w = weights.get(f);
-        if (w) for (let c = 0; c < K; c++) scores[c]! += w[c]!;
-      }
-      let best = 0;
-      for (let c = 1; c < K; c++) if (scores[c]! > scores[best]!) best = c;
-      const truth = tagIndex.get(gold[i]!)!;
-      if (best !== truth) {
-        errors++;
-        for (const f of feats) {
-          update(f, truth, 1);
-          update(f, best, -1);
-        }
-      }
-      count++;
-      predicted.push(best);
+
+/** One averaged perceptron; `bag` picks the shuffle and augmentation seeds (bag 0: the original ones). */
+function trainOnce(bag: number): Map<number, Float64Array> {
+  augSeed = 11 + bag * 7919;
+  const augmented = [...rows];
+  for (const r of rows) for (let a = 0; a < AUGMENT; a++) augmented.push(swapped(r));
+
+  const data = augmented.map((r) => {
+    const tokens = tokenize(r.text);
+    return { tokens, info: tokenInfo(tokens), gold: goldTags(tokens, r.spans) };
+  });
+
+  const weights = new Map<number, Float64Array>();
+  const totals = new Map<number, Float64Array>();
+  const stamps = new Map<number, Float64Array>();
+  let step = 0;
+
+  function update(f: number, c: number, delta: number): void {
+    let w = weights.get(f);
+    if (!w) {
+      weights.set(f, (w = new Float64Array(K)));
+      totals.set(f, new Float64Array(K));
+      stamps.set(f, new Float64Array(K));
     }
+    const tot = totals.get(f)!;
+    const st = stamps.get(f)!;
+    tot[c]! += (step - st[c]!) * w[c]!;
+    st[c] = step;
+    w[c]! += delta;
   }
-  console.log(`epoch ${epoch + 1}: token error ${(errors / count).toFixed(4)}`);
+
+  // Deterministic shuffle so the committed model is reproducible.
+  let seed = 42 + bag * 104729;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
+    const order = data.map((_, i) => i).sort(() => rand() - 0.5);
+    let errors = 0;
+    let count = 0;
+    for (const idx of order) {
+      const { tokens, info, gold } = data[idx]!;
+      const goldIdx = gold.map((g) => tagIndex.get(g)!);
+      const predicted: number[] = [];
+      for (let i = 0; i < tokens.length; i++) {
+        step++;
+        // Train on the predicted history (what decoding will see), with gold history half the time early on.
+        const useGold = epoch < 2 && rand() < 0.5;
+        const hist = useGold ? goldIdx : predicted;
+        const feats = features(info, i, hist[i - 1] ?? -1, hist[i - 2] ?? -1);
+        const scores = new Float64Array(K);
+        for (const f of feats) {
+          const w = weights.get(f);
+          if (w) for (let c = 0; c < K; c++) scores[c]! += w[c]!;
+        }
+        let best = 0;
+        for (let c = 1; c < K; c++) if (scores[c]! > scores[best]!) best = c;
+        const truth = tagIndex.get(gold[i]!)!;
+        if (best !== truth) {
+          errors++;
+          for (const f of feats) {
+            update(f, truth, 1);
+            update(f, best, -1);
+          }
+        }
+        count++;
+        predicted.push(best);
+      }
+    }
+    console.log(`epoch ${epoch + 1}: token error ${(errors / count).toFixed(4)}`);
+  }
+
+  const averaged = new Map<number, Float64Array>();
+  for (const [f, w] of weights) {
+    const tot = totals.get(f)!;
+    const st = stamps.get(f)!;
+    averaged.set(f, Float64Array.from(w, (v, c) => (tot[c]! + (step - st[c]!) * v) / step));
+  }
+  return averaged;
 }
 
+/**
+ * `BAGS=n`: the average of n perceptrons trained with different shuffles and name swaps (less
+ * variance from the order of the examples).
+ */
+const BAGS = Number(process.env['BAGS'] ?? 5);
+const sum = new Map<number, Float64Array>();
+for (let bag = 0; bag < BAGS; bag++) {
+  for (const [f, w] of trainOnce(bag)) {
+    const acc = sum.get(f) ?? new Float64Array(K);
+    for (let c = 0; c < K; c++) acc[c]! += w[c]! / BAGS;
+    sum.set(f, acc);
+  }
+}
 const out: Record<string, number[]> = {};
-for (const [f, w] of weights) {
-  const tot = totals.get(f)!;
-  const st = stamps.get(f)!;
-  const avg = Array.from(w, (v, c) => Math.round(((tot[c]! + (step - st[c]!) * v) / step) * 1000) / 1000);
+for (const [f, w] of sum) {
+  const avg = Array.from(w, (v) => Math.round(v * 1000) / 1000);
   if (avg.some((v) => Math.abs(v) >= 0.005)) out[f] = avg;
 }
 if (holdout.length > 0) {
@@ -240,4 +265,4 @@ if (holdout.length > 0) {
 }
 const path = new URL('./tagger-model.json', import.meta.url);
 writeFileSync(path, `${JSON.stringify({ tags: TAGS, join: joinModel, common, weights: out })}\n`);
-console.log(`features kept: ${Object.keys(out).length}, from ${rows.length} texts`);
+console.log(`features kept: ${Object.keys(out).length}, from ${rows.length} texts (each also with names swapped${BAGS > 1 ? `, ${BAGS} bags` : ''})`);
