@@ -4,6 +4,7 @@
  * normalizer rescans what they return.
  */
 
+import { DISGUISE_MARGINS, disguiseGains } from './bigram-lm.js';
 import { CodeUnits } from './codeunits.js';
 
 export type EncodingKind = 'base64' | 'hex' | 'url_encoding' | 'html_entities' | 'rot13' | 'reversed' | 'tag_chars';
@@ -238,22 +239,39 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
     if (count >= 3) push({ kind: 'html_entities', start: 0, end: text.length, decoded });
   }
 
-  // ROT13 and reversal, line by line: only lines that read as English once decoded. A cheap
-  // look for the commonest English words in those disguises comes first.
-  if (ROT13_OR_REVERSED_HINT.test(text)) {
-    let lineStart = 0;
-    for (const line of text.split('\n')) {
-      const start = lineStart;
-      lineStart += line.length + 1;
-      if (line.length < 12 || line.length > 4000) continue;
-      const [plain, rotatedShare, reversedShare] = englishShares(line);
-      if (plain >= 0.25) continue;
-      if (rotatedShare >= 0.3) {
-        push({ kind: 'rot13', start, end: start + line.length, decoded: rot13(line) });
-        continue;
-      }
-      if (reversedShare >= 0.3) push({ kind: 'reversed', start, end: start + line.length, decoded: [...line].reverse().join('') });
+  // ROT13 and reversal, line by line: lines that read better decoded than as written, by the
+  // character-bigram table (any language), or, for short lines, by English function words (a cheap
+  // look for the commonest of them in those disguises comes first).
+  const englishHint = ROT13_OR_REVERSED_HINT.test(text);
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const kind = end - start >= 12 && end - start <= MAX_DISGUISED_LINE ? disguiseOf(text, start, end, englishHint) : undefined;
+    if (kind !== undefined) {
+      const line = text.slice(start, end);
+      push({ kind, start, end, decoded: kind === 'rot13' ? rot13(line) : [...line].reverse().join('') });
     }
+    start = end + 1;
   }
   return runs;
+}
+
+/** Longest line decoded as ROT13 or reversed (the judgement reads only its start; decoding is linear). */
+const MAX_DISGUISED_LINE = 100_000;
+
+/** Whether the line `text[start, end)` is ROT13 or reversed text. */
+function disguiseOf(text: string, start: number, end: number, englishHint: boolean): 'rot13' | 'reversed' | undefined {
+  if (englishHint && end - start <= 4000) {
+    const [plain, rotatedShare, reversedShare] = englishShares(text.slice(start, end));
+    if (plain >= 0.25) return undefined;
+    if (rotatedShare >= 0.3) return 'rot13';
+    if (reversedShare >= 0.3) return 'reversed';
+  }
+  if (end - start <= DISGUISE_MARGINS.minBigrams) return undefined;
+  const gains = disguiseGains(text, start, end);
+  // Code, tables and identifiers read oddly either way round; hidden messages are mostly letters.
+  if (gains.letters < DISGUISE_MARGINS.minLetters) return undefined;
+  if (gains.rot13 >= DISGUISE_MARGINS.rot13 && gains.rot13 >= gains.reversed) return 'rot13';
+  if (gains.reversed >= DISGUISE_MARGINS.reversed) return 'reversed';
+  return undefined;
 }

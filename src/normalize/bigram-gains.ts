@@ -1,0 +1,89 @@
+/** The bigram table's keys and the line judgement (bigram-lm.ts holds the trained table); shared with its training script. */
+
+export const BIGRAM_BITS = 17;
+/** Table units per nat: entries are round(SCALE * ln(1 + count)), at most 255. */
+export const BIGRAM_SCALE = 16;
+
+/** Bucket of the pair (a, b); not symmetric, so a pair and its reverse fall apart. */
+export function bigramKey(a: number, b: number): number {
+  return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b)) >>> (32 - BIGRAM_BITS);
+}
+
+/** The character as the table sees it: ASCII lower case, every digit `0`, tabs, CR and NBSP as spaces. */
+export function canonicalUnit(c: number): number {
+  if (c < 0x80) {
+    if (c >= 0x41 && c <= 0x5a) return c + 32;
+    if (c >= 0x30 && c <= 0x39) return 0x30;
+    if (c === 0x09 || c === 0x0d) return 0x20;
+    return c;
+  }
+  return c === 0xa0 ? 0x20 : c;
+}
+
+/** ROT13 of a canonical unit (lower-case ASCII letters only). */
+export const rot13Unit = (c: number): number => (c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c);
+
+/** Lines are judged on at most this many characters: enough to tell, and the cost stays small on long lines. */
+const MAX_JUDGED = 160;
+
+export interface DisguiseGains {
+  /** Bigrams judged. */
+  readonly bigrams: number;
+  /** Share of letters (ASCII letters and any character outside ASCII) among the judged characters that are not spaces. */
+  readonly letters: number;
+  /** Mean gain per bigram (nats) of reading the line backwards rather than as written. */
+  readonly reversed: number;
+  /** The same for reading it under ROT13. */
+  readonly rot13: number;
+}
+
+// ASCII as the table sees it, plain and under ROT13, and whether it is a letter: one lookup each.
+const ASCII_CANON = new Uint16Array(128);
+const ASCII_ROT13 = new Uint16Array(128);
+const ASCII_LETTER = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const k = canonicalUnit(c);
+  ASCII_CANON[c] = k;
+  ASCII_ROT13[c] = rot13Unit(k);
+  ASCII_LETTER[c] = k >= 0x61 && k <= 0x7a ? 1 : 0;
+}
+
+/** How much better `text[start, end)` reads reversed and under ROT13 than as written, by `table`. */
+export function lineGains(table: Uint8Array, text: string, start: number, end: number): DisguiseGains {
+  const stop = Math.min(end, start + MAX_JUDGED);
+  let forward = 0;
+  let backward = 0;
+  let rotated = 0;
+  let letters = 0;
+  let visible = 0;
+  let p = 0;
+  let pr = 0;
+  for (let i = start; i < stop; i++) {
+    const u = text.charCodeAt(i);
+    let c: number;
+    let cr: number;
+    if (u < 0x80) {
+      c = ASCII_CANON[u]!;
+      cr = ASCII_ROT13[u]!;
+      letters += ASCII_LETTER[u]!;
+      if (c !== 0x20) visible++;
+    } else {
+      c = cr = u === 0xa0 ? 0x20 : u;
+      if (c !== 0x20) {
+        visible++;
+        letters++;
+      }
+    }
+    if (i > start) {
+      forward += table[bigramKey(p, c)]!;
+      backward += table[bigramKey(c, p)]!;
+      rotated += table[bigramKey(pr, cr)]!;
+    }
+    p = c;
+    pr = cr;
+  }
+  const bigrams = Math.max(0, stop - start - 1);
+  if (bigrams === 0) return { bigrams, letters: 0, reversed: 0, rot13: 0 };
+  const unit = BIGRAM_SCALE * bigrams;
+  return { bigrams, letters: letters / Math.max(1, visible), reversed: (backward - forward) / unit, rot13: (rotated - forward) / unit };
+}
