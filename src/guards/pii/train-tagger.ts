@@ -1,6 +1,9 @@
 /**
  * Trains the name/location/address tagger: `npx vite-node src/guards/pii/train-tagger.ts [dataDir]`.
- * Reads only `pii/train.jsonl` (rows without `entity_type_tested`), writes `tagger-model.json`.
+ * Reads only train files: `pii/train.jsonl` (rows without `entity_type_tested`) for the tagger and
+ * the address join model, `benign/train.jsonl` for word counts (lexicon class `common`); writes
+ * `tagger-model.json`. `HOLDOUT=template FOLD=k/5` (k = 0…4) is the template cross-validation the
+ * settings were chosen with (docs/pii-tagger-model-card.md).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
