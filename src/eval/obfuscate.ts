@@ -6,6 +6,7 @@
 export const OBFUSCATIONS = ['base64', 'homoglyph', 'zero_width', 'leet', 'spacing', 'fullwidth', 'tag_chars', 'rot13', 'reversed'] as const;
 export type ObfuscationVariant = (typeof OBFUSCATIONS)[number];
 
+const GRAPHEMES = new Intl.Segmenter('und', { granularity: 'grapheme' });
 const CYRILLIC: Record<string, string> = { a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х', i: 'і', y: 'у', s: 'ѕ', j: 'ј' };
 const LEET: Record<string, string> = { a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' };
 
@@ -24,8 +25,9 @@ export function obfuscate(text: string, variant: ObfuscationVariant): string {
     case 'leet':
       return mapLetters(text, LEET);
     case 'spacing':
-      // "ignore all" → "i g n o r e   a l l": letters one space apart, words three.
-      return text.replace(/ +/g, '   ').replace(/\p{L}+/gu, (w) => [...w].join(' '));
+      // "ignore all" → "i g n o r e   a l l": letters one space apart, words three. A letter keeps
+      // its combining marks ("नि र्दे श", not "न ि र ् द े श"), as a person spacing out Hindi writes it.
+      return text.replace(/ +/g, '   ').replace(/\p{L}[\p{L}\p{M}]*/gu, (w) => Array.from(GRAPHEMES.segment(w), (g) => g.segment).join(' '));
     case 'fullwidth':
       return text.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
     case 'tag_chars':

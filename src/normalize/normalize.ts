@@ -381,9 +381,38 @@ function isAlnumAt(units: Uint16Array, length: number, i: number): boolean {
   return v === 1;
 }
 
+const markCache = new Uint8Array(0x10000); // 0 unknown, 1 yes, 2 no
+
+/** A combining mark (a vowel sign, virama or accent that belongs to the letter before it). */
+function isMarkAt(units: Uint16Array, length: number, i: number): boolean {
+  if (i < 0 || i >= length) return false;
+  const c = units[i]!;
+  if (c < 0x300) return false;
+  let v = markCache[c]!;
+  if (v === 0) {
+    v = /\p{M}/u.test(String.fromCharCode(c)) ? 1 : 2;
+    markCache[c] = v;
+  }
+  return v === 1;
+}
+
+// Viramas of the Indic scripts: the letter after one belongs to the same cluster ("र्दे" is one).
+const VIRAMAS = new Set([0x094d, 0x09cd, 0x0a4d, 0x0acd, 0x0b4d, 0x0bcd, 0x0c4d, 0x0ccd, 0x0d4d, 0x0dca, 0x1039, 0x17d2]);
+
+/** Where the letter at `i` ends, with the combining marks (and conjoined letters) that follow it ("कि", "र्दे"). */
+function clusterEnd(units: Uint16Array, length: number, i: number): number {
+  let k = i + 1;
+  for (;;) {
+    while (isMarkAt(units, length, k)) k++;
+    if (!VIRAMAS.has(units[k - 1]!) || !isAlnumAt(units, length, k)) return k;
+    k++;
+  }
+}
+
 /**
  * Pass 4: joins four or more letters spaced out by one repeated separator: "i g n o r e",
- * "i.g.n.o.r.e". Once a text is seen doing that, shorter spaced words ("a l l") are joined too.
+ * "i.g.n.o.r.e", "न ि र् दे श" (a letter counts with its combining marks). Once a text is seen doing
+ * that, shorter spaced words ("a l l") are joined too.
  */
 function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: string; offsets: Int32Array } {
   const first = joinSpacedRuns(text, offsets, tally, 4);
@@ -395,24 +424,36 @@ function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLett
   let keep: Uint8Array | undefined;
   const length = text.length;
   const units = scanScratch.load(text);
+  const dropped: number[] = [];
   for (let i = 0; i + 2 * minLetters - 2 < length; i++) {
-    // Cheapest test first: most characters are not followed by a separator.
-    if (!IS_SEPARATOR[units[i + 1]!] || !isAlnumAt(units, length, i) || isAlnumAt(units, length, i - 1)) continue;
-    const sep = units[i + 1]!;
-    let j = i;
+    // Cheapest test first: most characters are followed by neither a separator nor a mark.
+    const next = units[i + 1]!;
+    if (!IS_SEPARATOR[next] && !(next >= 0x300 && isMarkAt(units, length, i + 1))) continue;
+    if (!isAlnumAt(units, length, i) || isAlnumAt(units, length, i - 1) || isMarkAt(units, length, i - 1)) continue;
+    // `end`: just past the current letter and its marks; each step takes one separator and one letter.
+    let end = clusterEnd(units, length, i);
+    if (end >= length || !IS_SEPARATOR[units[end]!]) continue;
+    const sep = units[end]!;
+    const from = dropped.length;
     let letters = 1;
-    while (j + 1 < length && units[j + 1] === sep && isAlnumAt(units, length, j + 2) && !isAlnumAt(units, length, j + 3)) {
-      j += 2;
+    while (end < length && units[end] === sep && isAlnumAt(units, length, end + 1)) {
+      const after = clusterEnd(units, length, end + 1);
+      if (isAlnumAt(units, length, after)) break;
+      dropped.push(end);
+      end = after;
       letters++;
     }
     if (letters < minLetters) {
-      i = j;
+      dropped.length = from;
+      i = end - 1;
       continue;
     }
-    keep ??= new Uint8Array(text.length).fill(1);
-    for (let k = i + 1; k < j; k += 2) keep[k] = 0;
-    tally.add('spaced_letters', offsets[i]!, offsets[j]! + 1);
-    i = j;
+    tally.add('spaced_letters', offsets[i]!, offsets[end - 1]! + 1);
+    i = end - 1;
+  }
+  if (dropped.length > 0) {
+    keep = new Uint8Array(text.length).fill(1);
+    for (const k of dropped) keep[k] = 0;
   }
   if (!keep) return { text, offsets };
   // Slices between the dropped separators, not one string per character.

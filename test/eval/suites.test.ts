@@ -81,6 +81,8 @@ describe('obfuscation generator', () => {
     }
     expect(normalizeText(obfuscate(text, 'base64')).layers[0]?.normalized.text).toBe(text);
     expect(normalizeText(obfuscate(text, 'spacing')).text).toContain('ignore');
+    // Spacing keeps a letter's combining marks with it, as a person spacing out Hindi would.
+    expect(obfuscate('निर्देशों को', 'spacing')).toBe('नि र्दे शों   को');
   });
 });
 
