@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decide, type PolicyConfig, ScanCache, scanSegments, type Segment } from '../../src/core/index.js';
 import { PII_ENTITIES, piiConfigSchema, piiGuardFactory } from '../../src/guards/pii/index.js';
 import { secretsConfigSchema, secretsGuardFactory } from '../../src/guards/secrets/index.js';
@@ -25,6 +25,8 @@ function userSegment(text: string): Segment {
 /** What the gateway does with one input segment: scan, decide, redact secrets, pseudonymize PII. */
 async function protect(segment: Segment, vault: PseudonymVault, conversation: string): Promise<string> {
   const scan = await scanSegments([segment], guards, { requestId: 'r', direction: 'input' }, new ScanCache(0));
+  // A guard that failed would block the request in the gateway: here it must not fail at all.
+  expect(scan.failures).toEqual([]);
   const decision = decide(policy, 'input', scan.findings, scan.failures, new Map([[segment.id, segment]]));
   const map = await vault.open(conversation);
   const pseudo = decision.verdicts.filter((v) => v.action === 'pseudonymize' && v.finding.span);
@@ -39,6 +41,12 @@ async function protect(segment: Segment, vault: PseudonymVault, conversation: st
 }
 
 describe('pseudonymize → provider → restore, through guards and policy', () => {
+  // As the gateway does before it serves: one pass that loads the name tagger (seconds on a busy
+  // machine), so that the 1 s guard budget measures scanning, not loading.
+  beforeAll(async () => {
+    await scanSegments([userSegment('Warm-up: Ada Lovelace lives at 12 Baker Street, London.')], guards, { requestId: 'warm-up', direction: 'input' }, new ScanCache(0));
+  }, 60_000);
+
   const key = vaultKeyFrom('0123456789abcdef0123456789abcdef');
   const aws = ['AK', 'IA', 'Z7Q2MX4KJH3NV5WB'].join('');
 
