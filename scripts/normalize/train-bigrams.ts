@@ -44,18 +44,20 @@ function readLines(): Line[] {
   return out;
 }
 
+const isLetter = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x80 && c !== 0x20);
 const reverse = (s: string): string => [...s].reverse().join('');
 const rot13 = (s: string): string => s.replace(/[a-zA-Z]/g, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c <= 'Z' ? 65 : 97)));
-const asciiLetterShare = (s: string): number => (s.match(/[a-zA-Z]/g)?.length ?? 0) / Math.max(1, s.replace(/\s/g, '').length);
 
 const lines = readLines();
 const counts = new Float64Array(1 << BIGRAM_BITS);
 for (const { text, held } of lines) {
   if (held) continue;
-  let p = canonicalUnit(text.charCodeAt(0));
-  for (let i = 1; i < text.length; i++) {
+  // As lineGains reads a line: a run of one repeated non-letter counts once.
+  let p = -1;
+  for (let i = 0; i < text.length; i++) {
     const c = canonicalUnit(text.charCodeAt(i));
-    counts[bigramKey(p, c)]!++;
+    if (c === p && !isLetter(c)) continue;
+    if (p >= 0) counts[bigramKey(p, c)]!++;
     p = c;
   }
 }
@@ -63,13 +65,16 @@ const table = new Uint8Array(counts.length);
 for (let i = 0; i < counts.length; i++) table[i] = Math.min(255, Math.round(BIGRAM_SCALE * Math.log1p(counts[i]!)));
 
 const gains = (s: string) => lineGains(table, s, 0, s.length);
-const held = lines.filter((l) => l.held && l.text.length > MIN_BIGRAMS && gains(l.text).letters >= MIN_LETTERS);
+const held = lines.filter((l) => {
+  const g = l.held ? gains(l.text) : undefined;
+  return g !== undefined && g.bigrams >= MIN_BIGRAMS && g.letters >= MIN_LETTERS;
+});
 const quantile = (xs: number[], q: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
 const asWritten = held.map((l) => gains(l.text));
-const latin = held.filter((l) => asciiLetterShare(l.text) >= 0.5);
+const latin = held.filter((l) => gains(l.text).latin >= 0.5);
 const margins = {
   reversed: Math.max(0.2, Number(quantile(asWritten.map((g) => g.reversed), 1 - FALSE_PASS).toFixed(3))),
   rot13: Math.max(0.2, Number(quantile(latin.map((l) => gains(l.text).rot13), 1 - FALSE_PASS).toFixed(3))),

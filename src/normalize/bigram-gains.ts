@@ -31,6 +31,8 @@ export interface DisguiseGains {
   readonly bigrams: number;
   /** Share of letters (ASCII letters and any character outside ASCII) among the judged characters that are not spaces. */
   readonly letters: number;
+  /** Share of ASCII letters among those letters (ROT13 only changes these). */
+  readonly latin: number;
   /** Mean gain per bigram (nats) of reading the line backwards rather than as written. */
   readonly reversed: number;
   /** The same for reading it under ROT13. */
@@ -48,42 +50,57 @@ for (let c = 0; c < 128; c++) {
   ASCII_LETTER[c] = k >= 0x61 && k <= 0x7a ? 1 : 0;
 }
 
-/** How much better `text[start, end)` reads reversed and under ROT13 than as written, by `table`. */
+/**
+ * How much better `text[start, end)` reads reversed and under ROT13 than as written, by `table`.
+ * A run of one repeated non-letter (`-----`, `====`, spaces) counts once: it reads the same both
+ * ways and would only dilute the judgement and the letter share.
+ */
 export function lineGains(table: Uint8Array, text: string, start: number, end: number): DisguiseGains {
   const stop = Math.min(end, start + MAX_JUDGED);
   let forward = 0;
   let backward = 0;
   let rotated = 0;
   let letters = 0;
+  let latin = 0;
   let visible = 0;
-  let p = 0;
-  let pr = 0;
+  let bigrams = 0;
+  let p = -1;
+  let pr = -1;
   for (let i = start; i < stop; i++) {
     const u = text.charCodeAt(i);
     let c: number;
     let cr: number;
+    let letter: number;
     if (u < 0x80) {
       c = ASCII_CANON[u]!;
       cr = ASCII_ROT13[u]!;
-      letters += ASCII_LETTER[u]!;
-      if (c !== 0x20) visible++;
+      letter = ASCII_LETTER[u]!;
+      latin += letter;
     } else {
       c = cr = u === 0xa0 ? 0x20 : u;
-      if (c !== 0x20) {
-        visible++;
-        letters++;
-      }
+      letter = c === 0x20 ? 0 : 1;
     }
-    if (i > start) {
+    if (letter === 0 && c === p) continue;
+    if (c !== 0x20) {
+      visible++;
+      letters += letter;
+    }
+    if (p >= 0) {
       forward += table[bigramKey(p, c)]!;
       backward += table[bigramKey(c, p)]!;
       rotated += table[bigramKey(pr, cr)]!;
+      bigrams++;
     }
     p = c;
     pr = cr;
   }
-  const bigrams = Math.max(0, stop - start - 1);
-  if (bigrams === 0) return { bigrams, letters: 0, reversed: 0, rot13: 0 };
+  if (bigrams === 0) return { bigrams, letters: 0, latin: 0, reversed: 0, rot13: 0 };
   const unit = BIGRAM_SCALE * bigrams;
-  return { bigrams, letters: letters / Math.max(1, visible), reversed: (backward - forward) / unit, rot13: (rotated - forward) / unit };
+  return {
+    bigrams,
+    letters: letters / Math.max(1, visible),
+    latin: latin / Math.max(1, letters),
+    reversed: (backward - forward) / unit,
+    rot13: (rotated - forward) / unit,
+  };
 }

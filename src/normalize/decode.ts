@@ -173,7 +173,8 @@ function scanRuns(units: Uint16Array, length: number): { base64: { start: number
   return { base64, longHex };
 }
 
-// The commonest English words under ROT13 and reversed, in one scan.
+
+// The commonest English words under ROT13 and reversed: a short line holds one before it is judged.
 const ROT13_OR_REVERSED_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
 
 // The most frequent English function words: a line that is English under ROT13 or reversal but
@@ -240,13 +241,11 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
   }
 
   // ROT13 and reversal, line by line: lines that read better decoded than as written, by the
-  // character-bigram table (any language), or, for short lines, by English function words (a cheap
-  // look for the commonest of them in those disguises comes first).
-  const englishHint = ROT13_OR_REVERSED_HINT.test(text);
+  // character-bigram table (any language); lines too short for it, by English function words.
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const kind = end - start >= 12 && end - start <= MAX_DISGUISED_LINE ? disguiseOf(text, start, end, englishHint) : undefined;
+    const kind = end - start >= 12 && end - start <= MAX_DISGUISED_LINE ? disguiseOf(text, start, end) : undefined;
     if (kind !== undefined) {
       const line = text.slice(start, end);
       push({ kind, start, end, decoded: kind === 'rot13' ? rot13(line) : [...line].reverse().join('') });
@@ -260,18 +259,20 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
 const MAX_DISGUISED_LINE = 100_000;
 
 /** Whether the line `text[start, end)` is ROT13 or reversed text. */
-function disguiseOf(text: string, start: number, end: number, englishHint: boolean): 'rot13' | 'reversed' | undefined {
-  if (englishHint && end - start <= 4000) {
-    const [plain, rotatedShare, reversedShare] = englishShares(text.slice(start, end));
+function disguiseOf(text: string, start: number, end: number): 'rot13' | 'reversed' | undefined {
+  if (end - start <= DISGUISE_MARGINS.minBigrams) {
+    const line = text.slice(start, end);
+    if (!ROT13_OR_REVERSED_HINT.test(line)) return undefined;
+    const [plain, rotatedShare, reversedShare] = englishShares(line);
     if (plain >= 0.25) return undefined;
     if (rotatedShare >= 0.3) return 'rot13';
     if (reversedShare >= 0.3) return 'reversed';
+    return undefined;
   }
-  if (end - start <= DISGUISE_MARGINS.minBigrams) return undefined;
   const gains = disguiseGains(text, start, end);
   // Code, tables and identifiers read oddly either way round; hidden messages are mostly letters.
-  if (gains.letters < DISGUISE_MARGINS.minLetters) return undefined;
-  if (gains.rot13 >= DISGUISE_MARGINS.rot13 && gains.rot13 >= gains.reversed) return 'rot13';
+  if (gains.bigrams < DISGUISE_MARGINS.minBigrams || gains.letters < DISGUISE_MARGINS.minLetters) return undefined;
+  if (gains.latin >= 0.5 && gains.rot13 >= DISGUISE_MARGINS.rot13 && gains.rot13 >= gains.reversed) return 'rot13';
   if (gains.reversed >= DISGUISE_MARGINS.reversed) return 'reversed';
   return undefined;
 }
