@@ -20,6 +20,7 @@ import {
   usSsnValid,
   verhoeffValid,
 } from './checksums.js';
+import { matchesInWindows, type WindowedPattern } from './windowed-scan.js';
 
 /** A PII value found in a text, before overlap resolution and thresholds. */
 export interface Candidate {
@@ -158,9 +159,21 @@ function findIps(text: string, out: Candidate[]): void {
 
 const MAC_GATE = /[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-]|\.[0-9A-Fa-f]{4}\./;
 
+const MAC_GATES = new RegExp(MAC_GATE.source, 'g');
+const MAC: WindowedPattern = {
+  re: /(?<![0-9A-Fa-f:\-.])(?:[0-9A-Fa-f]{2}([:\-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f:\-])/g,
+  maxLength: 17,
+  inMatch: (c) => isHex(c) || c === 0x3a || c === 0x2d || c === 0x2e,
+};
+
+/**
+ * Only near what MAC_GATE finds (`:00-08:` in "23:00-08:00" is enough to open it): every MAC
+ * address holds a gate match, so one found by a left-to-right scan starts within 20 characters.
+ */
 function findMacs(text: string, out: Candidate[]): void {
-  const re = /(?<![0-9A-Fa-f:\-.])(?:[0-9A-Fa-f]{2}([:\-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f:\-])/g;
-  for (const m of text.matchAll(re)) {
+  const windows: [number, number][] = [];
+  for (const g of text.matchAll(MAC_GATES)) windows.push([g.index - 20, g.index + 21]);
+  for (const m of matchesInWindows(MAC, text, windows)) {
     out.push({ start: m.index, end: m.index + m[0].length, entity: 'mac_address', score: 0.85, reason: 'MAC address' });
   }
 }
@@ -527,20 +540,40 @@ function findWallets(text: string, out: Candidate[]): void {
 // ---------------------------------------------------------------- dates of birth
 
 const MONTHS = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
-const WORD_DATE = new RegExp(`(?<![\\p{L}\\p{N}])(?:[0-9]{1,2}(?:st|nd|rd|th)? (?:of )?(?:${MONTHS})\\.?,? [0-9]{4}|(?:${MONTHS})\\.? [0-9]{1,2}(?:st|nd|rd|th)?,? [0-9]{4})(?![\\p{L}\\p{N}])`, 'giu');
+const WORD_DATE: WindowedPattern = {
+  re: new RegExp(`(?<![\\p{L}\\p{N}])(?:[0-9]{1,2}(?:st|nd|rd|th)? (?:of )?(?:${MONTHS})\\.?,? [0-9]{4}|(?:${MONTHS})\\.? [0-9]{1,2}(?:st|nd|rd|th)?,? [0-9]{4})(?![\\p{L}\\p{N}])`, 'giu'),
+  // "12th of september., 2024"; under /iu, ſ (U+017F) matches s and the Kelvin sign (U+212A) k.
+  maxLength: 24,
+  inMatch: (c) => isAlnum(c) || c === 0x20 || c === 0x2e || c === 0x2c || c === 0x17f || c === 0x212a,
+};
 
-const NUMERIC_DATE = /(?<![0-9])(?:[0-9]{1,2}[/.-][0-9]{1,2}[/.-](?:[0-9]{4}|[0-9]{2})|[0-9]{4}-[0-9]{2}-[0-9]{2})(?![0-9])/g;
+const NUMERIC_DATE: WindowedPattern = {
+  re: /(?<![0-9])(?:[0-9]{1,2}[/.-][0-9]{1,2}[/.-](?:[0-9]{4}|[0-9]{2})|[0-9]{4}-[0-9]{2}-[0-9]{2})(?![0-9])/g,
+  maxLength: 10,
+  inMatch: (c) => isDigit(c) || c === 0x2f || c === 0x2e || c === 0x2d,
+};
 
+/** Every word CONTEXT.dob knows holds one of these (matched at every position, overlaps too). */
+const DOB_CUE = /b(?:orn|irth)|dob|d\.o\.b|geboren|né/gi;
+
+/**
+ * Dates with a birth word in the 40 characters before them (contextBefore). Only the text just
+ * after each cue is scanned: a system prompt that says "birth" once (OpenClaw's "Birth Sequence")
+ * no longer sends both date patterns over all of it.
+ */
 function findWordDatesOfBirth(text: string, out: Candidate[]): void {
-  if (!/b(?:orn|irth)|dob|d\.o\.b|geboren|né/i.test(text)) return;
-  for (const m of text.matchAll(NUMERIC_DATE)) {
-    if (CONTEXT.dob.test(contextBefore(text, m.index))) {
-      out.push({ start: m.index, end: m.index + m[0].length, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
-    }
+  const windows: [number, number][] = [];
+  DOB_CUE.lastIndex = 0;
+  for (let m = DOB_CUE.exec(text); m !== null; m = DOB_CUE.exec(text)) {
+    windows.push([m.index + m[0].length, m.index + 41]);
+    DOB_CUE.lastIndex = m.index + 1;
   }
-  for (const m of text.matchAll(WORD_DATE)) {
-    if (CONTEXT.dob.test(contextBefore(text, m.index))) {
-      out.push({ start: m.index, end: m.index + m[0].length, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
+  if (windows.length === 0) return;
+  for (const pattern of [NUMERIC_DATE, WORD_DATE]) {
+    for (const m of matchesInWindows(pattern, text, windows)) {
+      if (CONTEXT.dob.test(contextBefore(text, m.index))) {
+        out.push({ start: m.index, end: m.index + m[0].length, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
+      }
     }
   }
 }
