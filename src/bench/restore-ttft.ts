@@ -10,7 +10,8 @@
  * TTFT = first chunk with non-empty `content`, as the client reads it. The difference is the input
  * pseudonymization (vault write included) plus the restore of the first chunk.
  *
- * Run: npm run bench:restore   Env: BENCH_RESTORE_N (500), BENCH_RESTORE_JSON=1.
+ * Run: npm run bench:restore   Env: BENCH_RESTORE_N (500), BENCH_RESTORE_JSON=1, GATEWAY_NODE_ARGS (node flags
+ * for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   const upstream = await startUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'cg-restore-bench-'));
   const init = initProject({ dir, port: await freePort(), adminPort: await freePort(), upstream: `openai=http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, upstreamKey: 'env:BENCH_UPSTREAM_KEY' });
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', init.config], { env: { ...process.env, BENCH_UPSTREAM_KEY: 'bench' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--config', init.config], { env: { ...process.env, BENCH_UPSTREAM_KEY: 'bench' }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const proxy = await new Promise<string>((ok, fail) => {
       let out = '';
