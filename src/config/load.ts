@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { GuardRegistry } from '../core/index.js';
+import { withSecretBaseDir } from '../secrets/secret-ref.js';
 import { type ClawGuardConfig, configSchema } from './schema.js';
 
 export interface ConfigIssue {
@@ -85,7 +86,8 @@ export function parseConfigText(text: string, file: string, registry: GuardRegis
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { issues: [{ path: '', line: 1, column: 1, message: 'the config must be a YAML mapping' }] };
   }
-  const result = configSchema(registry).safeParse(raw);
+  // Relative `file:` secret references are made absolute against the file's folder while it is parsed.
+  const result = withSecretBaseDir(isAbsolute(file) ? dirname(file) : undefined, () => configSchema(registry).safeParse(raw));
   if (result.success) return { config: result.data, issues };
   const located = (path: readonly PropertyKey[], message: string, atKey = false): ConfigIssue => {
     const { node, key } = nodeAt(doc.contents as Node | null, path);
@@ -115,35 +117,7 @@ export function loadConfigFile(file: string, registry: GuardRegistry): LoadedCon
   }
   const { config, issues } = parseConfigText(text, absolute, registry);
   if (!config) throw new ConfigError(absolute, issues);
-  const baseDir = dirname(absolute);
-  anchorFileRefs(config, baseDir);
-  return { config, file: absolute, baseDir };
-}
-
-/**
- * Makes every relative `file:` secret reference absolute against the config file's folder, as
- * storage paths are, so that a project folder (config, vault key, database) can be moved or mounted
- * elsewhere and still find its secrets, whatever the working directory. Walks plain objects and
- * arrays only; the config was just built, so it is changed in place.
- */
-function anchorFileRefs(node: unknown, baseDir: string): void {
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) {
-      const v: unknown = node[i];
-      if (typeof v === 'string') node[i] = anchored(v, baseDir);
-      else anchorFileRefs(v, baseDir);
-    }
-  } else if (node !== null && typeof node === 'object' && Object.getPrototypeOf(node) === Object.prototype) {
-    const record = node as Record<string, unknown>;
-    for (const [key, v] of Object.entries(record)) {
-      if (typeof v === 'string') record[key] = anchored(v, baseDir);
-      else anchorFileRefs(v, baseDir);
-    }
-  }
-}
-
-function anchored(value: string, baseDir: string): string {
-  return value.startsWith('file:') && value.length > 5 && !isAbsolute(value.slice(5)) ? `file:${resolve(baseDir, value.slice(5))}` : value;
+  return { config, file: absolute, baseDir: dirname(absolute) };
 }
 
 export function resolveConfigPath(loaded: LoadedConfig, path: string): string {

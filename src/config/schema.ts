@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTIONS, type GuardRegistry } from '../core/index.js';
 import { jwtConfigSchema } from '../auth/jwt-config.js';
 import { DEFAULT_ROLES, limitRuleSchema, roleSchema } from '../auth/roles.js';
-import { SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
+import { anchorSecretRef, SECRET_REF, secretRefSchema } from '../secrets/secret-ref.js';
 import { integrityConfigSchema } from '../integrity/startup.js';
 import { auditConfigSchema } from '../audit/config.js';
 import { telemetryConfigSchema } from '../telemetry/config.js';
@@ -195,6 +195,7 @@ export function configSchema(registry: GuardRegistry) {
           redisUrl: z
             .string()
             .refine((v) => /^rediss?:\/\//.test(v) || SECRET_REF.test(v), 'must be a redis:// or rediss:// URL, or a secret reference (env:NAME, file:PATH)')
+            .overwrite(anchorSecretRef)
             .optional(),
           /** Shared store down: count locally (`local`) or refuse requests (`block`). */
           onStoreError: z.enum(['local', 'block']).default('local'),
@@ -214,7 +215,7 @@ export function configSchema(registry: GuardRegistry) {
           postgres: z
             .strictObject({
               /** A secret reference (env:NAME, file:PATH) to the connection URL, or a URL without a password. */
-              url: z.string().min(1),
+              url: z.string().min(1).overwrite(anchorSecretRef),
               /** Optional schema to work in (created when missing). */
               schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
             })

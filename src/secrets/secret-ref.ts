@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { SecretError } from './secret-error.js';
 import { isVaultRef, resolveVaultSecret } from './vault.js';
@@ -13,12 +14,37 @@ import { CLOUD_REF_SOURCE, isCloudRef, resolveCloudSecret } from './cloud/index.
  */
 export const SECRET_REF = new RegExp(String.raw`^(env:[A-Za-z_][A-Za-z0-9_]*|file:(?!~)[^\0]+|vault:[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+(#[A-Za-z0-9_.-]+)?|${CLOUD_REF_SOURCE})$`);
 
+/** The folder of the config file being parsed, while it is parsed (withSecretBaseDir). */
+let parseBaseDir: string | undefined;
+
+/**
+ * Runs `parse` (a synchronous config parse) so that every relative `file:` secret reference it
+ * validates comes out absolute, against `baseDir` (the config file's folder, as storage paths are):
+ * a project folder then keeps working when it is moved or mounted elsewhere.
+ */
+export function withSecretBaseDir<T>(baseDir: string | undefined, parse: () => T): T {
+  const previous = parseBaseDir;
+  parseBaseDir = baseDir;
+  try {
+    return parse();
+  } finally {
+    parseBaseDir = previous;
+  }
+}
+
+/** A relative `file:` reference made absolute against the config being parsed; anything else as is. */
+export function anchorSecretRef(value: string): string {
+  if (parseBaseDir === undefined || !value.startsWith('file:') || isAbsolute(value.slice(5))) return value;
+  return `file:${resolve(parseBaseDir, value.slice(5))}`;
+}
+
 export const secretRefSchema = z
   .string()
   .regex(
     SECRET_REF,
     'must be a secret reference: env:NAME, file:PATH, vault:MOUNT/PATH#FIELD, aws-sm:NAME[#field], azure-kv:VAULT/NAME or gcp-sm:projects/P/secrets/S/versions/V (never the secret itself)',
-  );
+  )
+  .overwrite(anchorSecretRef);
 
 export { SecretError };
 

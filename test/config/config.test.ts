@@ -35,11 +35,16 @@ describe('config validation', () => {
         '  - { model: "c-*", upstream: c }',
         '  - { model: "*", upstream: a }',
         'pseudonymization: { vaultKey: "file:../vault.key" }',
+        'storage: { backend: postgres, postgres: { url: "file:pg.url" } }',
+        // Not a secret reference: a pattern that happens to start with "file:" stays as written.
+        'guards: { patterns: { deny: [{ id: file-urls, pattern: "file:[^ ]+" }] } }',
       ].join('\n'),
     );
     const { config } = loadConfigFile(file, registry);
     expect(config.upstreams.map((u) => u.apiKey)).toEqual([`file:${join(dir, 'keys/openai')}`, 'file:/run/secrets/anthropic', 'env:C_KEY']);
     expect((config as { pseudonymization?: { vaultKey: string } }).pseudonymization!.vaultKey).toBe(`file:${join(dir, '..', 'vault.key')}`);
+    expect(config.storage.postgres!.url).toBe(`file:${join(dir, 'pg.url')}`);
+    expect((config.guards as { patterns: { deny: { pattern: string }[] } }).patterns.deny[0]!.pattern).toBe('file:[^ ]+');
     // Validation alone accepts the relative form and keeps it as written.
     expect(parse('pseudonymization: { vaultKey: "file:vault.key" }').issues).toEqual([]);
     expect(parse('pseudonymization: { vaultKey: "file:~/vault.key" }').issues[0]!.message).toContain('must be a secret reference');
