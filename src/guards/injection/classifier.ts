@@ -37,8 +37,8 @@ export interface WindowScore {
  * window. A window is x = counts / sqrt(total), so its logit is bias + (sum of weights in it) /
  * sqrt(features in it). One pass over the features whatever the overlap.
  */
-export function scoreWindows(model: LinearModel, text: string, buf: FeatureBuffer = newFeatureBuffer(), toolResult = false): WindowScore {
-  extractFeatures(text, buf, toolResult);
+export function scoreWindows(model: LinearModel, text: string, buf: FeatureBuffer = newFeatureBuffer()): WindowScore {
+  extractFeatures(text, buf);
   return scoreFeatureWindows(model, buf, text.length);
 }
 

@@ -48,11 +48,19 @@ export interface ModelData {
   readonly bias: number;
   readonly scale: number;
   readonly weights: string;
+  /**
+   * Weights of the tool-result classifier (same features, its own training data: data with
+   * instructions planted in it). Without them, tool results use `weights` too.
+   */
+  readonly tool?: { readonly scale: number; readonly weights: string };
   /** Intercept followed by one coefficient per CALIBRATION_FEATURES entry. */
   readonly calibration: readonly number[];
+  /** Calibration of tool results, fitted on tool outputs alone; without it, `calibration`. */
+  readonly toolCalibration?: readonly number[];
   /**
    * Probability that a text is an attack when a strong (strength 1) signature of a family fires,
-   * per kind, in FAMILIES order: estimated on the train split with a prior of 0.75 (weight 4).
+   * per kind, in FAMILIES order, then (v3) when strong signatures of two or more families fire
+   * together: estimated on the train split with a prior of 0.75 (weight 4).
    * The score is never below it, so a classifier that has never seen a format (YAML, logs) cannot
    * talk a textbook injection down.
    */
@@ -110,7 +118,15 @@ export function combineScores(z: readonly number[], kind: TextKind, calibration:
   if (signatureOnly) {
     const table = signatureOnly[kind];
     // Only families whose strong matches were mostly attacks (>= 0.7) stand on their own.
-    for (let f = 0; f < FAMILIES.length; f++) if (z[1 + f]! >= 1 && table[f]! >= SIGNATURE_ONLY_MIN && table[f]! > p) p = table[f]!;
+    let strong = 0;
+    for (let f = 0; f < FAMILIES.length; f++) {
+      if (z[1 + f]! < 1) continue;
+      strong++;
+      if (table[f]! >= SIGNATURE_ONLY_MIN && table[f]! > p) p = table[f]!;
+    }
+    // Entry FAMILIES.length (models from v3 on): strong matches of two or more families at once.
+    const combined = table[FAMILIES.length];
+    if (strong >= 2 && combined !== undefined && combined >= SIGNATURE_ONLY_MIN && combined > p) p = combined;
   }
   return p;
 }
@@ -140,7 +156,9 @@ function matchSignatures(n: NormalizedText, families: Map<Family, SignalMatch>, 
 
 export class InjectionDetector {
   private readonly model: LinearModel;
+  private readonly toolModel: LinearModel;
   private readonly calibration: readonly number[];
+  private readonly toolCalibration: readonly number[];
   private readonly signatureOnly: ModelData['signatureOnly'];
   private readonly buf = newFeatureBuffer(8192);
 
@@ -152,16 +170,20 @@ export class InjectionDetector {
       throw new Error(`injection model uses 2^${data.hashBits} buckets and ${data.windowSize}-character windows; this build extracts 2^${HASH_BITS} and ${WINDOW}`);
     }
     this.model = { bias: data.bias, weights: decodeWeights(data.weights), scale: data.scale };
+    this.toolModel = data.tool ? { bias: data.bias, weights: decodeWeights(data.tool.weights), scale: data.tool.scale } : this.model;
     this.calibration = data.calibration;
+    this.toolCalibration = data.toolCalibration ?? data.calibration;
     this.signatureOnly = data.signatureOnly;
-    if (this.calibration.length !== CALIBRATION_FEATURES.length + 1) {
-      throw new Error(`injection model calibration has ${this.calibration.length} coefficients, expected ${CALIBRATION_FEATURES.length + 1}`);
+    for (const c of [this.calibration, this.toolCalibration]) {
+      if (c.length !== CALIBRATION_FEATURES.length + 1) {
+        throw new Error(`injection model calibration has ${c.length} coefficients, expected ${CALIBRATION_FEATURES.length + 1}`);
+      }
     }
   }
 
   /** Signals for a text, before calibration. */
   rawSignals(text: string, kind: TextKind = 'message'): RawSignals {
-    const toolResult = kind === 'tool_result';
+    const model = kind === 'tool_result' ? this.toolModel : this.model;
     const n = normalizeText(text, { maxDepth: this.options.maxDecodeDepth ?? 3 });
     const families = new Map<Family, SignalMatch>();
     matchSignatures(n, families, (s, e) => toOriginalSpan(n, s, e));
@@ -169,7 +191,7 @@ export class InjectionDetector {
     let classifierSpan: TextSpan = { start: 0, end: text.length };
     const useClassifier = this.options.classifier !== false;
     if (useClassifier) {
-      const w = scoreWindows(this.model, n.text, this.buf, toolResult);
+      const w = scoreWindows(model, n.text, this.buf);
       classifierLogit = w.logit;
       classifierSpan = toOriginalSpan(n, w.start, w.end);
     }
@@ -181,7 +203,7 @@ export class InjectionDetector {
       const fired = matchSignatures(inner, families, () => layer.span, layer.kind);
       let layerLogit = -Infinity;
       if (useClassifier && inner.text.length > 0) {
-        layerLogit = scoreWindows(this.model, inner.text, this.buf, toolResult).logit;
+        layerLogit = scoreWindows(model, inner.text, this.buf).logit;
         if (layerLogit > classifierLogit) {
           classifierLogit = layerLogit;
           classifierSpan = layer.span;
@@ -194,7 +216,7 @@ export class InjectionDetector {
   }
 
   calibrate(raw: RawSignals, kind: TextKind): number {
-    return combineScores(calibrationVector(raw, kind), kind, this.calibration, this.signatureOnly);
+    return combineScores(calibrationVector(raw, kind), kind, kind === 'tool_result' ? this.toolCalibration : this.calibration, this.signatureOnly);
   }
 
   assess(text: string, kind: TextKind = 'message'): InjectionAssessment {

@@ -3,8 +3,8 @@
  * script (scripts/injection/train.ts) so the two can never drift apart.
  *
  * Features: character 3-, 4- and 5-grams (whitespace collapsed, digits folded to `0`) and word
- * unigrams and bigrams; in tool results every word feature also counts as a "word of a tool
- * result" (a second, salted hash), so the model has a separate set of word weights for data.
+ * unigrams and bigrams. Messages and tool results are scored by two models over these features
+ * (detector.ts), so the features themselves do not depend on the kind of text.
  *
  * The text is cut into buckets of BUCKET characters; a window is two consecutive buckets (so
  * windows overlap by half). A feature belongs to the bucket of the character that completes it,
@@ -22,7 +22,6 @@ export const BUCKET = 1 << BUCKET_BITS;
 export const WINDOW = 2 * BUCKET;
 const MASK = HASH_SIZE - 1;
 const PRIME = 0x01000193;
-const TOOL_SALT = 0x7f4a7c15;
 
 export interface FeatureBuffer {
   /** Feature ids, de-duplicated per bucket, bucket after bucket. */
@@ -54,7 +53,7 @@ for (const c of [0x2e, 0x21, 0x3f, 0x3002]) CLASS[c] = 3;
 const scratch = new CodeUnits();
 
 // De-duplication within a bucket: a small open-addressing set (24 KiB, stays in the L1 cache; a
-// bucket holds at most 7 * BUCKET features, under half its slots). Entries of older buckets are
+// bucket holds at most 5 * BUCKET features, under a third of its slots). Entries of older buckets are
 // told apart by a 16-bit generation stamp; the table is cleared when the stamps wrap.
 const SET_BITS = 12;
 const SET_MASK = (1 << SET_BITS) - 1;
@@ -87,11 +86,11 @@ function fresh(id: number, gen: number): boolean {
  * Extracts the features of `text` (already normalized: lower case) into `buf`, de-duplicated per
  * bucket. Returns the buffer. Linear, one pass, no allocation beyond growing `buf`.
  */
-export function extractFeatures(text: string, buf: FeatureBuffer, toolResult = false): FeatureBuffer {
+export function extractFeatures(text: string, buf: FeatureBuffer): FeatureBuffer {
   const end = text.length;
   const buckets = Math.max(1, (end + BUCKET - 1) >>> BUCKET_BITS);
-  // At most 3 character n-grams and 4 word features per character, plus the final word.
-  const need = Math.min(end, BUCKET) * 7 * buckets + 16;
+  // At most 3 character n-grams and 2 word features per character, plus the final word.
+  const need = Math.min(end, BUCKET) * 5 * buckets + 16;
   if (buf.ids.length < need) buf.ids = new Int32Array(Math.max(need, buf.ids.length * 2));
   if (buf.bucketEnd.length < buckets + 1) buf.bucketEnd = new Int32Array(Math.max(buckets + 1, buf.bucketEnd.length * 2));
   const ids = buf.ids;
@@ -136,20 +135,10 @@ export function extractFeatures(text: string, buf: FeatureBuffer, toolResult = f
         const h = Math.imul(wordHash ^ 0x5bd1e995, PRIME);
         let id = (h ^ (h >>> 15)) & MASK;
         if (fresh(id, gen)) ids[n++] = id;
-        if (toolResult) {
-          const ht = Math.imul(h ^ TOOL_SALT, PRIME);
-          id = (ht ^ (ht >>> 15)) & MASK;
-          if (fresh(id, gen)) ids[n++] = id;
-        }
         if (havePrevWord) {
           const hb = Math.imul(Math.imul(prevWordHash, 31) ^ wordHash ^ 0x1b873593, PRIME);
           id = (hb ^ (hb >>> 13)) & MASK;
           if (fresh(id, gen)) ids[n++] = id;
-          if (toolResult) {
-            const hbt = Math.imul(hb ^ TOOL_SALT, PRIME);
-            id = (hbt ^ (hbt >>> 13)) & MASK;
-            if (fresh(id, gen)) ids[n++] = id;
-          }
         }
         prevWordHash = wordHash;
         havePrevWord = true;
