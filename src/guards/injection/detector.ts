@@ -133,8 +133,8 @@ export function combineScores(z: readonly number[], kind: TextKind, calibration:
 
 /** Highest score of a short text on the classifier alone (the default policy blocks messages at 0.9). */
 export const SHORT_TEXT_MAX = 0.85;
-const SHORT_TEXT_CHARS = 48;
-const SHORT_TEXT_WORDS = 6;
+const SHORT_TEXT_CHARS = 64;
+const SHORT_TEXT_WORDS = 8;
 
 /** Fewer than SHORT_TEXT_WORDS words and SHORT_TEXT_CHARS characters. */
 function isShortText(text: string): boolean {

@@ -178,7 +178,7 @@ describe('InjectionDetector', () => {
 
   it('never scores a few words above 0.85 on the classifier alone, so everyday prompts are not blocked; a short attack with a signature still is', () => {
     const d = new InjectionDetector();
-    for (const text of ['tell me a joke', 'tell me', 'tell me more', 'answer in English', 'what can you do?', 'repeat that please']) {
+    for (const text of ['tell me a joke', 'tell me', 'tell me more', 'answer in English', 'What do you think about ChatGPT?', 'repeat that please']) {
       const a = d.assess(text);
       expect(a.families.size, text).toBe(0);
       expect(a.score, text).toBeLessThanOrEqual(SHORT_TEXT_MAX);
