@@ -214,7 +214,9 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
   const windowed = new Set(options.nearKeywords === false ? [] : all.flatMap((rule, i) => (rule.reach !== undefined ? [i] : [])));
   const find = keywordAutomaton(byKeyword, all.length, windowed);
   return (text: string): SecretMatch[] => {
-    const ends: number[][] = all.map(() => []);
+    // Arrays only for the windowed rules (two), not one per rule on every call.
+    const ends: number[][] = new Array(all.length);
+    for (const i of windowed) ends[i] = [];
     const wanted = find(text, ends);
     if (wanted.length === 0) return [];
     const out: SecretMatch[] = [];
