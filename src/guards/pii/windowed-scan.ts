@@ -62,5 +62,8 @@ export function matchesInWindows(pattern: WindowedPattern, text: string, unsorte
     }
     resume = Math.max(resume, to);
   }
+  // The pattern's regex is shared module state: leave it as a fresh global regex is (`matchAll` and
+  // `test` elsewhere start from `lastIndex`).
+  re.lastIndex = 0;
   return found;
 }

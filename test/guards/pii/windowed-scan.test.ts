@@ -32,7 +32,8 @@ const piece = fc.oneof(
   fc.stringMatching(/^[0-9a-f:.\-\/ ]{1,12}$/),
   fc.stringMatching(/^[0-9]{1,5}$/),
 );
-const whole = (p: WindowedPattern, text: string) => [...text.matchAll(p.re)].map((m) => [m.index, m[0]] as const);
+// A fresh regex: matchAll starts from the given regex's lastIndex.
+const whole = (p: WindowedPattern, text: string) => [...text.matchAll(new RegExp(p.re.source, p.re.flags))].map((m) => [m.index, m[0]] as const);
 
 describe('matchesInWindows', () => {
   for (const [name, pattern] of Object.entries(patterns)) {
@@ -52,6 +53,12 @@ describe('matchesInWindows', () => {
       );
     });
   }
+
+  it('leaves the shared regex as it found it (lastIndex 0), whatever the windows', () => {
+    const text = 'mac 00:1a:2b:3c:4d:5e and 0A-1B-2C-3D-4E-5F here';
+    expect(matchesInWindows(patterns.mac!, text, [[0, 10], [20, 30]]).map((m) => m[0])).toEqual(['00:1a:2b:3c:4d:5e', '0A-1B-2C-3D-4E-5F']);
+    expect(patterns.mac!.re.lastIndex).toBe(0);
+  });
 
   it('reads from the last character no match can hold, so a chain of dates before a window is read as the whole scan reads it', () => {
     // The whole scan takes "1.2.30" and then nothing; a scan started at "30" would take "30.4.99".
