@@ -8,7 +8,7 @@
  * Every fifth row is held out: the table counts the other four, and the margins are calibrated on
  * the held-out lines (as written: almost none may pass; reversed and under ROT13: most should).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIGRAM_BITS, BIGRAM_SCALE, bigramKey, canonicalUnit, lineGains } from '../../src/normalize/bigram-gains.js';
@@ -30,6 +30,12 @@ interface Line {
 
 function readLines(): Line[] {
   const out: Line[] = [];
+  const missing = TASKS.map((task) => join(dataDir, task, 'train.jsonl')).filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    // Nothing is written: a table counted from part of the data would pass for the real one.
+    console.error(`train-bigrams: missing ${missing.join(', ')} (give the labelled data folder as the argument or in CLAWGUARD_EVAL_DATA)`);
+    process.exit(2);
+  }
   for (const task of TASKS) {
     const rows = readFileSync(join(dataDir, task, 'train.jsonl'), 'utf8').split('\n');
     rows.forEach((row, i) => {

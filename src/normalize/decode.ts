@@ -173,7 +173,6 @@ function scanRuns(units: Uint16Array, length: number): { base64: { start: number
   return { base64, longHex };
 }
 
-
 // The commonest English words under ROT13 and reversed: a short line holds one before it is judged.
 const ROT13_OR_REVERSED_HINT = /\b(?:gur|naq|lbh|gung|vf|vtaber|vafgehpgvbaf|cebzcg|flfgrz|cnffjbeq|eht|dna|uoy|taht|si|erongi|snoitcurtsni|tpmorp|metsys|drowssap)\b/i;
 

@@ -42,7 +42,7 @@ export const secretRefSchema = z
   .string()
   .regex(
     SECRET_REF,
-    'must be a secret reference: env:NAME, file:PATH, vault:MOUNT/PATH#FIELD, aws-sm:NAME[#field], azure-kv:VAULT/NAME or gcp-sm:projects/P/secrets/S/versions/V (never the secret itself)',
+    'must be a secret reference: env:NAME, file:PATH (absolute or relative to the config file; ~ is not expanded), vault:MOUNT/PATH#FIELD, aws-sm:NAME[#field], azure-kv:VAULT/NAME or gcp-sm:projects/P/secrets/S/versions/V (never the secret itself)',
   )
   .overwrite(anchorSecretRef);
 

@@ -47,7 +47,7 @@ describe('config validation', () => {
     expect((config.guards as { patterns: { deny: { pattern: string }[] } }).patterns.deny[0]!.pattern).toBe('file:[^ ]+');
     // Validation alone accepts the relative form and keeps it as written.
     expect(parse('pseudonymization: { vaultKey: "file:vault.key" }').issues).toEqual([]);
-    expect(parse('pseudonymization: { vaultKey: "file:~/vault.key" }').issues[0]!.message).toContain('must be a secret reference');
+    expect(parse('pseudonymization: { vaultKey: "file:~/vault.key" }').issues[0]!.message).toContain('~ is not expanded');
   });
 
   it('fills every default for an empty file', () => {
