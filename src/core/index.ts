@@ -8,3 +8,4 @@ export * from './scan-cache.js';
 export * from './registry.js';
 export * from './glob.js';
 export * from './suffix.js';
+export * from './windowed-scan.js';

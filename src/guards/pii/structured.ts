@@ -20,7 +20,7 @@ import {
   usSsnValid,
   verhoeffValid,
 } from './checksums.js';
-import { matchesInWindows, type WindowedPattern } from './windowed-scan.js';
+import { matchesInWindows, type WindowedPattern } from '../../core/windowed-scan.js';
 
 /** A PII value found in a text, before overlap resolution and thresholds. */
 export interface Candidate {

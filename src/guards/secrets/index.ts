@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
+import { type Finding, findingFor, type Guard, type GuardFactory, matchesInWindows, type Segment, trailingTokenSuffix } from '../../core/index.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
 export { githubChecksumValid, SECRET_RULES, type SecretRule } from './rules.js';
@@ -39,67 +39,48 @@ function compile(rules: readonly SecretRule[]): CompiledRule[] {
   return rules.map((r) => ({ ...r, compiled: new RegExp(r.re.source, r.re.flags.includes('d') ? r.re.flags : `${r.re.flags}d`) }));
 }
 
-/**
- * Runs a rule's regex over `text` from `lastIndex` on and reports what passes its checks; positions
- * are shifted by `offset` (the windowed scan hands a slice of the segment). Stops before a match that
- * starts at or after `stopAt` (in `text`'s own positions) and returns where scanning may resume.
- */
-function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntropy: number | undefined, lastIndex = 0, stopAt = Infinity, offset = 0): number {
+/** Reports `m` (a match of `rule` in `text`) when its secret passes the rule's checks. */
+function acceptMatch(rule: CompiledRule, m: RegExpExecArray, text: string, out: SecretMatch[], minEntropy: number | undefined): void {
+  const span = m.indices?.groups?.['s'] ?? [m.index, m.index + m[0].length];
+  let [start, end] = span;
+  let secret = text.slice(start, end);
+  if (rule.id === 'private_key') {
+    const trimmed = secret.replace(/(?:\\[rn]|\s)+$/, '');
+    end = start + trimmed.length;
+    secret = trimmed;
+    start = m.index;
+  }
+  const need = minEntropy ?? rule.minEntropy;
+  if (need !== undefined && shannonEntropy(secret) < need) return;
+  if (!rule.allowPlaceholders && looksLikePlaceholder(secret)) return;
+  if (rule.validate && !rule.validate(secret, m, text)) return;
+  out.push({ start, end, id: rule.id, provider: rule.provider, score: rule.scoreOf ? rule.scoreOf(secret) : rule.score });
+}
+
+/** Every match of a rule in the whole text. */
+function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntropy: number | undefined): void {
   const re = rule.compiled;
-  re.lastIndex = lastIndex;
-  let resume = lastIndex;
+  re.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
-    if (m.index >= stopAt) break;
     if (m[0].length === 0) {
       re.lastIndex++;
       continue;
     }
-    resume = re.lastIndex;
-    const span = m.indices?.groups?.['s'] ?? [m.index, m.index + m[0].length];
-    let [start, end] = span;
-    let secret = text.slice(start, end);
-    if (rule.id === 'private_key') {
-      const trimmed = secret.replace(/(?:\\[rn]|\s)+$/, '');
-      end = start + trimmed.length;
-      secret = trimmed;
-      start = m.index;
-    }
-    const need = minEntropy ?? rule.minEntropy;
-    if (need !== undefined && shannonEntropy(secret) < need) continue;
-    if (!rule.allowPlaceholders && looksLikePlaceholder(secret)) continue;
-    if (rule.validate && !rule.validate(secret, m, text)) continue;
-    out.push({ start: start + offset, end: end + offset, id: rule.id, provider: rule.provider, score: rule.scoreOf ? rule.scoreOf(secret) : rule.score });
+    acceptMatch(rule, m, text, out, minEntropy);
   }
-  return resume;
 }
-
-/** Characters of context on each side of a window: more than any rule's lookbehind or lookahead reads. */
-const WINDOW_CONTEXT = 8;
 
 /**
  * A rule with a `reach` runs only near its keywords, with the same matches as a scan of the whole
- * text. Every match contains a keyword occurrence and is at most `reach` long, so it starts within
- * `reach` before the end of one: the starts that can match form windows `[end - reach, end)`,
- * merged when they overlap. Each window is scanned from its first start (or from the end of the
- * previous window's last match, as the whole-text scan would resume) up to its last, on a slice
- * that holds every character an attempt from there can read (bounded quantifiers: `reach`, plus
- * lookaround context). Outside the windows no match can start, so nothing is missed.
- * `keywordEnds`: the index just past each keyword occurrence, ascending.
+ * text: every match contains a keyword occurrence and is at most `reach` long, so it starts within
+ * `reach` before the end of one, and no match starts outside the windows `[end - reach, end)`
+ * (matchesInWindows without `inMatch`). `keywordEnds`: the index just past each keyword occurrence.
  */
 function scanNearKeywords(rule: CompiledRule, text: string, keywordEnds: readonly number[], out: SecretMatch[], minEntropy: number | undefined): void {
   const reach = rule.reach!;
-  let resume = 0;
-  for (let k = 0; k < keywordEnds.length; ) {
-    let first = Math.max(0, keywordEnds[k]! - reach);
-    let last = keywordEnds[k]!;
-    for (k++; k < keywordEnds.length && keywordEnds[k]! - reach <= last; k++) last = keywordEnds[k]!;
-    first = Math.max(first, resume);
-    if (first >= last) continue;
-    const from = Math.max(0, first - WINDOW_CONTEXT);
-    const slice = text.slice(from, Math.min(text.length, last + reach + WINDOW_CONTEXT));
-    resume = from + scanRule(rule, slice, out, minEntropy, first - from, last - from, from);
-  }
+  const windows = keywordEnds.map((end) => [end - reach, end] as const);
+  for (const m of matchesInWindows({ re: rule.compiled, maxLength: reach }, text, windows)) acceptMatch(rule, m, text, out, minEntropy);
 }
 
 /** Keeps the best of overlapping matches: higher score, then the longer span. */

@@ -22,9 +22,9 @@ export interface SecretRule {
   /** Keep obvious fakes (`xxxx`, `${VAR}`); only for formats where the structure alone is proof. */
   readonly allowPlaceholders?: boolean;
   /**
-   * Set only when every match of `re` contains one of `keywords` and no attempt of `re` reads more
-   * than `reach` characters from where it starts (every quantifier bounded; lookarounds of a few
-   * characters): the rule then runs only near its keywords (see scanNearKeywords), with the same matches.
+   * Set only when every match of `re` contains one of `keywords` and is at most `reach` characters
+   * long (every quantifier bounded; lookarounds of at most 8 characters): the rule then runs only
+   * near its keywords (see scanNearKeywords and core/windowed-scan.ts), with the same matches.
    */
   readonly reach?: number;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchesInWindows, type WindowedPattern } from '../../../src/guards/pii/windowed-scan.js';
+import { matchesInWindows, type WindowedPattern } from '../../src/core/windowed-scan.js';
 
 const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -53,6 +53,15 @@ describe('matchesInWindows', () => {
       );
     });
   }
+
+  it('without inMatch, scans from each window start (the caller says no match starts elsewhere), with group indices in text positions', () => {
+    const re = /(?<![A-Za-z0-9])(?<k>[a-z_]{0,10}key)\s?=\s?(?<s>[A-Za-z0-9]{8,20})/dg;
+    const text = `${'filler text. '.repeat(50)}api_key=Zx9q7Lm2Vb8N ${'more words '.repeat(40)}db_key = Qw3e4r5t6y7u8i`;
+    const ends = [...text.matchAll(/key/g)].map((m) => m.index + 3);
+    const found = matchesInWindows({ re, maxLength: 40 }, text, ends.map((e) => [e - 40, e] as const));
+    expect(found.map((m) => [m.index, m[0]])).toEqual([...text.matchAll(new RegExp(re.source, 'g'))].map((m) => [m.index, m[0]]));
+    for (const m of found) expect(text.slice(...m.indices!.groups!['s']!)).toBe(m.groups!['s']);
+  });
 
   it('leaves the shared regex as it found it (lastIndex 0), whatever the windows', () => {
     const text = 'mac 00:1a:2b:3c:4d:5e and 0A-1B-2C-3D-4E-5F here';
