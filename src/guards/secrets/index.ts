@@ -145,33 +145,53 @@ export function keywordAutomaton(
       }
     }
   }
-  const hits = outputs.map((o) => (o.length ? Int32Array.from(o) : undefined));
+  // Flat tables for the hot loop: `next` holds the next state already multiplied by 128, with the
+  // sign bit set when that state reports rules: `hitRules[hitStart[s] .. hitStart[s + 1])`.
+  const hitStart = new Int32Array(states + 1);
+  const flat: number[] = [];
+  for (let s = 0; s < states; s++) {
+    hitStart[s] = flat.length;
+    flat.push(...outputs[s]!);
+  }
+  hitStart[states] = flat.length;
+  const hitRules = Int32Array.from(flat);
+  const next = new Int32Array(states * 128);
+  for (let i = 0; i < next.length; i++) {
+    const t = delta[i]!;
+    next[i] = (t * 128) | (outputs[t]!.length > 0 ? 0x80000000 : 0);
+  }
   const seen = new Uint8Array(ruleCount);
   const locate = new Uint8Array(ruleCount);
   for (const r of located) locate[r] = 1;
   return (text: string, ends?: number[][]): number[] => {
     const found: number[] = [];
     let s = 0;
-    for (let i = 0; i < text.length; i++) {
-      let c = text.charCodeAt(i);
-      if (c >= 128) c = 0;
-      else if (c >= 65 && c <= 90) c += 32;
-      s = delta[s * 128 + c]!;
-      const h = hits[s];
-      if (h !== undefined)
-        for (let j = 0; j < h.length; j++) {
-          const r = h[j]!;
-          if (seen[r] === 0) {
-            seen[r] = 1;
-            found.push(r);
-          }
-          if (ends !== undefined && locate[r] === 1) ends[r]!.push(i + 1);
+    const length = text.length;
+    for (let i = 0; i < length; i++) {
+      const v = next[s + ASCII_LOWER[text.charCodeAt(i)]!]!;
+      if (v >= 0) {
+        s = v;
+        continue;
+      }
+      s = v & 0x7fffffff;
+      const state = s >>> 7;
+      for (let h = hitStart[state]!, stop = hitStart[state + 1]!; h < stop; h++) {
+        const r = hitRules[h]!;
+        if (seen[r] === 0) {
+          seen[r] = 1;
+          found.push(r);
         }
+        if (ends !== undefined && locate[r] === 1) ends[r]!.push(i + 1);
+      }
     }
     for (const r of found) seen[r] = 0;
     return found.sort((a, b) => a - b);
   };
 }
+
+/** Every UTF-16 code unit to the automaton's alphabet: ASCII folded to lower case, anything else 0. */
+const ASCII_LOWER = new Uint8Array(0x10000);
+for (let c = 1; c < 128; c++) ASCII_LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
 /**
  * A reusable detector: rules compiled once. `nearKeywords: false` scans every rule over the whole
