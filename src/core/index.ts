@@ -8,4 +8,5 @@ export * from './scan-cache.js';
 export * from './registry.js';
 export * from './glob.js';
 export * from './suffix.js';
+export * from './regex-bounds.js';
 export * from './windowed-scan.js';

@@ -20,7 +20,7 @@
 export interface WindowedPattern {
   /** A global (`g`) regex, without the sticky flag; its lookbehind and lookahead read at most CONTEXT characters. */
   readonly re: RegExp;
-  /** Upper bound of any match's length. */
+  /** Upper bound of any match's length (Infinity: each window's scan reads on to the end of the text). */
   readonly maxLength: number;
   /**
    * Whether a UTF-16 code unit can be part of a match. Leave it out only when every match starts
@@ -30,7 +30,8 @@ export interface WindowedPattern {
 }
 
 /** Characters of lookbehind and lookahead a pattern may read. */
-const CONTEXT = 8;
+export const WINDOW_LOOKAROUND = 8;
+const CONTEXT = WINDOW_LOOKAROUND;
 /** How far back a scan looks for a character no match can hold before it starts from the last known point. */
 const MAX_BACKTRACK = 4096;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Finding, findingFor, type Guard, type GuardFactory, matchesInWindows, type Segment, trailingTokenSuffix } from '../../core/index.js';
+import { type Finding, findingFor, type Guard, type GuardFactory, literalReach, matchesInWindows, regexBounds, type Segment, trailingTokenSuffix, WINDOW_LOOKAROUND } from '../../core/index.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
 export { githubChecksumValid, SECRET_RULES, type SecretRule } from './rules.js';
@@ -33,10 +33,32 @@ export const SECRET_PROVIDERS: readonly string[] = [...new Set(SECRET_RULES.map(
 
 interface CompiledRule extends SecretRule {
   readonly compiled: RegExp;
+  /** Set when the rule may run near its keywords only (see nearKeywordBounds). */
+  readonly near: NearKeywordBounds | undefined;
 }
 
 function compile(rules: readonly SecretRule[]): CompiledRule[] {
-  return rules.map((r) => ({ ...r, compiled: new RegExp(r.re.source, r.re.flags.includes('d') ? r.re.flags : `${r.re.flags}d`) }));
+  return rules.map((r) => ({ ...r, compiled: new RegExp(r.re.source, r.re.flags.includes('d') ? r.re.flags : `${r.re.flags}d`), near: nearKeywordBounds(r) }));
+}
+
+export interface NearKeywordBounds {
+  /** Most characters from a match's start to the end of the first keyword it holds. */
+  readonly reach: number;
+  /** Longest match (Infinity allowed: the scan then reads on to the end of the text). */
+  readonly maxLength: number;
+}
+
+/**
+ * What lets `rule` run near its keywords only, with the same matches as a scan of the whole text:
+ * its pattern proves that every match holds one of the rule's keywords within `reach` characters
+ * of its start, and looks around no further than a windowed scan reads. Undefined otherwise (the
+ * rule scans the whole text when one of its keywords occurs).
+ */
+export function nearKeywordBounds(rule: SecretRule): NearKeywordBounds | undefined {
+  const { maxLength, lookaround } = regexBounds(rule.re);
+  const reach = literalReach(rule.re, rule.keywords);
+  if (reach === undefined || lookaround > WINDOW_LOOKAROUND) return undefined;
+  return { reach, maxLength };
 }
 
 /** Reports `m` (a match of `rule` in `text`) when its secret passes the rule's checks. */
@@ -72,15 +94,15 @@ function scanRule(rule: CompiledRule, text: string, out: SecretMatch[], minEntro
 }
 
 /**
- * A rule with a `reach` runs only near its keywords, with the same matches as a scan of the whole
- * text: every match contains a keyword occurrence and is at most `reach` long, so it starts within
- * `reach` before the end of one, and no match starts outside the windows `[end - reach, end)`
- * (matchesInWindows without `inMatch`). `keywordEnds`: the index just past each keyword occurrence.
+ * A rule with near-keyword bounds runs only near its keywords, with the same matches as a scan of the
+ * whole text: every match ends a keyword occurrence at most `reach` characters after its start, so
+ * no match starts outside the windows `[end - reach, end)` (matchesInWindows without `inMatch`).
+ * `keywordEnds`: the index just past each keyword occurrence, in text order.
  */
 function scanNearKeywords(rule: CompiledRule, text: string, keywordEnds: readonly number[], out: SecretMatch[], minEntropy: number | undefined): void {
-  const reach = rule.reach!;
+  const { reach, maxLength } = rule.near!;
   const windows = keywordEnds.map((end) => [end - reach, end] as const);
-  for (const m of matchesInWindows({ re: rule.compiled, maxLength: reach }, text, windows)) acceptMatch(rule, m, text, out, minEntropy);
+  for (const m of matchesInWindows({ re: rule.compiled, maxLength }, text, windows)) acceptMatch(rule, m, text, out, minEntropy);
 }
 
 /** Keeps the best of overlapping matches: higher score, then the longer span. */
@@ -96,8 +118,8 @@ function resolve(matches: SecretMatch[]): SecretMatch[] {
  * ASCII folded to lower case: one table read per character of the text, no lower-cased copy, every
  * keyword found wherever it occurs (overlapping ones too: `sk-` inside `sk-ant-`). Returns the
  * indexes of the rules whose keywords occur, ascending. Characters outside ASCII match no keyword.
- * For the rules in `located`, it also appends to `ends[rule]` the index just past every occurrence
- * of their keywords, in text order.
+ * For the rules in `located`, it also appends to `ends[rule]` (made on first use) the index just past
+ * every occurrence of their keywords, in text order.
  */
 export function keywordAutomaton(
   rulesOf: ReadonlyMap<string, readonly number[]>,
@@ -181,7 +203,7 @@ export function keywordAutomaton(
           seen[r] = 1;
           found.push(r);
         }
-        if (ends !== undefined && locate[r] === 1) ends[r]!.push(i + 1);
+        if (ends !== undefined && locate[r] === 1) (ends[r] ??= []).push(i + 1);
       }
     }
     for (const r of found) seen[r] = 0;
@@ -212,12 +234,10 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
       byKeyword.set(k, list);
     }
   });
-  const windowed = new Set(options.nearKeywords === false ? [] : all.flatMap((rule, i) => (rule.reach !== undefined ? [i] : [])));
+  const windowed = new Set(options.nearKeywords === false ? [] : all.flatMap((rule, i) => (rule.near !== undefined ? [i] : [])));
   const find = keywordAutomaton(byKeyword, all.length, windowed);
   return (text: string): SecretMatch[] => {
-    // Arrays only for the windowed rules (two), not one per rule on every call.
     const ends: number[][] = new Array(all.length);
-    for (const i of windowed) ends[i] = [];
     const wanted = find(text, ends);
     if (wanted.length === 0) return [];
     const out: SecretMatch[] = [];

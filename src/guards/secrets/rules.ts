@@ -3,12 +3,18 @@ import { charClasses, looksLikePlaceholder, shannonEntropy } from './entropy.js'
 /**
  * One credential format, written from the provider's documented token format. Every pattern starts
  * with a literal prefix or a keyword and has bounded repetitions only: matching is linear in the input.
+ * A rule whose matches all hold one of its keywords and are of bounded length runs only near its
+ * keywords (proven from the pattern by core/regex-bounds.ts; see createSecretsDetector).
  */
 export interface SecretRule {
   /** Finding type suffix: `secret.<id>`. */
   readonly id: string;
   readonly provider: string;
-  /** Lower-case literals, one of which must occur in the lower-cased text for the rule to run. */
+  /**
+   * Lower-case literals, one of which must occur in the lower-cased text for the rule to run. Every
+   * match must hold one of them (test/guards/secrets checks it from the pattern), unless the rule is
+   * one whose keywords are deliberately context (CONTEXT_KEYWORD_RULES).
+   */
   readonly keywords: readonly string[];
   /** Global regex. Group `s`, when present, is the secret itself; otherwise the whole match. */
   readonly re: RegExp;
@@ -21,12 +27,6 @@ export interface SecretRule {
   readonly scoreOf?: (secret: string) => number;
   /** Keep obvious fakes (`xxxx`, `${VAR}`); only for formats where the structure alone is proof. */
   readonly allowPlaceholders?: boolean;
-  /**
-   * Set only when every match of `re` contains one of `keywords` and is at most `reach` characters
-   * long (every quantifier bounded; lookarounds of at most 8 characters): the rule then runs only
-   * near its keywords (see scanNearKeywords and core/windowed-scan.ts), with the same matches.
-   */
-  readonly reach?: number;
 }
 
 const B = '(?<![A-Za-z0-9_-])';
@@ -132,7 +132,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   keyed('cloudflare_api_token', 'Cloudflare', ['cloudflare', 'cf_api'], '[A-Za-z0-9_-]{40}|[a-f0-9]{37}'),
   { id: 'heroku_api_key', provider: 'Heroku', keywords: ['hrku-'], re: rx(`${B}HRKU-[A-Za-z0-9_-]{60}`), score: 0.95 },
   keyed('heroku_api_key', 'Heroku', ['heroku'], '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'),
-  { id: 'flyio_token', provider: 'Fly.io', keywords: ['fo1_', 'fm1', 'fm2_'], re: rx(`${B}(?:fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})`), score: 0.9, minEntropy: 4 },
+  { id: 'flyio_token', provider: 'Fly.io', keywords: ['fo1_', 'fm1', 'fm2'], re: rx(`${B}(?:fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})`), score: 0.9, minEntropy: 4 },
   { id: 'databricks_token', provider: 'Databricks', keywords: ['dapi'], re: rx(`${B}dapi[a-f0-9]{32}(?:-\\d)?${E}`), score: 0.95 },
   { id: 'hashicorp_vault_token', provider: 'HashiCorp Vault', keywords: ['hvs.', 'hvb.', 'hvr.'], re: rx(`${B}hv[sbr]\\.[A-Za-z0-9_-]{24,250}`), score: 0.95, minEntropy: 3.5 },
   { id: 'terraform_cloud_token', provider: 'Terraform Cloud', keywords: ['atlasv1'], re: rx(`${B}[A-Za-z0-9]{14}\\.atlasv1\\.[A-Za-z0-9_=-]{60,70}${E}`), score: 0.97 },
@@ -291,7 +291,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { id: 'jwt_base64', provider: 'JWT', keywords: ['zxlk'], re: rx(`${B}ZXlK[A-Za-z0-9+/]{40,8000}={0,2}`), score: 0.85, validate: (s) => /^eyJ[A-Za-z0-9_-]{6,}\.eyJ/.test(Buffer.from(s, 'base64').toString('latin1')), allowPlaceholders: true },
   { id: 'azure_devops_pat', provider: 'Azure DevOps', keywords: ['azdo'], re: rx(`${B}[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}${E}`), score: 0.95 },
   keyed('azure_devops_pat', 'Azure DevOps', ['azure_devops', 'azuredevops', 'ado_pat', 'ado_token'], '[a-z2-7]{52}'),
-  { id: 'kubernetes_secret', provider: 'Kubernetes', keywords: ['kind: secret'], re: rx(`kind:\\s{0,4}["']?Secret["']?[\\s\\S]{0,400}?\\n\\s{0,8}data:\\s{0,4}\\n\\s{1,8}[A-Za-z0-9_.-]{1,64}:\\s{0,4}(?<s>[A-Za-z0-9+/]{8,}={0,2})`, 'gi'), score: 0.85, minEntropy: 3 },
+  { id: 'kubernetes_secret', provider: 'Kubernetes', keywords: ['kind:'], re: rx(`kind:\\s{0,4}["']?Secret["']?[\\s\\S]{0,400}?\\n\\s{0,8}data:\\s{0,4}\\n\\s{1,8}[A-Za-z0-9_.-]{1,64}:\\s{0,4}(?<s>[A-Za-z0-9+/]{8,}={0,2})`, 'gi'), score: 0.85, minEntropy: 3 },
 
   { id: 'aws_bedrock_api_key', provider: 'AWS Bedrock', keywords: ['bedrock-api-key-'], re: rx(`bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%&_-]{60,2000}`), score: 0.95 },
   keyed('discord_client_secret', 'Discord', ['discord'], '[a-f0-9]{64}|[A-Za-z0-9_-]{32}'),
@@ -319,11 +319,11 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { id: 'private_key', provider: 'PEM', keywords: ['private key'], re: rx(`-----BEGIN (?:[A-Z0-9]{2,10} ){0,2}PRIVATE KEY(?: BLOCK)?-----(?<s>[A-Za-z0-9+/=\\s\\\\]{40,8000})`), score: 0.99, allowPlaceholders: true },
   { id: 'age_secret_key', provider: 'age', keywords: ['age-secret-key-1'], re: rx(`AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}`), score: 0.99, allowPlaceholders: true },
   { id: 'jwt', provider: 'JWT', keywords: ['eyj'], re: rx(`${B}eyJ[A-Za-z0-9_-]{10,4000}\\.eyJ[A-Za-z0-9_-]{4,8000}(?:\\.[A-Za-z0-9_-]{0,1000})?`), score: 0.9, validate: jwtValid, allowPlaceholders: true },
-  { id: 'basic_auth', provider: 'HTTP', keywords: ['basic '], re: rx(`Authorization["']?\\s{0,4}[:=]\\s{0,4}["']?Basic\\s{1,4}(?<s>[A-Za-z0-9+/]{12,400}={0,2})`, 'gi'), score: 0.9, validate: basicAuthValid },
+  { id: 'basic_auth', provider: 'HTTP', keywords: ['authorization'], re: rx(`Authorization["']?\\s{0,4}[:=]\\s{0,4}["']?Basic\\s{1,4}(?<s>[A-Za-z0-9+/]{12,400}={0,2})`, 'gi'), score: 0.9, validate: basicAuthValid },
   {
     id: 'bearer_token',
     provider: 'HTTP',
-    keywords: ['authorization', 'api-key', 'apikey', 'api_key', 'api-token', 'token:'],
+    keywords: ['authorization', 'api-key', 'apikey', 'api_key', 'token'],
     re: rx(
       `(?:Authorization["']?\\s{0,4}[:=]\\s{0,4}["']?(?:(?:Bearer|Token|Api-Token)\\s{1,4})?|(?:x-api-key|x-[a-z]{2,20}-api-?key|api[_-]?key|apikey|api[_-]?token|token)["']?\\s{0,4}:\\s{0,4}["']?)(?<s>[A-Za-z0-9+/_.~-]{16,600}={0,2})`,
       'gi',
@@ -332,14 +332,13 @@ export const SECRET_RULES: readonly SecretRule[] = [
     minEntropy: 3,
     validate: (s, m) => /\d/.test(s) && /[A-Za-z]/.test(s) && !/^[a-z]+(?:[-_][a-z]+)+$/i.test(s) && (!/^"[a-z]/.test(m[0].slice(0, 2)) || /bearer|token/i.test(m[0])),
   },
-  // reach: 1 + 20 + 3 + 64 + 1 + 128 + 1 + 253 = 471 characters at most, and `://` is in every match.
-  { id: 'url_password', provider: 'URL', keywords: ['://'], re: rx(`${B}[A-Za-z][A-Za-z0-9+.-]{1,20}://(?<u>[^\\s:@/"'<>]{1,64}):(?<s>[^\\s@/"'<>]{1,128})@[A-Za-z0-9.-]{1,253}`), score: 0.9, validate: urlPasswordValid, reach: 480 },
-  { id: 'cli_password', provider: 'CLI', keywords: ['-u ', '--user ', '--password'], re: rx(`(?:\\s-u|--user|--password)[ =]{1,3}["']?(?<u>[^\\s:"'$<]{0,64}):["']?(?<s>[^\\s"'<>]{3,128})`, 'g'), score: 0.85, validate: urlPasswordValid },
+  { id: 'url_password', provider: 'URL', keywords: ['://'], re: rx(`${B}[A-Za-z][A-Za-z0-9+.-]{1,20}://(?<u>[^\\s:@/"'<>]{1,64}):(?<s>[^\\s@/"'<>]{1,128})@[A-Za-z0-9.-]{1,253}`), score: 0.9, validate: urlPasswordValid },
+  { id: 'cli_password', provider: 'CLI', keywords: ['-u', '--user', '--password'], re: rx(`(?:\\s-u|--user|--password)[ =]{1,3}["']?(?<u>[^\\s:"'$<]{0,64}):["']?(?<s>[^\\s"'<>]{3,128})`, 'g'), score: 0.85, validate: urlPasswordValid },
   {
     // `curl -H "X-Api-Token: …"`, `--header "Authorization: Basic …"`: a credential-named header with a value.
     id: 'http_header_credential',
     provider: 'HTTP',
-    keywords: ['-h ', '--header', 'header('],
+    keywords: ['-h', '--header', 'header('],
     re: rx(
       `(?:-H|--header|header\\()\\s{0,4}["']?(?<k>[A-Za-z0-9-]{0,30}(?:token|auth|key|secret|api|session|password)[A-Za-z0-9-]{0,30})\\s{0,2}:\\s{0,4}(?:(?:Bearer|Token|Basic|Api-Token|Digest)\\s{1,4})?(?<s>[^\\s"']{6,500})`,
       'gi',
@@ -351,7 +350,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
     // `curl -u "TOKEN:"`: an API token passed as the user name with an empty password.
     id: 'cli_password',
     provider: 'CLI',
-    keywords: ['-u ', '--user '],
+    keywords: ['-u', '--user'],
     re: rx(`(?:\\s-u|--user)\\s{1,3}["']?(?<s>[^\\s:"'$<{]{8,128}):["']?(?=[\\s"']|$)`, 'g'),
     score: 0.8,
     minEntropy: 3,
@@ -361,7 +360,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
     // `getenv("API_TOKEN", "…")`, `("password", "…")`: a credential-named key with a literal value next to it.
     id: 'generic_credential',
     provider: 'generic',
-    keywords: ['token', 'secret', 'password', 'api_key', 'apikey'],
+    keywords: ['token', 'secret', 'password', 'passwd', 'api_key', 'api-key', 'apikey'],
     re: rx(`["'](?<k>[A-Za-z0-9_.-]{0,24}(?:token|secret|password|passwd|api[_-]?key|apikey)[A-Za-z0-9_.-]{0,12})["']\\s{0,4},\\s{0,4}["'](?<s>[^"'\\s]{8,200})["']`, 'gi'),
     score: 0.75,
     minEntropy: 3,
@@ -370,7 +369,11 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { id: 'clawguard_api_key', provider: 'ClawGuard', keywords: ['cg_'], re: rx(`${B}cg_[A-Za-z0-9_-]{43}${E}`), score: 0.99, minEntropy: 3.5 },
 ];
 
-const GENERIC_KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'credential'];
+/** Rules whose keywords are a context the text must mention, not part of the match (a Discord bot token is three bare base64 parts). */
+export const CONTEXT_KEYWORD_RULES: ReadonlySet<string> = new Set(['discord_bot_token']);
+
+// `key` and `auth` alone occur everywhere (keyboard, author): the names that hold them are spelled out.
+const GENERIC_KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'credential', 'apikey', ...['api', 'access', 'auth', 'private'].flatMap((w) => ['_', '.', '-', ''].map((sep) => `${w}${sep}key`))];
 
 /**
  * `password = "…"`, `api_key: …`, `client_secret=…`: an assignment to a credential-like name whose value
@@ -386,9 +389,6 @@ export const GENERIC_ASSIGNMENT: SecretRule = {
   ),
   score: 0.75,
   minEntropy: 3.2,
-  // Every alternative of the name holds a keyword (pass, pwd, secret, token, key, auth, credential);
-  // at most 24 + 13 + 12 (name) + 1 + 4 + 4 + 4 + 1 + 200 (value) = 263 characters.
-  reach: 270,
   validate: (secret, match) => {
     const key = (match.groups?.['k'] ?? '').toLowerCase();
     if (/(?:public|publishable|id$|name$|url$|uri$|path$|file$|size|type$|length|format|header|field|prefix|pattern|regex|param|csrf|xsrf|vault|store)/.test(key)) return false;

@@ -2,11 +2,14 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Finding, Segment } from '../../../src/core/index.js';
+import { literalReach, type Finding, type Segment } from '../../../src/core/index.js';
+import { CONTEXT_KEYWORD_RULES, GENERIC_ASSIGNMENT } from '../../../src/guards/secrets/rules.js';
 import {
   keywordAutomaton,
   createSecretsDetector,
   githubChecksumValid,
+  nearKeywordBounds,
+  SECRET_RULES,
   SECRET_PROVIDERS,
   secretsConfigSchema,
   secretsGuardFactory,
@@ -147,10 +150,41 @@ describe('keyword automaton', () => {
   });
 });
 
+describe('rule keywords', () => {
+  // A rule runs only when one of its keywords occurs: a keyword list that some match can avoid
+  // (`kind: secret` against `kind:Secret`, `-u ` against `-u=`) silently drops those secrets.
+  it('are held by every match of every rule, within a bounded distance of its start', () => {
+    const unproven = [...SECRET_RULES, GENERIC_ASSIGNMENT].filter((r) => !CONTEXT_KEYWORD_RULES.has(r.id) && literalReach(r.re, r.keywords) === undefined);
+    expect(unproven.map((r) => r.id)).toEqual([]);
+  });
+
+  it('let every rule but the context-keyword ones run near its keywords only', () => {
+    const whole = [...SECRET_RULES, GENERIC_ASSIGNMENT].filter((r) => nearKeywordBounds(r) === undefined).map((r) => r.id);
+    expect(whole).toEqual([...CONTEXT_KEYWORD_RULES]);
+  });
+});
+
 describe('scanning near keywords', () => {
   const config = secretsConfigSchema.parse({});
   const windowed = createSecretsDetector(config);
   const whole = createSecretsDetector(config, { nearKeywords: false });
+  // Every provider's format, made once (fast-check needs the same pieces on every run), whole and cut.
+  const samples = SAMPLES.flatMap(([, make]) => [make(), make()]);
+  const sample = fc.oneof(
+    fc.constantFrom(...samples),
+    fc.tuple(fc.constantFrom(...samples), fc.nat()).map(([s, n]) => s.slice(0, n % s.length)),
+    fc.constantFrom(...[...SECRET_RULES, GENERIC_ASSIGNMENT].flatMap((r) => r.keywords)),
+  );
+  it('finds exactly what a scan of the whole text finds, for every provider format', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(sample, fc.constantFrom(' ', '\n', '=', ': ', '"', 'x'), fc.string({ maxLength: 8 })), { maxLength: 40 }), (pieces) => {
+        const text = pieces.join('');
+        expect(windowed(text)).toEqual(whole(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   // Pieces that make credential assignments, URLs with passwords, and near misses collide in every way:
   // keywords at window edges, long runs that push matches to their length limits, overlapping windows.
   const piece = fc.oneof(
