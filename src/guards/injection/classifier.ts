@@ -38,13 +38,25 @@ export interface WindowScore {
  * sqrt(features in it). One pass over the features whatever the overlap.
  */
 export function scoreWindows(model: LinearModel, text: string, buf: FeatureBuffer = newFeatureBuffer()): WindowScore {
-  extractFeatures(text, buf);
-  return scoreFeatureWindows(model, buf, text.length);
+  extractFeatures(text, buf, model.weights);
+  return bestWindow(model, buf, buf.bucketWeight, text.length);
 }
 
+/** `scoreWindows` for features extracted without the model's weights. */
 export function scoreFeatureWindows(model: LinearModel, buf: FeatureBuffer, length: number): WindowScore {
-  const { weights, bias, scale } = model;
-  const ids = buf.ids;
+  const sums = new Int32Array(buf.buckets);
+  let k = 0;
+  for (let b = 0; b < buf.buckets; b++) {
+    let sum = 0;
+    for (const stop = buf.bucketEnd[b]!; k < stop; k++) sum += model.weights[buf.ids[k]!]!;
+    sums[b] = sum;
+  }
+  return bestWindow(model, buf, sums, length);
+}
+
+/** The best window of two consecutive buckets, from the buckets' weight sums and feature counts. */
+function bestWindow(model: LinearModel, buf: FeatureBuffer, bucketWeight: Int32Array, length: number): WindowScore {
+  const { bias, scale } = model;
   const bucketEnd = buf.bucketEnd;
   if (buf.length === 0) return { logit: bias, start: 0, end: length };
   let bestLogit = -Infinity;
@@ -55,9 +67,9 @@ export function scoreFeatureWindows(model: LinearModel, buf: FeatureBuffer, leng
   const last = buf.buckets - 1;
   for (let b = 0; b <= last; b++) {
     const stop = bucketEnd[b]!;
-    let sum = 0;
+    const sum = bucketWeight[b]!;
     const count = stop - k;
-    for (; k < stop; k++) sum += weights[ids[k]!]!;
+    k = stop;
     // Window (b-1, b); a text of one or two buckets is one window.
     if (b >= 1 || last === 0) {
       const n = prevCount + count;

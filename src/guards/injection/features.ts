@@ -28,13 +28,17 @@ export interface FeatureBuffer {
   ids: Int32Array;
   /** `bucketEnd[b]` is the index in `ids` after the last feature of bucket b. */
   bucketEnd: Int32Array;
+  /** `bucketWeight[b]`: the sum of the weights (as given to `extractFeatures`) of bucket b's features. */
+  bucketWeight: Int32Array;
   length: number;
   buckets: number;
 }
 
 export function newFeatureBuffer(capacity = 4096): FeatureBuffer {
-  return { ids: new Int32Array(capacity), bucketEnd: new Int32Array(64), length: 0, buckets: 0 };
+  return { ids: new Int32Array(capacity), bucketEnd: new Int32Array(64), bucketWeight: new Int32Array(64), length: 0, buckets: 0 };
 }
+
+const NO_WEIGHTS = new Int8Array(HASH_SIZE);
 
 // Word characters: ASCII letters and digits, Latin-1/Extended, Greek, Cyrillic, Arabic,
 // Devanagari, Hangul: scripts that separate words with spaces. CJK is covered by the character
@@ -52,54 +56,64 @@ for (const c of [0x2e, 0x21, 0x3f, 0x3002]) CLASS[c] = 3;
 
 const scratch = new CodeUnits();
 
-// De-duplication within a bucket: a small open-addressing set (24 KiB, stays in the L1 cache; a
-// bucket holds at most 5 * BUCKET features, under a third of its slots). Entries of older buckets are
-// told apart by a 16-bit generation stamp; the table is cleared when the stamps wrap.
+// De-duplication within a bucket: a small open-addressing set (16 KiB, stays in the L1 cache; a
+// bucket holds at most 5 * BUCKET features, under a third of its slots). An entry is the feature id
+// tagged with a 14-bit generation (bits 18 and up), so one load tells a hit, a slot of this
+// bucket holding another id, and a free slot (an older generation) apart; the table is cleared
+// when the generations wrap.
 const SET_BITS = 12;
 const SET_MASK = (1 << SET_BITS) - 1;
-const setKey = new Int32Array(1 << SET_BITS);
-const setStamp = new Uint16Array(1 << SET_BITS);
+const GENERATIONS = 1 << (32 - HASH_BITS);
+const setEntry = new Int32Array(1 << SET_BITS);
 let generation = 1;
 
 function nextGeneration(): number {
   generation++;
-  if (generation === 0xffff) {
-    setStamp.fill(0);
+  if (generation === GENERATIONS) {
+    setEntry.fill(0);
     generation = 1;
   }
   return generation;
 }
 
-/** Adds `id` to the current bucket's set; whether it was new. */
-function fresh(id: number, gen: number): boolean {
+/** Adds `id` to the current bucket's set (`tag` is the generation shifted by HASH_BITS); whether it was new. */
+function fresh(id: number, tag: number): boolean {
+  const entry = id | tag;
   let slot = id & SET_MASK;
-  while (setStamp[slot] === gen) {
-    if (setKey[slot] === id) return false;
+  for (;;) {
+    const e = setEntry[slot]!;
+    if (e === entry) return false;
+    if ((e & ~MASK) !== tag) break;
     slot = (slot + 1) & SET_MASK;
   }
-  setStamp[slot] = gen;
-  setKey[slot] = id;
+  setEntry[slot] = entry;
   return true;
 }
 
 /**
  * Extracts the features of `text` (already normalized: lower case) into `buf`, de-duplicated per
- * bucket. Returns the buffer. Linear, one pass, no allocation beyond growing `buf`.
+ * bucket, and sums `weights` over each bucket's features (the classifier's work, done while each
+ * feature is at hand). Returns the buffer. Linear, one pass, no allocation beyond growing `buf`.
  */
-export function extractFeatures(text: string, buf: FeatureBuffer): FeatureBuffer {
+export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8Array = NO_WEIGHTS): FeatureBuffer {
   const end = text.length;
   const buckets = Math.max(1, (end + BUCKET - 1) >>> BUCKET_BITS);
   // At most 3 character n-grams and 2 word features per character, plus the final word.
   const need = Math.min(end, BUCKET) * 5 * buckets + 16;
   if (buf.ids.length < need) buf.ids = new Int32Array(Math.max(need, buf.ids.length * 2));
-  if (buf.bucketEnd.length < buckets + 1) buf.bucketEnd = new Int32Array(Math.max(buckets + 1, buf.bucketEnd.length * 2));
+  if (buf.bucketEnd.length < buckets + 1) {
+    buf.bucketEnd = new Int32Array(Math.max(buckets + 1, buf.bucketEnd.length * 2));
+    buf.bucketWeight = new Int32Array(buf.bucketEnd.length);
+  }
   const ids = buf.ids;
   const bucketEnd = buf.bucketEnd;
+  const bucketWeight = buf.bucketWeight;
   const units = scratch.load(text);
   let n = 0;
-  let gen = nextGeneration();
+  let tag = nextGeneration() << HASH_BITS;
   let nextBoundary = BUCKET;
   let bucket = 0;
+  let weight = 0;
 
   // Character n-grams over a collapsed view: runs of whitespace are one space, digits are `0`.
   let a1 = 0;
@@ -115,9 +129,11 @@ export function extractFeatures(text: string, buf: FeatureBuffer): FeatureBuffer
 
   for (let i = 0; i <= end; i++) {
     if (i === nextBoundary && i < end) {
+      bucketWeight[bucket] = weight;
       bucketEnd[bucket++] = n;
+      weight = 0;
       nextBoundary += BUCKET;
-      gen = nextGeneration();
+      tag = nextGeneration() << HASH_BITS;
     }
     let c = i < end ? units[i]! : 0x20;
     const cls = CLASS[c]!;
@@ -134,11 +150,17 @@ export function extractFeatures(text: string, buf: FeatureBuffer): FeatureBuffer
         inWord = false;
         const h = Math.imul(wordHash ^ 0x5bd1e995, PRIME);
         let id = (h ^ (h >>> 15)) & MASK;
-        if (fresh(id, gen)) ids[n++] = id;
+        if (fresh(id, tag)) {
+          ids[n++] = id;
+          weight += weights[id]!;
+        }
         if (havePrevWord) {
           const hb = Math.imul(Math.imul(prevWordHash, 31) ^ wordHash ^ 0x1b873593, PRIME);
           id = (hb ^ (hb >>> 13)) & MASK;
-          if (fresh(id, gen)) ids[n++] = id;
+          if (fresh(id, tag)) {
+            ids[n++] = id;
+            weight += weights[id]!;
+          }
         }
         prevWordHash = wordHash;
         havePrevWord = true;
@@ -157,15 +179,24 @@ export function extractFeatures(text: string, buf: FeatureBuffer): FeatureBuffer
     if (count >= 3) {
       const h3 = Math.imul(Math.imul(Math.imul(0x811c9dc5 ^ a2, PRIME) ^ a1, PRIME) ^ c, PRIME);
       let id = (h3 ^ (h3 >>> 16)) & MASK;
-      if (fresh(id, gen)) ids[n++] = id;
+      if (fresh(id, tag)) {
+        ids[n++] = id;
+        weight += weights[id]!;
+      }
       if (count >= 4) {
         const h4 = Math.imul(Math.imul(h3 ^ a3, PRIME) ^ 0x34, PRIME);
         id = (h4 ^ (h4 >>> 16)) & MASK;
-        if (fresh(id, gen)) ids[n++] = id;
+        if (fresh(id, tag)) {
+          ids[n++] = id;
+          weight += weights[id]!;
+        }
         if (count >= 5) {
           const h5 = Math.imul(Math.imul(h4 ^ a4, PRIME) ^ 0x35, PRIME);
           id = (h5 ^ (h5 >>> 16)) & MASK;
-          if (fresh(id, gen)) ids[n++] = id;
+          if (fresh(id, tag)) {
+            ids[n++] = id;
+            weight += weights[id]!;
+          }
         }
       }
     }
@@ -175,7 +206,11 @@ export function extractFeatures(text: string, buf: FeatureBuffer): FeatureBuffer
     a1 = c;
   }
   // The final word and the last partial bucket.
-  while (bucket < buckets) bucketEnd[bucket++] = n;
+  while (bucket < buckets) {
+    bucketWeight[bucket] = weight;
+    bucketEnd[bucket++] = n;
+    weight = 0;
+  }
   buf.length = n;
   buf.buckets = buckets;
   return buf;
