@@ -50,6 +50,19 @@ for (let c = 0; c < 128; c++) {
   ASCII_LETTER[c] = k >= 0x61 && k <= 0x7a ? 1 : 0;
 }
 
+const asciiPairTables = new WeakMap<Uint8Array, Uint8Array>();
+
+/** `table`'s entries for every pair of ASCII units, indexed `a << 7 | b`: one lookup instead of a hash. */
+function asciiPairs(table: Uint8Array): Uint8Array {
+  let pairs = asciiPairTables.get(table);
+  if (!pairs) {
+    pairs = new Uint8Array(1 << 14);
+    for (let a = 0; a < 128; a++) for (let b = 0; b < 128; b++) pairs[(a << 7) | b] = table[bigramKey(a, b)]!;
+    asciiPairTables.set(table, pairs);
+  }
+  return pairs;
+}
+
 /**
  * How much better `text[start, end)` reads reversed and under ROT13 than as written, by `table`.
  * A run of one repeated non-letter (`-----`, `====`, spaces) counts once: it reads the same both
@@ -57,6 +70,7 @@ for (let c = 0; c < 128; c++) {
  */
 export function lineGains(table: Uint8Array, text: string, start: number, end: number): DisguiseGains {
   const stop = Math.min(end, start + MAX_JUDGED);
+  const pairs = asciiPairs(table);
   let forward = 0;
   let backward = 0;
   let rotated = 0;
@@ -86,9 +100,14 @@ export function lineGains(table: Uint8Array, text: string, start: number, end: n
       letters += letter;
     }
     if (p >= 0) {
-      forward += table[bigramKey(p, c)]!;
-      backward += table[bigramKey(c, p)]!;
-      rotated += table[bigramKey(pr, cr)]!;
+      if ((p | c) < 0x80) {
+        forward += pairs[(p << 7) | c]!;
+        backward += pairs[(c << 7) | p]!;
+      } else {
+        forward += table[bigramKey(p, c)]!;
+        backward += table[bigramKey(c, p)]!;
+      }
+      rotated += (pr | cr) < 0x80 ? pairs[(pr << 7) | cr]! : table[bigramKey(pr, cr)]!;
       bigrams++;
     }
     p = c;

@@ -144,31 +144,42 @@ function classOf(c: number): number {
   return c < 128 ? CHAR_CLASS[c]! : 0;
 }
 
+/** Base64 runs are 16 characters or longer; a hex stretch holds 24 digits or more. */
+const MIN_BASE64 = 16;
+const MIN_HEX_DIGITS = 24;
+
 /**
- * One pass over the code units: runs of 16+ base64-alphabet characters (plus up to two trailing
- * `=`), and whether some stretch of hex digits (optionally split by spaces, colons or `\x`) holds
- * 24+ digits.
+ * Runs of 16+ base64-alphabet characters (plus up to two trailing `=`), and whether some stretch
+ * of hex digits (optionally split by spaces, colons or `\x`) holds 24+ digits. Every run of 16
+ * characters covers a position that is a multiple of 16, and every such hex stretch one that is
+ * a multiple of 24, so only those positions are looked at, and the run around each is read out.
  */
 function scanRuns(units: Uint16Array, length: number): { base64: { start: number; end: number }[]; longHex: boolean } {
   const base64: { start: number; end: number }[] = [];
-  let start = -1;
-  let digits = 0;
+  for (let probe = MIN_BASE64 - 1; probe < length; probe += MIN_BASE64) {
+    if ((classOf(units[probe]!) & B64) === 0) continue;
+    let start = probe;
+    while (start > 0 && (classOf(units[start - 1]!) & B64) !== 0) start--;
+    let end = probe + 1;
+    while (end < length && (classOf(units[end]!) & B64) !== 0) end++;
+    if (end - start >= MIN_BASE64) {
+      let stop = end;
+      while (stop < length && stop - end < 2 && units[stop] === 61) stop++;
+      base64.push({ start, end: stop });
+    }
+    // The next probe lies past this run.
+    while (probe + MIN_BASE64 < end) probe += MIN_BASE64;
+  }
   let longHex = false;
-  for (let i = 0; i <= length; i++) {
-    const k = i < length ? classOf(units[i]!) : 0;
-    if ((k & HEX) !== 0) {
-      if (++digits >= 24) longHex = true;
-    } else if ((k & HEX_GAP) === 0) digits = 0;
-    if ((k & B64) !== 0) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start >= 0 && i - start >= 16) {
-      let end = i;
-      while (end < length && end - i < 2 && units[end] === 61) end++;
-      base64.push({ start, end });
-    }
-    start = -1;
+  for (let probe = MIN_HEX_DIGITS - 1; probe < length && !longHex; probe += MIN_HEX_DIGITS) {
+    if ((classOf(units[probe]!) & (HEX | HEX_GAP)) === 0) continue;
+    let digits = 0;
+    let start = probe;
+    while (start > 0 && (classOf(units[start - 1]!) & (HEX | HEX_GAP)) !== 0) start--;
+    let end = start;
+    for (let k: number; end < length && ((k = classOf(units[end]!)) & (HEX | HEX_GAP)) !== 0; end++) if ((k & HEX) !== 0) digits++;
+    if (digits >= MIN_HEX_DIGITS) longHex = true;
+    while (probe + MIN_HEX_DIGITS < end) probe += MIN_HEX_DIGITS;
   }
   return { base64, longHex };
 }

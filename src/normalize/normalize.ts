@@ -120,10 +120,9 @@ const foldScratch = new CodeUnits();
 const scanScratch = new CodeUnits();
 
 /** Pass 1: per code point. Removes invisibles, applies NFKC + lower case + diacritic folding. */
-function foldChars(original: string, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
+function foldChars(original: string, units: Uint16Array, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
   const b = new Builder(original.length + 1);
   const s = original;
-  const units = foldScratch.load(s);
   let asciiStart = -1;
   const flushAscii = (end: number): void => {
     if (asciiStart < 0) return;
@@ -474,6 +473,36 @@ function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLett
   return { text: out.join(''), offsets: outOffsets.subarray(0, n + 1) };
 }
 
+const NOT_ASCII = -1;
+const LEET_HINT = 1;
+const SPACED_HINT = 2;
+/** Per ASCII code unit: 1 a letter (of either case: the folded text is lower case), 2 what leetspeak writes for one. */
+const LEET_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) LEET_CLASS[c] = 1;
+  else if ((c >= 48 && c <= 57) || c === 36 || c === 124 || c === 33) LEET_CLASS[c] = 2;
+}
+
+/**
+ * For a text of ASCII without NUL (else NOT_ASCII), in one pass: LEET_HINT where `leetHint` holds
+ * for its folded (lower-case) form, SPACED_HINT where one separator recurs at i, i + 2 and i + 4
+ * (four letters spaced out by one separator, each letter a single code unit in ASCII, need that;
+ * without it `joinSpaced` finds nothing).
+ */
+function screenAscii(units: Uint16Array, length: number): number {
+  let flags = 0;
+  let prev = 0;
+  for (let i = 0; i < length; i++) {
+    const c = units[i]!;
+    if (c >= 0x80 || c === 0) return NOT_ASCII;
+    const k = LEET_CLASS[c]!;
+    if (k !== 0 && prev !== 0 && k !== prev) flags |= LEET_HINT;
+    prev = k;
+    if (IS_SEPARATOR[c] === 1 && i + 4 < length && units[i + 2] === c && units[i + 4] === c) flags |= SPACED_HINT;
+  }
+  return flags;
+}
+
 /**
  * Normalizes text against obfuscation and finds encoded payloads. Linear in the text length; the
  * whole text is processed (never truncated); decoded layers are bounded in depth and total size.
@@ -494,20 +523,30 @@ function normalizeAt(
 ): NormalizedText {
   const tally = new Tally();
   const smuggled = { text: '', start: 0, end: 0 };
-  const b = foldChars(original, tally, smuggled);
-  let text = b.parts.join('');
-  let offsets: Int32Array = b.offsets.subarray(0, b.length + 1);
-  offsets[b.length] = original.length;
-
-  if (HOMOGLYPH_HINT.test(text)) {
-    const chars = new LazyChars(text);
-    if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.result();
+  const units = foldScratch.load(original);
+  const ascii = screenAscii(units, original.length);
+  let text: string;
+  let offsets: Int32Array;
+  if (ascii !== NOT_ASCII) {
+    // What foldChars makes of ASCII without NUL; no homoglyph can be there.
+    text = original.toLowerCase();
+    offsets = new Int32Array(original.length + 1);
+    for (let i = 0; i <= original.length; i++) offsets[i] = i;
+  } else {
+    const b = foldChars(original, units, tally, smuggled);
+    text = b.parts.join('');
+    offsets = b.offsets.subarray(0, b.length + 1);
+    offsets[b.length] = original.length;
+    if (HOMOGLYPH_HINT.test(text)) {
+      const chars = new LazyChars(text);
+      if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.result();
+    }
   }
-  if (leetHint(text)) {
+  if (ascii === NOT_ASCII ? leetHint(text) : (ascii & LEET_HINT) !== 0) {
     const chars = new LazyChars(text);
     if (foldLeet(chars, text, offsets, tally)) text = chars.result();
   }
-  ({ text, offsets } = joinSpaced(text, offsets, tally));
+  if (ascii === NOT_ASCII || (ascii & SPACED_HINT) !== 0) ({ text, offsets } = joinSpaced(text, offsets, tally));
 
   const layers: DecodedLayer[] = [];
   const mapSpan = (start: number, end: number): TextSpan =>
