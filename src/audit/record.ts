@@ -1,4 +1,4 @@
-import * as crypto from 'node:crypto';
+import { sha256Base64 } from '../core/hash.js';
 
 /**
  * A stored audit record. `body` is the canonical text of the event (JSON, written once, never
@@ -42,13 +42,7 @@ export interface RecordDraft {
 
 export const GENESIS_HASH = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-type OneShotHash = (algorithm: string, data: string | Uint8Array, encoding: 'base64') => string;
-const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
-
-/** SHA-256 (base64) of text, one-shot where Node has it (20.12+): several times faster for small inputs. */
-export const sha256Base64: (data: string | Uint8Array) => string = oneShot
-  ? (data) => oneShot('sha256', data, 'base64')
-  : (data) => crypto.createHash('sha256').update(data).digest('base64');
+export { sha256Base64 };
 
 /**
  * The chain hash of one record: SHA-256 over the previous hash, the sequence number, the body and,

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 import type { Principal } from '../core/index.js';
 import type { SqliteDatabase } from '../storage/sqlite.js';
 
@@ -12,7 +13,7 @@ export function generateApiKey(): string {
 export const API_KEY_FORMAT = /^cg_[A-Za-z0-9_-]{43}$/;
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256(key, 'hex');
 }
 
 export interface ApiKeyRecord {

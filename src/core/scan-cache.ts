@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64 } from './hash.js';
 import type { Finding } from './finding.js';
 import type { Segment } from './segment.js';
 
@@ -9,21 +9,29 @@ import type { Segment } from './segment.js';
  */
 export class ScanCache {
   private readonly entries = new Map<string, Finding[]>();
+  /**
+   * A short number per guard fingerprint for the entry keys: a fingerprint is its guard's config as JSON
+   * (hundreds of characters), and a key built from it was copied and hashed on every lookup.
+   */
+  private readonly fingerprintIds = new Map<string, number>();
   hits = 0;
   misses = 0;
 
   constructor(readonly maxEntries: number) {}
 
   static contentKey(segment: Segment): string {
-    const h = createHash('sha256');
-    h.update(`${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0`);
-    h.update(segment.text);
-    return h.digest('base64');
+    return sha256Base64(`${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0${segment.text}`);
+  }
+
+  private key(guardFingerprint: string, contentKey: string): string {
+    let id = this.fingerprintIds.get(guardFingerprint);
+    if (id === undefined) this.fingerprintIds.set(guardFingerprint, (id = this.fingerprintIds.size));
+    return `${id}\0${contentKey}`;
   }
 
   get(guardFingerprint: string, contentKey: string, segmentId: string): Finding[] | undefined {
     if (this.maxEntries <= 0) return undefined;
-    const key = `${guardFingerprint}\0${contentKey}`;
+    const key = this.key(guardFingerprint, contentKey);
     const found = this.entries.get(key);
     if (!found) {
       this.misses++;
@@ -37,7 +45,7 @@ export class ScanCache {
 
   set(guardFingerprint: string, contentKey: string, findings: Finding[]): void {
     if (this.maxEntries <= 0) return;
-    const key = `${guardFingerprint}\0${contentKey}`;
+    const key = this.key(guardFingerprint, contentKey);
     this.entries.delete(key);
     this.entries.set(key, findings);
     if (this.entries.size > this.maxEntries) {

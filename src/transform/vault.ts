@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 
 /**
  * Per-conversation pseudonym vault: the mapping placeholder ↔ original value, encrypted at rest with
@@ -366,6 +367,6 @@ export class PseudonymVault {
 export function deriveConversationId(key: Buffer | string, principalId: string, firstMessages: readonly string[]): string {
   const h = createHmac('sha256', key);
   h.update(`${principalId}\0`);
-  for (const m of firstMessages) h.update(createHash('sha256').update(m, 'utf8').digest());
+  for (const m of firstMessages) h.update(sha256(m, 'buffer'));
   return `conv_${h.digest('base64url').slice(0, 32)}`;
 }
