@@ -73,11 +73,21 @@ interface SpoolKey {
  */
 export function timeOrderedId(now: number): string {
   const random = randomUUID();
-  const t = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
+  const t = hexTime(now);
   return `${t.slice(0, 8)}-${t.slice(8)}-7${random.slice(15)}`;
 }
 
-const COMMON = new Set(['type', 'time', 'requestId', 'principal', 'tenant', 'subject', 'payload']);
+/** The 12 hex digits of a millisecond time, kept for the last time seen: the events of a request share one. */
+let lastHexMs = -1;
+let lastHex = '000000000000';
+function hexTime(now: number): string {
+  const ms = Math.max(0, Math.floor(now));
+  if (ms !== lastHexMs) {
+    lastHexMs = ms;
+    lastHex = ms.toString(16).padStart(12, '0').slice(-12);
+  }
+  return lastHex;
+}
 
 export interface AuditLogStats {
   readonly queued: number;
@@ -216,10 +226,8 @@ export class AuditLog implements AuditSink {
   private prepare(event: AuditEvent): { draft: RecordDraft; keys: WrappedDataKey[] } {
     const ts = event.time ?? this.now();
     const id = timeOrderedId(ts);
-    const data: Record<string, unknown> = {};
-    for (const key in event) {
-      if (!COMMON.has(key)) data[key] = (event as unknown as Record<string, unknown>)[key];
-    }
+    // Metadata: every field but the common ones, in the event's own order.
+    const { type: _type, time: _time, requestId: _requestId, principal: _principal, tenant: _tenant, subject: _subject, payload: _payload, ...data } = event as AuditEvent & Record<string, unknown>;
     const keys: WrappedDataKey[] = [];
     let payload: Buffer | null = null;
     let payloadMeta: RecordBody['payload'];
@@ -235,18 +243,14 @@ export class AuditLog implements AuditSink {
         payloadMeta = { mode: 'redacted' };
       }
     }
-    const body: RecordBody = {
-      v: 1,
-      id,
-      ts,
-      type: event.type,
-      ...(event.principal !== undefined ? { principal: event.principal } : {}),
-      ...(event.tenant !== undefined ? { tenant: event.tenant } : {}),
-      ...(event.subject !== undefined || payloadMeta?.mode === 'encrypted' ? { subject: event.subject ?? event.principal ?? 'unknown' } : {}),
-      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
-      data,
-      ...(payloadMeta ? { payload: payloadMeta } : {}),
-    };
+    // Built field by field (the same keys in the same order as a literal with conditional spreads, without their objects).
+    const body: { -readonly [K in keyof RecordBody]?: RecordBody[K] } = { v: 1, id, ts, type: event.type };
+    if (event.principal !== undefined) body.principal = event.principal;
+    if (event.tenant !== undefined) body.tenant = event.tenant;
+    if (event.subject !== undefined || payloadMeta?.mode === 'encrypted') body.subject = event.subject ?? event.principal ?? 'unknown';
+    if (event.requestId !== undefined) body.requestId = event.requestId;
+    body.data = data;
+    if (payloadMeta) body.payload = payloadMeta;
     return { draft: { body: JSON.stringify(body), payload }, keys };
   }
 
@@ -265,17 +269,17 @@ export class AuditLog implements AuditSink {
       });
       // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
       if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', newKeys, drafts.length);
-      const bytes = Buffer.from(text, 'utf8');
+      const size = Buffer.byteLength(text, 'utf8');
       let wrote = 0;
       let failure = 'short write';
       try {
-        wrote = writeSync(this.spoolFd, bytes, 0, bytes.length, this.written);
+        wrote = writeSync(this.spoolFd, text, this.written, 'utf8');
       } catch (error) {
         failure = (error as NodeJS.ErrnoException).code ?? 'write error';
       }
       // A full disk (ENOSPC) or an I/O error, or a short write: none of it counts (the next write goes to
       // the same offset, over any torn bytes), and the events are refused as when the spool is full.
-      if (wrote !== bytes.length) return this.full(`the audit spool cannot be written (${failure})`, newKeys, drafts.length);
+      if (wrote !== size) return this.full(`the audit spool cannot be written (${failure})`, newKeys, drafts.length);
       this.written += wrote;
       // Entries of one write share its end offset: the spool is only truncated once all are stored.
       end = this.written;
