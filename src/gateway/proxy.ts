@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -42,6 +43,8 @@ export interface ProxyDeps {
   readonly highRiskTools?: readonly string[] | undefined;
   /** Where every step of the request is recorded (audit log + telemetry). */
   readonly audit?: (AuditSink & { recordMany?(events: readonly AuditEvent[]): void }) | undefined;
+  /** False when nothing behind `audit` keeps payloads (`audit.payloads: none`): the request text is not joined for it. */
+  readonly auditPayloads?: boolean | undefined;
   readonly metrics?: Metrics | undefined;
   /** Model lineage for `upstream.response` events, and MLflow pins (docs/integrity.md). */
   readonly lineage?: ModelLineage | undefined;
@@ -105,20 +108,40 @@ function upstreamHeaders(adapter: ProviderAdapter, request: FastifyRequest, upst
   return headers;
 }
 
-async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > cap) throw new UpstreamError(502, `the upstream response exceeds ${cap} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/** The whole body, at most `cap` bytes (beyond it the body is destroyed, which closes the connection). */
+function readCapped(body: Readable, cap: number): Promise<Buffer> {
+  // Listeners rather than `for await`: an async iterator and a promise per chunk cost more than the read.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > cap) {
+        fail(new UpstreamError(502, `the upstream response exceeds ${cap} bytes`));
+        body.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => {
+      settled = true;
+      resolve(Buffer.concat(chunks, size));
+    });
+    body.once('error', fail);
+    body.once('close', () => fail(Object.assign(new Error('the upstream response ended early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+  });
 }
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
   const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools, metrics } = deps;
+  const includePayload = deps.auditPayloads !== false;
   const audit = deps.audit ?? NULL_AUDIT_SINK;
   const lineage = deps.lineage ?? ModelLineage.none;
 
@@ -239,7 +262,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       reply.header('x-clawguard-conversation', conversationId);
       const quarantine = lockdowns?.hasQuarantines ? lockdowns.quarantined(conversationId, conversationHeader) : undefined;
       auditCtx = { requestId, principal, endUser: endUser(body) };
-      audit.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments));
+      audit.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, { includePayload }));
       const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
       let inputChars = 0;
       for (const s of segments) inputChars += s.text.length;
@@ -312,11 +335,11 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         if (!reply.raw.writableFinished) abort.abort(new Error('client went away'));
       };
       reply.raw.on('close', onClose);
-      const budget = upstream.timeoutSignal(abort.signal);
+      const budget = upstream.budget(abort);
       const upstreamStarted = performance.now();
       let response;
       try {
-        response = await upstream.send('POST', adapter.upstreamPath, upstreamHeaders(adapter, request, upstream, requestId), outgoing, budget.signal);
+        response = await upstream.send('POST', adapter.upstreamPath, upstreamHeaders(adapter, request, upstream, requestId), outgoing, abort.signal);
       } catch (error) {
         budget.clear();
         const e = classifyUpstreamError(error, upstream.name);
@@ -560,9 +583,10 @@ async function relayStream(
         if (rewriter.done) break;
         if (!firstTokenSent && inspector.releasedChars > 0) {
           // The response socket is corked until the current tick ends; when an upstream read carries
-          // many events, the first token would wait for all of them. Let it go now.
+          // many events, the first token would wait for all of them. Let it go now: the uncork was queued
+          // as a tick when the socket was corked, so it runs before this one (no event-loop turn needed).
           firstTokenSent = true;
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await new Promise<void>((resolve) => process.nextTick(resolve));
         }
       }
       if (rewriter.done || raw.destroyed) break;

@@ -87,19 +87,13 @@ export class Upstream {
     }
   }
 
-  timeoutSignal(parent: AbortSignal): { signal: AbortSignal; clear: () => void } {
-    const controller = new AbortController();
+  /**
+   * Starts the request's time budget: when it runs out, `controller` (the request's own, also aborted when
+   * the client goes away) is aborted with a 504 UpstreamError. `clear` stops it.
+   */
+  budget(controller: AbortController): { clear: () => void } {
     const timer = setTimeout(() => controller.abort(new UpstreamError(504, `upstream "${this.name}" timed out after ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
-    const onAbort = (): void => controller.abort(parent.reason);
-    if (parent.aborted) onAbort();
-    else parent.addEventListener('abort', onAbort, { once: true });
-    return {
-      signal: controller.signal,
-      clear: () => {
-        clearTimeout(timer);
-        parent.removeEventListener('abort', onAbort);
-      },
-    };
+    return { clear: () => clearTimeout(timer) };
   }
 
   async close(): Promise<void> {
