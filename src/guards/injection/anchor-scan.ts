@@ -3,8 +3,7 @@
  * `candidateSignatures`) and which literals of the signatures' later anchor groups occur (what
  * `anchorsPresent` asks `includes` for, one literal at a time). The result is the same as those
  * two; only the work differs: a hash of the first three code units of every literal (the first
- * first two for two-unit literals, the first one for single units) leads each position straight to
- * the few literals that can start there.
+ * two for shorter literals) leads each position straight to the few literals that can start there.
  *
  * The trigger scan reproduces the regex alternation it replaces exactly: at each position the
  * literals are tried longest first (ties in their first-seen order), the first that matches wins
@@ -26,20 +25,24 @@ interface Literal {
   readonly signatures: readonly number[];
 }
 
-/** Literals of 3+ code units are found through a hash of their first three, two-unit ones through a hash of both. */
+/** Literals of 3+ code units are found through a hash of their first three; shorter ones through their first. */
 const HASH_BITS = 14;
-const PAIR_BITS = 12;
 
 function hash3(c0: number, c1: number, c2: number): number {
   return Math.imul((c0 << 16) ^ (c1 << 8) ^ c2, 0x9e3779b1) >>> (32 - HASH_BITS);
 }
 
-function hash2(c0: number, c1: number): number {
-  return Math.imul((c0 << 16) ^ c1, 0x9e3779b1) >>> (32 - PAIR_BITS);
-}
+/**
+ * Literals of one or two code units are listed by the low seven bits of the first two units of a
+ * position (a single unit under every second unit), so a two-unit literal such as `ai` is looked
+ * at where its second unit follows, not at every `a`.
+ */
+const SHORT_BITS = 7;
+const SHORT_MASK = (1 << SHORT_BITS) - 1;
 
-/** Single-unit literals are listed by the low byte of their unit. */
-const SINGLE_MASK = 0xff;
+function shortKey(c0: number, c1: number): number {
+  return ((c0 & SHORT_MASK) << SHORT_BITS) | (c1 & SHORT_MASK);
+}
 
 function matchesAt(units: Uint16Array, length: number, p: number, id: number): boolean {
   const n = LIT_LENGTH[id]!;
@@ -107,26 +110,30 @@ const LIT_SIGNATURES: (readonly number[])[] = literals.map((l) => l.signatures);
   });
 }
 const LONG_HEAD = new Int16Array(1 << HASH_BITS).fill(-1);
-const PAIR_HEAD = new Int16Array(1 << PAIR_BITS).fill(-1);
-const SINGLE_HEAD = new Int16Array(SINGLE_MASK + 1).fill(-1);
+const SHORT_HEAD = new Int16Array(1 << (2 * SHORT_BITS)).fill(-1);
 const LISTS: number[] = [];
 {
-  const heads = [LONG_HEAD, PAIR_HEAD, SINGLE_HEAD];
-  const lists = heads.map(() => new Map<number, number[]>());
+  const long = new Map<number, number[]>();
+  const short = new Map<number, number[]>();
+  const add = (map: Map<number, number[]>, key: number, id: number): void => {
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
+    list.push(id);
+  };
   literals.forEach((l, id) => {
     const t = l.text;
-    const c = (k: number): number => t.charCodeAt(k);
-    const [table, key] = t.length >= 3 ? [0, hash3(c(0), c(1), c(2))] : t.length === 2 ? [1, hash2(c(0), c(1))] : [2, c(0) & SINGLE_MASK];
-    let list = lists[table]!.get(key);
-    if (!list) lists[table]!.set(key, (list = []));
-    list.push(id);
+    if (t.length >= 3) add(long, hash3(t.charCodeAt(0), t.charCodeAt(1), t.charCodeAt(2)), id);
+    else if (t.length === 2) add(short, shortKey(t.charCodeAt(0), t.charCodeAt(1)), id);
+    else for (let second = 0; second <= SHORT_MASK; second++) add(short, shortKey(t.charCodeAt(0), second), id);
   });
-  lists.forEach((map, table) => {
-    for (const [key, list] of map) {
-      heads[table]![key] = LISTS.length;
-      LISTS.push(...list, -1);
-    }
-  });
+  for (const [key, list] of long) {
+    LONG_HEAD[key] = LISTS.length;
+    LISTS.push(...list, -1);
+  }
+  for (const [key, list] of short) {
+    SHORT_HEAD[key] = LISTS.length;
+    LISTS.push(...list, -1);
+  }
 }
 if (LISTS.length > 0x7fff) throw new Error('anchor lists too long');
 const LIST = Int32Array.from(LISTS);
@@ -155,15 +162,14 @@ export function scanAnchors(text: string): AnchorScan {
     const c0 = c1;
     c1 = c2;
     c2 = p + 2 < length ? units[p + 2]! : 0;
-    // Longer literals first: every longer literal outranks every shorter one in an alternation.
+    // Longer literals first: every long literal outranks every short one in an alternation.
     const longAt = p + 3 <= length ? LONG_HEAD[hash3(c0, c1, c2)]! : -1;
-    const pairAt = p + 2 <= length ? PAIR_HEAD[hash2(c0, c1)]! : -1;
-    const singleAt = SINGLE_HEAD[c0 & SINGLE_MASK]!;
-    if ((longAt & pairAt & singleAt) < 0) continue;
+    const shortAt = SHORT_HEAD[shortKey(c0, c1)]!;
+    if (longAt < 0 && shortAt < 0) continue;
     let done0 = resume0 > p;
     let done1 = resume1 > p;
-    for (let pass = 0; pass < 3; pass++) {
-      let at = pass === 0 ? longAt : pass === 1 ? pairAt : singleAt;
+    for (let pass = 0; pass < 2; pass++) {
+      let at = pass === 0 ? longAt : shortAt;
       if (at < 0) continue;
       for (let id = LIST[at]!; id >= 0; id = LIST[++at]!) {
         if (id >= triggerCount) {
