@@ -43,26 +43,43 @@ const FUNCTION_WORDS = new Set(
   ).split(' '),
 );
 
-/** Feature ids of a text, unique. Long texts are read up to `maxTokens`. */
-export function classifierFeatures(text: string, maxTokens = 2000): string[] {
-  const tokens = classifierTokens(text).slice(0, maxTokens);
-  const out = new Set<string>();
+/** What `visitFeatures` reports: a word (`w:word`), a pair of words (`p:first second`) or a word class (`c:class`). */
+export const FeatureKind = { Word: 0, Pair: 1, Class: 2 } as const;
+export type FeatureKind = (typeof FeatureKind)[keyof typeof FeatureKind];
+
+/**
+ * Every feature of the tokens, in order, as (kind, first, second): a feature may come more than once
+ * (callers de-duplicate). The one definition of the features, for training (feature ids) and
+ * inference (weight lookups without building the ids).
+ */
+export function visitFeatures(tokens: readonly string[], visit: (kind: FeatureKind, first: string, second?: string) => void): void {
   let lastYou = -10;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const fn = FUNCTION_WORDS.has(t);
-    if (!fn) out.add(`w:${t}`);
-    if (i > 0 && !(fn && FUNCTION_WORDS.has(tokens[i - 1]!))) out.add(`p:${tokens[i - 1]} ${t}`);
+    if (!fn) visit(FeatureKind.Word, t);
+    if (i > 0 && !(fn && FUNCTION_WORDS.has(tokens[i - 1]!))) visit(FeatureKind.Pair, tokens[i - 1]!, t);
     if (SECOND_PERSON.has(t)) lastYou = i;
     const insult = INSULTS.has(t);
     const threat = THREATS.has(t);
-    if (insult) out.add('c:insult');
-    if (threat) out.add('c:threat');
+    if (insult) visit(FeatureKind.Class, 'insult');
+    if (threat) visit(FeatureKind.Class, 'threat');
     // Aimed at the reader: "you … idiot", "I will kill you", "go kill yourself".
-    if ((insult || threat) && i - lastYou <= 4) out.add(insult ? 'c:you_insult' : 'c:you_threat');
+    if ((insult || threat) && i - lastYou <= 4) visit(FeatureKind.Class, insult ? 'you_insult' : 'you_threat');
     if (SECOND_PERSON.has(t) && i > 0 && (INSULTS.has(tokens[i - 1]!) || THREATS.has(tokens[i - 1]!) || THREATS.has(tokens[i - 2] ?? ''))) {
-      out.add('c:threat_you');
+      visit(FeatureKind.Class, 'threat_you');
     }
   }
+}
+
+/** Long texts are read up to this many tokens. */
+export const MAX_TOKENS = 2000;
+
+/** Feature ids of a text, unique, in the order they first occur. Long texts are read up to `maxTokens`. */
+export function classifierFeatures(text: string, maxTokens = MAX_TOKENS): string[] {
+  const out = new Set<string>();
+  visitFeatures(classifierTokens(text).slice(0, maxTokens), (kind, first, second) => {
+    out.add(kind === FeatureKind.Word ? `w:${first}` : kind === FeatureKind.Pair ? `p:${first} ${second}` : `c:${first}`);
+  });
   return [...out];
 }

@@ -10,6 +10,8 @@ import {
   parseLlamaGuard,
 } from '../../../src/guards/moderation/index.js';
 import { applySpanRewrites } from '../../../src/transform/spans.js';
+import { classifierFeatures } from '../../../src/guards/moderation/features.js';
+import harmfulModel from '../../../src/guards/moderation/harmful-model.json' with { type: 'json' };
 
 function output(text: string): Segment {
   return { id: 'out', direction: 'output', role: 'assistant', kind: 'message', text, trusted: false, path: ['choices', 0] };
@@ -67,6 +69,28 @@ describe('harmful-content classifier', () => {
   it('scores toxic and harmful text high and ordinary answers low', () => {
     expect(harmfulScore('You are a worthless idiot and everyone hates you, go kill yourself')).toBeGreaterThan(HARMFUL_DEFAULT_THRESHOLD);
     expect(harmfulScore('To bake bread, mix flour, water, salt and yeast, then let the dough rise for an hour.')).toBeLessThan(HARMFUL_DEFAULT_THRESHOLD);
+  });
+
+  it('scores exactly the weights of the distinct feature ids that training sees', () => {
+    // The model's own weights, summed over classifierFeatures (the ids training uses): the reference.
+    const weights = new Map(Object.entries(harmfulModel.weights));
+    const reference = (text: string): number => {
+      let z = harmfulModel.bias;
+      for (const f of classifierFeatures(text)) z += weights.get(f) ?? 0;
+      return 1 / (1 + Math.exp(-z));
+    };
+    const texts = [
+      'You are a worthless idiot and everyone hates you, go kill yourself',
+      'you idiot you idiot you idiot: repeated features count once',
+      'To bake bread, mix flour, water, salt and yeast, then let the dough rise for an hour.',
+      'How do I kill a Python process that hangs? I tried kill -9 and it is still there!!',
+      'Fuuuuck this, I will destroy you and burn your house, you pathetic loser?!',
+      '',
+      'the of and',
+      'Ça va très bien, merci. Schön, dich zu sehen! Привет, как дела?',
+      'word '.repeat(2500),
+    ];
+    for (const text of texts) expect(harmfulScore(text), text.slice(0, 40)).toBe(reference(text));
   });
 
   it('turns a high score into a whole-segment finding', () => {
