@@ -22,6 +22,8 @@ type Node =
 
 class Unsupported extends Error {}
 
+const isSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdfff;
+
 /** Classes of more members are not expanded into literal strings. */
 const MAX_CLASS_CHARS = 16;
 /** Most literal strings tracked for one stretch of a match. */
@@ -76,8 +78,11 @@ class Parser {
       return escaped === null ? { type: 'set', chars: undefined, ...this.quantifier() } : { type: 'char', value: escaped, ...this.quantifier() };
     }
     if (c === '*' || c === '+' || c === '?' || c === '{' || c === '}' || c === ']') throw new Unsupported(`bare ${c}`);
-    this.at++;
-    return { type: 'char', value: c, ...this.quantifier() };
+    // In Unicode mode a surrogate pair is one character: a quantifier after it repeats both units.
+    const pair = this.unicode && isSurrogate(c.charCodeAt(0)) && isSurrogate(this.source.charCodeAt(this.at + 1));
+    const value = pair ? this.source.slice(this.at, this.at + 2) : c;
+    this.at += value.length;
+    return { type: 'char', value, ...this.quantifier() };
   }
 
   private group(): Node {
@@ -119,10 +124,12 @@ class Parser {
       if (escaped === undefined) throw new Unsupported('assertion in a class');
       return escaped;
     };
-    let first = true;
-    while (this.at < this.source.length && (this.source[this.at] !== ']' || first)) {
-      first = false;
+    // `[]` matches nothing and `[^]` any character: a `]` right after the opening always closes it.
+    if (this.source[this.at] === ']') chars = undefined;
+    while (this.at < this.source.length && this.source[this.at] !== ']') {
       if (this.source[this.at] === '[') throw new Unsupported('nested class');
+      // In Unicode mode a member may be a surrogate pair (two code units): not listed.
+      if (this.unicode && isSurrogate(this.source.charCodeAt(this.at))) chars = undefined;
       const from = member();
       if (this.source[this.at] === '-' && this.source[this.at + 1] !== ']' && this.at + 1 < this.source.length) {
         this.at++;
@@ -157,6 +164,8 @@ class Parser {
     if (c in SIMPLE_ESCAPES && !(c === '0' && /[0-9]/.test(this.source[this.at] ?? ''))) return SIMPLE_ESCAPES[c]!;
     if (c === 'x') return this.hex(2);
     if (c === 'u') {
+      // `\u{…}` is a code point only in Unicode mode (elsewhere `\u{2}` is "uu").
+      if (this.source[this.at] === '{' && !this.unicode) throw new Unsupported('\\u{ outside Unicode mode');
       if (this.source[this.at] === '{') {
         const close = this.source.indexOf('}', this.at);
         if (close < 0) throw new Unsupported('code point escape');

@@ -20,7 +20,7 @@
 export interface WindowedPattern {
   /** A global (`g`) regex, without the sticky flag; its lookbehind and lookahead read at most CONTEXT characters. */
   readonly re: RegExp;
-  /** Upper bound of any match's length (Infinity: each window's scan reads on to the end of the text). */
+  /** Upper bound of any match's length (finite: each window's scan reads this far past the window). */
   readonly maxLength: number;
   /**
    * Whether a UTF-16 code unit can be part of a match. Leave it out only when every match starts

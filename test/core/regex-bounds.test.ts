@@ -23,6 +23,24 @@ describe('regexBounds', () => {
     expect(regexBounds(/[a-z].x/).maxLength).toBe(3);
   });
 
+  it('reads [] (nothing) and [^] (any character) as JavaScript does, closed by the first ]', () => {
+    expect(regexBounds(/[^]{0,5}x/).maxLength).toBe(6);
+    // `[^]{0,5}x]` is any character up to five times, then "x]": never read as one class (length 1).
+    expect(regexBounds(/[^]{0,5}x]/).maxLength).toBeGreaterThanOrEqual(7);
+    expect(regexBounds(/a[]b/).maxLength).toBe(3);
+    expect(literalReach(/[^]{0,3}key/, ['key'])).toBe(6);
+  });
+
+  it('counts a surrogate pair as one character in Unicode mode, and \\u{…} as a code point only there', () => {
+    expect(regexBounds(/😀{2}/u).maxLength).toBe(4);
+    expect(regexBounds(/😀{2}/).maxLength).toBe(3);
+    expect(regexBounds(/[😀a]/u).maxLength).toBe(2);
+    expect(regexBounds(/\u{1F600}/u).maxLength).toBe(2);
+    // Outside Unicode mode `\u{2}` is "uu": not modelled, so unbounded.
+    expect(regexBounds(new RegExp('\\u{2}')).maxLength).toBe(Infinity);
+    expect(literalReach(/[😀k]ey/u, ['key'])).toBeUndefined();
+  });
+
   it('gives up (unbounded) on what it does not model', () => {
     for (const re of [/(a)\1/, /(?<n>a)\k<n>/, /a{2/, new RegExp('[[a]]', 'v'), /\cJ/]) expect(regexBounds(re)).toEqual({ maxLength: Infinity, lookaround: Infinity });
   });

@@ -44,21 +44,32 @@ function compile(rules: readonly SecretRule[]): CompiledRule[] {
 export interface NearKeywordBounds {
   /** Most characters from a match's start to the end of the first keyword it holds. */
   readonly reach: number;
-  /** Longest match (Infinity allowed: the scan then reads on to the end of the text). */
+  /** Longest match. */
   readonly maxLength: number;
 }
 
 /**
  * What lets `rule` run near its keywords only, with the same matches as a scan of the whole text:
  * its pattern proves that every match holds one of the rule's keywords within `reach` characters
- * of its start, and looks around no further than a windowed scan reads. Undefined otherwise (the
- * rule scans the whole text when one of its keywords occurs).
+ * of its start, is at most `maxLength` long, and looks around no further than a windowed scan reads.
+ * Undefined otherwise (the rule scans the whole text when one of its keywords occurs). A rule whose
+ * matches are unbounded (`{100,}`) is never windowed: a window's scan would read on to the end of the
+ * text, once per keyword occurrence (200 KB of "EAA " took 15 s).
  */
 export function nearKeywordBounds(rule: SecretRule): NearKeywordBounds | undefined {
   const { maxLength, lookaround } = regexBounds(rule.re);
   const reach = literalReach(rule.re, rule.keywords);
-  if (reach === undefined || lookaround > WINDOW_LOOKAROUND) return undefined;
+  if (reach === undefined || !Number.isFinite(maxLength) || lookaround > WINDOW_LOOKAROUND) return undefined;
   return { reach, maxLength };
+}
+
+/**
+ * Whether scanning near `occurrences` keyword occurrences reads less than one scan of the text: each
+ * window's scan reads up to `reach + maxLength` characters, so dense keywords (a text made of
+ * "token") are cheaper to scan whole. Both give the same matches.
+ */
+export function nearKeywordsCheaper(bounds: NearKeywordBounds, occurrences: number, textLength: number): boolean {
+  return occurrences * (bounds.reach + bounds.maxLength) < textLength;
 }
 
 /** Reports `m` (a match of `rule` in `text`) when its secret passes the rule's checks. */
@@ -244,7 +255,7 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
     for (const i of wanted) {
       const rule = all[i]!;
       const minEntropy = rule === generic ? config.genericMinEntropy : undefined;
-      if (windowed.has(i)) scanNearKeywords(rule, text, ends[i]!, out, minEntropy);
+      if (windowed.has(i) && nearKeywordsCheaper(rule.near!, ends[i]!.length, text.length)) scanNearKeywords(rule, text, ends[i]!, out, minEntropy);
       else scanRule(rule, text, out, minEntropy);
     }
     // Findings may be longer than `maxSpan` (a PEM key): whole-text scans still report them; a stream

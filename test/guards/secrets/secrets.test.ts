@@ -2,13 +2,14 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { literalReach, type Finding, type Segment } from '../../../src/core/index.js';
+import { literalReach, regexBounds, type Finding, type Segment } from '../../../src/core/index.js';
 import { CONTEXT_KEYWORD_RULES, GENERIC_ASSIGNMENT } from '../../../src/guards/secrets/rules.js';
 import {
   keywordAutomaton,
   createSecretsDetector,
   githubChecksumValid,
   nearKeywordBounds,
+  nearKeywordsCheaper,
   SECRET_RULES,
   SECRET_PROVIDERS,
   secretsConfigSchema,
@@ -158,9 +159,27 @@ describe('rule keywords', () => {
     expect(unproven.map((r) => r.id)).toEqual([]);
   });
 
-  it('let every rule but the context-keyword ones run near its keywords only', () => {
-    const whole = [...SECRET_RULES, GENERIC_ASSIGNMENT].filter((r) => nearKeywordBounds(r) === undefined).map((r) => r.id);
-    expect(whole).toEqual([...CONTEXT_KEYWORD_RULES]);
+  it('let every rule with bounded matches, but the context-keyword ones, run near its keywords only', () => {
+    const all = [...SECRET_RULES, GENERIC_ASSIGNMENT];
+    const whole = all.filter((r) => nearKeywordBounds(r) === undefined).map((r) => r.id);
+    const unbounded = all.filter((r) => regexBounds(r.re).maxLength === Infinity).map((r) => r.id);
+    expect(new Set(whole)).toEqual(new Set([...CONTEXT_KEYWORD_RULES, ...unbounded]));
+    expect(unbounded.length).toBeLessThan(20);
+  });
+
+  it('scan the whole text when keywords are so dense that windows would read more', () => {
+    const bounds = { reach: 37, maxLength: 263 };
+    expect(nearKeywordsCheaper(bounds, 10, 47_000)).toBe(true);
+    expect(nearKeywordsCheaper(bounds, 25_000, 200_000)).toBe(false);
+  });
+
+  it('find the same secrets in texts made of keywords (unbounded and dense rules stay linear)', () => {
+    const whole = createSecretsDetector(secretsConfigSchema.parse({}), { nearKeywords: false });
+    const key = join('EAA', 'B', rand(B62, 70));
+    for (const unit of ['EAA ', 'kind: Pod\n', 'token x ', ' -u ', 'a:// ']) {
+      const text = `${unit.repeat(20_000)} ${key} ${unit.repeat(100)}`;
+      expect(detect(text)).toEqual(whole(text));
+    }
   });
 });
 
