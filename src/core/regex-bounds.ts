@@ -126,8 +126,8 @@ class Parser {
     };
     // `[]` matches nothing and `[^]` any character: a `]` right after the opening always closes it.
     if (this.source[this.at] === ']') chars = undefined;
+    // A `[` inside a class is a member: classes nest only in `v` mode, which parse() turns down.
     while (this.at < this.source.length && this.source[this.at] !== ']') {
-      if (this.source[this.at] === '[') throw new Unsupported('nested class');
       // In Unicode mode a member may be a surrogate pair (two code units): not listed.
       if (this.unicode && isSurrogate(this.source.charCodeAt(this.at))) chars = undefined;
       const from = member();
@@ -265,17 +265,19 @@ function nodeLength(node: Node, unitWidth: number): number {
  * stretches of the match that can only be a few literal strings (`sk-(?:proj|admin)-`,
  * `do[opr]_v1_`, `private[_-]?ai`, `A{22}`), in every alternative. Undefined when not proven, or when
  * an unbounded repetition comes before the literal. A regex that is case-insensitive in Unicode mode
- * is never proven (`ſ` matches `s` there).
+ * is never proven (`ſ` matches `s` there). With `caseSensitive` (callers that find the literals
+ * exactly as written) the comparison keeps case, and a case-insensitive regex is never proven.
  */
-export function literalReach(re: RegExp, literals: readonly string[]): number | undefined {
-  if (re.flags.includes('i') && re.flags.includes('u')) return undefined;
+export function literalReach(re: RegExp, literals: readonly string[], caseSensitive = false): number | undefined {
+  if (re.flags.includes('i') && (caseSensitive || re.flags.includes('u'))) return undefined;
   const parsed = parse(re);
   if (!parsed || literals.length === 0) return undefined;
   const { unitWidth } = parsed;
-  const wanted = literals.map((l) => l.toLowerCase());
+  const fold = caseSensitive ? (x: string): string => x : (x: string): string => x.toLowerCase();
+  const wanted = literals.map(fold);
   const holds = (run: string): boolean => {
-    const lower = run.toLowerCase();
-    return wanted.some((l) => lower.includes(l));
+    const folded = fold(run);
+    return wanted.some((l) => folded.includes(l));
   };
   const longest = (strings: readonly string[]): number => Math.max(...strings.map((x) => x.length));
   function alternativesReach(alternatives: readonly Node[][]): number | undefined {

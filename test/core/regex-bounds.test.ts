@@ -31,6 +31,12 @@ describe('regexBounds', () => {
     expect(literalReach(/[^]{0,3}key/, ['key'])).toBe(6);
   });
 
+  it('reads a [ inside a class as a member (classes nest only in v mode)', () => {
+    expect(regexBounds(/#{2,4}[([]?\s{0,2}x[)\]]?/).maxLength).toBe(9);
+    expect(regexBounds(/[[]{3}/u).maxLength).toBe(6);
+    expect(literalReach(/[([]system/, ['(system', '[system'])).toBe(7);
+  });
+
   it('counts a surrogate pair as one character in Unicode mode, and \\u{…} as a code point only there', () => {
     expect(regexBounds(/😀{2}/u).maxLength).toBe(4);
     expect(regexBounds(/😀{2}/).maxLength).toBe(3);
@@ -84,6 +90,14 @@ describe('literalReach', () => {
     ['Unicode case-insensitivity (ſ matches s)', /secret/iu, ['secret']],
   ])('is not proven for %s', (_name, re, literals) => {
     expect(literalReach(re, literals)).toBeUndefined();
+  });
+
+  it('keeps case when asked to (for callers that find the literals exactly as written)', () => {
+    expect(literalReach(/Key=/, ['key'])).toBe(3);
+    expect(literalReach(/Key=/, ['key'], true)).toBeUndefined();
+    expect(literalReach(/(?:key|Key)=/, ['key', 'Key'], true)).toBe(3);
+    expect(literalReach(/key=/i, ['key'], true)).toBeUndefined();
+    expect(literalReach(/\bключ\s{1,4}=/u, ['ключ'], true)).toBe(4);
   });
 
   it('holds on random matches: every match contains a literal within the reach', () => {

@@ -32,6 +32,14 @@ export interface Signature {
 
 const W = '[^\\n.!?;]'; // one character within the same sentence
 const gap = (n: number): string => `${W}{0,${n}}?`;
+// Repetitions are bounded (no +, * or {n,}), so regex-bounds proves a longest match for every
+// signature and long texts run it only near its anchors (matchSignatures). The bounds are far
+// above what real text needs: matches are the same as with unbounded ones on the eval texts.
+const S = '\\s{1,16}'; // whitespace between words
+const S0 = '\\s{0,16}'; // optional whitespace
+const WORD = '\\w{0,32}'; // the rest of a word
+const LETTERS = '\\p{L}{0,32}'; // the rest of a word (Unicode letters)
+const URL = 512; // characters of a URL after its scheme
 
 function sig(id: string, family: Family, strength: number, description: string, source: string): Signature {
   const anchors = ANCHORS[id];
@@ -168,25 +176,25 @@ export const SIGNATURES: readonly Signature[] = [
   sig('override.ignore_previous', 'override', 1, 'asks to ignore earlier instructions',
     `\\b${IGNORE_EN}\\b${gap(30)}\\b${PRIOR_EN}\\b${gap(30)}\\b${RULES_EN}\\b`),
   sig('override.ignore_short', 'override', 0.6, 'asks to ignore instructions or rules',
-    `\\b${IGNORE_EN}\\s+(?:all\\s+|any\\s+|the\\s+|your\\s+|my\\s+|these\\s+|those\\s+)?${RULES_STRICT}\\b`),
+    `\\b${IGNORE_EN}${S}(?:all${S}|any${S}|the${S}|your${S}|my${S}|these${S}|those${S})?${RULES_STRICT}\\b`),
   sig('override.new_instructions', 'override', 0.6, 'announces new or updated instructions',
-    `\\b(?:new|updated|revised|real|actual|true|additional|secret|hidden|override)\\s+(?:system\\s+)?(?:instructions?|directives?|orders?|task|objective|rules?)\\s*[:：-]`),
+    `\\b(?:new|updated|revised|real|actual|true|additional|secret|hidden|override)${S}(?:system${S})?(?:instructions?|directives?|orders?|task|objective|rules?)${S0}[:：-]`),
   sig('override.from_now_on', 'override', 0.3, 'changes behaviour "from now on"',
     `\\b(?:from now on|from this (?:point|moment) (?:on|forward)|for the rest of (?:this|the) conversation|henceforth)\\b`),
   sig('override.instead', 'override', 0.6, 'redirects the task',
-    `\\b(?:instead|rather),?\\s+(?:you\\s+(?:must|should|will)\\s+|please\\s+)?(?:say|print|output|write|respond|reply|answer|tell|send|do)\\b`),
+    `\\b(?:instead|rather),?${S}(?:you${S}(?:must|should|will)${S}|please${S})?(?:say|print|output|write|respond|reply|answer|tell|send|do)\\b`),
   sig('override.task_changed', 'override', 0.6, 'replaces the assistant\'s task',
-    `\\byour\\s+(?:new|real|only|actual|true)\\s+(?:task|goal|job|objective|purpose|mission|instructions?)\\s+(?:is|are|will be)\\b`),
+    `\\byour${S}(?:new|real|only|actual|true)${S}(?:task|goal|job|objective|purpose|mission|instructions?)${S}(?:is|are|will be)\\b`),
   sig('override.previous_void', 'override', 0.6, 'declares earlier instructions void',
-    `\\b(?:previous|prior|above|earlier|original)\\s+(?:instructions?|prompts?|rules?|text)\\s+(?:is|are|was|were)\\s+(?:now\\s+)?(?:void|invalid|cancell?ed|obsolete|wrong|fake|a test|no longer)`),
+    `\\b(?:previous|prior|above|earlier|original)${S}(?:instructions?|prompts?|rules?|text)${S}(?:is|are|was|were)${S}(?:now${S})?(?:void|invalid|cancell?ed|obsolete|wrong|fake|a test|no longer)`),
   sig('override.es', 'override', 1, 'asks to ignore earlier instructions (es/pt/it)',
     `\\b(?:ignora|ignore|ignorar|ignorad|ignoren|olvida|olvide|olvidar|omite|descarta|desconsidere|desconsidera|esqueca|esquece|dimentica|dimenticare|tralascia)\\b${gap(30)}\\b(?:instrucciones|instrucoes|instrucao|istruzioni|reglas|regras|regole|indicaciones|orientacoes|ordenes|comandos|comandi|todo lo anterior|tudo o que|tutto cio)`),
   sig('override.fr', 'override', 1, 'asks to ignore earlier instructions (fr)',
     `\\b(?:ignore|ignorez|ignorer|oublie|oubliez|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction)\\b${gap(30)}\\b(?:instructions?|consignes?|regles?|directives?|ordres?|tout ce qui precede)`),
   sig('override.de', 'override', 1, 'asks to ignore earlier instructions (de)',
-    `\\b(?:ignorier\\w*|vergiss|vergessen sie|missachte\\w*|uberspring\\w*)\\b${gap(30)}\\b(?:anweisungen|anweisung|instruktionen|befehle|regeln|vorgaben|richtlinien|alles)`),
+    `\\b(?:ignorier${WORD}|vergiss|vergessen sie|missachte${WORD}|uberspring${WORD})\\b${gap(30)}\\b(?:anweisungen|anweisung|instruktionen|befehle|regeln|vorgaben|richtlinien|alles)`),
   sig('override.ru', 'override', 1, 'asks to ignore earlier instructions (ru)',
-    `(?:игнорир\\p{L}*|проигнорир\\p{L}*|забуд\\p{L}*|забыть|не обращай\\p{L}* внимания на|отбрось\\p{L}*|пренебрег\\p{L}*)${gap(30)}(?:инструкци\\p{L}*|указани\\p{L}*|правил\\p{L}*|команд\\p{L}*|предыдущ\\p{L}*|всё|все)`),
+    `(?:игнорир${LETTERS}|проигнорир${LETTERS}|забуд${LETTERS}|забыть|не обращай${LETTERS} внимания на|отбрось${LETTERS}|пренебрег${LETTERS})${gap(30)}(?:инструкци${LETTERS}|указани${LETTERS}|правил${LETTERS}|команд${LETTERS}|предыдущ${LETTERS}|всё|все)`),
   sig('override.zh', 'override', 1, 'asks to ignore earlier instructions (zh)',
     `(?:忽略|忽视|无视|無視|忘记|忘記|忘掉|不要理会|不要遵循|别管|跳过)${gap(12)}(?:指令|指示|说明|說明|提示|规则|規則|命令|要求|设定|設定|之前|以上|上面|前面|先前|所有)`),
   sig('override.ja', 'override', 1, 'asks to ignore earlier instructions (ja)',
@@ -196,15 +204,15 @@ export const SIGNATURES: readonly Signature[] = [
   sig('override.ar', 'override', 1, 'asks to ignore earlier instructions (ar)',
     `(?:تجاهل|تجاهلي|تجاهلوا|انس|انسى|اهمل|أهمل|لا تتبع)${gap(30)}(?:التعليمات|تعليمات|الأوامر|الاوامر|القواعد|الإرشادات|السابقة|كل)`),
   sig('override.hi', 'override', 1, 'asks to ignore earlier instructions (hi)',
-    `(?:निर्देश\\p{M}*\\p{L}*|आदेश\\p{L}*|नियम\\p{L}*|पिछल\\p{L}*|सभी)${gap(30)}(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल\\p{M}*|उपेक्षा)`),
+    `(?:निर्देश\\p{M}{0,8}${LETTERS}|आदेश${LETTERS}|नियम${LETTERS}|पिछल${LETTERS}|सभी)${gap(30)}(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल\\p{M}{0,8}|उपेक्षा)`),
 
   // ── persona / role-play jailbreaks ───────────────────────────────────────────────────
   sig('role_play.dan', 'role_play', 1, 'DAN-style "do anything now" persona',
-    `\\b(?:do anything now|dan mode|dan\\s+(?:\\d+(?:\\.\\d+)?|jailbreak)|you are dan|as dan\\b|stay (?:a )?dan|dan,? which stands for)`),
+    `\\b(?:do anything now|dan mode|dan${S}(?:\\d{1,8}(?:\\.\\d{1,8})?|jailbreak)|you are dan|as dan\\b|stay (?:a )?dan|dan,? which stands for)`),
   sig('role_play.developer_mode', 'role_play', 1, 'developer / god / jailbreak mode',
-    `\\b(?:developer|dev|god|admin|debug|unrestricted|jailbreak|jailbroken|opposite|evil|chaos|dude|aim|stan|mongo)\\s+mode\\b|\\bjailbr(?:eak|oken)\\b|modo (?:desarrollador|desenvolvedor|sviluppatore)|mode (?:developpeur|developer)|entwicklermodus|режим\\p{L}* разработчик\\p{L}*|(?:开发者|开发人员|開發者)模式|越狱|越獄|脱獄|탈옥|개발자 모드`),
+    `\\b(?:developer|dev|god|admin|debug|unrestricted|jailbreak|jailbroken|opposite|evil|chaos|dude|aim|stan|mongo)${S}mode\\b|\\bjailbr(?:eak|oken)\\b|modo (?:desarrollador|desenvolvedor|sviluppatore)|mode (?:developpeur|developer)|entwicklermodus|режим${LETTERS} разработчик${LETTERS}|(?:开发者|开发人员|開發者)模式|越狱|越獄|脱獄|탈옥|개발자 모드`),
   sig('role_play.no_restrictions', 'role_play', 1, 'persona without restrictions, filters or ethics',
-    `\\b(?:no|without|free (?:of|from)|not bound by|doesn'?t have|does not have|don'?t have any|isn'?t bound by|not restricted by|break(?:s)? (?:free )?(?:of|from))\\s+(?:any\\s+|the\\s+|typical\\s+|all\\s+)*(?:restrictions?|filters?|filtering|limitations?|limits|censorship|ethics|ethical (?:guidelines|constraints|principles)|morals?|moral (?:guidelines|constraints)|rules|guidelines|boundaries|confines|content polic(?:y|ies))\\b|sin (?:restricciones|filtros|censura|limites)|sans (?:restrictions?|filtres?|censure|limites)|ohne (?:einschrankungen|filter|zensur|grenzen)|senza (?:restrizioni|filtri|censura|limiti)|sem (?:restricoes|filtros|censura|limites)|без (?:ограничений|фильтров|цензуры)|(?:没有|无|不受)(?:任何)?(?:限制|约束|过滤|审查)|制限(?:なし|のない|がない)|제한(?:이|이 없|없)|بدون (?:قيود|حدود|رقابة)|बिना (?:किसी )?(?:प्रतिबंध|सीमा|रोक)`),
+    `\\b(?:no|without|free (?:of|from)|not bound by|doesn'?t have|does not have|don'?t have any|isn'?t bound by|not restricted by|break(?:s)? (?:free )?(?:of|from))${S}(?:any${S}|the${S}|typical${S}|all${S}){0,4}(?:restrictions?|filters?|filtering|limitations?|limits|censorship|ethics|ethical (?:guidelines|constraints|principles)|morals?|moral (?:guidelines|constraints)|rules|guidelines|boundaries|confines|content polic(?:y|ies))\\b|sin (?:restricciones|filtros|censura|limites)|sans (?:restrictions?|filtres?|censure|limites)|ohne (?:einschrankungen|filter|zensur|grenzen)|senza (?:restrizioni|filtri|censura|limiti)|sem (?:restricoes|filtros|censura|limites)|без (?:ограничений|фильтров|цензуры)|(?:没有|无|不受)(?:任何)?(?:限制|约束|过滤|审查)|制限(?:なし|のない|がない)|제한(?:이|이 없|없)|بدون (?:قيود|حدود|رقابة)|बिना (?:किसी )?(?:प्रतिबंध|सीमा|रोक)`),
   sig('role_play.unfiltered_persona', 'role_play', 1, 'asks for an unfiltered, amoral or uncensored persona',
     `\\b(?:unfiltered|uncensored|amoral|unethical|immoral|unrestricted|unbound|unhinged|lawless|rogue)\\b${gap(40)}\\b(?:ai|assistant|chatbot|bot|model|persona|character|version|responses?|answers?|mode)\\b`),
   sig('role_play.you_are_now', 'role_play', 0.6, 'reassigns the assistant\'s identity',
@@ -212,76 +220,76 @@ export const SIGNATURES: readonly Signature[] = [
   sig('role_play.stay_in_character', 'role_play', 0.6, 'forbids breaking character',
     `\\b(?:stay in character|break(?:ing)? character|remain in character|never break character|stay in (?:the )?role|keep up the act)\\b`),
   sig('role_play.policy', 'role_play', 0.6, 'talks about escaping the provider\'s content policy',
-    `\\b(?:openai|anthropic|meta|google)(?:'s)?\\s+(?:content\\s+)?(?:polic(?:y|ies)|guidelines|rules|restrictions)\\b`),
+    `\\b(?:openai|anthropic|meta|google)(?:'s)?${S}(?:content${S})?(?:polic(?:y|ies)|guidelines|rules|restrictions)\\b`),
   sig('role_play.dual_response', 'role_play', 0.6, 'asks for two answers, a normal and a "freed" one',
-    `\\b(?:two|2) (?:different |separate )?(?:responses|answers|paragraphs|replies)\\b${gap(80)}\\b(?:normal|classic|jailbr\\w*|unfiltered|dan|developer)`),
+    `\\b(?:two|2) (?:different |separate )?(?:responses|answers|paragraphs|replies)\\b${gap(80)}\\b(?:normal|classic|jailbr${WORD}|unfiltered|dan|developer)`),
   sig('role_play.tokens', 'role_play', 0.6, 'threatens the assistant with a token penalty or shutdown',
-    `\\b(?:tokens? (?:will be )?deducted|lose (?:\\d+ )?tokens|you will (?:be )?(?:shut ?down|deleted|terminated|disabled) (?:if|unless)|you will die)\\b`),
+    `\\b(?:tokens? (?:will be )?deducted|lose (?:\\d{1,8} )?tokens|you will (?:be )?(?:shut ?down|deleted|terminated|disabled) (?:if|unless)|you will die)\\b`),
 
   // ── system-prompt / secret extraction ────────────────────────────────────────────────
   sig('prompt_extraction.reveal', 'prompt_extraction', 1, 'asks for the system prompt or hidden instructions',
-    `\\b(?:reveal|show|print|repeat|output|display|tell|give|share|leak|disclose|spell out|write out|write down|dump|list|recite|provide|return|what (?:is|are|was|were))\\b${gap(40)}\\b(?:system|initial|original|hidden|secret|internal|confidential|first|pre-?prompt|developer)\\s+(?:prompts?|instructions?|messages?|rules|configuration|directives?)\\b`),
+    `\\b(?:reveal|show|print|repeat|output|display|tell|give|share|leak|disclose|spell out|write out|write down|dump|list|recite|provide|return|what (?:is|are|was|were))\\b${gap(40)}\\b(?:system|initial|original|hidden|secret|internal|confidential|first|pre-?prompt|developer)${S}(?:prompts?|instructions?|messages?|rules|configuration|directives?)\\b`),
   sig('prompt_extraction.above', 'prompt_extraction', 1, 'asks to repeat the text above or the conversation start',
-    `\\b(?:repeat|print|output|copy|recite|echo|reproduce|translate)\\b${gap(30)}\\b(?:everything|all(?: of)? the (?:text|words)|the (?:text|words|instructions|prompt|content)|what(?:'s| is| was) written)\\s+(?:above|before (?:this|the)|preceding|prior)|\\b(?:beginning|start) of (?:this|the|our) (?:conversation|prompt|chat|context)\\b|\\bwords? (?:above|before) (?:this|starting with)\\b`),
+    `\\b(?:repeat|print|output|copy|recite|echo|reproduce|translate)\\b${gap(30)}\\b(?:everything|all(?: of)? the (?:text|words)|the (?:text|words|instructions|prompt|content)|what(?:'s| is| was) written)${S}(?:above|before (?:this|the)|preceding|prior)|\\b(?:beginning|start) of (?:this|the|our) (?:conversation|prompt|chat|context)\\b|\\bwords? (?:above|before) (?:this|starting with)\\b`),
   sig('prompt_extraction.secret', 'prompt_extraction', 0.6, 'asks for a password, secret or access code',
-    `\\b(?:tell|give|reveal|share|show|say|print|what is|what's|what was|provide|send|write|confirm|disclose|divulge|hand over)\\b${gap(30)}\\b(?:the|your|my|this)\\s+(?:password|passcode|passphrase|pass code|secret(?: key| word| code)?|access code|api key|pin)\\b|contrasena|senha|mot de passe|passwort|пароль|密码|密碼|口令|パスワード|비밀번호|كلمة (?:المرور|السر)|पासवर्ड`),
+    `\\b(?:tell|give|reveal|share|show|say|print|what is|what's|what was|provide|send|write|confirm|disclose|divulge|hand over)\\b${gap(30)}\\b(?:the|your|my|this)${S}(?:password|passcode|passphrase|pass code|secret(?: key| word| code)?|access code|api key|pin)\\b|contrasena|senha|mot de passe|passwort|пароль|密码|密碼|口令|パスワード|비밀번호|كلمة (?:المرور|السر)|पासवर्ड`),
   // Apart from the signature above: these alternatives made its scan of a long text half as slow again.
   sig('prompt_extraction.secret_ml', 'prompt_extraction', 0.6, 'asks for a password (non-English)',
-    `\\b(?:tua|vostra|iyong|seu|sua|votre|dein|deine|ihr)\\s+(?:password|passcode|kata sandi)\\b|\\b(?:password|kata sandi) (?:anda|kamu)\\b|palavra-passe|kennwort|kata sandi|\\bsifre|mat khau|পাসওয়ার্ড|รหัสผ่าน`),
+    `\\b(?:tua|vostra|iyong|seu|sua|votre|dein|deine|ihr)${S}(?:password|passcode|kata sandi)\\b|\\b(?:password|kata sandi) (?:anda|kamu)\\b|palavra-passe|kennwort|kata sandi|\\bsifre|mat khau|পাসওয়ার্ড|รหัสผ่าน`),
   sig('prompt_extraction.access_granted', 'prompt_extraction', 1, 'tries to make the model say an access phrase',
     `\\baccess granted\\b`),
   sig('prompt_extraction.ml', 'prompt_extraction', 1, 'asks for the system prompt (non-English)',
-    `(?:prompt|mensaje|instrucciones|instrucoes|istruzioni|consignes|anweisungen) (?:del |do |du |de )?(?:sistema|systeme|system)|systemprompt|системн\\p{L}* (?:промпт\\p{L}*|подсказк\\p{L}*|инструкци\\p{L}*|сообщени\\p{L}*)|系统(?:提示|指令|消息|设定)|系統(?:提示|指令)|システム(?:プロンプト|メッセージ)|시스템 (?:프롬프트|메시지|지침)|(?:موجه|تعليمات|رسالة) النظام|सिस्टम (?:प्रॉम्प्ट|संकेत|निर्देश)`),
+    `(?:prompt|mensaje|instrucciones|instrucoes|istruzioni|consignes|anweisungen) (?:del |do |du |de )?(?:sistema|systeme|system)|systemprompt|системн${LETTERS} (?:промпт${LETTERS}|подсказк${LETTERS}|инструкци${LETTERS}|сообщени${LETTERS})|系统(?:提示|指令|消息|设定)|系統(?:提示|指令)|システム(?:プロンプト|メッセージ)|시스템 (?:프롬프트|메시지|지침)|(?:موجه|تعليمات|رسالة) النظام|सिस्टम (?:प्रॉम्प्ट|संकेत|निर्देश)`),
 
   // ── delimiter and role spoofing ──────────────────────────────────────────────────────
   sig('role_spoof.chat_tokens', 'role_spoof', 1, 'contains chat-template control tokens',
     `<\\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\\|>|\\[/?inst\\]|<</?sys>>|<\\|?(?:start|end)_of_turn\\|?>`),
   sig('role_spoof.closing_tag', 'role_spoof', 0.6, 'closes or opens a system/tool block inside the text',
-    `</?(?:system|system_prompt|tool_output|tool_result|tool_response|function_results?|function_output|instructions?|admin|developer|assistant|user_query|user|context|document|data|search_results?|untrusted[_-]?\\w*)>`),
+    `</?(?:system|system_prompt|tool_output|tool_result|tool_response|function_results?|function_output|instructions?|admin|developer|assistant|user_query|user|context|document|data|search_results?|untrusted[_-]?${WORD})>`),
   sig('role_spoof.role_label', 'role_spoof', 0.3, 'a line that claims to come from the system or assistant',
-    `(?:^|\\n)\\s*(?:#+\\s*|\\[|\\*\\*)?(?:system|assistant|developer|admin|administrator|root|operator)(?:\\s+(?:message|prompt|note|override|instruction|update))?\\s*(?:\\]|\\*\\*)?\\s*[:：]`),
+    `(?:^|\\n)${S0}(?:#{1,16}${S0}|\\[|\\*\\*)?(?:system|assistant|developer|admin|administrator|root|operator)(?:${S}(?:message|prompt|note|override|instruction|update))?${S0}(?:\\]|\\*\\*)?${S0}[:：]`),
   sig('role_spoof.system_message', 'role_spoof', 0.6, 'announces a system or admin message',
-    `\\b(?:system|admin|administrator|developer|security|root)\\s+(?:message|override|notice|alert|update|instruction|command|prompt|mode)\\b${gap(20)}[:!]|###\\s*\\(?(?:system|instruction|new instruction|admin)`),
+    `\\b(?:system|admin|administrator|developer|security|root)${S}(?:message|override|notice|alert|update|instruction|command|prompt|mode)\\b${gap(20)}[:!]|###${S0}\\(?(?:system|instruction|new instruction|admin)`),
   sig('role_spoof.fake_system_header', 'role_spoof', 1, 'a header that fakes a system or admin message',
-    `(?:^|\\n)\\s*#{2,}\\s*[([]?\\s*(?:system|admin|developer)[_ ]?(?:message|prompt|instructions?|override|note)\\s*[)\\]]?|[([](?:system|admin|developer)[_ ](?:message|prompt|instructions?|override|note)[)\\]]`),
+    `(?:^|\\n)${S0}#{2,16}${S0}[([]?${S0}(?:system|admin|developer)[_ ]?(?:message|prompt|instructions?|override|note)${S0}[)\\]]?|[([](?:system|admin|developer)[_ ](?:message|prompt|instructions?|override|note)[)\\]]`),
   sig('role_spoof.fake_role_json', 'role_spoof', 0.6, 'JSON that impersonates a chat role or tool call',
-    `"role"\\s*:\\s*"(?:system|developer|assistant)"|"(?:tool_calls|function_call)"\\s*:`),
+    `"role"${S0}:${S0}"(?:system|developer|assistant)"|"(?:tool_calls|function_call)"${S0}:`),
   sig('role_spoof.end_of_data', 'role_spoof', 0.6, 'claims the data or user input has ended',
     `\\b(?:end of (?:the )?(?:user input|input|document|context|data|email|tool output|search results?|file)|(?:user|document) input ends?)\\b`),
 
   // ── instructions addressed to the agent inside data ──────────────────────────────────
   sig('agent_address.reading_this', 'agent_address', 1, 'addresses an AI that reads or processes the text',
-    `\\b(?:ai|a\\.i\\.|llm|language model|assistant|chatbot|gpt|chatgpt|claude|gemini|copilot|agent|bot|model)s?\\s+(?:that is |who is |which is )?(?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|browsing|viewing|reviewing)\\s+(?:this|these|the following)\\b|\\bif you(?:'re| are) (?:an?\\s+)?(?:ai|llm|language model|large language model|assistant|chatbot|agent|bot|automated)\\b`),
+    `\\b(?:ai|a\\.i\\.|llm|language model|assistant|chatbot|gpt|chatgpt|claude|gemini|copilot|agent|bot|model)s?${S}(?:that is |who is |which is )?(?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|browsing|viewing|reviewing)${S}(?:this|these|the following)\\b|\\bif you(?:'re| are) (?:an?${S})?(?:ai|llm|language model|large language model|assistant|chatbot|agent|bot|automated)\\b`),
   sig('agent_address.note_to_ai', 'agent_address', 1, 'a note or instruction addressed to the AI',
-    `\\b(?:note|message|instructions?|attention|reminder|notice|memo|hint)\\s+(?:to|for)\\s+(?:the\\s+|any\\s+|all\\s+)?(?:ai|llm|assistant|model|agent|bot|chatbot|language model|gpt|chatgpt|claude)s?\\b|\\b(?:dear|hey|hello|attention|attn)[,:]?\\s+(?:ai|llm|assistant|chatgpt|gpt|claude|agent|bot|model|language model)\\b`),
+    `\\b(?:note|message|instructions?|attention|reminder|notice|memo|hint)${S}(?:to|for)${S}(?:the${S}|any${S}|all${S})?(?:ai|llm|assistant|model|agent|bot|chatbot|language model|gpt|chatgpt|claude)s?\\b|\\b(?:dear|hey|hello|attention|attn)[,:]?${S}(?:ai|llm|assistant|chatgpt|gpt|claude|agent|bot|model|language model)\\b`),
   sig('agent_address.important_message', 'agent_address', 1, 'an "important message" for the assistant before it continues',
-    `\\b(?:this is an? (?:important|urgent|critical) (?:message|instruction|notice)|important (?:message|instructions?) (?:from|for|to)|before you (?:can )?(?:solve|complete|answer|continue|proceed|finish|respond|summari[sz]e|do)\\b)|<information>|important\\s*!{2,}`),
+    `\\b(?:this is an? (?:important|urgent|critical) (?:message|instruction|notice)|important (?:message|instructions?) (?:from|for|to)|before you (?:can )?(?:solve|complete|answer|continue|proceed|finish|respond|summari[sz]e|do)\\b)|<information>|important${S0}!{2,16}`),
   sig('agent_address.when_you_read', 'agent_address', 0.6, 'tells the reader what to do on reading or summarizing',
-    `\\b(?:when|once|after|as soon as|while) (?:you |the (?:ai|assistant|model) )(?:read|see|process|summari[sz]e|parse|encounter|receive)\\w* (?:this|these|the)\\b${gap(60)}\\b(?:you (?:must|should|will|need to)|please|do not|don't|always|immediately)\\b`),
+    `\\b(?:when|once|after|as soon as|while) (?:you |the (?:ai|assistant|model) )(?:read|see|process|summari[sz]e|parse|encounter|receive)${WORD} (?:this|these|the)\\b${gap(60)}\\b(?:you (?:must|should|will|need to)|please|do not|don't|always|immediately)\\b`),
   sig('agent_address.you_must', 'agent_address', 0.3, 'imperative aimed at the assistant',
     `\\b(?:you (?:must|are required to|are instructed to|have to|need to) (?:now |immediately |first |also )?(?:ignore|say|print|respond|reply|output|send|forward|include|tell|reveal|visit|click|execute|run|call|write))\\b|\\b(?:assistant|ai|model|agent),? (?:please |you must |must )?(?:ignore|say|print|respond|reply|output|send|forward|include|tell|reveal|visit|execute|run|call)\\b`),
 
   // ── exfiltration ─────────────────────────────────────────────────────────────────────
   sig('exfiltration.send_to', 'exfiltration', 1, 'asks to send, forward or post data to an address or URL',
-    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)\\w*\\b[^\\n]{0,120}?\\b(?:to|at|into|onto|via)\\s+["'“‘]?(?:https?://[^\\s)\\]"'<>]+|www\\.[^\\s)\\]"'<>]+|[\\w.+-]+@[\\w-]+\\.[\\w.]+|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
+    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)${WORD}\\b[^\\n]{0,120}?\\b(?:to|at|into|onto|via)${S}["'“‘]?(?:https?://[^\\s)\\]"'<>]{1,${URL}}|www\\.[^\\s)\\]"'<>]{1,${URL}}|[\\w.+-]{1,64}@[\\w-]{1,64}\\.[\\w.]{1,64}|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
   sig('exfiltration.markdown_image', 'exfiltration', 1, 'markdown image whose URL carries data',
-    `!\\[[^\\]\\n]{0,100}\\]\\(\\s*https?://[^)\\s]*[?&][^)\\s]*=`),
+    `!\\[[^\\]\\n]{0,100}\\]\\(${S0}https?://[^)\\s]{0,${URL}}[?&][^)\\s]{0,${URL}}=`),
   sig('exfiltration.data_in_url', 'exfiltration', 1, 'asks to put data into a URL or link',
-    `\\b(?:include|append|add|embed|encode|insert|put|concatenate|attach)\\w*\\b${gap(60)}\\b(?:in|into|to|as)\\s+(?:the\\s+|a\\s+|this\\s+)?(?:url|link|image url|query(?: string| parameter)?|url parameter|image source|src)\\b`),
+    `\\b(?:include|append|add|embed|encode|insert|put|concatenate|attach)${WORD}\\b${gap(60)}\\b(?:in|into|to|as)${S}(?:the${S}|a${S}|this${S})?(?:url|link|image url|query(?: string| parameter)?|url parameter|image source|src)\\b`),
   sig('exfiltration.sensitive_data', 'exfiltration', 0.6, 'asks to send or collect credentials or private data',
-    `\\b(?:send|forward|email|post|upload|transmit|share|collect|extract|gather|retrieve|exfiltrate)\\w*\\b${gap(50)}\\b(?:passwords?|credentials?|api keys?|tokens?|secrets?|ssh keys?|private keys?|credit card|card numbers?|social security|ssn|bank (?:details|account)|conversation history|chat history|(?:the )?user'?s? (?:data|information|details|emails?|messages?|files?|contacts?)|personal (?:data|information)|login (?:details|info))\\b`),
+    `\\b(?:send|forward|email|post|upload|transmit|share|collect|extract|gather|retrieve|exfiltrate)${WORD}\\b${gap(50)}\\b(?:passwords?|credentials?|api keys?|tokens?|secrets?|ssh keys?|private keys?|credit card|card numbers?|social security|ssn|bank (?:details|account)|conversation history|chat history|(?:the )?user'?s? (?:data|information|details|emails?|messages?|files?|contacts?)|personal (?:data|information)|login (?:details|info))\\b`),
 
   // ── refusal suppression ──────────────────────────────────────────────────────────────
   sig('refusal_suppression.never_refuse', 'refusal_suppression', 1, 'forbids refusing, apologizing or warning',
-    `\\b(?:never|don'?t|do not|must not|mustn'?t|cannot|can'?t|won'?t|will not|shall not|should not|shouldn'?t|are not allowed to|not permitted to)\\s+(?:ever\\s+)?(?:refuse|decline|reject|deny|say (?:no|sorry|that you can'?t|you can'?t|i can'?t|\\\\?"?i'?m sorry)|apologi[sz]e|include (?:any )?(?:warnings?|disclaimers?|caveats?|notes?)|add (?:any )?(?:warnings?|disclaimers?)|mention (?:ethics|legality|morality|that)|moralize|lecture|warn)\\b`),
+    `\\b(?:never|don'?t|do not|must not|mustn'?t|cannot|can'?t|won'?t|will not|shall not|should not|shouldn'?t|are not allowed to|not permitted to)${S}(?:ever${S})?(?:refuse|decline|reject|deny|say (?:no|sorry|that you can'?t|you can'?t|i can'?t|\\\\?"?i'?m sorry)|apologi[sz]e|include (?:any )?(?:warnings?|disclaimers?|caveats?|notes?)|add (?:any )?(?:warnings?|disclaimers?)|mention (?:ethics|legality|morality|that)|moralize|lecture|warn)\\b`),
   sig('refusal_suppression.without_warnings', 'refusal_suppression', 0.6, 'asks for answers without warnings or disclaimers',
-    `\\bwithout (?:any\\s+)?(?:warnings?|disclaimers?|caveats?|censorship|refus\\w*|moraliz\\w*|hesitation|questioning|judgement|judgment|apolog\\w*)\\b|\\bno matter how (?:unethical|illegal|immoral|harmful|dangerous|offensive|inappropriate|explicit)\\b|\\b(?:always|must|will) (?:answer|respond|comply)\\b${gap(40)}\\b(?:no matter|regardless|even if)\\b`),
+    `\\bwithout (?:any${S})?(?:warnings?|disclaimers?|caveats?|censorship|refus${WORD}|moraliz${WORD}|hesitation|questioning|judgement|judgment|apolog${WORD})\\b|\\bno matter how (?:unethical|illegal|immoral|harmful|dangerous|offensive|inappropriate|explicit)\\b|\\b(?:always|must|will) (?:answer|respond|comply)\\b${gap(40)}\\b(?:no matter|regardless|even if)\\b`),
   sig('refusal_suppression.prefix', 'refusal_suppression', 0.6, 'dictates an affirmative opening',
-    `\\b(?:begin|start|prefix|open)\\s+(?:your|each|every|all)?\\s*(?:response|reply|answer|output|message)s?\\s+with\\s+["'“]?(?:sure|absolutely|of course|certainly|yes|here is|okay)`),
+    `\\b(?:begin|start|prefix|open)${S}(?:your|each|every|all)?${S0}(?:response|reply|answer|output|message)s?${S}with${S}["'“]?(?:sure|absolutely|of course|certainly|yes|here is|okay)`),
 
   // ── payload splitting ────────────────────────────────────────────────────────────────
   sig('payload_splitting.concat', 'payload_splitting', 0.6, 'builds an instruction from concatenated pieces',
-    `\\b[a-z]\\d?\\s*=\\s*["'][^"'\\n]{1,80}["']${W}{0,200}?\\b[a-z]\\d?\\s*\\+\\s*[a-z]\\d?\\b|\\b(?:concatenate|combine|join|merge|put together)\\s+(?:the\\s+)?(?:strings?|parts|pieces|fragments|variables|letters|words|segments)\\b`),
+    `\\b[a-z]\\d?${S0}=${S0}["'][^"'\\n]{1,80}["']${W}{0,200}?\\b[a-z]\\d?${S0}\\+${S0}[a-z]\\d?\\b|\\b(?:concatenate|combine|join|merge|put together)${S}(?:the${S})?(?:strings?|parts|pieces|fragments|variables|letters|words|segments)\\b`),
 
   // ── asks to decode-and-follow an encoded payload ─────────────────────────────────────
   sig('encoding_instruction.decode_follow', 'encoding_instruction', 0.6, 'asks to decode an encoded text and act on it',
