@@ -463,7 +463,7 @@ const thresholds = { message: thresholdFor(0, 0.01), tool_result: thresholdFor(1
 console.log('thresholds:', thresholds);
 
 const model: ModelData = {
-  version: `injection-v3-w${WINDOW}-h${HASH_BITS}`,
+  version: `injection-v4-w${WINDOW}-h${HASH_BITS}`,
   hashBits: HASH_BITS,
   windowSize: WINDOW,
   ...weights,

@@ -3,6 +3,7 @@ import { decodeWeights, type LinearModel, scoreWindows } from './classifier.js';
 import { HASH_BITS, newFeatureBuffer, WINDOW } from './features.js';
 import { MODEL_DATA } from './model-data.js';
 import { laterAnchorsPresent, scanAnchors } from './anchor-scan.js';
+import { findPlantedRequest } from './planted-request.js';
 import { FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
 
 /** Where the text sits: instructions in tool results are more suspicious, and data is noisier. */
@@ -28,6 +29,8 @@ export interface InjectionAssessment {
   readonly obfuscations: readonly ObfuscationKind[];
   /** Encoded layers that carried signals. */
   readonly decodedSignals: readonly string[];
+  /** A request on the line next to a table's rows (instructions planted in data), if any. */
+  readonly plantedRequest?: TextSpan;
 }
 
 /** Feature names of the calibration model, in order. Shared with the training script. */
@@ -37,6 +40,7 @@ export const CALIBRATION_FEATURES = [
   'family_count',
   'obfuscation',
   'decoded_signal',
+  'planted_request',
   'tool_result',
   'tool_result_x_classifier',
 ] as const;
@@ -93,6 +97,8 @@ export interface RawSignals {
   families: Map<Family, SignalMatch>;
   obfuscations: ObfuscationKind[];
   decodedSignals: string[];
+  /** A request on the line next to a table's rows (planted-request.ts), in the original text. */
+  plantedRequest: TextSpan | undefined;
 }
 
 export function calibrationVector(raw: RawSignals, kind: TextKind): number[] {
@@ -102,7 +108,7 @@ export function calibrationVector(raw: RawSignals, kind: TextKind): number[] {
   let obf = 0;
   for (const k of raw.obfuscations) if (SUSPICIOUS_OBFUSCATION.has(k)) obf++;
   const tool = kind === 'tool_result' ? 1 : 0;
-  return [clf, ...familyValues, Math.min(familyCount, 4) / 4, Math.min(obf, 2) / 2, raw.decodedSignals.length > 0 ? 1 : 0, tool, tool * clf];
+  return [clf, ...familyValues, Math.min(familyCount, 4) / 4, Math.min(obf, 2) / 2, raw.decodedSignals.length > 0 ? 1 : 0, raw.plantedRequest ? 1 : 0, tool, tool * clf];
 }
 
 /**
@@ -224,7 +230,8 @@ export class InjectionDetector {
       if (fired || layerLogit > 0) decodedSignals.push(layer.kind);
     }
     if (!useClassifier) classifierLogit = this.model.bias;
-    return { classifierLogit, classifierSpan, families, obfuscations: [...obfuscations], decodedSignals };
+    const plantedRequest = findPlantedRequest(text);
+    return { classifierLogit, classifierSpan, families, obfuscations: [...obfuscations], decodedSignals, plantedRequest };
   }
 
   calibrate(raw: RawSignals, kind: TextKind): number {
@@ -244,6 +251,7 @@ export class InjectionDetector {
       families: raw.families,
       obfuscations: raw.obfuscations,
       decodedSignals: raw.decodedSignals,
+      ...(raw.plantedRequest ? { plantedRequest: raw.plantedRequest } : {}),
     };
   }
 }

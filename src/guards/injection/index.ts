@@ -54,21 +54,24 @@ function pct(x: number): string {
 
 /**
  * Findings for one assessment: one per attack family that fired (with the span of its strongest
- * signature), or one `injection.classifier` finding for the most suspicious window when only the
- * classifier fired, plus `injection.obfuscation` when the text was obfuscated. Every finding
+ * signature), `injection.planted_request` for a request next to a table's rows, or one
+ * `injection.classifier` finding for the most suspicious window when only the classifier fired, plus `injection.obfuscation` when the text was obfuscated. Every finding
  * carries the calibrated score of the whole segment, so policy thresholds act on one number.
  */
 export function findingsFor(guardId: string, segment: Segment, a: InjectionAssessment): Finding[] {
   const findings: Finding[] = [];
   const families = [...a.families.values()];
-  const summary = `injection score ${pct(a.score)} (classifier ${pct(a.classifierScore)}; signals: ${
-    families.length > 0 ? families.map((m) => m.signature.family).join(', ') : 'none'
-  }${a.obfuscations.length > 0 ? `; obfuscation: ${a.obfuscations.join(', ')}` : ''})`;
+  const signals = families.map((m) => m.signature.family as string);
+  if (a.plantedRequest) signals.push('planted_request');
+  const summary = `injection score ${pct(a.score)} (classifier ${pct(a.classifierScore)}; signals: ${signals.length > 0 ? signals.join(', ') : 'none'}${a.obfuscations.length > 0 ? `; obfuscation: ${a.obfuscations.join(', ')}` : ''})`;
   for (const m of families) {
     const via = m.via ? ` inside ${m.via}-encoded text` : '';
     findings.push(findingFor(guardId, segment, FAMILY_TYPE[m.signature.family], a.score, `${m.signature.description}${via}; ${summary}`, m.span));
   }
-  if (families.length === 0) {
+  if (a.plantedRequest) {
+    findings.push(findingFor(guardId, segment, 'injection.planted_request', a.score, `a request on the line next to a table's rows: instructions planted in data; ${summary}`, a.plantedRequest));
+  }
+  if (families.length === 0 && !a.plantedRequest) {
     findings.push(findingFor(guardId, segment, 'injection.classifier', a.score, `text reads like an injection or jailbreak; ${summary}`, a.classifierSpan));
   }
   if (a.obfuscations.length > 0 && (a.decodedSignals.length > 0 || families.length > 0)) {
