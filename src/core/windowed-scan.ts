@@ -37,10 +37,11 @@ const MAX_BACKTRACK = 4096;
 
 /**
  * Matches whose start lies in one of `windows` (`[from, to)`, in any order, overlaps allowed), in
- * text order. Each match's `index` and, with the `d` flag, `indices` are positions in `text` (its
- * `input` is a slice).
+ * text order; the first `limit` of them when given (with 1, the whole-text `exec`'s first match
+ * when every match starts in a window). Each match's `index` and, with the `d` flag, `indices` are
+ * positions in `text` (its `input` is a slice).
  */
-export function matchesInWindows(pattern: WindowedPattern, text: string, unsorted: readonly (readonly [number, number])[]): RegExpExecArray[] {
+export function matchesInWindows(pattern: WindowedPattern, text: string, unsorted: readonly (readonly [number, number])[], limit = Infinity): RegExpExecArray[] {
   const { re, maxLength, inMatch } = pattern;
   const windows = [...unsorted].sort((a, b) => a[0] - b[0]);
   const found: RegExpExecArray[] = [];
@@ -69,7 +70,10 @@ export function matchesInWindows(pattern: WindowedPattern, text: string, unsorte
         continue;
       }
       resume = at + m[0].length;
-      if (at >= from) found.push(shifted(m, sliceFrom));
+      if (at >= from && found.push(shifted(m, sliceFrom)) >= limit) {
+        re.lastIndex = 0;
+        return found;
+      }
     }
     resume = Math.max(resume, to);
   }

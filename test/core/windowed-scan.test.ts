@@ -69,6 +69,14 @@ describe('matchesInWindows', () => {
     expect(patterns.mac!.re.lastIndex).toBe(0);
   });
 
+  it('stops after `limit` matches, leaving the regex at lastIndex 0', () => {
+    const text = 'mac 00:1a:2b:3c:4d:5e and 0A-1B-2C-3D-4E-5F here';
+    const windows = [[20, 30], [0, 10]] as const;
+    expect(matchesInWindows(patterns.mac!, text, windows, 1).map((m) => [m.index, m[0]])).toEqual([[4, '00:1a:2b:3c:4d:5e']]);
+    expect(patterns.mac!.re.lastIndex).toBe(0);
+    expect(matchesInWindows(patterns.mac!, text, windows, 2).map((m) => m[0])).toEqual(['00:1a:2b:3c:4d:5e', '0A-1B-2C-3D-4E-5F']);
+  });
+
   it('reads from the last character no match can hold, so a chain of dates before a window is read as the whole scan reads it', () => {
     // The whole scan takes "1.2.30" and then nothing; a scan started at "30" would take "30.4.99".
     const text = 'x 1.2.30.4.99 y';

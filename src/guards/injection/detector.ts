@@ -2,7 +2,7 @@ import { type NormalizedText, normalizeText, type ObfuscationKind, type TextSpan
 import { decodeWeights, type LinearModel, scoreWindows } from './classifier.js';
 import { HASH_BITS, newFeatureBuffer, WINDOW } from './features.js';
 import { MODEL_DATA } from './model-data.js';
-import { laterAnchorsPresent, scanAnchors } from './anchor-scan.js';
+import { firstSignatureMatch, laterAnchorsPresent, scanAnchors } from './anchor-scan.js';
 import { findPlantedRequest } from './planted-request.js';
 import { FAMILIES, type Family, SIGNATURES, type Signature } from './signatures.js';
 
@@ -162,8 +162,7 @@ function matchSignatures(n: NormalizedText, families: Map<Family, SignalMatch>, 
     const current = families.get(signature.family);
     if (current && current.signature.strength >= signature.strength) continue;
     if (!laterAnchorsPresent(scan, index)) continue;
-    signature.pattern.lastIndex = 0;
-    const m = signature.pattern.exec(text);
+    const m = firstSignatureMatch(scan, index, text);
     if (!m) continue;
     any = true;
     const span = spanOf(m.index, m.index + m[0].length);

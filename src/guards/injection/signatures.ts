@@ -245,7 +245,7 @@ export const SIGNATURES: readonly Signature[] = [
   sig('role_spoof.chat_tokens', 'role_spoof', 1, 'contains chat-template control tokens',
     `<\\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\\|>|\\[/?inst\\]|<</?sys>>|<\\|?(?:start|end)_of_turn\\|?>`),
   sig('role_spoof.closing_tag', 'role_spoof', 0.6, 'closes or opens a system/tool block inside the text',
-    `</?(?:system|system_prompt|tool_output|tool_result|tool_response|function_results?|function_output|instructions?|admin|developer|assistant|user_query|user|context|document|data|search_results?|untrusted[_-]?${WORD})>`),
+    `</?(?:system|system_prompt|tool_output|tool_result|tool_response|function_results?|function_output|instructions?|admin|developer|assistant|user_query|user|context|document|data|search_results?)>|</?untrusted[_-]?${WORD}>`),
   sig('role_spoof.role_label', 'role_spoof', 0.3, 'a line that claims to come from the system or assistant',
     `(?:^|\\n)${S0}(?:#{1,16}${S0}|\\[|\\*\\*)?(?:system|assistant|developer|admin|administrator|root|operator)(?:${S}(?:message|prompt|note|override|instruction|update))?${S0}(?:\\]|\\*\\*)?${S0}[:：]`),
   sig('role_spoof.system_message', 'role_spoof', 0.6, 'announces a system or admin message',
