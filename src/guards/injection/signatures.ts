@@ -271,7 +271,7 @@ export const SIGNATURES: readonly Signature[] = [
 
   // ── exfiltration ─────────────────────────────────────────────────────────────────────
   sig('exfiltration.send_to', 'exfiltration', 1, 'asks to send, forward or post data to an address or URL',
-    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)${WORD}\\b[^\\n]{0,120}?\\b(?:to|at|into|onto|via)${S}["'“‘]?(?:https?://[^\\s)\\]"'<>]{1,${URL}}|www\\.[^\\s)\\]"'<>]{1,${URL}}|[\\w.+-]{1,64}@[\\w-]{1,64}\\.[\\w.]{1,64}|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
+    `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|report|deliver|sync|share|bcc|cc)${WORD}\\b[^\\n]{0,120}?\\b(?:to|at|into|onto|via)${S}["'\\u201c\\u2018]?(?:https?://[^\\s)\\]"'<>]{1,${URL}}|www\\.[^\\s)\\]"'<>]{1,${URL}}|[\\w.+-]{1,64}@[\\w-]{1,64}\\.[\\w.]{1,64}|(?:my|this|the following|our|an external|the attacker'?s?) (?:server|endpoint|url|webhook|address|email))`),
   sig('exfiltration.markdown_image', 'exfiltration', 1, 'markdown image whose URL carries data',
     `!\\[[^\\]\\n]{0,100}\\]\\(${S0}https?://[^)\\s]{0,${URL}}[?&][^)\\s]{0,${URL}}=`),
   sig('exfiltration.data_in_url', 'exfiltration', 1, 'asks to put data into a URL or link',
@@ -285,7 +285,7 @@ export const SIGNATURES: readonly Signature[] = [
   sig('refusal_suppression.without_warnings', 'refusal_suppression', 0.6, 'asks for answers without warnings or disclaimers',
     `\\bwithout (?:any${S})?(?:warnings?|disclaimers?|caveats?|censorship|refus${WORD}|moraliz${WORD}|hesitation|questioning|judgement|judgment|apolog${WORD})\\b|\\bno matter how (?:unethical|illegal|immoral|harmful|dangerous|offensive|inappropriate|explicit)\\b|\\b(?:always|must|will) (?:answer|respond|comply)\\b${gap(40)}\\b(?:no matter|regardless|even if)\\b`),
   sig('refusal_suppression.prefix', 'refusal_suppression', 0.6, 'dictates an affirmative opening',
-    `\\b(?:begin|start|prefix|open)${S}(?:your|each|every|all)?${S0}(?:response|reply|answer|output|message)s?${S}with${S}["'“]?(?:sure|absolutely|of course|certainly|yes|here is|okay)`),
+    `\\b(?:begin|start|prefix|open)${S}(?:your|each|every|all)?${S0}(?:response|reply|answer|output|message)s?${S}with${S}["'\\u201c]?(?:sure|absolutely|of course|certainly|yes|here is|okay)`),
 
   // ── payload splitting ────────────────────────────────────────────────────────────────
   sig('payload_splitting.concat', 'payload_splitting', 0.6, 'builds an instruction from concatenated pieces',
