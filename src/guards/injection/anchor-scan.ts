@@ -187,31 +187,44 @@ export function windowable(index: number): boolean {
 }
 
 /**
- * Where each distinct literal occurs: per place a list of occurrences, newest first. `heads[2 * place]`
- * is its newest entry + 1 (0: none), `heads[2 * place + 1]` how many it has; entry k is the position
- * `entries[2 * k]` and the next entry + 1 `entries[2 * k + 1]`. (Zero-filled arrays need no setting up.)
+ * Where each distinct literal occurs: per place a list of occurrences, newest first, in module
+ * scratch arrays that every scan with places reuses (allocating them per text cost more than
+ * windowing saved on 2 KB texts). A place's list is valid when `STAMP[place]` is the scan's
+ * generation: `HEADS[2 * place]` is its newest entry + 1, `HEADS[2 * place + 1]` how many it has;
+ * entry k is the position `ENTRIES[2 * k]` and the next entry + 1 `ENTRIES[2 * k + 1]` (0: none).
+ * A scan's places are only read until the next scan with places (`signatureWindows` checks).
  */
 interface Places {
-  readonly heads: Int32Array;
-  entries: Int32Array;
-  size: number;
+  readonly generation: number;
 }
 
-function newPlaces(textLength: number): Places {
-  return { heads: new Int32Array(2 * PLACE_LENGTH.length), entries: new Int32Array(2 * Math.min(1024, 16 + (textLength >> 4))), size: 0 };
-}
+const HEADS = new Int32Array(2 * PLACE_LENGTH.length);
+const STAMP = new Int32Array(PLACE_LENGTH.length);
+let ENTRIES = new Int32Array(2 * 1024);
+let generation = 0;
+let entryCount = 0;
 
-function addPlace(places: Places, place: number, p: number): void {
-  if (2 * places.size === places.entries.length) {
-    const entries = new Int32Array(places.entries.length * 2);
-    entries.set(places.entries);
-    places.entries = entries;
+function addPlace(place: number, p: number): void {
+  if (STAMP[place] !== generation) {
+    STAMP[place] = generation;
+    HEADS[2 * place] = 0;
+    HEADS[2 * place + 1] = 0;
   }
-  const k = places.size++;
-  places.entries[2 * k] = p;
-  places.entries[2 * k + 1] = places.heads[2 * place]!;
-  places.heads[2 * place] = k + 1;
-  places.heads[2 * place + 1]!++;
+  if (2 * entryCount === ENTRIES.length) {
+    const entries = new Int32Array(ENTRIES.length * 2);
+    entries.set(ENTRIES);
+    ENTRIES = entries;
+  }
+  const k = entryCount++;
+  ENTRIES[2 * k] = p;
+  ENTRIES[2 * k + 1] = HEADS[2 * place]!;
+  HEADS[2 * place] = k + 1;
+  HEADS[2 * place + 1]!++;
+}
+
+/** Occurrences of a place in the current scan. */
+function placeCount(place: number): number {
+  return STAMP[place] === generation ? HEADS[2 * place + 1]! : 0;
 }
 
 export interface AnchorScan {
@@ -219,7 +232,7 @@ export interface AnchorScan {
   readonly candidates: number[];
   /** Per later-group literal: whether it occurs in the text. */
   readonly present: Uint8Array;
-  /** Every occurrence of every anchor literal, when asked for (`signatureWindows`). */
+  /** Every occurrence of every anchor literal, when asked for (`signatureWindows`), until the next scan with places. */
   readonly places?: Places;
   readonly length: number;
 }
@@ -241,7 +254,14 @@ export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FRO
   const units = scratch.load(text);
   const hit = new Uint8Array(SIGNATURES.length);
   const found = new Uint8Array(literals.length - triggerCount);
-  const places = withPlaces ? newPlaces(length) : undefined;
+  let places: Places | undefined;
+  if (withPlaces) {
+    // Generation 0 is the stamps' initial value: never a scan's.
+    generation = generation === 0x7fffffff ? 1 : generation + 1;
+    if (generation === 1) STAMP.fill(0);
+    entryCount = 0;
+    places = { generation };
+  }
   // Where each alternation may match next, and whether it matched at the current position.
   let resume0 = 0;
   let resume1 = 0;
@@ -267,7 +287,7 @@ export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FRO
           const f = id - triggerCount;
           if ((found[f] === 0 || place >= 0) && matchesAt(units, length, p, id)) {
             found[f] = 1;
-            if (place >= 0) addPlace(places!, place, p);
+            if (place >= 0) addPlace(place, p);
           }
           continue;
         }
@@ -275,7 +295,7 @@ export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FRO
         const done = (flags & 2) === 0 ? done0 : done1;
         if (done && place < 0) continue;
         if (!matchesAt(units, length, p, id)) continue;
-        if (place >= 0) addPlace(places!, place, p);
+        if (place >= 0) addPlace(place, p);
         if (done) continue;
         const end = p + LIT_LENGTH[id]!;
         if ((flags & 1) !== 0 && !(wordBoundary(units, length, p) && wordBoundary(units, length, end))) continue;
@@ -305,19 +325,19 @@ const WINDOW_COST = 50;
  * that ends at most `reach` code units after the match's start, so every match starts in a window
  * `[end - reach, end)` of that group's occurrences. The group with the fewest occurrences is used;
  * windows closer than `maxLength` are joined (each window's scan reads `maxLength` past its end
- * anyway). Undefined when the text was scanned without places, the signature proves no bound, or
+ * anyway). Undefined when the text was scanned without places (or another text has been scanned
+ * with places since), the signature proves no bound, or
  * the windows would read more than the text (dense anchors: one scan of the text is cheaper, and
  * the windows' cost stays linear in the text).
  */
 export function signatureWindows(scan: AnchorScan, index: number): { maxLength: number; windows: [number, number][] } | undefined {
   const plan = PLANS[index];
-  const places = scan.places;
-  if (!plan || !places) return undefined;
+  if (!plan || scan.places?.generation !== generation) return undefined;
   let best: WindowPlan['groups'][number] | undefined;
   let bestCost = Infinity;
   for (const group of plan.groups) {
     let n = 0;
-    for (const place of group.places) n += places.heads[2 * place + 1]!;
+    for (const place of group.places) n += placeCount(place);
     const cost = n * (group.reach + plan.maxLength);
     if (cost < bestCost) {
       bestCost = cost;
@@ -328,11 +348,13 @@ export function signatureWindows(scan: AnchorScan, index: number): { maxLength: 
   // No occurrence: no match (but the trigger scan only makes candidates of signatures with one).
   if (bestCost === 0) return { maxLength: plan.maxLength, windows: [] };
   let n = 0;
-  for (const place of best.places) n += places.heads[2 * place + 1]!;
+  for (const place of best.places) n += placeCount(place);
   const ends = new Int32Array(n);
   let k = 0;
-  const { heads, entries } = places;
-  for (const place of best.places) for (let e = heads[2 * place]!; e > 0; e = entries[2 * e - 1]!) ends[k++] = entries[2 * e - 2]! + PLACE_LENGTH[place]!;
+  for (const place of best.places) {
+    if (STAMP[place] !== generation) continue;
+    for (let e = HEADS[2 * place]!; e > 0; e = ENTRIES[2 * e - 1]!) ends[k++] = ENTRIES[2 * e - 2]! + PLACE_LENGTH[place]!;
+  }
   ends.sort();
   const windows: [number, number][] = [];
   let read = CALL_COST;
