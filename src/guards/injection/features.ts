@@ -2,7 +2,7 @@
  * Hashed n-gram features of normalized text, shared by the runtime classifier and the training
  * script (scripts/injection/train.ts) so the two can never drift apart.
  *
- * Features: character 3-, 4- and 5-grams (whitespace collapsed, digits folded to `0`) and word
+ * Features: character 3- and 4-grams (whitespace collapsed, digits folded to `0`) and word
  * unigrams and bigrams. Messages and tool results are scored by two models over these features
  * (detector.ts), so the features themselves do not depend on the kind of text.
  *
@@ -14,7 +14,7 @@
 
 import { CodeUnits } from '../../normalize/codeunits.js';
 
-export const HASH_BITS = 18;
+export const HASH_BITS = 17;
 export const HASH_SIZE = 1 << HASH_BITS;
 /** Half a window: windows are two consecutive buckets. */
 export const BUCKET_BITS = 8;
@@ -57,7 +57,7 @@ for (const c of [0x2e, 0x21, 0x3f, 0x3002]) CLASS[c] = 3;
 const scratch = new CodeUnits();
 
 // De-duplication within a bucket: a small open-addressing set (16 KiB, stays in the L1 cache; a
-// bucket holds at most 5 * BUCKET features, under a third of its slots). An entry is the feature id
+// bucket holds at most 4 * BUCKET features, a quarter of its slots). An entry is the feature id
 // tagged with a 14-bit generation (bits 18 and up), so one load tells a hit, a slot of this
 // bucket holding another id, and a free slot (an older generation) apart; the table is cleared
 // when the generations wrap.
@@ -98,8 +98,8 @@ function fresh(id: number, tag: number): boolean {
 export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8Array = NO_WEIGHTS): FeatureBuffer {
   const end = text.length;
   const buckets = Math.max(1, (end + BUCKET - 1) >>> BUCKET_BITS);
-  // At most 3 character n-grams and 2 word features per character, plus the final word.
-  const need = Math.min(end, BUCKET) * 5 * buckets + 16;
+  // At most 2 character n-grams and 2 word features per character, plus the final word.
+  const need = Math.min(end, BUCKET) * 4 * buckets + 16;
   if (buf.ids.length < need) buf.ids = new Int32Array(Math.max(need, buf.ids.length * 2));
   if (buf.bucketEnd.length < buckets + 1) {
     buf.bucketEnd = new Int32Array(Math.max(buckets + 1, buf.bucketEnd.length * 2));
@@ -119,7 +119,6 @@ export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8A
   let a1 = 0;
   let a2 = 0;
   let a3 = 0;
-  let a4 = 0;
   let prevSpace = true;
   let count = 0;
   let wordHash = 0;
@@ -190,17 +189,9 @@ export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8A
           ids[n++] = id;
           weight += weights[id]!;
         }
-        if (count >= 5) {
-          const h5 = Math.imul(Math.imul(h4 ^ a4, PRIME) ^ 0x35, PRIME);
-          id = (h5 ^ (h5 >>> 16)) & MASK;
-          if (fresh(id, tag)) {
-            ids[n++] = id;
-            weight += weights[id]!;
-          }
-        }
+
       }
     }
-    a4 = a3;
     a3 = a2;
     a2 = a1;
     a1 = c;
