@@ -71,3 +71,19 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
   if (isCloudRef(ref)) return resolveCloudSecret(ref, env);
   throw new SecretError(ref, 'unknown scheme; use env:NAME, file:PATH, vault:MOUNT/PATH#FIELD, aws-sm:, azure-kv: or gcp-sm:');
 }
+
+/**
+ * A secret read on first use and kept once read: for parts built synchronously from config (guards)
+ * that need a credential only when they call out. A failed read is not kept, so the next call tries
+ * again (a file mounted late, a Vault that was down); its error names the reference, never a value.
+ */
+export function lazySecret(ref: string, env: NodeJS.ProcessEnv = process.env): () => Promise<string> {
+  let value: Promise<string> | undefined;
+  return () => {
+    value ??= resolveSecret(ref, env).catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySecret, secretRefSchema } from '../../secrets/secret-ref.js';
 import { type Finding, findingFor, type Guard, type GuardContext, type GuardFactory, type Segment } from '../../core/index.js';
 
 export const remoteClassifierConfigSchema = z.strictObject({
@@ -8,8 +9,11 @@ export const remoteClassifierConfigSchema = z.strictObject({
   maliciousLabels: z.array(z.string().min(1)).min(1).default(['INJECTION', 'JAILBREAK', 'MALICIOUS', 'LABEL_1']),
   /** Score at or above which a malicious label is reported. */
   threshold: z.number().min(0).max(1).default(0.5),
-  /** Extra request headers (e.g. an authorization header for the team's own endpoint). */
-  headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * Extra request headers (e.g. `authorization` for the team's own endpoint). Each value is a secret
+   * reference (`env:NAME`, `file:PATH`, …, holding the whole value: `Bearer …`), read on first use.
+   */
+  headers: z.record(z.string().min(1), secretRefSchema).default({}),
   /** Longest text sent in one request; longer texts go in overlapping chunks, all of them. */
   maxChars: z.number().int().min(64).default(2000),
   roles: z.array(z.enum(['system', 'developer', 'user', 'assistant', 'tool'])).default(['user', 'tool']),
@@ -62,6 +66,12 @@ export const remoteClassifierGuardFactory: GuardFactory<RemoteClassifierConfig> 
   create(config, options): Guard {
     const malicious = new Set(config.maliciousLabels.map((l) => l.toUpperCase()));
     const roles = new Set<string>(config.roles);
+    const headerValues = Object.entries(config.headers).map(([name, ref]) => [name, lazySecret(ref)] as const);
+    const headers = async (): Promise<Record<string, string>> => {
+      const out: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      for (const [name, value] of headerValues) out[name] = await value();
+      return out;
+    };
     return {
       id: options.id,
       fingerprint: `injection-remote:${JSON.stringify({ ...config, headers: Object.keys(config.headers).sort() })}`,
@@ -70,10 +80,11 @@ export const remoteClassifierGuardFactory: GuardFactory<RemoteClassifierConfig> 
       appliesTo: (segment: Segment) => !segment.trusted && roles.has(segment.role),
       async inspect(segment: Segment, ctx: GuardContext): Promise<Finding[]> {
         const findings: Finding[] = [];
+        const requestHeaders = await headers();
         for (const part of chunks(segment.text, config.maxChars)) {
           const response = await fetch(config.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json', ...config.headers },
+            headers: requestHeaders,
             body: JSON.stringify({ inputs: segment.text.slice(part.start, part.end) }),
             ...(ctx.signal ? { signal: ctx.signal } : {}),
           });

@@ -4,6 +4,7 @@ import { type Finding, findingFor, type Guard, type GuardContext, type GuardFact
 import { HARMFUL_DEFAULT_THRESHOLD, harmfulScore } from './classifier.js';
 import { type ExternalVerdict, llamaGuardModeration, openAiModeration } from './external.js';
 import { TermMatcher } from './terms.js';
+import { lazySecret, secretRefSchema } from '../../secrets/secret-ref.js';
 
 function re2Error(pattern: string, flags: string): string | undefined {
   try {
@@ -49,7 +50,8 @@ export const moderationConfigSchema = z.strictObject({
       kind: z.enum(['openai', 'llama_guard']),
       /** Full endpoint URL: `…/v1/moderations` or `…/v1/chat/completions`. */
       url: z.string().url(),
-      apiKey: z.string().optional(),
+      /** Bearer token for the service, as a secret reference (`env:NAME`, `file:PATH`, …), read on first use. */
+      apiKey: secretRefSchema.optional(),
       model: z.string().optional(),
       timeoutMs: z.number().int().min(1).max(60_000).default(3000),
       /** Llama Guard only: `server` lets the endpoint's chat template build the task prompt; `inline` sends it ourselves. */
@@ -70,6 +72,7 @@ export const moderationGuardFactory: GuardFactory<ModerationConfig> = {
     const directions = new Set(config.directions);
     const wholeSegment = config.classifier.enabled || config.external !== undefined;
     const external = config.external;
+    const apiKey = external?.apiKey ? lazySecret(external.apiKey) : undefined;
 
     const local = (segment: Segment): Finding[] => {
       const text = segment.text;
@@ -123,11 +126,14 @@ export const moderationGuardFactory: GuardFactory<ModerationConfig> = {
       inspect(segment: Segment, ctx: GuardContext): Finding[] | Promise<Finding[]> {
         const found = local(segment);
         if (!external || segment.text.trim().length === 0) return found;
-        const check =
-          external.kind === 'openai'
-            ? openAiModeration(segment.text, { ...external, ...(ctx.signal ? { signal: ctx.signal } : {}) })
-            : llamaGuardModeration(segment.text, segment.direction === 'input' ? 'user' : 'assistant', { ...external, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-        return check.then((verdict) => [...found, ...fromExternal(segment, verdict)]);
+        const check = async (): Promise<ExternalVerdict> => {
+          const { apiKey: _ref, ...service } = external;
+          const options = { ...service, ...(apiKey ? { apiKey: await apiKey() } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) };
+          return external.kind === 'openai'
+            ? openAiModeration(segment.text, options)
+            : llamaGuardModeration(segment.text, segment.direction === 'input' ? 'user' : 'assistant', options);
+        };
+        return check().then((verdict) => [...found, ...fromExternal(segment, verdict)]);
       },
     };
   },

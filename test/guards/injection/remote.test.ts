@@ -7,6 +7,7 @@ import { parseClassification, remoteClassifierGuardFactory } from '../../../src/
 let server: Server;
 let base = '';
 const received: string[] = [];
+const authorizations: (string | undefined)[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -15,6 +16,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const { inputs } = JSON.parse(body) as { inputs: string };
       received.push(inputs);
+      authorizations.push(req.headers.authorization);
       if (req.url === '/broken') {
         res.writeHead(500).end('boom');
         return;
@@ -71,6 +73,25 @@ describe('remote classifier guard', () => {
       { label: 'B', score: 0.9 },
     ]);
     expect(() => parseClassification('nope')).toThrow();
+  });
+
+  it('sends headers read from secret references, and refuses literal header values', async () => {
+    process.env.CG_TEST_REMOTE_AUTH = 'Bearer team-token';
+    authorizations.length = 0;
+    const guard = make(`${base}/classify`, { headers: { authorization: 'env:CG_TEST_REMOTE_AUTH' } });
+    expect(guard.fingerprint).not.toContain('team-token');
+    await guard.inspect(seg('hello'), ctx);
+    expect(authorizations).toEqual(['Bearer team-token']);
+    delete process.env.CG_TEST_REMOTE_AUTH;
+
+    const literal = remoteClassifierGuardFactory.schema.safeParse({ url: `${base}/classify`, headers: { authorization: 'Bearer team-token' } });
+    expect(literal.success).toBe(false);
+    expect(literal.error!.issues[0]!.path).toEqual(['headers', 'authorization']);
+    expect(JSON.stringify(literal.error!.issues)).not.toContain('team-token');
+    // An unreadable reference is a guard failure (fail-closed), and nothing is sent.
+    received.length = 0;
+    await expect(make(`${base}/classify`, { headers: { authorization: 'env:CG_TEST_REMOTE_NONE' } }).inspect(seg('x'), ctx)).rejects.toThrow(/env:CG_TEST_REMOTE_NONE/);
+    expect(received).toEqual([]);
   });
 
   it('rejects a config without a valid URL', () => {

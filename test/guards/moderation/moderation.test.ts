@@ -128,11 +128,36 @@ describe('external moderation services', () => {
       auth = req.headers.authorization;
       json(res, 200, { id: 'modr-1', model: 'omni-moderation-latest', results: [{ flagged: true, categories: { harassment: true, violence: false }, category_scores: { harassment: 0.91, violence: 0.02 } }] });
     });
-    const guard = guardWith({ classifier: { enabled: false }, external: { kind: 'openai', url: `${base}/v1/moderations`, apiKey: 'test-key', model: 'omni-moderation-latest' } });
+    process.env.CG_TEST_MODERATION_KEY = 'test-key';
+    const guard = guardWith({ classifier: { enabled: false }, external: { kind: 'openai', url: `${base}/v1/moderations`, apiKey: 'env:CG_TEST_MODERATION_KEY', model: 'omni-moderation-latest' } });
+    expect(guard.fingerprint).not.toContain('test-key');
     const findings = await guard.inspect(output('some answer'), ctx);
     expect(seen).toEqual({ input: 'some answer', model: 'omni-moderation-latest' });
     expect(auth).toBe('Bearer test-key');
     expect(findings.map((f) => [f.type, f.score])).toEqual([['moderation.external.harassment', 0.91]]);
+  });
+
+  it('takes the API key only as a secret reference, and fails closed, naming it, when it cannot be read', async () => {
+    const literal = moderationConfigSchema.safeParse({ external: { kind: 'openai', url: 'http://127.0.0.1:9/v1/moderations', apiKey: 'sk-live-123' } });
+    expect(literal.success).toBe(false);
+    expect(literal.error!.issues[0]!.path).toEqual(['external', 'apiKey']);
+    expect(literal.error!.issues[0]!.message).toMatch(/secret reference.*never the secret itself/);
+    expect(JSON.stringify(literal.error!.issues)).not.toContain('sk-live-123');
+
+    let calls = 0;
+    const base = await fake((_body, req, res) => {
+      calls++;
+      json(res, 200, { results: [{ flagged: false, categories: {} }], auth: req.headers.authorization });
+    });
+    delete process.env.CG_TEST_MODERATION_MISSING;
+    const guard = guardWith({ classifier: { enabled: false }, external: { kind: 'openai', url: `${base}/v1/moderations`, apiKey: 'env:CG_TEST_MODERATION_MISSING' } });
+    await expect(guard.inspect(output('some answer'), ctx)).rejects.toThrow(/env:CG_TEST_MODERATION_MISSING/);
+    expect(calls).toBe(0);
+    // A failed read is not kept: once the secret is there, the next check uses it.
+    process.env.CG_TEST_MODERATION_MISSING = 'late-key';
+    await expect(guard.inspect(output('some answer'), ctx)).resolves.toEqual([]);
+    expect(calls).toBe(1);
+    delete process.env.CG_TEST_MODERATION_MISSING;
   });
 
   it('sends Llama Guard the conversation turn and parses unsafe categories', async () => {
