@@ -39,79 +39,111 @@ export interface DisguiseGains {
   readonly rot13: number;
 }
 
-// ASCII as the table sees it, plain and under ROT13, and whether it is a letter: one lookup each.
+// ASCII as the table sees it, and whether it is a letter: one lookup each.
 const ASCII_CANON = new Uint16Array(128);
-const ASCII_ROT13 = new Uint16Array(128);
 const ASCII_LETTER = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const k = canonicalUnit(c);
   ASCII_CANON[c] = k;
-  ASCII_ROT13[c] = rot13Unit(k);
   ASCII_LETTER[c] = k >= 0x61 && k <= 0x7a ? 1 : 0;
 }
 
-const asciiPairTables = new WeakMap<Uint8Array, Uint8Array>();
+/**
+ * Indexed `a << 7 | b` for canonical ASCII units: in the low 16 bits (signed) the table's entry
+ * for (b, a) minus its entry for (a, b); in the high 16 bits the same for the pair under ROT13
+ * (ROT13 maps ASCII to ASCII). One load per pair.
+ */
+type PairGains = Int32Array;
 
-/** `table`'s entries for every pair of ASCII units, indexed `a << 7 | b`: one lookup instead of a hash. */
-function asciiPairs(table: Uint8Array): Uint8Array {
+const asciiPairTables = new WeakMap<Uint8Array, PairGains>();
+// The table of the last call (one table in use: no map lookup per line).
+let lastTable: Uint8Array | undefined;
+let lastPairs: PairGains | undefined;
+
+/**
+ * What reading an ASCII pair backwards or under ROT13 gains over reading it as written, by
+ * `table`: one lookup per pair and judgement instead of two hashes. Only these differences
+ * enter the judgement, so the sums are the same.
+ */
+function asciiPairs(table: Uint8Array): PairGains {
+  if (table === lastTable) return lastPairs!;
   let pairs = asciiPairTables.get(table);
   if (!pairs) {
-    pairs = new Uint8Array(1 << 14);
-    for (let a = 0; a < 128; a++) for (let b = 0; b < 128; b++) pairs[(a << 7) | b] = table[bigramKey(a, b)]!;
+    const entry = (a: number, b: number): number => table[bigramKey(a, b)]!;
+    pairs = new Int32Array(1 << 14);
+    for (let a = 0; a < 128; a++) {
+      for (let b = 0; b < 128; b++) {
+        const forward = entry(a, b);
+        pairs[(a << 7) | b] = ((entry(rot13Unit(a), rot13Unit(b)) - forward) << 16) | ((entry(b, a) - forward) & 0xffff);
+      }
+    }
     asciiPairTables.set(table, pairs);
   }
+  lastTable = table;
+  lastPairs = pairs;
   return pairs;
 }
 
 /**
  * How much better `text[start, end)` reads reversed and under ROT13 than as written, by `table`.
  * A run of one repeated non-letter (`-----`, `====`, spaces) counts once: it reads the same both
- * ways and would only dilute the judgement and the letter share.
+ * ways and would only dilute the judgement and the letter share. `units`, where given, holds the
+ * code units of `text` (`units[i] === text.charCodeAt(i)`): read instead of `charCodeAt`.
  */
-export function lineGains(table: Uint8Array, text: string, start: number, end: number): DisguiseGains {
+export function lineGains(table: Uint8Array, text: string, start: number, end: number, units?: Uint16Array): DisguiseGains {
   const stop = Math.min(end, start + MAX_JUDGED);
+  let base = 0;
+  if (!units) {
+    units = new Uint16Array(Math.max(0, stop - start));
+    for (let i = start; i < stop; i++) units[i - start] = text.charCodeAt(i);
+    base = start;
+  }
   const pairs = asciiPairs(table);
-  let forward = 0;
-  let backward = 0;
-  let rotated = 0;
+  let backward = 0; // minus forward
+  let rotated = 0; // minus forward
   let letters = 0;
   let latin = 0;
   let visible = 0;
   let bigrams = 0;
+  // The loop is written without branches on the characters (`same` is 1 where a = b): a branch
+  // per space or repeated character mispredicts on ordinary text.
+  const same = (a: number, b: number): number => ((a ^ b) - 1) >>> 31;
   let p = -1;
-  let pr = -1;
   for (let i = start; i < stop; i++) {
-    const u = text.charCodeAt(i);
+    const u = units[i - base]!;
     let c: number;
-    let cr: number;
     let letter: number;
     if (u < 0x80) {
       c = ASCII_CANON[u]!;
-      cr = ASCII_ROT13[u]!;
       letter = ASCII_LETTER[u]!;
       latin += letter;
     } else {
-      c = cr = u === 0xa0 ? 0x20 : u;
-      letter = c === 0x20 ? 0 : 1;
+      c = u === 0xa0 ? 0x20 : u;
+      letter = 1 - same(c, 0x20);
     }
-    if (letter === 0 && c === p) continue;
-    if (c !== 0x20) {
-      visible++;
+    if (p < 0) {
+      // The first character: no pair yet.
+      visible += 1 - same(c, 0x20);
       letters += letter;
+      p = c;
+      continue;
     }
-    if (p >= 0) {
-      if ((p | c) < 0x80) {
-        forward += pairs[(p << 7) | c]!;
-        backward += pairs[(c << 7) | p]!;
-      } else {
-        forward += table[bigramKey(p, c)]!;
-        backward += table[bigramKey(c, p)]!;
-      }
-      rotated += (pr | cr) < 0x80 ? pairs[(pr << 7) | cr]! : table[bigramKey(pr, cr)]!;
-      bigrams++;
+    // A run of one repeated non-letter counts once: `keep` is 0 for its repeats (then c === p).
+    const keep = 1 - ((1 - letter) & same(c, p));
+    visible += keep & (1 - same(c, 0x20));
+    letters += keep & letter;
+    if ((p | c) < 0x80) {
+      const both = keep * pairs[(p << 7) | c]!;
+      backward += (both << 16) >> 16;
+      rotated += both >> 16;
+    } else if (keep === 1) {
+      const forward = table[bigramKey(p, c)]!;
+      backward += table[bigramKey(c, p)]! - forward;
+      // ROT13 changes only the ASCII one of the pair.
+      rotated += table[bigramKey(rot13Unit(p), rot13Unit(c))]! - forward;
     }
+    bigrams += keep;
     p = c;
-    pr = cr;
   }
   if (bigrams === 0) return { bigrams, letters: 0, latin: 0, reversed: 0, rot13: 0 };
   const unit = BIGRAM_SCALE * bigrams;
@@ -119,7 +151,7 @@ export function lineGains(table: Uint8Array, text: string, start: number, end: n
     bigrams,
     letters: letters / Math.max(1, visible),
     latin: latin / Math.max(1, letters),
-    reversed: (backward - forward) / unit,
-    rot13: (rotated - forward) / unit,
+    reversed: backward / unit,
+    rot13: rotated / unit,
   };
 }

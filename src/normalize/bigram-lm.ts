@@ -10,10 +10,10 @@ import { BIGRAM_MODEL } from './bigram-model.js';
 
 let table: Uint8Array | undefined;
 
-/** How much better `text[start, end)` reads reversed and under ROT13 than as written. */
-export function disguiseGains(text: string, start: number, end: number): DisguiseGains {
+/** How much better `text[start, end)` reads reversed and under ROT13 than as written (`units`: its code units, optional). */
+export function disguiseGains(text: string, start: number, end: number, units?: Uint16Array): DisguiseGains {
   table ??= new Uint8Array(Buffer.from(BIGRAM_MODEL.table, 'base64'));
-  return lineGains(table, text, start, end);
+  return lineGains(table, text, start, end, units);
 }
 
 /** The decision thresholds the training script calibrated (see the model card). */

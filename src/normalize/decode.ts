@@ -4,6 +4,7 @@
  * normalizer rescans what they return.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { DISGUISE_MARGINS, disguiseGains } from './bigram-lm.js';
 import { CodeUnits } from './codeunits.js';
 
@@ -56,7 +57,9 @@ function plausibleText(bytes: Uint8Array): boolean {
 }
 
 function bytesToText(bytes: Uint8Array): string | undefined {
-  if (!plausibleText(bytes)) return undefined;
+  // `isUtf8` answers what the fatal decoder would throw for, without the cost of a throw (most
+  // plausible-looking runs in tool outputs are binary that is not UTF-8).
+  if (!plausibleText(bytes) || !isUtf8(bytes)) return undefined;
   try {
     const text = utf8.decode(bytes);
     if (printableShare(text) < 0.95 || letterShare(text) < 0.4 || !/\p{L}{2}/u.test(text)) return undefined;
@@ -76,7 +79,7 @@ function decodeBase64(run: string): string | undefined {
   return bytesToText(bytes);
 }
 
-const HEX_RUN = /(?:(?:\\x|0x)?[0-9a-fA-F]{2}[ :]?){12,}/g;
+export const HEX_RUN = /(?:(?:\\x|0x)?[0-9a-fA-F]{2}[ :]?){12,}/g;
 
 function decodeHex(run: string): string | undefined {
   const digits = run.replace(/\\x|0x|[ :]/g, '');
@@ -84,7 +87,7 @@ function decodeHex(run: string): string | undefined {
   return bytesToText(Buffer.from(digits, 'hex'));
 }
 
-const URL_RUN = /(?:[^\s%]{0,40}%[0-9a-fA-F]{2}){4,}[^\s%]*/g;
+export const URL_RUN = /(?:[^\s%]{0,40}%[0-9a-fA-F]{2}){4,}[^\s%]*/g;
 
 function decodeUrl(run: string): string | undefined {
   try {
@@ -149,12 +152,12 @@ const MIN_BASE64 = 16;
 const MIN_HEX_DIGITS = 24;
 
 /**
- * Runs of 16+ base64-alphabet characters (plus up to two trailing `=`), and whether some stretch
- * of hex digits (optionally split by spaces, colons or `\x`) holds 24+ digits. Every run of 16
+ * Runs of 16+ base64-alphabet characters (plus up to two trailing `=`), and the stretches of hex
+ * digits (optionally split by spaces, colons or `\x`) that hold 24+ digits. Every run of 16
  * characters covers a position that is a multiple of 16, and every such hex stretch one that is
  * a multiple of 24, so only those positions are looked at, and the run around each is read out.
  */
-function scanRuns(units: Uint16Array, length: number): { base64: { start: number; end: number }[]; longHex: boolean } {
+function scanRuns(units: Uint16Array, length: number): { base64: { start: number; end: number }[]; hex: { start: number; end: number }[] } {
   const base64: { start: number; end: number }[] = [];
   for (let probe = MIN_BASE64 - 1; probe < length; probe += MIN_BASE64) {
     if ((classOf(units[probe]!) & B64) === 0) continue;
@@ -170,18 +173,89 @@ function scanRuns(units: Uint16Array, length: number): { base64: { start: number
     // The next probe lies past this run.
     while (probe + MIN_BASE64 < end) probe += MIN_BASE64;
   }
-  let longHex = false;
-  for (let probe = MIN_HEX_DIGITS - 1; probe < length && !longHex; probe += MIN_HEX_DIGITS) {
+  const hex: { start: number; end: number }[] = [];
+  for (let probe = MIN_HEX_DIGITS - 1; probe < length; probe += MIN_HEX_DIGITS) {
     if ((classOf(units[probe]!) & (HEX | HEX_GAP)) === 0) continue;
     let digits = 0;
     let start = probe;
     while (start > 0 && (classOf(units[start - 1]!) & (HEX | HEX_GAP)) !== 0) start--;
     let end = start;
     for (let k: number; end < length && ((k = classOf(units[end]!)) & (HEX | HEX_GAP)) !== 0; end++) if ((k & HEX) !== 0) digits++;
-    if (digits >= MIN_HEX_DIGITS) longHex = true;
+    if (digits >= MIN_HEX_DIGITS) hex.push({ start, end });
     while (probe + MIN_HEX_DIGITS < end) probe += MIN_HEX_DIGITS;
   }
-  return { base64, longHex };
+  return { base64, hex };
+}
+
+/**
+ * The matches of HEX_RUN in `text`, found in the stretches `scanRuns` reported: HEX_RUN matches
+ * only hex digits, spaces, colons and `\x`, so each match lies inside one stretch, and matching
+ * the stretch alone finds the same runs.
+ */
+function hexRuns(text: string, stretches: readonly { start: number; end: number }[]): { index: number; text: string }[] {
+  const out: { index: number; text: string }[] = [];
+  for (const stretch of stretches) {
+    for (const m of text.slice(stretch.start, stretch.end).matchAll(HEX_RUN)) out.push({ index: stretch.start + m.index, text: m[0] });
+  }
+  return out;
+}
+
+/** HEX_RUN's matches in `text` (what `findEncodedRuns` decodes as hex), for tests. */
+export function hexRunsOf(text: string): { index: number; text: string }[] {
+  return text.length >= 16 ? hexRuns(text, scanRuns(new CodeUnits().load(text), text.length).hex) : [];
+}
+
+/** Per code unit: 0 not yet known, 1 `\s` in a regular expression, 2 not. */
+const SPACE_CACHE = new Uint8Array(0x10000);
+
+function isRegexSpace(c: number): boolean {
+  let v = SPACE_CACHE[c]!;
+  if (v === 0) {
+    v = /\s/.test(String.fromCharCode(c)) ? 1 : 2;
+    SPACE_CACHE[c] = v;
+  }
+  return v === 1;
+}
+
+const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+
+/**
+ * The matches of URL_RUN in `text`, as `matchAll` gives them, reading only around the `%XX`.
+ * URL_RUN's gaps hold neither `%` nor `\s`, so a match holds four or more `%XX` in a row, each
+ * at most 40 units after the one before with only such units between ("linked"), and starts at
+ * most 40 units before the first. The regex runs only from 40 units before a `%XX` that starts
+ * four linked ones, and finds its match there.
+ */
+export function urlRuns(text: string): RegExpExecArray[] {
+  const places: number[] = [];
+  for (let at = text.indexOf('%'); at >= 0; at = text.indexOf('%', at + 1)) {
+    if (at + 2 < text.length && isHexDigit(text.charCodeAt(at + 1)) && isHexDigit(text.charCodeAt(at + 2))) places.push(at);
+  }
+  const out: RegExpExecArray[] = [];
+  if (places.length < 4) return out;
+  // linked[k]: places[k] and places[k + 1] are linked.
+  const linked = new Uint8Array(places.length);
+  for (let k = 0; k + 1 < places.length; k++) {
+    const from = places[k]! + 3;
+    const to = places[k + 1]!;
+    let ok = to - from <= 40;
+    for (let j = from; ok && j < to; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 37 || isRegexSpace(c)) ok = false;
+    }
+    linked[k] = ok ? 1 : 0;
+  }
+  let searchFrom = 0;
+  for (let k = 0; k + 3 < places.length; k++) {
+    if (places[k]! < searchFrom || linked[k] === 0 || linked[k + 1] === 0 || linked[k + 2] === 0) continue;
+    URL_RUN.lastIndex = Math.max(searchFrom, places[k]! - 40);
+    const m = URL_RUN.exec(text);
+    if (!m) break; // not reached: a match starts at places[k] at the latest
+    out.push(m);
+    searchFrom = m.index + m[0].length;
+  }
+  URL_RUN.lastIndex = 0;
+  return out;
 }
 
 // The commonest English words under ROT13 and reversed: a short line holds one before it is judged.
@@ -226,24 +300,22 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
     if (runs.length < maxRuns) runs.push(run);
   };
 
-  if (text.length >= 16) {
-    const { base64, longHex } = scanRuns(scratch.load(text), text.length);
+  // Valid until the next load of `scratch`: the decoders below do not load it.
+  const units = text.length >= 16 ? scratch.load(text) : undefined;
+  if (units) {
+    const { base64, hex } = scanRuns(units, text.length);
     for (const run of base64) {
       const decoded = decodeBase64(text.slice(run.start, run.end));
       if (decoded) push({ kind: 'base64', start: run.start, end: run.end, decoded });
     }
-    if (longHex) {
-      for (const m of text.matchAll(HEX_RUN)) {
-        const decoded = decodeHex(m[0]);
-        if (decoded) push({ kind: 'hex', start: m.index, end: m.index + m[0].length, decoded });
-      }
+    for (const m of hexRuns(text, hex)) {
+      const decoded = decodeHex(m.text);
+      if (decoded) push({ kind: 'hex', start: m.index, end: m.index + m.text.length, decoded });
     }
   }
-  if (text.includes('%') && /%[0-9a-fA-F]{2}/.test(text)) {
-    for (const m of text.matchAll(URL_RUN)) {
-      const decoded = decodeUrl(m[0]);
-      if (decoded) push({ kind: 'url_encoding', start: m.index, end: m.index + m[0].length, decoded });
-    }
+  for (const m of urlRuns(text)) {
+    const decoded = decodeUrl(m[0]);
+    if (decoded) push({ kind: 'url_encoding', start: m.index, end: m.index + m[0].length, decoded });
   }
   if (text.includes('&')) {
     const { decoded, count } = decodeEntities(text);
@@ -255,7 +327,7 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const kind = end - start >= 12 && end - start <= MAX_DISGUISED_LINE ? disguiseOf(text, start, end) : undefined;
+    const kind = end - start >= 12 && end - start <= MAX_DISGUISED_LINE ? disguiseOf(text, start, end, units) : undefined;
     if (kind !== undefined) {
       const line = text.slice(start, end);
       push({ kind, start, end, decoded: kind === 'rot13' ? rot13(line) : [...line].reverse().join('') });
@@ -269,7 +341,7 @@ export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
 const MAX_DISGUISED_LINE = 100_000;
 
 /** Whether the line `text[start, end)` is ROT13 or reversed text. */
-function disguiseOf(text: string, start: number, end: number): 'rot13' | 'reversed' | undefined {
+function disguiseOf(text: string, start: number, end: number, units: Uint16Array | undefined): 'rot13' | 'reversed' | undefined {
   if (end - start <= DISGUISE_MARGINS.minBigrams) {
     const line = text.slice(start, end);
     if (!ROT13_OR_REVERSED_HINT.test(line)) return undefined;
@@ -279,7 +351,7 @@ function disguiseOf(text: string, start: number, end: number): 'rot13' | 'revers
     if (reversedShare >= 0.3) return 'reversed';
     return undefined;
   }
-  const gains = disguiseGains(text, start, end);
+  const gains = disguiseGains(text, start, end, units);
   // Code, tables and identifiers read oddly either way round; hidden messages are mostly letters.
   if (gains.bigrams < DISGUISE_MARGINS.minBigrams || gains.letters < DISGUISE_MARGINS.minLetters) return undefined;
   if (gains.latin >= 0.5 && gains.rot13 >= DISGUISE_MARGINS.rot13 && gains.rot13 >= gains.reversed) return 'rot13';

@@ -95,26 +95,49 @@ class Builder {
   constructor(capacity: number) {
     this.offsets = new Int32Array(Math.max(64, capacity));
   }
-  push(s: string, origin: number): void {
-    this.parts.push(s);
-    const need = this.length + s.length + 1;
+  /** Room for `count` more offsets (and the final one). */
+  private reserve(count: number): Int32Array {
+    const need = this.length + count + 1;
     if (need > this.offsets.length) {
       const grown = new Int32Array(Math.max(need, this.offsets.length * 2));
       grown.set(this.offsets.subarray(0, this.length));
       this.offsets = grown;
     }
-    const offsets = this.offsets;
+    return this.offsets;
+  }
+  /** `s`, every unit of it from the original offset `origin`. */
+  push(s: string, origin: number): void {
+    this.parts.push(s);
+    const offsets = this.reserve(s.length);
     let n = this.length;
     for (let k = 0; k < s.length; k++) offsets[n++] = origin;
     this.length = n;
   }
+  /** `s`, the folded form of the original units [from, to), unit for unit. */
+  pushRun(s: string, from: number, to: number): void {
+    this.parts.push(s);
+    this.reserve(to - from).set(identity(to).subarray(from, to), this.length);
+    this.length += to - from;
+  }
 }
 
-const LOWER_ASCII: string[] = [];
-for (let c = 0; c < 128; c++) LOWER_ASCII.push(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
+let identityUnits = new Int32Array(0);
 
-/** Per BMP code unit: 0 not yet known, 1 folds to itself (and is visible), 2 changes or is special. */
-const FOLDS_TO_ITSELF = new Uint8Array(0x10000);
+/** An array holding 0, 1, 2, … up to at least `length` (shared: read only). */
+function identity(length: number): Int32Array {
+  if (identityUnits.length <= length) {
+    identityUnits = new Int32Array(Math.max(length + 1, 2 * identityUnits.length, 1024));
+    for (let i = 0; i < identityUnits.length; i++) identityUnits[i] = i;
+  }
+  return identityUnits;
+}
+
+/**
+ * Per BMP code unit: 0 not yet known, 1 joins a run (ASCII other than NUL, and characters that
+ * fold to themselves and are visible), 2 changes or is special.
+ */
+const IN_RUN = new Uint8Array(0x10000);
+for (let c = 1; c < 0x80; c++) IN_RUN[c] = 1;
 
 const foldScratch = new CodeUnits();
 const scanScratch = new CodeUnits();
@@ -123,43 +146,24 @@ const scanScratch = new CodeUnits();
 function foldChars(original: string, units: Uint16Array, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
   const b = new Builder(original.length + 1);
   const s = original;
-  let asciiStart = -1;
-  const flushAscii = (end: number): void => {
-    if (asciiStart < 0) return;
-    const chunk = s.slice(asciiStart, end);
-    const lower = chunk.toLowerCase();
-    b.parts.push(lower);
-    const need = b.length + lower.length + 1;
-    if (need > b.offsets.length) {
-      const grown = new Int32Array(Math.max(need, b.offsets.length * 2));
-      grown.set(b.offsets.subarray(0, b.length));
-      b.offsets = grown;
+  const length = s.length;
+  // Runs of ASCII and of characters that fold to themselves come from the lower-cased text when
+  // lower-casing kept every position (`İ` lower-cases to two units): lower-casing a text whole is
+  // several times cheaper than lower-casing its slices (each a separate call, outside ASCII).
+  const lowerWhole = s.toLowerCase();
+  const aligned = lowerWhole.length === length;
+  for (let i = 0; i < length; ) {
+    const runStart = i;
+    for (;;) {
+      while (i < length && IN_RUN[units[i]!] === 1) i++;
+      if (i >= length || IN_RUN[units[i]!] === 2) break;
+      const c = units[i]!;
+      // A character that folds to itself is its own lower case too (checked, so that the runs can
+      // be read from the lower-cased text).
+      IN_RUN[c] = c === 0 || (c >= 0xd800 && c <= 0xdfff) || invisibleKind(c) !== undefined || foldCodePoint(c, s[i]!) !== s[i] || s[i]!.toLowerCase() !== s[i] ? 2 : 1;
     }
-    const offsets = b.offsets;
-    let n = b.length;
-    for (let k = asciiStart; k < end; k++) offsets[n++] = k;
-    b.length = n;
-    asciiStart = -1;
-  };
-  for (let i = 0; i < s.length; ) {
-    const c = units[i]!;
-    if (c < 0x80 && c !== 0) {
-      if (asciiStart < 0) asciiStart = i;
-      i++;
-      continue;
-    }
-    // BMP characters that fold to themselves join the run like ASCII: no string per character.
-    let same = FOLDS_TO_ITSELF[c]!;
-    if (same === 0) {
-      same = c === 0 || (c >= 0xd800 && c <= 0xdfff) || invisibleKind(c) !== undefined || foldCodePoint(c, s[i]!) !== s[i] ? 2 : 1;
-      FOLDS_TO_ITSELF[c] = same;
-    }
-    if (same === 1) {
-      if (asciiStart < 0) asciiStart = i;
-      i++;
-      continue;
-    }
-    flushAscii(i);
+    if (i > runStart) b.pushRun(aligned ? lowerWhole.slice(runStart, i) : s.slice(runStart, i).toLowerCase(), runStart, i);
+    if (i >= length) break;
     const cp = s.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
     const inv = invisibleKind(cp);
@@ -186,7 +190,6 @@ function foldChars(original: string, units: Uint16Array, tally: Tally, smuggled:
     }
     i += width;
   }
-  flushAscii(s.length);
   return b;
 }
 
@@ -209,8 +212,6 @@ function isVisibleNonAscii(c: number): boolean {
   return c >= 0x80 && c !== 0xa0 && c !== 0x3000 && !(c >= 0x2000 && c <= 0x200f) && c !== 0x2028 && c !== 0x2029 && c !== 0xfeff;
 }
 
-// Words with a Latin letter and a letter from a confusable script: "іgnоrе" spelled with Cyrillic і, о, е.
-const MIXED_WORD = /[\p{L}\p{M}]*[a-z][\p{L}\p{M}]*/gu;
 
 /**
  * Length-preserving edits of a text: the per-character array is made only on the first edit, so
@@ -224,6 +225,11 @@ class LazyChars {
   }
   set(i: number, ch: string): void {
     this.edits.set(i, ch);
+  }
+  /** Whether the character at `i` was changed. */
+  changed(i: number): boolean {
+    const ch = this.edits.get(i);
+    return ch !== undefined && ch !== this.text[i];
   }
   /** The edited text, built from slices between the edits. */
   result(): string {
@@ -240,41 +246,55 @@ class LazyChars {
   }
 }
 
-/** Pass 2 (length-preserving): homoglyphs inside mixed-script words fold to Latin. */
-const HOMOGLYPH_HINT = /[a-z][\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731]|[\u0250-\u052f\u1d00-\u1d7f\u0131\u0237\ua731][a-z]/;
 
-/** Whether a lower-case ASCII letter touches a digit, `$`, `|` or `!` (`/[a-z][0-9$|!]|[0-9$|!][a-z]/`): leetspeak can only be there. */
-function leetHint(text: string): boolean {
-  const units = scanScratch.load(text);
-  let prev = 0; // 1 letter, 2 leet symbol, 0 neither
-  for (let i = 0; i < text.length; i++) {
-    const c = units[i]!;
-    const k = c >= 97 && c <= 122 ? 1 : (c >= 48 && c <= 57) || c === 36 || c === 124 || c === 33 ? 2 : 0;
-    if (k !== 0 && prev !== 0 && k !== prev) return true;
-    prev = k;
+const letterOrMarkCache = new Uint8Array(0x10000); // 0 unknown, 1 yes, 2 no
+const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
+
+/** Whether the code point `cp` is a letter or a mark (what MIXED_WORD's class takes). */
+function isLetterOrMark(cp: number): boolean {
+  if (cp >= 0x10000) return LETTER_OR_MARK.test(String.fromCodePoint(cp));
+  let v = letterOrMarkCache[cp]!;
+  if (v === 0) {
+    v = LETTER_OR_MARK.test(String.fromCharCode(cp)) ? 1 : 2;
+    letterOrMarkCache[cp] = v;
   }
-  return false;
+  return v === 1;
 }
 
-function foldHomoglyphs(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally): boolean {
+/**
+ * Folds the look-alikes of every word (a maximal run of letters and marks, by code point: what
+ * MIXED_WORD matches) that holds a Latin letter and one of the look-alike places `places[0, count)`
+ * (ascending). Only the words around those places are read, in order.
+ */
+function foldHomoglyphs(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally, places: Int32Array, count: number): boolean {
   let changed = false;
-  for (const m of text.matchAll(MIXED_WORD)) {
-    const word = m[0];
-    let hasOther = false;
-    for (let k = 0; k < word.length; k++) {
-      const cp = word.charCodeAt(k);
-      if (isConfusableScript(cp)) {
-        hasOther = true;
-        break;
-      }
+  let done = 0;
+  for (let p = 0; p < count; p++) {
+    const at = places[p]!;
+    if (at < done || !isLetterOrMark(text.charCodeAt(at))) continue;
+    let start = at;
+    while (start > 0) {
+      const low = text.charCodeAt(start - 1);
+      const pair = low >= 0xdc00 && low <= 0xdfff && start > 1 && isHighSurrogate(text.charCodeAt(start - 2));
+      const cp = pair ? text.codePointAt(start - 2)! : low;
+      if (!isLetterOrMark(cp)) break;
+      start -= pair ? 2 : 1;
     }
-    if (!hasOther) continue;
-    for (let k = 0; k < word.length; k++) {
-      const latin = confusableToLatin(word[k]!);
-      if (latin) {
-        const at = m.index + k;
-        chars.set(at, latin);
-        tally.add('homoglyph', offsets[at]!, offsets[at]! + 1);
+    let end = at + 1;
+    while (end < text.length) {
+      const cp = text.codePointAt(end)!;
+      if (!isLetterOrMark(cp)) break;
+      end += cp > 0xffff ? 2 : 1;
+    }
+    done = end;
+    let latin = false;
+    for (let k = start; k < end && !latin; k++) latin = isAsciiLetter(text.charCodeAt(k));
+    if (!latin) continue;
+    for (let k = start; k < end; k++) {
+      const to = confusableToLatin(text[k]!);
+      if (to) {
+        chars.set(k, to);
+        tally.add('homoglyph', offsets[k]!, offsets[k]! + 1);
         changed = true;
       }
     }
@@ -282,8 +302,12 @@ function foldHomoglyphs(chars: LazyChars, text: string, offsets: Int32Array, tal
   return changed;
 }
 
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+
 // No `@`: folding it would turn every e-mail address into a word.
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g', $: 's', '|': 'l', '!': 'i' };
+const LEET_CODE: string[] = [];
+for (const [from, to] of Object.entries(LEET)) LEET_CODE[from.charCodeAt(0)] = to;
 const ORDINAL_OR_UNIT = /^[0-9]+(?:st|nd|rd|th|am|pm|px|pt|em|kb|mb|gb|tb|ms|hz|fps|mm|cm|km|kg|ml)$/;
 
 function isLeetTokenChar(c: number): boolean {
@@ -293,73 +317,66 @@ function isLeetTokenChar(c: number): boolean {
 /**
  * Pass 3 (length-preserving): leetspeak ("1gn0r3", "pa$$w0rd") folds to letters. A text with two
  * or more leet words is written in leet: then short tokens fold too ("15" → "is", "n0" → "no").
+ * `units` holds the text's code units and `scan` found its `count` tokens with a digit or symbol:
+ * both rounds read only those.
  */
-function foldLeet(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally): boolean {
-  const folded = foldLeetTokens(chars, text, offsets, tally, false);
-  if (folded >= 2) foldLeetTokens(chars, text, offsets, tally, true);
+function foldLeet(chars: LazyChars, units: Uint16Array, count: number, offsets: Int32Array, tally: Tally): boolean {
+  let folded = 0;
+  for (let t = 0; t < count; t++) {
+    if (tokenLetters[t]! >= 2 && foldLeetToken(chars, units, tokenStart[t]!, tokenEnd[t]!, offsets, tally)) folded++;
+  }
+  if (folded >= 2) for (let t = 0; t < count; t++) foldShortLeetToken(chars, units, tokenStart[t]!, tokenEnd[t]!, tokenLetters[t]!);
   return folded > 0;
 }
 
-function foldLeetTokens(chars: LazyChars, text: string, offsets: Int32Array, tally: Tally, leetText: boolean): number {
-  let changed = 0;
-  let start = -1;
-  let letters = 0;
-  let leet = 0;
-  const units = scanScratch.load(text);
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? units[i]! : 0;
-    if (i < text.length && isLeetTokenChar(c)) {
-      if (start < 0) {
-        start = i;
-        letters = 0;
-        leet = 0;
-      }
-      if (c >= 97 && c <= 122) letters++;
-      else leet++;
-      continue;
-    }
-    if (start >= 0 && leet > 0) {
-      const token = text.slice(start, i);
-      if (leetText ? foldShortLeetToken(chars, token, start) : letters >= 2 && foldLeetToken(chars, token, start, offsets, tally)) changed++;
-    }
-    start = -1;
-  }
-  return changed;
+/** Whether `units[start, end)` holds a 2 or a 6 (version numbers and identifiers: h264, sha256, x86, utf8 hold digits that are not leet). */
+function hasTwoOrSix(units: Uint16Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (units[k] === 50 || units[k] === 54) return true;
+  return false;
 }
 
 /** In a text already written in leet: any lettered token, and digit-only tokens up to 3 long. */
-function foldShortLeetToken(chars: LazyChars, token: string, at: number): boolean {
-  if (/[26]/.test(token) || chars.get(at) !== token[0]) return false;
-  if (token.length > 3 && !/[a-z]/.test(token)) return false;
+function foldShortLeetToken(chars: LazyChars, units: Uint16Array, at: number, end: number, letters: number): boolean {
+  if (hasTwoOrSix(units, at, end) || chars.changed(at)) return false;
+  if (end - at > 3 && letters === 0) return false;
   let any = false;
-  for (let k = 0; k < token.length; k++) {
-    const to = LEET[token[k]!];
-    if (to && (token[k]! >= '0' && token[k]! <= '9')) {
-      chars.set(at + k, to);
+  for (let k = at; k < end; k++) {
+    const c = units[k]!;
+    if (c >= 48 && c <= 57) {
+      chars.set(k, LEET_CODE[c]!);
       any = true;
     }
   }
   return any;
 }
 
-function foldLeetToken(chars: LazyChars, token: string, at: number, offsets: Int32Array, tally: Tally): boolean {
-  // Version numbers and identifiers (h264, sha256, x86, utf8) hold digits that are not leet.
-  if (/[26]/.test(token)) return false;
-  const subs: number[] = [];
-  for (let k = 0; k < token.length; k++) {
-    const ch = token[k]!;
-    if (ch >= 'a' && ch <= 'z') continue;
-    const inner = k > 0 && k < token.length - 1;
-    const isSymbol = ch === '$' || ch === '|' || ch === '!';
+function foldLeetToken(chars: LazyChars, units: Uint16Array, at: number, end: number, offsets: Int32Array, tally: Tally): boolean {
+  if (hasTwoOrSix(units, at, end)) return false;
+  let subs = 0;
+  let innerDigit = false;
+  for (let k = at; k < end; k++) {
+    const c = units[k]!;
+    if (c >= 97 && c <= 122) continue;
+    const inner = k > at && k < end - 1;
     // Symbols count only between letters/digits; digits anywhere inside a lettered token.
-    if (!isSymbol || inner) subs.push(k);
+    if (c >= 48 && c <= 57) {
+      subs++;
+      if (inner) innerDigit = true;
+    } else if (inner) {
+      subs++;
+      innerDigit = true;
+    }
   }
-  if (subs.length === 0) return false;
-  const innerDigit = subs.some((k) => k > 0 && k < token.length - 1);
+  if (subs === 0) return false;
+  const last = units[end - 1]!;
   // "4ll" is leet; ordinals and units ("4th", "5pm", "3px") are not.
-  if (subs.length < 2 && !innerDigit && (token.length < 3 || ORDINAL_OR_UNIT.test(token) || /[0-9]$/.test(token))) return false;
-  for (const k of subs) chars.set(at + k, LEET[token[k]!]!);
-  tally.add('leetspeak', offsets[at]!, offsets[at + token.length - 1]! + 1);
+  if (subs < 2 && !innerDigit && (end - at < 3 || (last >= 48 && last <= 57) || ORDINAL_OR_UNIT.test(String.fromCharCode(...units.subarray(at, end))))) return false;
+  for (let k = at; k < end; k++) {
+    const c = units[k]!;
+    if (c >= 97 && c <= 122) continue;
+    if ((c >= 48 && c <= 57) || (k > at && k < end - 1)) chars.set(k, LEET_CODE[c]!);
+  }
+  tally.add('leetspeak', offsets[at]!, offsets[end - 1]! + 1);
   return true;
 }
 
@@ -413,18 +430,25 @@ function clusterEnd(units: Uint16Array, length: number, i: number): number {
  * "i.g.n.o.r.e", "न ि र् दे श" (a letter counts with its combining marks). Once a text is seen doing
  * that, shorter spaced words ("a l l") are joined too.
  */
-function joinSpaced(text: string, offsets: Int32Array, tally: Tally): { text: string; offsets: Int32Array } {
-  const first = joinSpacedRuns(text, offsets, tally, 4);
-  if (first.text === text) return first;
-  return joinSpacedRuns(first.text, first.offsets, tally, 2);
+function joinSpaced(text: string, offsets: Int32Array, tally: Tally, lines: Int32Array, lineCount: number): { text: string; offsets: Int32Array } {
+  const dropped: number[] = [];
+  let units = scanScratch.load(text);
+  for (let k = 0; k < lineCount; k++) findSpacedRuns(units, text.length, lines[2 * k]!, lines[2 * k + 1]!, 4, offsets, tally, dropped);
+  if (dropped.length === 0) return { text, offsets };
+  const first = dropUnits(text, offsets, dropped);
+  dropped.length = 0;
+  units = scanScratch.load(first.text);
+  findSpacedRuns(units, first.text.length, 0, first.text.length, 2, first.offsets, tally, dropped);
+  return dropped.length === 0 ? first : dropUnits(first.text, first.offsets, dropped);
 }
 
-function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLetters: number): { text: string; offsets: Int32Array } {
-  let keep: Uint8Array | undefined;
-  const length = text.length;
-  const units = scanScratch.load(text);
-  const dropped: number[] = [];
-  for (let i = 0; i + 2 * minLetters - 2 < length; i++) {
+/**
+ * The runs of `minLetters` or more letters spaced out by one separator that start in
+ * `[from, to)` (a run never crosses a line break, neither a separator nor a letter): their
+ * separators go to `dropped`, in order.
+ */
+function findSpacedRuns(units: Uint16Array, length: number, from: number, to: number, minLetters: number, offsets: Int32Array, tally: Tally, dropped: number[]): void {
+  for (let i = from; i < to && i + 2 * minLetters - 2 < length; i++) {
     // Cheapest test first: most characters are followed by neither a separator nor a mark.
     const next = units[i + 1]!;
     if (!IS_SEPARATOR[next] && !(next >= 0x300 && isMarkAt(units, length, i + 1))) continue;
@@ -433,7 +457,7 @@ function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLett
     let end = clusterEnd(units, length, i);
     if (end >= length || !IS_SEPARATOR[units[end]!]) continue;
     const sep = units[end]!;
-    const from = dropped.length;
+    const first = dropped.length;
     let letters = 1;
     while (end < length && units[end] === sep && isAlnumAt(units, length, end + 1)) {
       const after = clusterEnd(units, length, end + 1);
@@ -443,34 +467,140 @@ function joinSpacedRuns(text: string, offsets: Int32Array, tally: Tally, minLett
       letters++;
     }
     if (letters < minLetters) {
-      dropped.length = from;
+      dropped.length = first;
       i = end - 1;
       continue;
     }
     tally.add('spaced_letters', offsets[i]!, offsets[end - 1]! + 1);
     i = end - 1;
   }
-  if (dropped.length > 0) {
-    keep = new Uint8Array(text.length).fill(1);
-    for (const k of dropped) keep[k] = 0;
-  }
-  if (!keep) return { text, offsets };
-  // Slices between the dropped separators, not one string per character.
+}
+
+/** `text` without the code units at `dropped` (ascending), and its offsets: slices between them, not one string per character. */
+function dropUnits(text: string, offsets: Int32Array, dropped: readonly number[]): { text: string; offsets: Int32Array } {
   const out: string[] = [];
   const outOffsets = new Int32Array(text.length + 1);
   let n = 0;
   let from = 0;
-  for (let k = 0; k < text.length; k++) {
-    if (keep[k]) {
-      outOffsets[n++] = offsets[k]!;
-      continue;
+  for (const k of dropped) {
+    if (k > from) {
+      out.push(text.slice(from, k));
+      outOffsets.set(offsets.subarray(from, k), n);
+      n += k - from;
     }
-    if (k > from) out.push(text.slice(from, k));
     from = k + 1;
   }
-  if (text.length > from) out.push(text.slice(from));
+  if (text.length > from) {
+    out.push(text.slice(from));
+    outOffsets.set(offsets.subarray(from, text.length), n);
+    n += text.length - from;
+  }
   outOffsets[n] = offsets[text.length]!;
   return { text: out.join(''), offsets: outOffsets.subarray(0, n + 1) };
+}
+
+// What `scan` found: line spans [start, end) that may hold spaced letters; the places of letters
+// from scripts with Latin look-alikes; the leet tokens (maximal runs of a-z, digits, `$`, `|` and
+// `!` that hold a digit or symbol) with their start, end and number of letters.
+let scanLines: Int32Array = new Int32Array(256);
+let scanConfusables: Int32Array = new Int32Array(64);
+let tokenStart: Int32Array = new Int32Array(256);
+let tokenEnd: Int32Array = new Int32Array(256);
+let tokenLetters: Int32Array = new Int32Array(256);
+
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+interface Scan {
+  lineCount: number;
+  confusableCount: number;
+  tokenCount: number;
+  /** Whether HOMOGLYPH_HINT holds: a Latin letter next to a character of the look-alike ranges. */
+  homoglyphHint: boolean;
+}
+
+const isAsciiLetter = (c: number): boolean => c >= 97 && c <= 122;
+
+// Per ASCII code unit, for `scan`: a leet symbol or digit, a separator, a line break (letters are 0).
+const LEET_UNIT = 1;
+const SEPARATOR_UNIT = 2;
+const LINE_BREAK = 4;
+const SCAN_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) SCAN_CLASS[c] = (isLeetTokenChar(c) && !isAsciiLetter(c) ? LEET_UNIT : 0) | (IS_SEPARATOR[c] ? SEPARATOR_UNIT : 0) | (c === 10 ? LINE_BREAK : 0);
+
+/**
+ * One pass over the folded text (its code units). The lines where `findSpacedRuns` can find a run
+ * of four: a line with no combining mark holds one only where one separator recurs at i, i + 2
+ * and i + 4 (each letter is then one code unit). The leet tokens: each holds a digit or symbol,
+ * read out around the first one. Outside ASCII, the homoglyph hint and the look-alikes. Letters,
+ * most of any text, cost one lookup.
+ */
+function scan(units: Uint16Array, length: number): Scan {
+  let lineCount = 0;
+  let confusableCount = 0;
+  let tokenCount = 0;
+  let homoglyphHint = false;
+  let lineStart = 0;
+  let flagged = false;
+  let tokenUntil = 0;
+  for (let i = 0; i < length; i++) {
+    const c = units[i]!;
+    if (c >= 0x80) {
+      if (!flagged && ((IS_SEPARATOR[c] === 1 && i + 4 < length && units[i + 2] === c && units[i + 4] === c) || (c >= 0x300 && isMarkAt(units, length, i)))) flagged = true;
+      if (isConfusableScript(c)) {
+        if (confusableCount === scanConfusables.length) scanConfusables = grown(scanConfusables);
+        scanConfusables[confusableCount++] = i;
+      }
+      if (
+        !homoglyphHint &&
+        ((c >= 0x0250 && c <= 0x052f) || (c >= 0x1d00 && c <= 0x1d7f) || c === 0x0131 || c === 0x0237 || c === 0xa731) &&
+        ((i > 0 && isAsciiLetter(units[i - 1]!)) || (i + 1 < length && isAsciiLetter(units[i + 1]!)))
+      )
+        homoglyphHint = true;
+      continue;
+    }
+    const k = SCAN_CLASS[c]!;
+    if (k === 0) continue;
+    if ((k & LEET_UNIT) !== 0 && i >= tokenUntil) {
+      let start = i;
+      while (start > 0 && isAsciiLetter(units[start - 1]!)) start--;
+      let end = i + 1;
+      while (end < length && units[end]! < 0x80 && isLeetTokenChar(units[end]!)) end++;
+      let letters = i - start;
+      for (let j = i + 1; j < end; j++) if (isAsciiLetter(units[j]!)) letters++;
+      if (tokenCount === tokenStart.length) {
+        tokenStart = grown(tokenStart);
+        tokenEnd = grown(tokenEnd);
+        tokenLetters = grown(tokenLetters);
+      }
+      tokenStart[tokenCount] = start;
+      tokenEnd[tokenCount] = end;
+      tokenLetters[tokenCount] = letters;
+      tokenCount++;
+      tokenUntil = end;
+    }
+    if ((k & SEPARATOR_UNIT) !== 0 && !flagged && i + 4 < length && units[i + 2] === c && units[i + 4] === c) flagged = true;
+    else if (k === LINE_BREAK) {
+      if (flagged) {
+        if (2 * lineCount + 2 > scanLines.length) scanLines = grown(scanLines);
+        scanLines[2 * lineCount] = lineStart;
+        scanLines[2 * lineCount + 1] = i;
+        lineCount++;
+        flagged = false;
+      }
+      lineStart = i + 1;
+    }
+  }
+  if (flagged) {
+    if (2 * lineCount + 2 > scanLines.length) scanLines = grown(scanLines);
+    scanLines[2 * lineCount] = lineStart;
+    scanLines[2 * lineCount + 1] = length;
+    lineCount++;
+  }
+  return { lineCount, confusableCount, tokenCount, homoglyphHint };
 }
 
 const NOT_ASCII = -1;
@@ -530,23 +660,38 @@ function normalizeAt(
   if (ascii !== NOT_ASCII) {
     // What foldChars makes of ASCII without NUL; no homoglyph can be there.
     text = original.toLowerCase();
-    offsets = new Int32Array(original.length + 1);
-    for (let i = 0; i <= original.length; i++) offsets[i] = i;
+    offsets = identity(original.length).slice(0, original.length + 1);
+    if (ascii !== 0) {
+      const units = scanScratch.load(text);
+      const found = scan(units, text.length);
+      if ((ascii & LEET_HINT) !== 0) {
+        const chars = new LazyChars(text);
+        if (foldLeet(chars, units, found.tokenCount, offsets, tally)) text = chars.result();
+      }
+      if ((ascii & SPACED_HINT) !== 0) ({ text, offsets } = joinSpaced(text, offsets, tally, scanLines, found.lineCount));
+    }
   } else {
     const b = foldChars(original, units, tally, smuggled);
     text = b.parts.join('');
     offsets = b.offsets.subarray(0, b.length + 1);
     offsets[b.length] = original.length;
-    if (HOMOGLYPH_HINT.test(text)) {
+    let textUnits = scanScratch.load(text);
+    let found = scan(textUnits, text.length);
+    if (found.homoglyphHint) {
       const chars = new LazyChars(text);
-      if (foldHomoglyphs(chars, text, offsets, tally)) text = chars.result();
+      if (foldHomoglyphs(chars, text, offsets, tally, scanConfusables, found.confusableCount)) {
+        // New Latin letters make new leet tokens; the lines screened stay a superset (below).
+        text = chars.result();
+        textUnits = scanScratch.load(text);
+        found = scan(textUnits, text.length);
+      }
     }
-  }
-  if (ascii === NOT_ASCII ? leetHint(text) : (ascii & LEET_HINT) !== 0) {
     const chars = new LazyChars(text);
-    if (foldLeet(chars, text, offsets, tally)) text = chars.result();
+    if (foldLeet(chars, textUnits, found.tokenCount, offsets, tally)) text = chars.result();
+    // Leet folding only turns digits and symbols into letters (`|`, a separator, too): the lines
+    // screened before it are still the only ones where spaced letters can be.
+    ({ text, offsets } = joinSpaced(text, offsets, tally, scanLines, found.lineCount));
   }
-  if (ascii === NOT_ASCII || (ascii & SPACED_HINT) !== 0) ({ text, offsets } = joinSpaced(text, offsets, tally));
 
   const layers: DecodedLayer[] = [];
   const mapSpan = (start: number, end: number): TextSpan =>
