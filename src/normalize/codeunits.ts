@@ -5,7 +5,8 @@
  * normalizer and the feature extractor read their text through one of these.
  */
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether this machine stores a Uint16Array's units little-endian (as `utf16le` reads them). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Scratch arrays grow to the longest text seen, up to this many code units; longer texts get a temporary array. */
 const KEEP_MAX = 1 << 16;
 

@@ -147,6 +147,31 @@ function classOf(c: number): number {
   return c < 128 ? CHAR_CLASS[c]! : 0;
 }
 
+// Per code unit: 1 in the base64 alphabet (IS_B64), 1 in a hex stretch (IN_HEX), else 0.
+const IS_B64 = new Uint8Array(0x10000);
+const IN_HEX = new Uint8Array(0x10000);
+for (let c = 0; c < 128; c++) {
+  IS_B64[c] = (CHAR_CLASS[c]! & B64) !== 0 ? 1 : 0;
+  IN_HEX[c] = (CHAR_CLASS[c]! & (HEX | HEX_GAP)) !== 0 ? 1 : 0;
+}
+
+/**
+ * Whether every `step`-th unit from `probe - reach` to `probe`, or from `probe` to `probe + reach`,
+ * is in `table` (with `probe - reach >= 0` and `probe + reach < units.length` at the caller). A run
+ * of 2 * reach units or more that covers `probe` holds one of those two stretches whole, so a probe
+ * without either lies in no such run. Read without a branch per unit (a branch per word boundary
+ * mispredicts on text).
+ */
+function mayCover(table: Uint8Array, units: Uint16Array, probe: number, reach: number, step: number): boolean {
+  let left = table[units[probe]!]!;
+  let right = left;
+  for (let d = step; d <= reach; d += step) {
+    left &= table[units[probe - d]!]!;
+    right &= table[units[probe + d]!]!;
+  }
+  return (left | right) !== 0;
+}
+
 /** Base64 runs are 16 characters or longer; a hex stretch holds 24 digits or more. */
 const MIN_BASE64 = 16;
 const MIN_HEX_DIGITS = 24;
@@ -160,7 +185,7 @@ const MIN_HEX_DIGITS = 24;
 function scanRuns(units: Uint16Array, length: number): { base64: { start: number; end: number }[]; hex: { start: number; end: number }[] } {
   const base64: { start: number; end: number }[] = [];
   for (let probe = MIN_BASE64 - 1; probe < length; probe += MIN_BASE64) {
-    if ((classOf(units[probe]!) & B64) === 0) continue;
+    if (probe >= MIN_BASE64 / 2 && probe + MIN_BASE64 / 2 < length ? !mayCover(IS_B64, units, probe, MIN_BASE64 / 2, 1) : (classOf(units[probe]!) & B64) === 0) continue;
     let start = probe;
     while (start > 0 && (classOf(units[start - 1]!) & B64) !== 0) start--;
     let end = probe + 1;
@@ -175,7 +200,7 @@ function scanRuns(units: Uint16Array, length: number): { base64: { start: number
   }
   const hex: { start: number; end: number }[] = [];
   for (let probe = MIN_HEX_DIGITS - 1; probe < length; probe += MIN_HEX_DIGITS) {
-    if ((classOf(units[probe]!) & (HEX | HEX_GAP)) === 0) continue;
+    if (probe >= MIN_HEX_DIGITS / 2 && probe + MIN_HEX_DIGITS / 2 < length ? !mayCover(IN_HEX, units, probe, MIN_HEX_DIGITS / 2, 3) : (classOf(units[probe]!) & (HEX | HEX_GAP)) === 0) continue;
     let digits = 0;
     let start = probe;
     while (start > 0 && (classOf(units[start - 1]!) & (HEX | HEX_GAP)) !== 0) start--;

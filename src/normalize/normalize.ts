@@ -1,4 +1,4 @@
-import { CodeUnits } from './codeunits.js';
+import { CodeUnits, LITTLE_ENDIAN } from './codeunits.js';
 import { type EncodingKind, findEncodedRuns } from './decode.js';
 import { compatKind, confusableToLatin, foldCodePoint, invisibleKind, isConfusableScript, tagCharToAscii } from './unicode.js';
 
@@ -141,6 +141,7 @@ for (let c = 1; c < 0x80; c++) IN_RUN[c] = 1;
 
 const foldScratch = new CodeUnits();
 const scanScratch = new CodeUnits();
+const editScratch = new CodeUnits();
 
 /** Pass 1: per code point. Removes invisibles, applies NFKC + lower case + diacritic folding. */
 function foldChars(original: string, units: Uint16Array, tally: Tally, smuggled: { text: string; start: number; end: number }): Builder {
@@ -214,38 +215,41 @@ function isVisibleNonAscii(c: number): boolean {
 
 
 /**
- * Length-preserving edits of a text: the per-character array is made only on the first edit, so
- * the common case (a hint matched, nothing to fold) allocates nothing.
+ * Length-preserving edits of a text, one code unit for one, recorded in order and applied at
+ * once: nothing is allocated until the first edit. A later edit of a place wins.
  */
 class LazyChars {
-  private readonly edits = new Map<number, string>();
+  private readonly at: number[] = [];
+  private readonly codes: number[] = [];
   constructor(private readonly text: string) {}
-  get(i: number): string | undefined {
-    return this.edits.get(i) ?? this.text[i];
-  }
   set(i: number, ch: string): void {
-    this.edits.set(i, ch);
+    this.at.push(i);
+    this.codes.push(ch.charCodeAt(0));
   }
-  /** Whether the character at `i` was changed. */
-  changed(i: number): boolean {
-    const ch = this.edits.get(i);
-    return ch !== undefined && ch !== this.text[i];
-  }
-  /** The edited text, built from slices between the edits. */
+  /** The edited text. */
   result(): string {
-    if (this.edits.size === 0) return this.text;
-    const at = [...this.edits.keys()].sort((a, b) => a - b);
+    const { text, at, codes } = this;
+    if (at.length === 0) return text;
+    if (LITTLE_ENDIAN && at.length * 64 > text.length) {
+      // Dense edits (a text written in leet): its code units edited and read back in one call.
+      const units = editScratch.load(text);
+      for (let k = 0; k < at.length; k++) units[at[k]!] = codes[k]!;
+      return Buffer.from(units.buffer, units.byteOffset, 2 * text.length).toString('utf16le');
+    }
+    // Sparse edits: slices between them.
+    const edits = new Map<number, number>();
+    for (let k = 0; k < at.length; k++) edits.set(at[k]!, codes[k]!);
+    const places = Int32Array.from(edits.keys()).sort();
     const parts: string[] = [];
     let from = 0;
-    for (const i of at) {
-      parts.push(this.text.slice(from, i), this.edits.get(i)!);
+    for (const i of places) {
+      parts.push(text.slice(from, i), String.fromCharCode(edits.get(i)!));
       from = i + 1;
     }
-    parts.push(this.text.slice(from));
+    parts.push(text.slice(from));
     return parts.join('');
   }
 }
-
 
 const letterOrMarkCache = new Uint8Array(0x10000); // 0 unknown, 1 yes, 2 no
 const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
@@ -321,12 +325,21 @@ function isLeetTokenChar(c: number): boolean {
  * both rounds read only those.
  */
 function foldLeet(chars: LazyChars, units: Uint16Array, count: number, offsets: Int32Array, tally: Tally): boolean {
-  let folded = 0;
+  const folded: number[] = [];
   for (let t = 0; t < count; t++) {
-    if (tokenLetters[t]! >= 2 && foldLeetToken(chars, units, tokenStart[t]!, tokenEnd[t]!, offsets, tally)) folded++;
+    if (tokenLetters[t]! >= 2 && foldLeetToken(chars, units, tokenStart[t]!, tokenEnd[t]!, offsets, tally)) folded.push(t);
   }
-  if (folded >= 2) for (let t = 0; t < count; t++) foldShortLeetToken(chars, units, tokenStart[t]!, tokenEnd[t]!, tokenLetters[t]!);
-  return folded > 0;
+  if (folded.length >= 2) {
+    // A token the first round folded has its first character changed where that is a digit.
+    let f = 0;
+    for (let t = 0; t < count; t++) {
+      while (f < folded.length && folded[f]! < t) f++;
+      const start = tokenStart[t]!;
+      const firstChanged = folded[f] === t && units[start]! >= 48 && units[start]! <= 57;
+      if (!firstChanged) foldShortLeetToken(chars, units, start, tokenEnd[t]!, tokenLetters[t]!);
+    }
+  }
+  return folded.length > 0;
 }
 
 /** Whether `units[start, end)` holds a 2 or a 6 (version numbers and identifiers: h264, sha256, x86, utf8 hold digits that are not leet). */
@@ -335,9 +348,9 @@ function hasTwoOrSix(units: Uint16Array, start: number, end: number): boolean {
   return false;
 }
 
-/** In a text already written in leet: any lettered token, and digit-only tokens up to 3 long. */
+/** In a text already written in leet: any lettered token, and digit-only tokens up to 3 long (the caller skips a token whose first character the first round changed). */
 function foldShortLeetToken(chars: LazyChars, units: Uint16Array, at: number, end: number, letters: number): boolean {
-  if (hasTwoOrSix(units, at, end) || chars.changed(at)) return false;
+  if (hasTwoOrSix(units, at, end)) return false;
   if (end - at > 3 && letters === 0) return false;
   let any = false;
   for (let k = at; k < end; k++) {
@@ -442,15 +455,38 @@ function joinSpaced(text: string, offsets: Int32Array, tally: Tally, lines: Int3
   return dropped.length === 0 ? first : dropUnits(first.text, first.offsets, dropped);
 }
 
+// Per code unit, for `findSpacedRuns`, erring outside ASCII towards a run start: MAY_BE_ALNUM (a
+// letter or digit in ASCII, anything outside it), MAY_NOT_BE_ALNUM (ASCII other than letters and
+// digits, anything outside it), MAY_BE_MARK (from U+0300, where combining marks start).
+const MAY_BE_ALNUM = new Uint8Array(0x10000).fill(1, 0x80);
+const MAY_NOT_BE_ALNUM = new Uint8Array(0x10000).fill(1, 0x80);
+const MAY_BE_MARK = new Uint8Array(0x10000).fill(1, 0x300);
+for (let c = 0; c < 0x80; c++) {
+  const alnum = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+  MAY_BE_ALNUM[c] = alnum ? 1 : 0;
+  MAY_NOT_BE_ALNUM[c] = alnum ? 0 : 1;
+}
+
 /**
  * The runs of `minLetters` or more letters spaced out by one separator that start in
  * `[from, to)` (a run never crosses a line break, neither a separator nor a letter): their
  * separators go to `dropped`, in order.
  */
 function findSpacedRuns(units: Uint16Array, length: number, from: number, to: number, minLetters: number, offsets: Int32Array, tally: Tally, dropped: number[]): void {
-  for (let i = from; i < to && i + 2 * minLetters - 2 < length; i++) {
-    // Cheapest test first: most characters are followed by neither a separator nor a mark.
-    const next = units[i + 1]!;
+  const stop = Math.min(to, length - 2 * minLetters + 2);
+  for (let i = from; i < stop; i++) {
+    // A run starts at a letter after a non-letter and before a separator or mark: the next such
+    // place, looked up without a branch per unit (erring towards a start outside ASCII), with the
+    // three units around it carried along. A branch per word end mispredicts on text.
+    let before = i > 0 ? units[i - 1]! : 10;
+    let unit = units[i]!;
+    let next = units[i + 1]!;
+    while ((MAY_NOT_BE_ALNUM[before]! & MAY_BE_ALNUM[unit]! & (IS_SEPARATOR[next]! | MAY_BE_MARK[next]!)) === 0) {
+      if (++i >= stop) return;
+      before = unit;
+      unit = next;
+      next = units[i + 1]!;
+    }
     if (!IS_SEPARATOR[next] && !(next >= 0x300 && isMarkAt(units, length, i + 1))) continue;
     if (!isAlnumAt(units, length, i) || isAlnumAt(units, length, i - 1) || isMarkAt(units, length, i - 1)) continue;
     // `end`: just past the current letter and its marks; each step takes one separator and one letter.
@@ -530,6 +566,9 @@ const SEPARATOR_UNIT = 2;
 const LINE_BREAK = 4;
 const SCAN_CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) SCAN_CLASS[c] = (isLeetTokenChar(c) && !isAsciiLetter(c) ? LEET_UNIT : 0) | (IS_SEPARATOR[c] ? SEPARATOR_UNIT : 0) | (c === 10 ? LINE_BREAK : 0);
+/** Per code unit: 1 where `scan` acts whatever follows (outside ASCII, a digit or leet symbol, a line break). */
+const ACTS_ON = new Uint8Array(0x10000).fill(1, 0x80);
+for (let c = 0; c < 128; c++) ACTS_ON[c] = (SCAN_CLASS[c]! & (LEET_UNIT | LINE_BREAK)) !== 0 ? 1 : 0;
 
 /**
  * One pass over the folded text (its code units). The lines where `findSpacedRuns` can find a run
@@ -546,7 +585,26 @@ function scan(units: Uint16Array, length: number): Scan {
   let lineStart = 0;
   let flagged = false;
   let tokenUntil = 0;
+  const fastEnd = length - 4;
   for (let i = 0; i < length; i++) {
+    if (i < fastEnd) {
+      // Skip to the next unit the body below acts on: outside ASCII, a digit or leet symbol, a
+      // line break, or a separator that recurs at i + 2 and i + 4. Looked up without a branch
+      // per unit, with the units up to i + 4 carried along: a branch per space mispredicts.
+      let c0 = units[i]!;
+      let c1 = units[i + 1]!;
+      let c2 = units[i + 2]!;
+      let c3 = units[i + 3]!;
+      let c4 = units[i + 4]!;
+      while ((ACTS_ON[c0]! | (IS_SEPARATOR[c0]! & ((((c0 ^ c2) | (c0 ^ c4)) - 1) >>> 31))) === 0) {
+        if (++i >= fastEnd) break;
+        c0 = c1;
+        c1 = c2;
+        c2 = c3;
+        c3 = c4;
+        c4 = units[i + 4]!;
+      }
+    }
     const c = units[i]!;
     if (c >= 0x80) {
       if (!flagged && ((IS_SEPARATOR[c] === 1 && i + 4 < length && units[i + 2] === c && units[i + 4] === c) || (c >= 0x300 && isMarkAt(units, length, i)))) flagged = true;

@@ -119,3 +119,27 @@ describe('UTF-8 check before decoding', () => {
     }
   });
 });
+
+describe('the ends of the text', () => {
+  it('finds spaced letters and leetspeak in the last units and the first', () => {
+    for (let pad = 0; pad < 12; pad++) {
+      const before = '#'.repeat(pad);
+      for (const tail of ['', '.', '. 中']) {
+        expect(normalizeText(`${before}a b c d${tail}`).text).toBe(`${before}abcd${tail}`);
+        expect(normalizeText(`a-b-c-d ${before}${tail}`).text).toBe(`abcd ${before}${tail}`);
+        expect(normalizeText(`${before}h3ll0${tail}`).text).toBe(`${before}hello${tail}`);
+        expect(normalizeText(`${before}x${tail}`).text).toBe(`${before}x${tail}`);
+      }
+    }
+  });
+});
+
+describe('dense leet edits', () => {
+  it('rebuilds a text with many edits as one with few', () => {
+    // Written in leet (two leet words), so every short number folds too: many edits, one call.
+    const line = 'h3ll0 w0rld 15 10 pm 1n 7h3 r00m 4 ';
+    const n = normalizeText(line.repeat(200));
+    expect(n.text).toBe(normalizeText(line).text.repeat(200));
+    expect(n.text.length).toBe(line.length * 200);
+  });
+});
