@@ -264,6 +264,8 @@ export function renderDoc(r: BenchResult, existingPath: string): string {
   const existing = existsSync(existingPath) ? readFileSync(existingPath, 'utf8') : '';
   const notes = section(existing, 'notes') ?? '<!-- notes:start -->\n<!-- notes:end -->';
   const peer = section(existing, 'peer') ?? '<!-- peer:start -->\n_Not run yet: see "Peer comparison" above._\n<!-- peer:end -->';
+  // Written by `npm run bench:pipeline` (pipeline.ts); kept as it is, or left out until that has run.
+  const pipeline = section(existing, 'pipeline');
   return [
     '# Benchmarks',
     '',
@@ -292,6 +294,7 @@ export function renderDoc(r: BenchResult, existingPath: string): string {
     '',
     peer,
     '',
+    ...(pipeline ? ['## Input pipeline throughput and @openai/guardrails PII (`npm run bench:pipeline`)', '', pipeline, ''] : []),
   ].join('\n');
 }
 
