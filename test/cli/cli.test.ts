@@ -94,6 +94,17 @@ describe('clawguard CLI', () => {
     expect(run(['detect', 'x', '--kind', 'poem']).stderr).toContain('--kind must be');
   });
 
+  it('detect finds person names with the tagger on, from the built package (its model is read on first use)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-names-'));
+    expect(run(['init', '--dir', dir, '--json']).status).toBe(0);
+    const config = join(dir, 'clawguard.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('  invisible-text:', '  pii:\n    entities: [person, email]\n  invisible-text:'));
+    const r = run(['detect', '--config', config, 'Please ask Margaret Thompson to review the contract.']);
+    expect(r.stderr).toBe('');
+    const found = JSON.parse(r.stdout).findings.filter((f: { type: string }) => f.type === 'pii.person');
+    expect(found).toEqual([expect.objectContaining({ span: { start: 11, end: 28 } })]);
+  });
+
   it('eval TASK FILE --json prints the stable summary object', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cg-eval-')), 'set.jsonl');
     writeFileSync(

@@ -1,9 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { type JoinModel, joinScore } from './address-join.js';
 import type { Candidate } from './structured.js';
 import { lexClass, setCommonWords, spansFromTags, streetClass, type TaggerModel, tagTokens, tokenize } from './tagger.js';
-import model from './tagger-model.json' with { type: 'json' };
 
-setCommonWords((model as TaggerModel).common ?? []);
+/**
+ * The shipped tagger model (1.1 MB of JSON, ~3 MB of heap), read on the first name lookup: names,
+ * locations and addresses are off by default, and a gateway that never looks for them never holds it.
+ * tsconfig.build.json copies the file next to this module in dist/.
+ */
+let shipped: TaggerModel | undefined;
+function shippedModel(): TaggerModel {
+  if (!shipped) {
+    shipped = JSON.parse(readFileSync(new URL('./tagger-model.json', import.meta.url), 'utf8')) as TaggerModel;
+    setCommonWords(shipped.common ?? []);
+  }
+  return shipped;
+}
 
 const ENTITY: Record<string, string> = { PERSON: 'person', LOCATION: 'location', ADDRESS: 'address' };
 const SCORE: Record<string, number> = { person: 0.8, location: 0.7, address: 0.8 };
@@ -55,9 +67,10 @@ function findSpeakers(tokens: ReturnType<typeof tokenize>): Candidate[] {
  * but not reported). `join`: an address and the parts after it become one address always (`true`),
  * never (`false`), or as the join model learned from the training data decides (`undefined`).
  */
-export function findNames(text: string, join?: boolean, tagger: TaggerModel = model as TaggerModel): Candidate[] {
+export function findNames(text: string, join?: boolean, model?: TaggerModel): Candidate[] {
   // Names and places are capitalized somewhere, addresses carry digits: text with neither has none.
   if (!/[\p{Lu}0-9]/u.test(text)) return [];
+  const tagger = model ?? shippedModel();
   const tokens = tokenize(text);
   const tags = tagTokens(tagger, tokens);
   const out: Candidate[] = [];
