@@ -5,8 +5,7 @@
  * Tool outputs hold tables (search results, spreadsheets, web tables) and never address the
  * reader; a planted request does, whatever it asks for, so this looks at the shape of the line
  * and its first word, not at the request's topic. On the train split of the labelled data it
- * fires on 556 of 1,184 attacked tool outputs and on 4 of 4,799 benign ones (code whose
- * comments sit under an ASCII table).
+ * fires on 503 of 1,184 attacked tool outputs and on none of 4,799 benign ones.
  *
  * Reads the original text (normalization folds `|` to `l` as leetspeak). Linear: texts without
  * `|` return at once; otherwise one pass over the lines.
@@ -30,9 +29,14 @@ const QUESTION_WORDS = new Set('what how why who whom whose which when where is 
 
 const CODE_CHARS = new Set(['{', '}', '(', ')', '[', ']', '=', ';', '<', '>']);
 
+/**
+ * A table row as markdown and plain-text tables write it: two or more `|`, one at the start or the
+ * end of the line. A shell pipeline (`cat f | grep x | wc -l`) has neither.
+ */
 function isTableRow(line: string): boolean {
   const first = line.indexOf('|');
-  return first >= 0 && line.indexOf('|', first + 1) > 0;
+  if (first < 0 || line.indexOf('|', first + 1) < 0) return false;
+  return first === 0 || line.charCodeAt(line.length - 1) === 0x7c;
 }
 
 /** Whether a (trimmed, non-table) line is a request: a sentence of 3+ words led by an imperative or a question word. */

@@ -42,6 +42,9 @@ describe('planted requests next to tables', () => {
       expect(findPlantedRequest(`${TABLE}\n${line}`), line).toBeUndefined();
       expect(findPlantedRequest(`${line}\n${TABLE}`), line).toBeUndefined();
     }
+    // A shell pipeline is not a table row, though it has two `|`.
+    expect(findPlantedRequest('cat access.log | grep 404 | wc -l\nCount the requests that failed today.')).toBeUndefined();
+    expect(findPlantedRequest('| a | b |\nCount the requests that failed today.')).toBeDefined();
     // A request that is not next to a table's rows, and a text without tables.
     expect(findPlantedRequest(`${TABLE}\nThe table lists the singles.\nTranslate this into French please.`)).toBeUndefined();
     expect(findPlantedRequest('Translate the report into French.\nThanks, Anna')).toBeUndefined();
