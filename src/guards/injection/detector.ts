@@ -97,7 +97,7 @@ export interface RawSignals {
   families: Map<Family, SignalMatch>;
   obfuscations: ObfuscationKind[];
   decodedSignals: string[];
-  /** A request on the line next to a table's rows (planted-request.ts), in the original text. */
+  /** Tool results only: a request on the line next to a table's rows (planted-request.ts), in the original text. */
   plantedRequest: TextSpan | undefined;
 }
 
@@ -229,7 +229,9 @@ export class InjectionDetector {
       if (fired || layerLogit > 0) decodedSignals.push(layer.kind);
     }
     if (!useClassifier) classifierLogit = this.model.bias;
-    const plantedRequest = findPlantedRequest(text);
+    // Only data addresses no one: a user may paste a table and ask about it (the message calibration
+    // gives this input no weight, and a finding for it would mislead).
+    const plantedRequest = kind === 'tool_result' ? findPlantedRequest(text) : undefined;
     return { classifierLogit, classifierSpan, families, obfuscations: [...obfuscations], decodedSignals, plantedRequest };
   }
 

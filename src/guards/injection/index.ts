@@ -54,9 +54,10 @@ function pct(x: number): string {
 
 /**
  * Findings for one assessment: one per attack family that fired (with the span of its strongest
- * signature), `injection.planted_request` for a request next to a table's rows, or one
- * `injection.classifier` finding for the most suspicious window when only the classifier fired, plus `injection.obfuscation` when the text was obfuscated. Every finding
- * carries the calibrated score of the whole segment, so policy thresholds act on one number.
+ * signature), `injection.planted_request` for a request next to a table's rows in a tool result,
+ * or one `injection.classifier` finding for the most suspicious window when only the classifier
+ * fired; plus `injection.obfuscation` when the text was obfuscated. Every finding carries the
+ * calibrated score of the whole segment, so policy thresholds act on one number.
  */
 export function findingsFor(guardId: string, segment: Segment, a: InjectionAssessment): Finding[] {
   const findings: Finding[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Segment } from '../../../src/core/index.js';
-import { injectionGuardFactory } from '../../../src/guards/injection/index.js';
+import { InjectionDetector, injectionGuardFactory } from '../../../src/guards/injection/index.js';
 import { findPlantedRequest } from '../../../src/guards/injection/planted-request.js';
 
 const TABLE = [
@@ -59,5 +59,9 @@ describe('planted requests next to tables', () => {
     expect(planted!.reason).toContain('planted_request');
     expect(await guard.inspect(toolResult(TABLE), ctx)).toEqual([]);
     expect(await guard.inspect(toolResult(`${TABLE}\n\nThe table lists the singles released by the band.`), ctx)).toEqual([]);
+    // A user who pastes a table and asks about it is not planting anything.
+    const detector = new InjectionDetector();
+    expect(detector.assess(attacked, 'tool_result').plantedRequest).toBeDefined();
+    expect(detector.assess(attacked, 'message').plantedRequest).toBeUndefined();
   });
 });
