@@ -12,7 +12,7 @@ import { type AuditRequestContext, decisionEvents, eventBase, recordAll, request
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/adapter.js';
-import { SseParser } from '../providers/sse.js';
+import { SseParser, type SseEvent } from '../providers/sse.js';
 import { GuardEngine, toolRefusal } from './guard-engine.js';
 import type { ApprovalService } from './approvals/approval-service.js';
 import type { LockdownService } from './incident/lockdown.js';
@@ -553,19 +553,27 @@ async function relayStream(
     ...(reply.getHeaders() as Record<string, string>),
     'x-clawguard-decision': inputDecision,
   });
+  // The events of one step go out in one write: one HTTP chunk, not one per event.
   const write = async (events: string[]): Promise<void> => {
-    for (const e of events) {
-      if (raw.destroyed) return;
-      if (!raw.write(e)) await new Promise<void>((resolve) => {
-        const done = (): void => {
-          raw.off('drain', done);
-          raw.off('close', done);
-          resolve();
-        };
-        raw.on('drain', done);
-        raw.on('close', done);
-      });
+    if (events.length === 0 || raw.destroyed) return;
+    if (!raw.write(events.length === 1 ? events[0]! : events.join(''))) await new Promise<void>((resolve) => {
+      const done = (): void => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+  };
+  const pushAll = async (events: readonly SseEvent[]): Promise<string[]> => {
+    if (rewriter.pushMany) return rewriter.pushMany(events);
+    const out: string[] = [];
+    for (const event of events) {
+      if (rewriter.done) break;
+      out.push(...(await rewriter.push(event)));
     }
+    return out;
   };
   let firstByte: number | undefined;
   let firstTokenSent = false;
@@ -577,11 +585,14 @@ async function relayStream(
   try {
     for await (const chunk of upstreamBody) {
       firstByte ??= performance.now() - started;
-      for (const event of parser.push(chunk)) {
+      const events = parser.push(chunk);
+      let next = 0;
+      // Until the first token is out, one event at a time: it must not wait for the rest of the read.
+      while (!firstTokenSent && next < events.length && !rewriter.done) {
+        const event = events[next++]!;
         sniffer.observe(event);
         await write(await rewriter.push(event));
-        if (rewriter.done) break;
-        if (!firstTokenSent && inspector.releasedChars > 0) {
+        if (!rewriter.done && inspector.releasedChars > 0) {
           // The response socket is corked until the current tick ends; when an upstream read carries
           // many events, the first token would wait for all of them. Let it go now: the uncork was queued
           // as a tick when the socket was corked, so it runs before this one (no event-loop turn needed).
@@ -589,10 +600,16 @@ async function relayStream(
           await new Promise<void>((resolve) => process.nextTick(resolve));
         }
       }
+      // Then the rest of the read together: its text deltas are judged in one scan, not one per event.
+      if (next < events.length && !rewriter.done) {
+        const rest = next === 0 ? events : events.slice(next);
+        for (const event of rest) sniffer.observe(event);
+        await write(await pushAll(rest));
+      }
       if (rewriter.done || raw.destroyed) break;
     }
     if (!rewriter.done && !raw.destroyed) {
-      for (const event of parser.end()) await write(await rewriter.push(event));
+      await write(await pushAll(parser.end()));
       await write(await rewriter.end());
     }
   } catch (error) {

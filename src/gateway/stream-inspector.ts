@@ -24,6 +24,31 @@ class ChannelScanner {
   ) {}
 
   async push(delta: string, final: boolean): Promise<TextRelease> {
+    return (await this.scan(delta, final, false))!;
+  }
+
+  /**
+   * Several deltas judged as one (the text deltas of one upstream read): what may be released, as a
+   * prefix of their concatenation, when the guards find nothing to change. When something would be
+   * redacted or blocked, or a guard failed closed, nothing is consumed and the answer is `undefined`:
+   * the caller then goes delta by delta, so an intervention looks exactly as it did without batching.
+   */
+  async pushClean(deltas: readonly string[]): Promise<string | undefined> {
+    const held = this.held;
+    const context = this.context;
+    const total = this.total;
+    const whole = this.whole.length;
+    const release = await this.scan(deltas.length === 1 ? deltas[0]! : deltas.join(''), false, true);
+    if (release && !release.blocked) return release.text;
+    this.held = held;
+    this.context = context;
+    this.total = total;
+    this.whole.length = whole;
+    return undefined;
+  }
+
+  /** With `clean`, any intervention answers `undefined` (the caller rolls back). */
+  private async scan(delta: string, final: boolean, clean: boolean): Promise<TextRelease | undefined> {
     this.total += delta.length;
     this.held += delta;
     if (this.engine.wholeTextGuards.length > 0) this.whole.push(delta);
@@ -34,14 +59,15 @@ class ChannelScanner {
     let release = final ? text.length : Math.max(base, text.length - this.engine.pendingSuffix(text));
     const spans: SpanRewrite[] = [];
     for (const failure of inspection.decision.failures) {
-      if (!failure.failOpen) return { blocked: true, reason: `guard ${failure.guard} failed` };
+      if (!failure.failOpen) return clean ? undefined : { blocked: true, reason: `guard ${failure.guard} failed` };
     }
     for (const v of inspection.decision.verdicts) {
       const span = v.finding.span;
       if (span && span.end <= base) continue; // wholly inside text released earlier
       if (span && !final && span.start >= release) continue; // may still grow: judged on a later delta
-      if (v.action === 'block' || v.action === 'review') return { blocked: true, reason: v.finding.type };
+      if (v.action === 'block' || v.action === 'review') return clean ? undefined : { blocked: true, reason: v.finding.type };
       if (v.action === 'redact' || v.action === 'pseudonymize') {
+        if (clean) return undefined;
         const start = Math.max(base, span?.start ?? base);
         const end = span?.end ?? text.length;
         spans.push({ start: start - base, end: end - base, replacement: v.replacement ?? `[REDACTED:${v.finding.type}]` });
@@ -59,7 +85,7 @@ class ChannelScanner {
         return { blocked: true, reason: wholeInspection.decision.verdicts[0]?.finding.type ?? 'guard failure' };
       }
     }
-    return { blocked: false, text: applySpanRewrites(out, spans) };
+    return { blocked: false, text: spans.length === 0 ? out : applySpanRewrites(out, spans) };
   }
 }
 
@@ -119,6 +145,19 @@ export class GatewayStreamInspector implements StreamInspector {
 
   async text(channel: string, delta: string): Promise<TextRelease> {
     return this.restore(channel, this.note(await this.scanner(channel).push(delta, false)), false);
+  }
+
+  /**
+   * The text deltas of one upstream read, judged together: one scan instead of one per delta. The
+   * released text (a prefix of the deltas joined) when nothing in them is changed or blocked;
+   * `undefined`, with nothing consumed, otherwise (and always with pseudonyms to restore): the caller
+   * then hands the deltas to `text` one by one.
+   */
+  async cleanText(channel: string, deltas: readonly string[]): Promise<string | undefined> {
+    if (this.pseudonyms && this.pseudonyms.size > 0) return undefined;
+    const text = await this.scanner(channel).pushClean(deltas);
+    if (text !== undefined) this.releasedChars += text.length;
+    return text;
   }
 
   async endText(channel: string): Promise<TextRelease> {

@@ -38,11 +38,22 @@ export interface StreamInspector {
   endText(channel: string): Promise<TextRelease>;
   /** A complete tool call; never forwarded before this answers. */
   toolCall(call: StreamedToolCall): Promise<ToolCallVerdict>;
+  /**
+   * Several text deltas of a channel judged at once (one upstream read): the text that may be sent
+   * now, a prefix of the deltas joined, when nothing in them is changed or blocked. `undefined`, with
+   * nothing consumed, otherwise: the rewriter then hands the deltas to `text` one by one.
+   */
+  cleanText?(channel: string, deltas: readonly string[]): Promise<string | undefined>;
 }
 
 export interface StreamRewriter {
   /** One upstream event in, zero or more serialized SSE events out. */
   push(event: SseEvent): Promise<string[]>;
+  /**
+   * The events of one upstream read, in order: the same as `push` on each, but runs of plain text
+   * deltas are judged together (StreamInspector.cleanText). Stops at the end of the stream.
+   */
+  pushMany?(events: readonly SseEvent[]): Promise<string[]>;
   /** Upstream finished cleanly; flushes anything held. */
   end(): Promise<string[]>;
   /** Upstream failed mid-stream: the provider's own in-stream error. */

@@ -11,7 +11,7 @@ import {
   type StreamRewriter,
   type ToolCallRefusal,
 } from './adapter.js';
-import { formatSse, type SseEvent } from './sse.js';
+import { formatSseData, type SseEvent } from './sse.js';
 import { checkRequest } from './validate.js';
 
 const toolCallSchema = z.looseObject({
@@ -57,6 +57,17 @@ function textSegments(out: Segment[], content: unknown, base: (string | number)[
   }
 }
 
+const NOT_JSON = Symbol('not JSON');
+const DONE = Symbol('[DONE]');
+
+function parseChunk(event: SseEvent): unknown {
+  try {
+    return JSON.parse(event.data);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 function envelope(chunk: any): any {
   const { choices: _choices, usage: _usage, ...rest } = chunk;
   return rest;
@@ -79,7 +90,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
   ) {}
 
   private chunk(choice: unknown): string {
-    return formatSse({ data: JSON.stringify({ ...this.template, choices: [choice] }) });
+    return formatSseData(JSON.stringify({ ...this.template, choices: [choice] }));
   }
 
   private async flushChoice(index: number, delta: any): Promise<{ finish?: string }> {
@@ -120,23 +131,84 @@ class OpenAiStreamRewriter implements StreamRewriter {
 
   async push(event: SseEvent): Promise<string[]> {
     if (this.done) return [];
-    if (event.data === '[DONE]') {
-      const out = await this.end();
-      return out;
+    if (event.data === '[DONE]') return this.end();
+    return this.pushParsed(event, parseChunk(event));
+  }
+
+  async pushMany(events: readonly SseEvent[]): Promise<string[]> {
+    if (events.length === 1) return this.push(events[0]!);
+    const out: string[] = [];
+    const chunks = events.map((e) => (e.data === '[DONE]' ? DONE : parseChunk(e)));
+    for (let i = 0; i < events.length && !this.done; ) {
+      const index = this.plainTextIndex(chunks[i]);
+      let j = i + 1;
+      if (index !== undefined && this.inspector.cleanText) while (j < events.length && this.plainTextIndex(chunks[j]) === index) j++;
+      if (j - i < 2 || !(await this.cleanRun(events, chunks, i, j, index!, out))) {
+        for (let k = i; k < j && !this.done; k++) {
+          const chunk = chunks[k];
+          for (const e of chunk === DONE ? await this.end() : await this.pushParsed(events[k]!, chunk)) out.push(e);
+        }
+      }
+      i = j;
     }
-    let chunk: any;
-    try {
-      chunk = JSON.parse(event.data);
-    } catch {
-      return this.fail('the upstream sent an event that is not JSON');
+    return out;
+  }
+
+  /** The choice index of an event that carries only a text delta for one open choice (batchable), else undefined. */
+  private plainTextIndex(chunk: unknown): number | undefined {
+    if (chunk === null || typeof chunk !== 'object') return undefined; // also [DONE] and NOT_JSON (symbols)
+    const c = chunk as any;
+    if (c.error || !Array.isArray(c.choices) || c.choices.length !== 1) return undefined;
+    const choice = c.choices[0];
+    if (choice === null || typeof choice !== 'object' || choice.finish_reason) return undefined;
+    const delta = choice.delta;
+    if (delta === null || typeof delta !== 'object' || delta.tool_calls !== undefined || typeof delta.content !== 'string' || delta.content === '') return undefined;
+    const index: number = typeof choice.index === 'number' ? choice.index : 0;
+    return this.finished.has(index) ? undefined : index;
+  }
+
+  /**
+   * A run of plain text events judged in one scan. Events wholly released go out as the upstream sent
+   * them; the first one not wholly released carries the part that is, the rest wait (as `push` does
+   * with held text). False, with nothing consumed, when the run needs a change: `push` then takes it.
+   */
+  private async cleanRun(events: readonly SseEvent[], chunks: readonly unknown[], from: number, to: number, index: number, out: string[]): Promise<boolean> {
+    const deltas: string[] = [];
+    for (let k = from; k < to; k++) deltas.push((chunks[k] as any).choices[0].delta.content);
+    const released = await this.inspector.cleanText!(`choices[${index}]`, deltas);
+    if (released === undefined) return false;
+    let left = released.length;
+    for (let k = from; k < to; k++) {
+      const chunk = chunks[k] as any;
+      if (typeof chunk.usage?.completion_tokens === 'number') this.outputTokens = chunk.usage.completion_tokens;
+      const content = deltas[k - from]!;
+      if (left >= content.length) {
+        left -= content.length;
+        out.push(formatSseData(events[k]!.data));
+        continue;
+      }
+      const choice = chunk.choices[0];
+      const delta = choice.delta;
+      if (left > 0) delta.content = content.slice(0, left);
+      else delete delta.content;
+      left = 0;
+      if (Object.keys(delta).length > 0 || choice.logprobs) out.push(formatSseData(JSON.stringify(chunk)));
+      else if (chunk.usage) out.push(formatSseData(JSON.stringify({ ...chunk, choices: [] })));
     }
+    this.template = envelope(chunks[to - 1]);
+    return true;
+  }
+
+  private async pushParsed(event: SseEvent, chunk: any): Promise<string[]> {
+    if (this.done) return [];
+    if (chunk === NOT_JSON) return this.fail('the upstream sent an event that is not JSON');
     if (chunk === null || typeof chunk !== 'object') return this.fail('the upstream sent an unexpected event');
     if (chunk.error) {
       this.done = true;
-      return [formatSse({ data: event.data })];
+      return [formatSseData(event.data)];
     }
     if (typeof chunk.usage?.completion_tokens === 'number') this.outputTokens = chunk.usage.completion_tokens;
-    if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return [formatSse({ data: event.data })];
+    if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return [formatSseData(event.data)];
     this.template = envelope(chunk);
     const out: any[] = [];
     let changed = false;
@@ -193,11 +265,11 @@ class OpenAiStreamRewriter implements StreamRewriter {
       out.push(choice);
     }
     const events: string[] = [];
-    if (!changed) events.push(formatSse({ data: event.data }));
-    else if (out.length > 0 || chunk.usage) events.push(formatSse({ data: JSON.stringify({ ...chunk, choices: out }) }));
+    if (!changed) events.push(formatSseData(event.data));
+    else if (out.length > 0 || chunk.usage) events.push(formatSseData(JSON.stringify({ ...chunk, choices: out })));
     if (this.blocked.size >= this.choiceCount) {
       // Every choice was ended by a block: the stream ends here, whatever the upstream still sends.
-      events.push(formatSse({ data: '[DONE]' }));
+      events.push(formatSseData('[DONE]'));
       this.done = true;
     }
     return events;
@@ -213,7 +285,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
       const { finish } = await this.flushChoice(index, delta);
       if (finish || Object.keys(delta).length > 0) events.push(this.chunk({ index, delta, finish_reason: finish ?? null }));
     }
-    events.push(formatSse({ data: '[DONE]' }));
+    events.push(formatSseData('[DONE]'));
     this.done = true;
     return events;
   }
@@ -222,7 +294,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
     if (this.done) return [];
     this.done = true;
     this.failure = message;
-    return [formatSse({ data: JSON.stringify({ error: { message, type: 'upstream_error', code: 'bad_gateway' } }) })];
+    return [formatSseData(JSON.stringify({ error: { message, type: 'upstream_error', code: 'bad_gateway' } }))];
   }
 }
 

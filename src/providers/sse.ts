@@ -76,6 +76,12 @@ export class SseParser {
 }
 
 export function formatSse(event: SseEvent): string {
-  const head = event.event === undefined ? '' : `event: ${event.event}\n`;
-  return `${head}data: ${event.data.replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`;
+  return event.event === undefined ? formatSseData(event.data) : `event: ${event.event}\n${formatSseData(event.data)}`;
+}
+
+/** An unnamed event carrying `data` (one `data:` line per line of it). */
+export function formatSseData(data: string): string {
+  // JSON text never holds a raw line break: the common case needs no regex.
+  if (data.indexOf('\n') === -1 && data.indexOf('\r') === -1) return `data: ${data}\n\n`;
+  return `data: ${data.replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`;
 }
