@@ -94,7 +94,7 @@ describe('clawguard CLI', () => {
     expect(run(['detect', 'x', '--kind', 'poem']).stderr).toContain('--kind must be');
   });
 
-  it('detect finds person names with the tagger on, from the built package (its model is read on first use)', () => {
+  it('detect finds person names with the tagger on, from the built package (the guard loads its model before the first text)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cg-names-'));
     expect(run(['init', '--dir', dir, '--json']).status).toBe(0);
     const config = join(dir, 'clawguard.yaml');

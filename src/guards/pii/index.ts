@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
-import { findNames } from './names.js';
+import { findNames, loadNameTagger } from './names.js';
 import { type Candidate, findStructured } from './structured.js';
 
 export const PII_ENTITIES = [
@@ -149,6 +149,9 @@ export const piiGuardFactory: GuardFactory<PiiConfig> = {
       maxSpan: config.maxSpan,
       appliesTo: (segment: Segment) => config.scanTrusted || !segment.trusted,
       pendingSuffix: (text: string) => piiPendingSuffix(text, config.maxSpan - 1, config.entities.some((e) => NAME_ENTITIES.has(e))),
+      async ready() {
+        if (config.entities.some((e) => NAME_ENTITIES.has(e))) loadNameTagger();
+      },
       inspect(segment: Segment): Finding[] {
         return detectPii(segment.text, config).map((c) =>
           findingFor(options.id, segment, `pii.${c.entity}`, c.score, c.reason, { start: c.start, end: c.end }),
