@@ -91,6 +91,17 @@ describe('harmful-content classifier', () => {
       'word '.repeat(2500),
     ];
     for (const text of texts) expect(harmfulScore(text), text.slice(0, 40)).toBe(reference(text));
+    // Every feature of the model, alone (words, pairs, classes): the compact tables hold each weight.
+    for (const [id, weight] of Object.entries(harmfulModel.weights).filter((_, i) => i % 97 === 0)) {
+      const text = id.startsWith('c:') ? { insult: 'idiot', threat: 'kill', you_insult: 'you idiot', you_threat: 'you kill', threat_you: 'kill you' }[id.slice(2)]! : id.slice(2);
+      expect(harmfulScore(text), id).toBe(reference(text));
+      expect(classifierFeatures(text), id).toContain(id);
+      expect(weight).toBe(weights.get(id));
+    }
+  });
+
+  it('reads the default threshold from the model file', () => {
+    expect(HARMFUL_DEFAULT_THRESHOLD).toBe(harmfulModel.threshold);
   });
 
   it('turns a high score into a whole-segment finding', () => {
