@@ -1,5 +1,5 @@
 import type { Finding, GuardContext, Segment } from '../core/index.js';
-import type { StreamedToolCall, StreamInspector, TextRelease, ToolCallVerdict } from '../providers/adapter.js';
+import type { CleanRelease, StreamedToolCall, StreamInspector, TextRelease, ToolCallVerdict } from '../providers/adapter.js';
 import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
 import type { StreamRestorer, PseudonymMap } from '../transform/vault.js';
 import { type GuardEngine, toolRefusal } from './guard-engine.js';
@@ -28,18 +28,18 @@ class ChannelScanner {
   }
 
   /**
-   * Several deltas judged as one (the text deltas of one upstream read): what may be released, as a
-   * prefix of their concatenation, when the guards find nothing to change. When something would be
+   * Several deltas judged as one (the text deltas of one upstream read): what may be released (see
+   * StreamInspector.cleanText) when the guards find nothing to change. When something would be
    * redacted or blocked, or a guard failed closed, nothing is consumed and the answer is `undefined`:
    * the caller then goes delta by delta, so an intervention looks exactly as it did without batching.
    */
-  async pushClean(deltas: readonly string[]): Promise<string | undefined> {
+  async pushClean(deltas: readonly string[]): Promise<CleanRelease | undefined> {
     const held = this.held;
     const context = this.context;
     const total = this.total;
     const whole = this.whole.length;
     const release = await this.scan(deltas.length === 1 ? deltas[0]! : deltas.join(''), false, true);
-    if (release && !release.blocked) return release.text;
+    if (release && !release.blocked) return { text: release.text, carried: held.length };
     this.held = held;
     this.context = context;
     this.total = total;
@@ -149,15 +149,15 @@ export class GatewayStreamInspector implements StreamInspector {
 
   /**
    * The text deltas of one upstream read, judged together: one scan instead of one per delta. The
-   * released text (a prefix of the deltas joined) when nothing in them is changed or blocked;
+   * released text (see StreamInspector.cleanText) when nothing in them is changed or blocked;
    * `undefined`, with nothing consumed, otherwise (and always with pseudonyms to restore): the caller
    * then hands the deltas to `text` one by one.
    */
-  async cleanText(channel: string, deltas: readonly string[]): Promise<string | undefined> {
+  async cleanText(channel: string, deltas: readonly string[]): Promise<CleanRelease | undefined> {
     if (this.pseudonyms && this.pseudonyms.size > 0) return undefined;
-    const text = await this.scanner(channel).pushClean(deltas);
-    if (text !== undefined) this.releasedChars += text.length;
-    return text;
+    const release = await this.scanner(channel).pushClean(deltas);
+    if (release) this.releasedChars += release.text.length;
+    return release;
   }
 
   async endText(channel: string): Promise<TextRelease> {

@@ -17,6 +17,12 @@ export interface ToolCallRefusal {
   readonly message: string;
 }
 
+/** See StreamInspector.cleanText. */
+export interface CleanRelease {
+  readonly text: string;
+  readonly carried: number;
+}
+
 export type TextRelease = { readonly blocked: false; readonly text: string } | { readonly blocked: true; readonly reason: string };
 export type ToolCallVerdict =
   | { readonly action: 'allow'; readonly arguments: string }
@@ -39,11 +45,13 @@ export interface StreamInspector {
   /** A complete tool call; never forwarded before this answers. */
   toolCall(call: StreamedToolCall): Promise<ToolCallVerdict>;
   /**
-   * Several text deltas of a channel judged at once (one upstream read): the text that may be sent
-   * now, a prefix of the deltas joined, when nothing in them is changed or blocked. `undefined`, with
-   * nothing consumed, otherwise: the rewriter then hands the deltas to `text` one by one.
+   * Several text deltas of a channel judged at once (one upstream read), when nothing in them is
+   * changed or blocked: the text that may be sent now, a prefix of the `carried` characters still
+   * held from earlier deltas followed by the new deltas joined (as `text` would put held text in
+   * front of the next delta). `undefined`, with nothing consumed, otherwise: the rewriter then hands
+   * the deltas to `text` one by one.
    */
-  cleanText?(channel: string, deltas: readonly string[]): Promise<string | undefined>;
+  cleanText?(channel: string, deltas: readonly string[]): Promise<CleanRelease | undefined>;
 }
 
 export interface StreamRewriter {

@@ -33,6 +33,16 @@ function toolInputText(input: unknown): string {
   return JSON.stringify(input ?? {});
 }
 
+const NOT_JSON = Symbol('not JSON');
+
+function parseEvent(event: SseEvent): unknown {
+  try {
+    return JSON.parse(event.data);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 class AnthropicStreamRewriter implements StreamRewriter {
   done = false;
   intervened = false;
@@ -61,12 +71,60 @@ class AnthropicStreamRewriter implements StreamRewriter {
 
   async push(event: SseEvent): Promise<string[]> {
     if (this.done) return [];
-    let data: any;
-    try {
-      data = JSON.parse(event.data);
-    } catch {
-      return this.fail('the upstream sent an event that is not JSON');
+    return this.pushParsed(event, parseEvent(event));
+  }
+
+  async pushMany(events: readonly SseEvent[]): Promise<string[]> {
+    if (events.length === 1) return this.push(events[0]!);
+    const out: string[] = [];
+    const parsed = events.map(parseEvent);
+    for (let i = 0; i < events.length && !this.done; ) {
+      const index = this.plainIndex(events[i]!, parsed[i]);
+      let j = i + 1;
+      if (index !== undefined && this.inspector.cleanText) while (j < events.length && this.plainIndex(events[j]!, parsed[j]) === index) j++;
+      if (j - i < 2 || !(await this.cleanRun(events, parsed, i, j, index!, out))) {
+        for (let k = i; k < j && !this.done; k++) for (const e of await this.pushParsed(events[k]!, parsed[k])) out.push(e);
+      }
+      i = j;
     }
+    return out;
+  }
+
+  /** The block index of a text delta (non-empty) for an open text block, else undefined. */
+  private plainIndex(event: SseEvent, data: any): number | undefined {
+    if (data === null || typeof data !== 'object' || (data.type ?? event.event) !== 'content_block_delta') return undefined;
+    const delta = data.delta;
+    if (delta?.type !== 'text_delta' || typeof delta.text !== 'string' || delta.text === '' || !this.textBlocks.has(data.index)) return undefined;
+    return data.index;
+  }
+
+  /**
+   * A run of text deltas of one block judged in one scan: those released whole go out as sent, text
+   * held from earlier deltas goes in front of the first one, and the first one not wholly released
+   * carries the part that is (as `push` does). False, with nothing consumed, when the run needs a
+   * change: `push` then takes it delta by delta.
+   */
+  private async cleanRun(events: readonly SseEvent[], parsed: readonly any[], from: number, to: number, index: number, out: string[]): Promise<boolean> {
+    const texts: string[] = [];
+    for (let k = from; k < to; k++) texts.push(parsed[k].delta.text);
+    const release = await this.inspector.cleanText!(`content[${index}]`, texts);
+    if (release === undefined) return false;
+    const released = release.text;
+    let at = 0;
+    for (let k = from; k < to && at < released.length; k++) {
+      const carried = k === from ? release.carried : 0;
+      const text = texts[k - from]!;
+      const end = Math.min(released.length, at + carried + text.length);
+      if (carried === 0 && end - at === text.length) out.push(formatSse(events[k]!));
+      else out.push(this.emit('content_block_delta', { ...parsed[k], delta: { ...parsed[k].delta, text: released.slice(at, end) } }));
+      at = end;
+    }
+    return true;
+  }
+
+  private async pushParsed(event: SseEvent, data: any): Promise<string[]> {
+    if (this.done) return [];
+    if (data === NOT_JSON) return this.fail('the upstream sent an event that is not JSON');
     if (data === null || typeof data !== 'object') return this.fail('the upstream sent an unexpected event');
     const type = data?.type ?? event.event;
     const raw = formatSse(event);

@@ -9,6 +9,7 @@ import {
   setAtPath,
   type StreamInspector,
   type StreamRewriter,
+  type TextRelease,
   type ToolCallRefusal,
 } from './adapter.js';
 import { formatSseData, type SseEvent } from './sse.js';
@@ -59,13 +60,45 @@ function textSegments(out: Segment[], content: unknown, base: (string | number)[
 
 const NOT_JSON = Symbol('not JSON');
 const DONE = Symbol('[DONE]');
+/** Put in place of a content to prove where it sits (see `learnShape`). */
+const SHAPE_PROBE = 'clawguard shape probe 7f3a';
 
-function parseChunk(event: SseEvent): unknown {
-  try {
-    return JSON.parse(event.data);
-  } catch {
-    return NOT_JSON;
+/** Plain text events of a stream: `head` + the content as a JSON string + `tail`. */
+interface Shape {
+  readonly head: string;
+  readonly tail: string;
+  readonly index: number;
+  /** The chunk parsed with another content: its envelope and usage are every such event's. */
+  readonly source: any;
+}
+
+/** An event that carries only a text delta for one choice (no tool calls, no finish, no error). */
+class PlainText {
+  constructor(
+    readonly data: string,
+    readonly content: string,
+    readonly index: number,
+    /** Its envelope and usage (shared, never changed). */
+    readonly source: any,
+    private chunk: any,
+  ) {}
+
+  /** The event's JSON, its own copy (the caller may change it). */
+  parsed(): any {
+    const chunk = this.chunk ?? JSON.parse(this.data);
+    this.chunk = undefined;
+    return chunk;
   }
+}
+
+/** The choice index of a chunk that carries only a text delta for one choice, else undefined. */
+function plainTextIndex(chunk: any): number | undefined {
+  if (chunk === null || typeof chunk !== 'object' || chunk.error || !Array.isArray(chunk.choices) || chunk.choices.length !== 1) return undefined;
+  const choice = chunk.choices[0];
+  if (choice === null || typeof choice !== 'object' || choice.finish_reason) return undefined;
+  const delta = choice.delta;
+  if (delta === null || typeof delta !== 'object' || delta.tool_calls !== undefined || typeof delta.content !== 'string' || delta.content === '') return undefined;
+  return typeof choice.index === 'number' ? choice.index : 0;
 }
 
 function envelope(chunk: any): any {
@@ -82,7 +115,11 @@ class OpenAiStreamRewriter implements StreamRewriter {
   private readonly blocked = new Set<number>();
   private readonly tools = new Map<number, Map<number, { id: string; name: string; args: string }>>();
   private readonly textEnded = new Set<number>();
-  private template: any = { object: 'chat.completion.chunk' };
+  /** The last chunk read (its envelope, without choices and usage, dresses the chunks made here). */
+  private last: any = { object: 'chat.completion.chunk' };
+  /** How this stream's plain text events look around their content, once learned (see `read`). */
+  private shape: Shape | undefined;
+  private shapeTries = 0;
 
   constructor(
     private readonly inspector: StreamInspector,
@@ -90,7 +127,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
   ) {}
 
   private chunk(choice: unknown): string {
-    return formatSseData(JSON.stringify({ ...this.template, choices: [choice] }));
+    return formatSseData(JSON.stringify({ ...envelope(this.last), choices: [choice] }));
   }
 
   private async flushChoice(index: number, delta: any): Promise<{ finish?: string }> {
@@ -131,75 +168,142 @@ class OpenAiStreamRewriter implements StreamRewriter {
 
   async push(event: SseEvent): Promise<string[]> {
     if (this.done) return [];
-    if (event.data === '[DONE]') return this.end();
-    return this.pushParsed(event, parseChunk(event));
+    return this.pushItem(event, this.read(event));
   }
 
   async pushMany(events: readonly SseEvent[]): Promise<string[]> {
     if (events.length === 1) return this.push(events[0]!);
     const out: string[] = [];
-    const chunks = events.map((e) => (e.data === '[DONE]' ? DONE : parseChunk(e)));
-    for (let i = 0; i < events.length && !this.done; ) {
-      const index = this.plainTextIndex(chunks[i]);
+    const items = events.map((e) => this.read(e));
+    for (let i = 0; i < items.length && !this.done; ) {
+      const index = this.plainIndex(items[i]);
       let j = i + 1;
-      if (index !== undefined && this.inspector.cleanText) while (j < events.length && this.plainTextIndex(chunks[j]) === index) j++;
-      if (j - i < 2 || !(await this.cleanRun(events, chunks, i, j, index!, out))) {
-        for (let k = i; k < j && !this.done; k++) {
-          const chunk = chunks[k];
-          for (const e of chunk === DONE ? await this.end() : await this.pushParsed(events[k]!, chunk)) out.push(e);
-        }
+      if (index !== undefined && this.inspector.cleanText) while (j < items.length && this.plainIndex(items[j]) === index) j++;
+      if (j - i < 2 || !(await this.cleanRun(items as PlainText[], i, j, index!, out))) {
+        for (let k = i; k < j && !this.done; k++) for (const e of await this.pushItem(events[k]!, items[k])) out.push(e);
       }
       i = j;
     }
     return out;
   }
 
-  /** The choice index of an event that carries only a text delta for one open choice (batchable), else undefined. */
-  private plainTextIndex(chunk: unknown): number | undefined {
-    if (chunk === null || typeof chunk !== 'object') return undefined; // also [DONE] and NOT_JSON (symbols)
-    const c = chunk as any;
-    if (c.error || !Array.isArray(c.choices) || c.choices.length !== 1) return undefined;
-    const choice = c.choices[0];
-    if (choice === null || typeof choice !== 'object' || choice.finish_reason) return undefined;
-    const delta = choice.delta;
-    if (delta === null || typeof delta !== 'object' || delta.tool_calls !== undefined || typeof delta.content !== 'string' || delta.content === '') return undefined;
-    const index: number = typeof choice.index === 'number' ? choice.index : 0;
-    return this.finished.has(index) ? undefined : index;
+  /**
+   * An event read: `[DONE]`, a plain text delta (PlainText), or the parsed JSON (NOT_JSON when it is
+   * not). Once the stream's plain text events are known to be `head` + a JSON string + `tail` (OpenAI
+   * repeats the same envelope on every chunk), such an event costs the parse of its string only.
+   */
+  private read(event: SseEvent): unknown {
+    const data = event.data;
+    if (data === '[DONE]') return DONE;
+    const shape = this.shape;
+    if (shape && data.length > shape.head.length + shape.tail.length && data.startsWith(shape.head) && data.endsWith(shape.tail)) {
+      const literal = data.slice(shape.head.length, data.length - shape.tail.length);
+      if (literal.charCodeAt(0) === 34 /* " */) {
+        try {
+          const content: unknown = JSON.parse(literal);
+          if (typeof content === 'string' && content !== '') return new PlainText(data, content, shape.index, shape.source, undefined);
+        } catch {
+          /* not one JSON string: read it whole */
+        }
+      }
+    }
+    let chunk: any;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      return NOT_JSON;
+    }
+    const index = plainTextIndex(chunk);
+    if (index === undefined) return chunk;
+    const content: string = chunk.choices[0].delta.content;
+    if (this.shape === undefined && this.shapeTries < 3) this.learnShape(data, content, index);
+    return new PlainText(data, content, index, chunk, chunk);
+  }
+
+  /**
+   * Learns `head` and `tail` from a plain text event, proven by a parse with another string put in
+   * place of its content: the string's token is then that content, so any JSON string between `head`
+   * and `tail` parses to the same chunk with that string as its content.
+   */
+  private learnShape(data: string, content: string, index: number): void {
+    this.shapeTries++;
+    const literal = JSON.stringify(content);
+    const at = data.lastIndexOf(literal);
+    if (at === -1) return; // escaped otherwise than JSON.stringify would
+    const head = data.slice(0, at);
+    const tail = data.slice(at + literal.length);
+    let probe: any;
+    try {
+      probe = JSON.parse(`${head}"${SHAPE_PROBE}"${tail}`);
+    } catch {
+      return;
+    }
+    if (plainTextIndex(probe) !== index || probe.choices[0].delta.content !== SHAPE_PROBE || head.includes(SHAPE_PROBE) || tail.includes(SHAPE_PROBE)) return;
+    this.shape = { head, tail, index, source: probe };
+  }
+
+  /** The choice of a plain text event whose choice is still open, else undefined. */
+  private plainIndex(item: unknown): number | undefined {
+    return item instanceof PlainText && !this.finished.has(item.index) ? item.index : undefined;
+  }
+
+  private pushItem(event: SseEvent, item: unknown): Promise<string[]> {
+    if (item === DONE) return this.end();
+    if (item instanceof PlainText) return this.finished.has(item.index) ? this.pushParsed(event, item.parsed()) : this.pushPlain(event, item);
+    return this.pushParsed(event, item);
+  }
+
+  /** A plain text event: passed on as sent when its text is released unchanged; otherwise as `pushParsed` would. */
+  private async pushPlain(event: SseEvent, item: PlainText): Promise<string[]> {
+    const release = await this.inspector.text(`choices[${item.index}]`, item.content);
+    if (release.blocked || release.text !== item.content) return this.pushParsed(event, item.parsed(), release);
+    this.noteUsage(item.source);
+    this.last = item.source;
+    return [formatSseData(item.data)];
+  }
+
+  private noteUsage(chunk: any): void {
+    if (typeof chunk.usage?.completion_tokens === 'number') this.outputTokens = chunk.usage.completion_tokens;
   }
 
   /**
    * A run of plain text events judged in one scan. Events wholly released go out as the upstream sent
-   * them; the first one not wholly released carries the part that is, the rest wait (as `push` does
-   * with held text). False, with nothing consumed, when the run needs a change: `push` then takes it.
+   * them; text held from earlier deltas goes in front of the first one, the first one not wholly
+   * released carries the part that is, and the rest wait (all as `push` does). False, with nothing
+   * consumed, when the run needs a change: `push` then takes it event by event.
    */
-  private async cleanRun(events: readonly SseEvent[], chunks: readonly unknown[], from: number, to: number, index: number, out: string[]): Promise<boolean> {
+  private async cleanRun(items: readonly PlainText[], from: number, to: number, index: number, out: string[]): Promise<boolean> {
     const deltas: string[] = [];
-    for (let k = from; k < to; k++) deltas.push((chunks[k] as any).choices[0].delta.content);
-    const released = await this.inspector.cleanText!(`choices[${index}]`, deltas);
-    if (released === undefined) return false;
-    let left = released.length;
+    for (let k = from; k < to; k++) deltas.push(items[k]!.content);
+    const release = await this.inspector.cleanText!(`choices[${index}]`, deltas);
+    if (release === undefined) return false;
+    const released = release.text;
+    let at = 0;
     for (let k = from; k < to; k++) {
-      const chunk = chunks[k] as any;
-      if (typeof chunk.usage?.completion_tokens === 'number') this.outputTokens = chunk.usage.completion_tokens;
-      const content = deltas[k - from]!;
-      if (left >= content.length) {
-        left -= content.length;
-        out.push(formatSseData(events[k]!.data));
+      const item = items[k]!;
+      this.noteUsage(item.source);
+      const carried = k === from ? release.carried : 0;
+      const end = Math.min(released.length, at + carried + item.content.length);
+      if (carried === 0 && end - at === item.content.length) {
+        at = end;
+        out.push(formatSseData(item.data));
         continue;
       }
+      const chunk = item.parsed();
       const choice = chunk.choices[0];
       const delta = choice.delta;
-      if (left > 0) delta.content = content.slice(0, left);
+      if (end > at) delta.content = released.slice(at, end);
       else delete delta.content;
-      left = 0;
+      at = end;
       if (Object.keys(delta).length > 0 || choice.logprobs) out.push(formatSseData(JSON.stringify(chunk)));
       else if (chunk.usage) out.push(formatSseData(JSON.stringify({ ...chunk, choices: [] })));
     }
-    this.template = envelope(chunks[to - 1]);
+    this.last = items[to - 1]!.source;
     return true;
   }
 
-  private async pushParsed(event: SseEvent, chunk: any): Promise<string[]> {
+  /** `given`: the release for the text of a plain text event, already asked of the inspector. */
+  private async pushParsed(event: SseEvent, chunk: any, given?: TextRelease): Promise<string[]> {
     if (this.done) return [];
     if (chunk === NOT_JSON) return this.fail('the upstream sent an event that is not JSON');
     if (chunk === null || typeof chunk !== 'object') return this.fail('the upstream sent an unexpected event');
@@ -207,9 +311,9 @@ class OpenAiStreamRewriter implements StreamRewriter {
       this.done = true;
       return [formatSseData(event.data)];
     }
-    if (typeof chunk.usage?.completion_tokens === 'number') this.outputTokens = chunk.usage.completion_tokens;
+    this.noteUsage(chunk);
     if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return [formatSseData(event.data)];
-    this.template = envelope(chunk);
+    this.last = chunk;
     const out: any[] = [];
     let changed = false;
     for (const choice of chunk.choices) {
@@ -234,7 +338,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
         changed = true;
       }
       if (typeof delta.content === 'string' && delta.content !== '') {
-        const release = await this.inspector.text(`choices[${index}]`, delta.content);
+        const release = given ?? (await this.inspector.text(`choices[${index}]`, delta.content));
         if (release.blocked) {
           this.intervened = true;
           this.finished.add(index);
