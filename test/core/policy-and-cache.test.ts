@@ -68,3 +68,38 @@ describe('scan cache', () => {
     expect(cache.get('g', 'k1', 's')).toEqual([]);
   });
 });
+
+describe('scan context', () => {
+  it('guards see the request, direction and principal; an async guard over its budget fails closed and its signal aborts', async () => {
+    const seen: { requestId: string; direction: string; principal?: string; aborted?: boolean }[] = [];
+    let slowSignal: AbortSignal | undefined;
+    const quick: Guard = {
+      id: 'quick',
+      fingerprint: 'quick:v1',
+      failOpen: false,
+      timeoutMs: 1000,
+      inspect(s, ctx) {
+        seen.push({ requestId: ctx.requestId, direction: ctx.direction, ...(ctx.principal ? { principal: ctx.principal.name } : {}) });
+        return [{ guard: 'quick', type: 'x.seen', score: 1, segmentId: s.id, reason: 'seen' }];
+      },
+    };
+    const slow: Guard = {
+      id: 'slow',
+      fingerprint: 'slow:v1',
+      failOpen: false,
+      timeoutMs: 20,
+      inspect(_s, ctx) {
+        slowSignal = ctx.signal;
+        return new Promise((resolve) => ctx.signal!.addEventListener('abort', () => resolve([])));
+      },
+    };
+    const ctx = { requestId: 'req-1', direction: 'output' as const, principal: { id: 'p1', name: 'agent', kind: 'client' as const } };
+    const result = await scanSegments([segment('a', 'message', 'text')], [quick, slow], ctx, new ScanCache(0));
+    expect(seen).toEqual([{ requestId: 'req-1', direction: 'output', principal: 'agent' }]);
+    expect(result.findings.map((f) => f.type)).toEqual(['x.seen']);
+    expect(result.failures).toEqual([expect.objectContaining({ guard: 'slow', timedOut: true, failOpen: false })]);
+    expect(slowSignal?.aborted).toBe(true);
+    const policy: PolicyConfig = { defaultAction: 'block', thresholds: { message: 2, tool_call: 2, tool_result: 2 }, rules: [] };
+    expect(decide(policy, 'output', result.findings, result.failures, new Map([['a', segment('a', 'message', 'text')]])).action).toBe('block');
+  });
+});
