@@ -238,6 +238,8 @@ export interface AnchorScan {
 }
 
 const scratch = new CodeUnits();
+/** Which signatures became candidates in the current scan (scratch: read before `scanAnchors` returns). */
+const HIT = new Uint8Array(SIGNATURES.length);
 
 /**
  * Texts from this length on record where their anchors are, so each signature runs only near them
@@ -252,7 +254,7 @@ export const PLACES_FROM = 1024;
 export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FROM): AnchorScan {
   const length = text.length;
   const units = scratch.load(text);
-  const hit = new Uint8Array(SIGNATURES.length);
+  const hit = HIT.fill(0);
   const found = new Uint8Array(literals.length - triggerCount);
   let places: Places | undefined;
   if (withPlaces) {
