@@ -8,7 +8,8 @@ import { RoleSet } from '../auth/roles.js';
 import { type Decision, decisionCauses, type Finding, type GuardContext, type Segment } from '../core/index.js';
 import { flowEscalation } from '../guards/toolcalls/flow.js';
 import { type AuditEvent, type AuditSink, AuditUnavailableError, NULL_AUDIT_SINK } from '../audit/events.js';
-import { type AuditRequestContext, decisionEvents, eventBase, recordAll, requestReceived } from '../audit/gateway-events.js';
+import { type AuditRequestContext, decisionEvents, eventBase, requestReceived } from '../audit/gateway-events.js';
+import { RequestAudit } from './request-audit.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/adapter.js';
@@ -154,7 +155,17 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     let guardMs = 0;
     reply.header('x-request-id', requestId);
 
-    const fail = (error: ErrorSpec): void => {
+    // This request's audit events, written before each action they account for (request-audit.ts).
+    const events = new RequestAudit(audit);
+    const fail = (spec: ErrorSpec): void => {
+      let error = spec;
+      try {
+        events.flush();
+      } catch (e) {
+        if (!(e instanceof AuditUnavailableError)) throw e;
+        line.internalError = e.message;
+        error = auditUnavailable(adapter);
+      }
       line.status = error.status;
       line.error = error.type;
       reply.header('x-clawguard-decision', decision).code(error.status).send(adapter.errorBody(error));
@@ -172,7 +183,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
     try {
       const authOutcome = await auth.authenticate(presentedCredential(request), request.ip, verifiedClientCert(request));
       if (!authOutcome.ok) {
-        audit.record({ type: 'auth', requestId, outcome: 'failure', surface: 'proxy', reason: authOutcome.reason, clientIp: request.ip });
+        events.record({ type: 'auth', requestId, outcome: 'failure', surface: 'proxy', reason: authOutcome.reason, clientIp: request.ip });
         if (authOutcome.status === 429) {
           reply.header('retry-after', String(authOutcome.retryAfterSeconds ?? 60));
           fail({ status: 429, type: 'rate_limit_error', code: 'auth_lockout', message: authOutcome.reason });
@@ -189,14 +200,14 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       const endUser = (body: any): string | undefined =>
         typeof body?.user === 'string' ? body.user : typeof body?.metadata?.user_id === 'string' ? body.metadata.user_id : undefined;
       auditCtx = { requestId, principal };
-      audit.record({ type: 'auth', ...eventBase(auditCtx), outcome: 'success', surface: 'proxy', keyId: principal.id, clientIp: request.ip });
+      events.record({ type: 'auth', ...eventBase(auditCtx), outcome: 'success', surface: 'proxy', keyId: principal.id, clientIp: request.ip });
       line.principal = principal.id;
       line.role = role.name;
       const lockdown = lockdowns?.check(principal);
       if (lockdown?.refuse) {
         line.lockdown = lockdown.refuse.scope;
         decision = 'block';
-        audit.record({ type: 'decision', ...eventBase(auditCtx), direction: 'input', action: 'block', findings: 0, failures: 0, guards: ['lockdown'], findingTypes: [`lockdown.${lockdown.refuse.scope}`] });
+        events.record({ type: 'decision', ...eventBase(auditCtx), direction: 'input', action: 'block', findings: 0, failures: 0, guards: ['lockdown'], findingTypes: [`lockdown.${lockdown.refuse.scope}`] });
         fail({ status: 403, type: 'permission_error', code: 'lockdown', message: `ClawGuard is in lockdown for this caller (${lockdown.refuse.scope}${lockdown.refuse.reason ? `: ${lockdown.refuse.reason}` : ''})` });
         return;
       }
@@ -262,7 +273,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       reply.header('x-clawguard-conversation', conversationId);
       const quarantine = lockdowns?.hasQuarantines ? lockdowns.quarantined(conversationId, conversationHeader) : undefined;
       auditCtx = { requestId, principal, endUser: endUser(body) };
-      audit.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, { includePayload }));
+      events.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, { includePayload }));
       const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
       let inputChars = 0;
       for (const s of segments) inputChars += s.text.length;
@@ -287,7 +298,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         RoleSet.allowsTool(role, name) && !lockdown?.readOnly && !lockdown?.deniedTools.some((glob) => globMatch(glob, name));
       const input = await engine.inspect(segments, ctxIn, messageCount);
       guardMs += input.guardMs;
-      recordAll(audit, decisionEvents(auditCtx, 'input', input.decision));
+      events.recordAll(decisionEvents(auditCtx, 'input', input.decision));
       decision = input.decision.action;
       if (input.findings.length > 0) line.findings = input.findings.map((f) => f.type);
       if (input.decision.failures.length > 0) line.guardFailures = input.decision.failures.map((f) => ({ guard: f.guard, error: f.error, failOpen: f.failOpen }));
@@ -298,10 +309,11 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       if (input.decision.action === 'review' || quarantine) {
         const reasons = [...decisionCauses(input.decision).types, ...(quarantine ? [`quarantine:${quarantine.scope}`] : [])];
         decision = 'review';
-        if (quarantine) audit.record({ type: 'decision', ...eventBase(auditCtx), direction: 'input', action: 'review', findings: 0, failures: 0, guards: ['quarantine'], findingTypes: ['incident.quarantine'] });
+        if (quarantine) events.record({ type: 'decision', ...eventBase(auditCtx), direction: 'input', action: 'review', findings: 0, failures: 0, guards: ['quarantine'], findingTypes: ['incident.quarantine'] });
         const gone = clientGone(request);
         let held: Awaited<ReturnType<ApprovalService['hold']>> | undefined;
         try {
+          events.flush();
           held = approvals ? await approvals.hold({ principal: principal.id, requestId, reasons }, gone.signal) : undefined;
         } finally {
           gone.dispose();
@@ -321,7 +333,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       const rewrites = engine.rewrites(input, conversation);
       if (rewrites.length > 0) {
-        audit.record({ type: 'payload.transformed', ...eventBase(auditCtx), direction: 'input', transform: conversation ? 'pseudonymize' : 'redact', spans: input.decision.verdicts.filter((v) => v.action === 'redact' || v.action === 'pseudonymize').length });
+        events.record({ type: 'payload.transformed', ...eventBase(auditCtx), direction: 'input', transform: conversation ? 'pseudonymize' : 'redact', spans: input.decision.verdicts.filter((v) => v.action === 'redact' || v.action === 'pseudonymize').length });
       }
       // Saved before forwarding: the answer may come back with these placeholders.
       if (conversation) await pseudonyms.save(conversation);
@@ -330,6 +342,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         outgoing = JSON.stringify(body);
       }
 
+      events.flush();
       const abort = new AbortController();
       const onClose = (): void => {
         if (!reply.raw.writableFinished) abort.abort(new Error('client went away'));
@@ -343,7 +356,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       } catch (error) {
         budget.clear();
         const e = classifyUpstreamError(error, upstream.name);
-        audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
+        events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
         return;
       }
@@ -362,14 +375,15 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
           // Too large, reset or stalled: a 502 (was a 500); leaving the read loop early destroyed the
           // body, which closes the connection.
           const e = classifyUpstreamError(error, upstream.name);
-          audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: `provider error ${response.status}: ${e.message}` });
+          events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: `provider error ${response.status}: ${e.message}` });
           fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
           return;
         } finally {
           budget.clear();
         }
         line.status = response.status;
-        audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, error: 'provider error' });
+        events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, error: 'provider error' });
+        events.flush();
         reply.header('x-clawguard-decision', decision).code(response.status).send(errorBody);
         return;
       }
@@ -378,7 +392,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         budget.clear();
         const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation, approvals, flow);
         decision = line.decision as string;
-        audit.record({
+        events.record({
           type: 'upstream.response',
           ...eventBase(auditCtx),
           upstream: upstream.name,
@@ -392,8 +406,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
           ...lineage.fields(upstream.name, check.model, streamed.model),
           ...(typeof line.streamError === 'string' ? { error: line.streamError } : {}),
         });
-        for (const t of streamed.toolCalls) audit.record({ type: 'tool.call', ...eventBase(auditCtx), tool: t.tool, callId: t.callId, verdict: t.verdict, payload: t.arguments });
-        if (streamed.intervened) audit.record({ type: 'stream.intervention', ...eventBase(auditCtx), intervention: decision === 'block' ? 'blocked' : 'rewritten' });
+        for (const t of streamed.toolCalls) events.record({ type: 'tool.call', ...eventBase(auditCtx), tool: t.tool, callId: t.callId, verdict: t.verdict, payload: t.arguments });
+        if (streamed.intervened) events.record({ type: 'stream.intervention', ...eventBase(auditCtx), intervention: decision === 'block' ? 'blocked' : 'rewritten' });
+        events.flush();
         await limiter.recordTokens(subject, streamed.outputTokens);
         return;
       }
@@ -405,14 +420,14 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         answer = JSON.parse(answerBytes.toString('utf8'));
       } catch (error) {
         const e = error instanceof SyntaxError ? new UpstreamError(502, `upstream "${upstream.name}" sent invalid JSON`) : classifyUpstreamError(error, upstream.name);
-        audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
+        events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
         return;
       } finally {
         budget.clear();
         line.upstreamMs = Number((performance.now() - upstreamStarted).toFixed(3));
       }
-      audit.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}), ...lineage.fields(upstream.name, check.model, answeredModel(answer)) });
+      events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}), ...lineage.fields(upstream.name, check.model, answeredModel(answer)) });
       const outSegments = adapter.responseSegments(answer);
       const keepFinding = ownValuesInToolCalls(conversation);
       const output = await engine.inspect(withRestoredToolArguments(conversation, outSegments), { requestId, direction: 'output', principal }, 1, {
@@ -421,7 +436,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         ...(keepFinding ? { keepFinding } : {}),
       });
       guardMs += output.guardMs;
-      recordAll(audit, decisionEvents(auditCtx, 'output', output.decision));
+      events.recordAll(decisionEvents(auditCtx, 'output', output.decision));
       if (output.findings.length > 0) line.outputFindings = output.findings.map((f) => f.type);
       const textBlocked = output.decision.verdicts.some((v) => (v.action === 'block' || v.action === 'review') && outSegments.find((s) => s.id === v.finding.segmentId)?.kind !== 'tool_call');
       const failedClosed = output.decision.failures.some((f) => !f.failOpen && !outSegments.find((s) => s.id === f.segmentId && s.kind === 'tool_call'));
@@ -436,6 +451,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       for (const j of engine.judgeToolSegments(output, allRewrites, toolAllowed)) {
         if (j.action === 'refuse') refusals.push({ segmentId: j.segmentId, message: toolRefusal(j) });
         else if (j.action === 'review') {
+          events.flush();
           const held = approvals
             ? await approvals.hold({ principal: principal.id, requestId, toolName: j.toolName, arguments: conversation ? conversation.conceal(j.arguments) : j.arguments, reasons: j.reasons }, abort.signal)
             : undefined;
@@ -447,7 +463,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       const refused = new Set(refusals.map((r) => r.segmentId));
       const outRewrites = allRewrites.filter((r) => !refused.has(r.segmentId));
       for (const s of outSegments) {
-        if (s.kind === 'tool_call') audit.record({ type: 'tool.call', ...eventBase(auditCtx), tool: s.toolName ?? 'unknown', ...(s.toolCallId ? { callId: s.toolCallId } : {}), verdict: refused.has(s.id) ? 'block' : 'allow', payload: s.text });
+        if (s.kind === 'tool_call') events.record({ type: 'tool.call', ...eventBase(auditCtx), tool: s.toolName ?? 'unknown', ...(s.toolCallId ? { callId: s.toolCallId } : {}), verdict: refused.has(s.id) ? 'block' : 'allow', payload: s.text });
       }
       let changed = false;
       if (refusals.length > 0 || outRewrites.length > 0) {
@@ -467,6 +483,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         }
       }
       line.status = 200;
+      events.flush();
       // Unchanged answers go out as the upstream sent them: exact bytes, no re-serialization.
       reply.header('x-clawguard-decision', decision).code(200).type('application/json').send(changed ? JSON.stringify(answer) : answerBytes!);
     } catch (error) {
@@ -475,7 +492,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       const storeDown = isStoreUnavailable(error);
       if (!(error instanceof AuditUnavailableError)) {
         try {
-          audit.record({ type: 'error', ...eventBase(auditCtx), where: 'proxy', message: error instanceof VaultError ? 'pseudonym vault unreadable' : storeDown ? 'store unavailable' : 'internal error', status: storeDown ? 503 : 500 });
+          events.record({ type: 'error', ...eventBase(auditCtx), where: 'proxy', message: error instanceof VaultError ? 'pseudonym vault unreadable' : storeDown ? 'store unavailable' : 'internal error', status: storeDown ? 503 : 500 });
         } catch {
           /* the audit log itself is failing: answered below */
         }
@@ -483,7 +500,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       if (!reply.sent && !reply.raw.headersSent) {
         fail(
           error instanceof AuditUnavailableError
-            ? { status: 503, type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error', code: 'audit_unavailable', message: 'the audit log cannot accept events; ClawGuard refuses requests it cannot record' }
+            ? auditUnavailable(adapter)
             : error instanceof VaultError
             ? { status: 500, type: 'api_error', code: 'vault_unreadable', message: "the conversation's pseudonym mapping could not be read (wrong vault key or a corrupted row); the request was not forwarded" }
             : storeDown
@@ -492,10 +509,23 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         );
       }
     } finally {
+      try {
+        events.flush();
+      } catch {
+        /* already answered; the log's own failure is counted and alerted by the log */
+      }
       finish();
     }
   };
 }
+
+const auditUnavailable = (adapter: ProviderAdapter): ErrorSpec => ({
+  status: 503,
+  type: adapter.api === 'openai-chat' ? 'service_unavailable' : 'overloaded_error',
+  code: 'audit_unavailable',
+  message: 'the audit log cannot accept events; ClawGuard refuses requests it cannot record',
+});
+
 
 /** Aborted when the client disconnects while its request is held; `dispose` detaches from the socket. */
 function clientGone(request: FastifyRequest): { signal: AbortSignal; dispose: () => void } {

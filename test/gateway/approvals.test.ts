@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, openAiToolCallChunks, type ScriptedUpstream, sse, startScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { spawnServe, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const CLI = resolve('dist/cli/main.js');
 let upstream: ScriptedUpstream;
@@ -132,20 +132,10 @@ describe('human approvals', () => {
   });
 
   it('is decided on another gateway process sharing the database', async () => {
-    const other: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--config', join(gw.dir, 'clawguard.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const served = spawnServe(join(gw.dir, 'clawguard.yaml'));
+    const other = served.child;
     try {
-      const adminUrl = await new Promise<string>((resolvePromise, reject) => {
-        let output = '';
-        const timer = setTimeout(() => reject(new Error(output)), 15_000);
-        other.stdout!.on('data', (d: Buffer) => {
-          output += d.toString();
-          const m = /admin API:\s+(\S+)/.exec(output);
-          if (m) {
-            clearTimeout(timer);
-            resolvePromise(m[1]!);
-          }
-        });
-      });
+      const adminUrl = await served.address('admin API');
       const pending = client().chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'fetch it' }] });
       const approval = await pendingApproval(adminUrl, gw.adminKey);
       const decided = await fetch(`${adminUrl}/v1/approvals/${approval.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminKey}` } });

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,4 +52,36 @@ export async function startTestGateway(config: Record<string, unknown>, options:
     if (leaks.length > 0) throw new Error(`secret leak: ${leaks.map((l) => `${l.where}: ${l.what}`).join('; ')}`);
   };
   return { gateway, proxyUrl, adminUrl, egressUrl, clientKey, adminKey, logs, dir, close };
+}
+
+/**
+ * `clawguard serve --config FILE` from the built package, as a child process; `address(label)`
+ * resolves with the URL the gateway prints after `label` ("LLM proxy", "admin API") once it listens.
+ */
+export function spawnServe(config: string, env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; address(label: string): Promise<string> } {
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  const address = (label: string): Promise<string> =>
+    new Promise<string>((resolvePromise, reject) => {
+      const pattern = new RegExp(`${label}:\\s+(\\S+)`);
+      const check = (): boolean => {
+        const m = pattern.exec(output);
+        if (m) resolvePromise(m[1]!);
+        return m !== null;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        child.stdout!.off('data', onData);
+        reject(new Error(`no "${label}" line within 15 s: ${output}`));
+      }, 15_000);
+      const onData = (): void => {
+        if (check()) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+        }
+      };
+      child.stdout!.on('data', onData);
+    });
+  return { child, address };
 }
