@@ -8,7 +8,7 @@ import { InitError, initProject } from '../config/init.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { builtinGuards } from '../guards/index.js';
 import { createGateway } from '../gateway/server.js';
-import { tuneGatewayHeap, tuneYoungGeneration } from '../gateway/heap-tuning.js';
+import { allowYoungGenerationGrowth, tuneGatewayHeap, tuneYoungGeneration } from '../gateway/heap-tuning.js';
 import { createGuards } from '../gateway/guard-engine.js';
 import { decide, ScanCache, scanSegments } from '../core/index.js';
 import { SecretError } from '../secrets/secret-ref.js';
@@ -54,6 +54,7 @@ async function serve(configPath: string, banner?: string[]): Promise<void> {
   const loaded = loadConfigFile(configPath, registry);
   const gateway = await createGateway(loaded, { registry });
   const { proxyUrl, adminUrl, egressUrl } = await gateway.listen();
+  allowYoungGenerationGrowth();
   out(`ClawGuard is listening`);
   out(`  LLM proxy:  ${proxyUrl}   (OpenAI: ${proxyUrl}/v1 · Anthropic: ${proxyUrl})`);
   if (adminUrl) out(`  admin API:  ${adminUrl}`);

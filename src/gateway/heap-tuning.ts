@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 /**
  * How fast V8 lets the old generation grow between full collections, as a percentage per step.
@@ -44,31 +45,65 @@ function applyV8Setting(setting: V8Setting, env: NodeJS.ProcessEnv, execArgv: re
 }
 
 /**
- * How much V8 multiplies the young generation's semi-spaces by when it grows them. V8 starts them at
- * 1 MiB and doubles them up to 16 MiB under allocation pressure, which keeps ~32 MiB of young-generation
- * pages resident once a burst has passed. `--max-semi-space-size` is read only when node starts (a
- * `clawguard serve` run as `node dist/cli/main.js serve` has no flag), but V8 reads the growth factor
- * each time it grows them: 1 keeps the semi-spaces at their initial 1 MiB (docs/configuration.md).
- * It must be set before the gateway's modules are even parsed (src/cli/main.ts does).
+ * The largest semi-space V8's young generation may grow to, in MiB. V8 starts at 1 MiB and doubles
+ * up to 16 MiB under allocation pressure, which keeps ~32 MiB of young-generation pages resident once a
+ * burst has passed. Smaller semi-spaces cost CPU: more objects of in-flight requests survive a
+ * scavenge and are promoted, and the old generation is collected more often. Measured at c=32
+ * (docs/load.md): 1 MiB +52 % CPU per request, 2 MiB +27 %, 8 MiB within noise of 16 MiB.
  */
-export const DEFAULT_SEMI_SPACE_GROWTH_FACTOR = 1;
+export const DEFAULT_MAX_SEMI_SPACE_MIB = 8;
+
+const MiB = 1024 * 1024;
 
 /**
- * Applies the young-generation setting at start, before the guards load. `CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR`
- * overrides it (`0` leaves V8's default); a young-generation size given to node itself
- * (`--max-semi-space-size`, `--min-semi-space-size`, `--semi-space-growth-factor`) wins over both.
- * Returns what it set.
+ * Caps the young generation's semi-spaces at `CLAWGUARD_MAX_SEMI_SPACE_MIB` (default 8; `0` leaves
+ * V8's default). `--max-semi-space-size` is read only when node starts (a `clawguard serve` run as
+ * `node dist/cli/main.js serve` has no flag), but V8 reads `--semi-space-growth-factor` each time it
+ * grows the semi-spaces. This sets it to 1 (no growth) until `allowYoungGenerationGrowth()`: start-up
+ * is one long run of synchronous code (module parsing, model tables) that would grow them to 16 MiB
+ * before any check could run, so it must be called before the gateway's modules are even parsed
+ * (src/cli/main.ts does). A young-generation size given to node itself (`--max-semi-space-size`,
+ * `--min-semi-space-size`, `--semi-space-growth-factor`) wins. Returns the cap in MiB.
  */
 export function tuneYoungGeneration(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): number | undefined {
-  return applyV8Setting(
-    {
-      variable: 'CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR',
-      flag: 'semi-space-growth-factor',
-      nodeFlags: /--(max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/,
-      fallback: DEFAULT_SEMI_SPACE_GROWTH_FACTOR,
-      max: 16,
-    },
-    env,
-    execArgv,
-  );
+  const nodeFlags = /--(max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/;
+  if ([...execArgv, env.NODE_OPTIONS ?? ''].some((arg) => nodeFlags.test(arg))) return undefined;
+  const raw = env.CLAWGUARD_MAX_SEMI_SPACE_MIB;
+  const cap = raw === undefined || raw.trim() === '' ? DEFAULT_MAX_SEMI_SPACE_MIB : Number(raw);
+  if (!Number.isInteger(cap) || cap < 0 || cap > 1024) {
+    throw new Error(`CLAWGUARD_MAX_SEMI_SPACE_MIB must be a whole number of MiB from 0 to 1024 (0: V8's default), got "${raw}"`);
+  }
+  if (cap === 0) return undefined;
+  youngGeneration.cap = cap * MiB;
+  if (!youngGeneration.observer) setGrowthFactor(1);
+  return cap;
+}
+
+/**
+ * Lets the young generation grow again, by doublings, up to the cap `tuneYoungGeneration` set (none
+ * set: nothing to do): after every collection (a gc PerformanceObserver) the growth factor is 2 while
+ * a doubling stays within the cap and 1 once it would not. A burst of synchronous allocation can
+ * overshoot by one doubling before the check runs. The gateway calls it once it is serving.
+ */
+export function allowYoungGenerationGrowth(): void {
+  if (youngGeneration.cap === 0 || youngGeneration.observer) return;
+  youngGeneration.observer = new PerformanceObserver(checkYoungGeneration);
+  youngGeneration.observer.observe({ entryTypes: ['gc'] });
+  checkYoungGeneration();
+}
+
+const youngGeneration: { cap: number; factor: number; observer?: PerformanceObserver } = { cap: 0, factor: 0 };
+
+function setGrowthFactor(factor: number): void {
+  if (factor === youngGeneration.factor) return;
+  v8.setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+  youngGeneration.factor = factor;
+}
+
+function checkYoungGeneration(): void {
+  const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  if (!newSpace) return;
+  // V8 counts both semi-spaces once both are committed (one before the first scavenge); they start at 1 MiB.
+  const semiSpace = Math.max(newSpace.space_size / 2, MiB);
+  setGrowthFactor(semiSpace * 2 <= youngGeneration.cap ? 2 : 1);
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_SEMI_SPACE_GROWTH_FACTOR, tuneGatewayHeap, tuneYoungGeneration } from '../../src/gateway/heap-tuning.js';
+import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_MAX_SEMI_SPACE_MIB, tuneGatewayHeap, tuneYoungGeneration } from '../../src/gateway/heap-tuning.js';
 
 describe('gateway heap tuning', () => {
   it('sets the default growth, an override, or leaves V8 alone', () => {
@@ -37,35 +37,35 @@ describe('gateway heap tuning', () => {
 });
 
 describe('gateway young generation', () => {
-  it('sets the default growth factor, an override, or leaves V8 alone', () => {
-    expect(tuneYoungGeneration({}, [])).toBe(DEFAULT_SEMI_SPACE_GROWTH_FACTOR);
-    expect(tuneYoungGeneration({ CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR: '2' }, [])).toBe(2);
-    expect(tuneYoungGeneration({ CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR: '0' }, [])).toBeUndefined();
+  it('sets the default cap, an override, or leaves V8 alone', () => {
+    expect(tuneYoungGeneration({}, [])).toBe(DEFAULT_MAX_SEMI_SPACE_MIB);
+    expect(tuneYoungGeneration({ CLAWGUARD_MAX_SEMI_SPACE_MIB: '4' }, [])).toBe(4);
+    expect(tuneYoungGeneration({ CLAWGUARD_MAX_SEMI_SPACE_MIB: '0' }, [])).toBeUndefined();
   });
 
   it('never overrides a young-generation size given to node', () => {
     expect(tuneYoungGeneration({}, ['--max-semi-space-size=2'])).toBeUndefined();
     expect(tuneYoungGeneration({}, ['--min_semi_space_size=4'])).toBeUndefined();
-    expect(tuneYoungGeneration({ NODE_OPTIONS: '--semi-space-growth-factor=4', CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR: '1' }, [])).toBeUndefined();
+    expect(tuneYoungGeneration({ NODE_OPTIONS: '--semi-space-growth-factor=4', CLAWGUARD_MAX_SEMI_SPACE_MIB: '8' }, [])).toBeUndefined();
   });
 
-  it('refuses a value that is not a whole factor, naming the variable', () => {
-    for (const bad of ['-1', 'big', '1.5', '17']) {
-      expect(() => tuneYoungGeneration({ CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR: bad }, [])).toThrow(/CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR must be a whole number/);
+  it('refuses a value that is not a whole number of MiB, naming the variable', () => {
+    for (const bad of ['-1', 'big', '1.5', '2048']) {
+      expect(() => tuneYoungGeneration({ CLAWGUARD_MAX_SEMI_SPACE_MIB: bad }, [])).toThrow(/CLAWGUARD_MAX_SEMI_SPACE_MIB must be a whole number/);
     }
   });
 
-  it('keeps the young generation at its size under allocation, where V8 alone grows it (in a real process)', () => {
+  it('grows the young generation up to the cap only, where V8 alone grows it to its maximum (in a real process)', () => {
     const script = join(import.meta.dirname, 'young-churn.mjs');
-    const sizes = (factor: string): { before: number; after: number } => {
-      const run = spawnSync(process.execPath, [script], { env: { ...process.env, CLAWGUARD_SEMI_SPACE_GROWTH_FACTOR: factor }, encoding: 'utf8', timeout: 60_000 });
+    const largest = (cap: string): number => {
+      const run = spawnSync(process.execPath, [script], { env: { ...process.env, CLAWGUARD_MAX_SEMI_SPACE_MIB: cap }, encoding: 'utf8', timeout: 60_000 });
       expect(run.status, run.stderr).toBe(0);
-      return JSON.parse(run.stdout.trim()) as { before: number; after: number };
+      return (JSON.parse(run.stdout.trim()) as { largest: number }).largest;
     };
-    // Before the first scavenge V8 counts one semi-space, after it both: 2× is the same size.
-    const fixed = sizes('1');
-    expect(fixed.after).toBeLessThanOrEqual(2 * fixed.before);
-    const v8Default = sizes('0');
-    expect(v8Default.after).toBeGreaterThan(2 * v8Default.before);
+    const MiB = 1024 * 1024;
+    // A cap that is a power of two is met exactly when the process yields between bursts, as a server does.
+    expect(largest('1')).toBe(MiB);
+    expect(largest('8')).toBe(8 * MiB);
+    expect(largest('0')).toBeGreaterThan(8 * MiB);
   });
 });
