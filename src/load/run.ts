@@ -7,7 +7,7 @@
  *                                        sampled every 5 s, linear trend and whether it exceeds the noise
  *
  * Options: --duration 60s, --conns 1000, --slow 100, --chunks 20, --chunk-delay 25, --big-chunks 3000, --big-pad 4000,
- * --rps 20, --sample 5s, --gateway-node-options '--max-semi-space-size=4' (NODE_OPTIONS of the gateway only),
+ * --rps 20, --sample 5s, --gateway-node-options '' (NODE_OPTIONS of the gateway only, e.g. '--max-semi-space-size=4'),
  * --out docs/load.md (its `<!-- load -->` / `<!-- soak -->` section is replaced;
  * --out - prints only). Environment variables of the same names in upper case (CONNS, DURATION…) work too.
  * GATEWAY_NODE_ARGS: node flags for the gateway that NODE_OPTIONS refuses (`--cpu-prof --cpu-prof-dir=DIR`).
@@ -204,8 +204,9 @@ async function main(): Promise<void> {
   if (initRun.status !== 0) throw new Error(`clawguard init failed: ${initRun.stderr}`);
   const init = JSON.parse(initRun.stdout) as { config: string; clientKey: string; proxyUrl: string; adminUrl: string };
   writeFileSync(init.config, readFileSync(init.config, 'utf8').replace('level: info', 'level: warn'));
-  // The shipped entry points (npm start, the Docker image) run with 2 MiB semi-spaces; `--gateway-node-options ''` measures V8's default.
-  const gatewayNodeOptions = opt('gateway-node-options', '--max-semi-space-size=2');
+  // The shipped entry points (npm start, the Docker image) give node no semi-space flag: the gateway caps
+  // its young generation itself (src/gateway/heap-tuning.ts). `--gateway-node-options` adds flags.
+  const gatewayNodeOptions = opt('gateway-node-options', '');
   // Profiling hook: flags NODE_OPTIONS refuses (e.g. --cpu-prof, --heap-prof), split on spaces.
   const gatewayNodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const gateway = start([...gatewayNodeArgs, CLI, 'serve', '--config', init.config], { LOAD_UPSTREAM_KEY: 'sk-load', ...(gatewayNodeOptions ? { NODE_OPTIONS: gatewayNodeOptions } : {}) });
