@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Segment } from '../../../src/core/index.js';
 import { detectPii, PII_ENTITIES, piiConfigSchema, piiGuardFactory } from '../../../src/guards/pii/index.js';
 import { digitProfile } from '../../../src/guards/pii/structured.js';
+import { findNames } from '../../../src/guards/pii/names.js';
+import { compactModel, tagTokens, type TaggerModel, tokenize } from '../../../src/guards/pii/tagger.js';
 import { luhnValid, ibanMod97Valid, verhoeffValid, spanishIdValid, italianFiscalCodeValid, usSsnValid, bech32Valid } from '../../../src/guards/pii/checksums.js';
 
 // Every entity, names included (the default leaves the name tagger off for speed).
@@ -268,5 +271,23 @@ describe('piiGuardFactory', () => {
     const a = piiGuardFactory.create(piiConfigSchema.parse(ALL), { id: 'pii', failOpen: false, timeoutMs: 50 });
     const b = piiGuardFactory.create(piiConfigSchema.parse({ ...ALL, minScore: 0.6 }), { id: 'pii', failOpen: false, timeoutMs: 50 });
     expect(a.fingerprint).not.toBe(b.fingerprint);
+  });
+});
+
+describe('name tagger model', () => {
+  it('a compacted model (weights compiled, parsed rows dropped) tags exactly as the model it came from', () => {
+    const model = JSON.parse(readFileSync(new URL('../../../src/guards/pii/tagger-model.json', import.meta.url), 'utf8')) as TaggerModel;
+    const compact = compactModel(model);
+    expect(Object.keys(compact.weights)).toHaveLength(0);
+    for (const text of [
+      'Please ask Margaret Thompson to review the contract before Friday.',
+      'Send it to 221B Baker Street, London NW1 6XE, United Kingdom.',
+      'Jean du Pont met Anna van der Berg in Rotterdam last May.',
+      'The quarterly report is due; nobody here is named.',
+    ]) {
+      const tokens = tokenize(text);
+      expect(tagTokens(compact, tokens)).toEqual(tagTokens(model, tokens));
+      expect(findNames(text, undefined, compact)).toEqual(findNames(text, undefined, model));
+    }
   });
 });
