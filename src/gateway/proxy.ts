@@ -490,13 +490,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       decision = 'block';
       line.internalError = error instanceof Error ? error.message : String(error);
       const storeDown = isStoreUnavailable(error);
-      if (!(error instanceof AuditUnavailableError)) {
-        try {
-          events.record({ type: 'error', ...eventBase(auditCtx), where: 'proxy', message: error instanceof VaultError ? 'pseudonym vault unreadable' : storeDown ? 'store unavailable' : 'internal error', status: storeDown ? 503 : 500 });
-        } catch {
-          /* the audit log itself is failing: answered below */
-        }
-      }
+      // Written with the error answer (fail() flushes; a log that refuses it turns the answer into a 503).
+      if (!(error instanceof AuditUnavailableError)) events.record({ type: 'error', ...eventBase(auditCtx), where: 'proxy', message: error instanceof VaultError ? 'pseudonym vault unreadable' : storeDown ? 'store unavailable' : 'internal error', status: storeDown ? 503 : 500 });
       if (!reply.sent && !reply.raw.headersSent) {
         fail(
           error instanceof AuditUnavailableError
@@ -525,7 +520,6 @@ const auditUnavailable = (adapter: ProviderAdapter): ErrorSpec => ({
   code: 'audit_unavailable',
   message: 'the audit log cannot accept events; ClawGuard refuses requests it cannot record',
 });
-
 
 /** Aborted when the client disconnects while its request is held; `dispose` detaches from the socket. */
 function clientGone(request: FastifyRequest): { signal: AbortSignal; dispose: () => void } {
