@@ -136,7 +136,7 @@ export function keywordAutomaton(
   rulesOf: ReadonlyMap<string, readonly number[]>,
   ruleCount: number,
   located: ReadonlySet<number> = new Set(),
-): (text: string, ends?: number[][]) => number[] {
+): (text: string, ends?: (number[] | undefined)[]) => number[] {
   const goto: Int32Array[] = [new Int32Array(128).fill(-1)];
   const outputs: number[][] = [[]];
   for (const [k, rules] of rulesOf) {
@@ -196,7 +196,7 @@ export function keywordAutomaton(
   const seen = new Uint8Array(ruleCount);
   const locate = new Uint8Array(ruleCount);
   for (const r of located) locate[r] = 1;
-  return (text: string, ends?: number[][]): number[] => {
+  return (text: string, ends?: (number[] | undefined)[]): number[] => {
     const found: number[] = [];
     let s = 0;
     const length = text.length;
@@ -247,16 +247,22 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
   });
   const windowed = new Set(options.nearKeywords === false ? [] : all.flatMap((rule, i) => (rule.near !== undefined ? [i] : [])));
   const find = keywordAutomaton(byKeyword, all.length, windowed);
+  // Where each located rule's keywords end, reused across calls (a fresh array per text was most
+  // of the guard's allocation): only the rules `find` returns get entries, cleared after the scan.
+  const ends: (number[] | undefined)[] = new Array<number[] | undefined>(all.length).fill(undefined);
   return (text: string): SecretMatch[] => {
-    const ends: number[][] = new Array(all.length);
     const wanted = find(text, ends);
     if (wanted.length === 0) return [];
     const out: SecretMatch[] = [];
-    for (const i of wanted) {
-      const rule = all[i]!;
-      const minEntropy = rule === generic ? config.genericMinEntropy : undefined;
-      if (windowed.has(i) && nearKeywordsCheaper(rule.near!, ends[i]!.length, text.length)) scanNearKeywords(rule, text, ends[i]!, out, minEntropy);
-      else scanRule(rule, text, out, minEntropy);
+    try {
+      for (const i of wanted) {
+        const rule = all[i]!;
+        const minEntropy = rule === generic ? config.genericMinEntropy : undefined;
+        if (windowed.has(i) && nearKeywordsCheaper(rule.near!, ends[i]!.length, text.length)) scanNearKeywords(rule, text, ends[i]!, out, minEntropy);
+        else scanRule(rule, text, out, minEntropy);
+      }
+    } finally {
+      for (const i of wanted) ends[i] = undefined;
     }
     // Findings may be longer than `maxSpan` (a PEM key): whole-text scans still report them; a stream
     // that cut one holds back its `-----BEGIN` line (see secretsPendingSuffix).
