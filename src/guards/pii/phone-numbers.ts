@@ -13,9 +13,13 @@
  * of libphonenumber-js elsewhere is a separate copy). If a later version of the library moves the
  * helper, nothing is replaced, the library runs as shipped, and `phonePatternsCompiledOnce` is
  * false, which test/guards/pii/phone-numbers.test.ts reports.
+ *
+ * The same way, `parseIncompletePhoneNumber` reads ASCII strings with a plain loop, and `parsePhone`
+ * calls the library's `parse` without the entry point's wrappers (see each below).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { CountryCode } from 'libphonenumber-js/max';
 
 type Library = typeof import('libphonenumber-js/max');
 
@@ -50,5 +54,94 @@ function compilePatternsOnce(): boolean {
 /** Whether the library's pattern helper was replaced (false: it runs as shipped, slower). */
 export const phonePatternsCompiledOnce = compilePatternsOnce();
 
+/**
+ * `parseIncompletePhoneNumber` (the digits and a leading `+` of a string; a parse calls it twice)
+ * walks the string through `split('')`, an iterator helper and a table lookup per character: a fifth
+ * of a parse. Replaced, the same way and under the same conditions as the pattern helper, by a loop
+ * that answers for ASCII strings (every run the PII scanner sends: its only digits are ASCII, and the
+ * library's table maps no other ASCII character) and hands any other string to the shipped function.
+ */
+function readDigitsDirectly(): boolean {
+  try {
+    const file = join(dirname(require.resolve('libphonenumber-js/package.json')), 'build', 'parseIncompletePhoneNumber.js');
+    const helper = require(file) as { default?: unknown };
+    if (typeof helper.default !== 'function' || helper.default.length !== 1) return false;
+    const shipped = helper.default as (text: string) => string;
+    helper.default = function parseIncompletePhoneNumber(text: string): string {
+      let digits = '';
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 48 && c <= 57) digits += text[i];
+        // `+` only first; any other ASCII character is dropped.
+        else if (c === 43) {
+          if (digits === '') digits = '+';
+        } else if (c >= 128) return shipped(text);
+      }
+      return digits;
+    };
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `parseIncompletePhoneNumber` was replaced (test/guards/pii/phone-numbers.test.ts compares it with the shipped one). */
+export const phoneDigitsReadDirectly = readDigitsDirectly();
+
 export const parsePhoneNumberFromString: Library['parsePhoneNumberFromString'] = library.parsePhoneNumberFromString;
-export type { CountryCode } from 'libphonenumber-js/max';
+export type { CountryCode };
+
+type PhoneNumber = NonNullable<ReturnType<Library['parsePhoneNumberFromString']>>;
+type Parse = (text: string, options: object, metadata: object) => PhoneNumber;
+
+/**
+ * The library's own `parse` (build/parse.js), called the way `parsePhoneNumberFromString(text,
+ * { defaultCountry, extract: false })` calls it, without the wrappers in between: argument
+ * normalization, two Babel object spreads of the options and a copy of the arguments (about a third
+ * of a call's time). Its options objects are built once per country. Undefined, and the shipped
+ * entry point used, if a later version of the library moves the function.
+ */
+function loadParse(): { parse: Parse; metadata: object; ParseError: new (...args: never[]) => Error } | undefined {
+  try {
+    const build = join(dirname(require.resolve('libphonenumber-js/package.json')), 'build');
+    const parse = (require(join(build, 'parse.js')) as { default?: unknown }).default;
+    const ParseError = (require(join(build, 'ParseError.js')) as { default?: unknown }).default;
+    const metadata = require('libphonenumber-js/metadata.max.json') as object;
+    if (typeof parse !== 'function' || parse.length !== 3 || typeof ParseError !== 'function' || ParseError !== library.ParseError) return undefined;
+    return { parse: parse as Parse, metadata, ParseError: ParseError as new (...args: never[]) => Error };
+  } catch {
+    return undefined;
+  }
+}
+const direct = loadParse();
+
+/** Whether `parsePhone` calls the library's `parse` directly (false: through the shipped entry point). */
+export const phoneParseDirect = direct !== undefined;
+
+const INTERNATIONAL = Object.freeze({ extract: false, v2: true });
+const NATIONAL = new Map<string, object>();
+
+/**
+ * `parsePhoneNumberFromString(text, { defaultCountry: country, extract: false })` (`{ extract: false }`
+ * without a country), the same answer for every input (test/guards/pii/phone-numbers.test.ts).
+ */
+export function parsePhone(text: string, country?: CountryCode): PhoneNumber | undefined {
+  if (direct === undefined) return library.parsePhoneNumberFromString(text, country ? { defaultCountry: country, extract: false } : { extract: false });
+  let options: object = INTERNATIONAL;
+  if (country) {
+    let o = NATIONAL.get(country);
+    if (o === undefined) {
+      // The shipped entry point drops a country the metadata does not know.
+      o = Object.freeze(library.isSupportedCountry(country) ? { defaultCountry: country, extract: false, v2: true } : INTERNATIONAL);
+      NATIONAL.set(country, o);
+    }
+    options = o;
+  }
+  try {
+    return direct.parse(text, options, direct.metadata);
+  } catch (error) {
+    // The shipped entry point answers undefined for the library's ParseError and throws anything else.
+    if (error instanceof direct.ParseError) return undefined;
+    throw error;
+  }
+}

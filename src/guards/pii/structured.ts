@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { type CountryCode, parsePhoneNumberFromString } from './phone-numbers.js';
+import { type CountryCode, parsePhone } from './phone-numbers.js';
 import {
   base58Decode,
   bech32Valid,
@@ -37,8 +37,13 @@ const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
 const isAlnum = (c: number): boolean => isDigit(c) || isUpper(c) || isLower(c);
 const isHex = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-/** Letters and digits of any script: a value glued to one of these is part of a longer word. */
-const isWordChar = (ch: string | undefined): boolean => ch !== undefined && /[\p{L}\p{N}_]/u.test(ch);
+const isAsciiLetter = (c: number): boolean => (c | 32) >= 97 && (c | 32) <= 122;
+const WORD_UNIT = /[\p{L}\p{N}_]/u;
+/**
+ * Letters and digits of any script (one UTF-16 unit; NaN past either end of the text): a value glued
+ * to one of these is part of a longer word. ASCII is decided without the regex.
+ */
+const isWordUnit = (c: number): boolean => (c < 128 ? isAlnum(c) || c === 95 : c === c && WORD_UNIT.test(String.fromCharCode(c)));
 
 /** The lower-cased text just before `start`, where context words ("my SSN is") live. */
 export function contextBefore(text: string, start: number, width = 40): string {
@@ -68,22 +73,25 @@ const CONTEXT = {
 
 // ---------------------------------------------------------------- email
 
-const LOCAL_CHARS = /[A-Za-z0-9._%+\-]/;
-const DOMAIN_CHARS = /[A-Za-z0-9.\-]/;
+/** `[A-Za-z0-9._%+\-]` */
+const isLocalChar = (c: number): boolean => isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+/** `[A-Za-z0-9.\-]` */
+const isDomainChar = (c: number): boolean => isAlnum(c) || c === 46 || c === 45;
+const TLD = /^(?:[A-Za-z]{2,24}|xn--[a-z0-9-]{2,59})$/;
 
 function findEmails(text: string, out: Candidate[]): void {
   let at = text.indexOf('@');
   while (at >= 0) {
     let s = at;
-    while (s > 0 && at - s < 64 && LOCAL_CHARS.test(text[s - 1]!)) s--;
+    while (s > 0 && at - s < 64 && isLocalChar(text.charCodeAt(s - 1))) s--;
     let e = at + 1;
-    while (e < text.length && e - at < 255 && DOMAIN_CHARS.test(text[e]!)) e++;
+    while (e < text.length && e - at < 255 && isDomainChar(text.charCodeAt(e))) e++;
     while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
     while (s < at && text[s] === '.') s++;
     const domain = text.slice(at + 1, e);
     const lastDot = domain.lastIndexOf('.');
     const tld = lastDot > 0 ? domain.slice(lastDot + 1) : '';
-    if (s < at && lastDot > 0 && /^(?:[A-Za-z]{2,24}|xn--[a-z0-9-]{2,59})$/.test(tld) && !domain.includes('..') && !text.slice(s, at).includes('..')) {
+    if (s < at && lastDot > 0 && TLD.test(tld) && !domain.includes('..') && !text.slice(s, at).includes('..')) {
       out.push({ start: s, end: e, entity: 'email', score: 0.95, reason: 'email address' });
     }
     at = text.indexOf('@', Math.max(e, at + 1));
@@ -92,16 +100,37 @@ function findEmails(text: string, out: Candidate[]): void {
 
 // ---------------------------------------------------------------- IP, MAC
 
-function findIps(text: string, out: Candidate[]): void {
+/** Whether the regex `:[0-9A-Fa-f]{0,4}:` matches at `c` (a colon): at most four hex digits, then a colon. */
+function ipv6SeedAt(text: string, c: number): boolean {
+  let q = c + 1;
+  while (q < c + 5 && isHex(text.charCodeAt(q))) q++;
+  return text.charCodeAt(q) === 58;
+}
+
+function findIps(text: string, out: Candidate[], runs: DigitRuns): void {
   // IPv4 (optionally with a CIDR suffix) and IPv6 (with zone or CIDR): scan tokens of hex digits, dots, colons.
   const n = text.length;
-  const seed = /[0-9]\.[0-9]|:[0-9A-Fa-f]{0,4}:/g;
+  // Where the regex `[0-9]\.[0-9]|:[0-9A-Fa-f]{0,4}:` run from `from` would match first, found from the
+  // digit runs (the last digit of a run followed by `.` and a digit) and the colons.
+  const { ends, count } = runs;
+  let r = 0;
+  let colonFrom = n + 1;
+  let colonSeed = -1;
+  const nextSeed = (from: number): number => {
+    while (r > 0 && ends[r - 1]! - 1 >= from) r--;
+    while (r < count && (ends[r]! - 1 < from || text.charCodeAt(ends[r]!) !== 46 || !isDigit(text.charCodeAt(ends[r]! + 1)))) r++;
+    if (from < colonFrom || (colonSeed >= 0 && colonSeed < from)) {
+      colonFrom = from;
+      colonSeed = text.indexOf(':', from);
+      while (colonSeed >= 0 && !ipv6SeedAt(text, colonSeed)) colonSeed = text.indexOf(':', colonSeed + 1);
+    }
+    const v4 = r < count ? ends[r]! - 1 : -1;
+    return v4 < 0 ? colonSeed : colonSeed < 0 ? v4 : Math.min(v4, colonSeed);
+  };
   let i = 0;
   while (i < n) {
-    seed.lastIndex = i;
-    const found = seed.exec(text);
-    if (!found) break;
-    const k = found.index;
+    const k = nextSeed(i);
+    if (k < 0) break;
     i = k;
     while (i > 0 && k - i < 40) {
       const p = text.charCodeAt(i - 1);
@@ -158,6 +187,21 @@ function findIps(text: string, out: Candidate[]): void {
 }
 
 const MAC_GATE = /[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-]|\.[0-9A-Fa-f]{4}\./;
+const isMacSeparator = (c: number): boolean => c === 58 || c === 45;
+
+/** `MAC_GATE.test(text)`, from the text's colons, hyphens and dots (indexOf skips the rest several times faster). */
+const MAC_SEPARATORS = [':', '-'];
+function macGate(text: string): boolean {
+  for (const sep of MAC_SEPARATORS) {
+    for (let i = text.indexOf(sep); i >= 0; i = text.indexOf(sep, i + 1)) {
+      if (isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2)) && isMacSeparator(text.charCodeAt(i + 3)) && isHex(text.charCodeAt(i + 4)) && isHex(text.charCodeAt(i + 5)) && isMacSeparator(text.charCodeAt(i + 6))) return true;
+    }
+  }
+  for (let i = text.indexOf('.'); i >= 0; i = text.indexOf('.', i + 1)) {
+    if (isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2)) && isHex(text.charCodeAt(i + 3)) && isHex(text.charCodeAt(i + 4)) && text.charCodeAt(i + 5) === 46) return true;
+  }
+  return false;
+}
 
 const MAC_GATES = new RegExp(MAC_GATE.source, 'g');
 const MAC: WindowedPattern = {
@@ -190,13 +234,17 @@ const IBAN_LENGTHS: Record<string, number> = {
   UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
-function findIbans(text: string, out: Candidate[]): void {
+function findIbans(text: string, out: Candidate[], runs: DigitRuns): void {
   const n = text.length;
-  const seed = /[A-Za-z]{2}[0-9]{2}/g;
-  let m: RegExpExecArray | null;
-  while ((m = seed.exec(text)) !== null) {
-    const i = m.index;
-    if (i > 0 && isWordChar(text[i - 1])) continue;
+  const { starts, ends, count } = runs;
+  // What the regex `[A-Za-z]{2}[0-9]{2}` finds, left to right: two letters right before a run of two
+  // digits or more (matches cannot overlap); a scan resumes after the match or the IBAN found.
+  let from = 0;
+  for (let r = 0; r < count; r++) {
+    const i = starts[r]! - 2;
+    if (i < from || ends[r]! - starts[r]! < 2 || !isAsciiLetter(text.charCodeAt(i)) || !isAsciiLetter(text.charCodeAt(i + 1))) continue;
+    from = i + 4;
+    if (i > 0 && isWordUnit(text.charCodeAt(i - 1))) continue;
     const cc = text.slice(i, i + 2).toUpperCase();
     const len = IBAN_LENGTHS[cc];
     if (!len || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
@@ -215,7 +263,7 @@ function findIbans(text: string, out: Candidate[]): void {
     const upper = compact.toUpperCase();
     if (!ibanMod97Valid(upper)) continue;
     out.push({ start: i, end: j, entity: 'iban', score: upper === compact ? 0.95 : 0.8, reason: 'IBAN with a valid mod-97 check' });
-    seed.lastIndex = j;
+    from = j;
   }
 }
 
@@ -234,185 +282,266 @@ const CARD_ISSUERS: [RegExp, number[]][] = [
 ];
 
 function cardIssuerMatches(digits: string): boolean {
-  return CARD_ISSUERS.some(([re, lens]) => re.test(digits) && lens.includes(digits.length));
+  const n = digits.length;
+  for (const [re, lens] of CARD_ISSUERS) if (lens.includes(n) && re.test(digits)) return true;
+  return false;
 }
 
 const PHONE_COUNTRIES: CountryCode[] = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'JP', 'CN', 'AU'];
 
 /**
- * Countries whose national numbering plan allows this digit string (trunk prefix, length), so that
- * only a few full validations run per candidate: each costs ~15 µs.
+ * Whether a country's national numbering plan allows `n` digits starting with `d0` (trunk prefix,
+ * length), so that only a few full validations run per candidate: each costs a few µs.
  */
-function plausibleCountries(digits: string): CountryCode[] {
-  const n = digits.length;
-  const d0 = digits[0]!;
+function countryFits(country: CountryCode, n: number, d0: string): boolean {
   if (d0 === '0') {
-    return PHONE_COUNTRIES.filter((c) => {
-      switch (c) {
-        case 'GB': return n === 10 || n === 11;
-        case 'DE': return n >= 7 && n <= 13;
-        case 'FR': case 'NL': case 'AU': return n === 10;
-        case 'IT': return n >= 6 && n <= 11;
-        case 'IN': return n === 11;
-        case 'BR': return n >= 10 && n <= 13;
-        case 'JP': return n === 10 || n === 11;
-        case 'CN': return n >= 10 && n <= 12;
-        default: return false;
-      }
-    });
-  }
-  return PHONE_COUNTRIES.filter((c) => {
-    switch (c) {
-      case 'US': return (n === 10 && d0 >= '2') || (n === 11 && d0 === '1');
-      case 'ES': return n === 9 && d0 >= '6';
-      case 'IT': return d0 === '3' && (n === 9 || n === 10);
-      case 'IN': return n === 10 && d0 >= '6';
-      case 'BR': return n === 10 || n === 11;
-      case 'CN': return n === 11 && d0 === '1';
-      case 'DE': case 'GB': case 'FR': case 'NL': case 'AU': case 'JP': return n >= 7 && n <= 9;
+    switch (country) {
+      case 'GB': return n === 10 || n === 11;
+      case 'DE': return n >= 7 && n <= 13;
+      case 'FR': case 'NL': case 'AU': return n === 10;
+      case 'IT': return n >= 6 && n <= 11;
+      case 'IN': return n === 11;
+      case 'BR': return n >= 10 && n <= 13;
+      case 'JP': return n === 10 || n === 11;
+      case 'CN': return n >= 10 && n <= 12;
       default: return false;
     }
-  });
+  }
+  switch (country) {
+    case 'US': return (n === 10 && d0 >= '2') || (n === 11 && d0 === '1');
+    case 'ES': return n === 9 && d0 >= '6';
+    case 'IT': return d0 === '3' && (n === 9 || n === 10);
+    case 'IN': return n === 10 && d0 >= '6';
+    case 'BR': return n === 10 || n === 11;
+    case 'CN': return n === 11 && d0 === '1';
+    case 'DE': case 'GB': case 'FR': case 'NL': case 'AU': case 'JP': return n >= 7 && n <= 9;
+    default: return false;
+  }
 }
 
 /** A number followed on the same line by a capitalized word or a street word is a house number. */
 const STREET_AFTER = /^ (?:\p{Lu}\p{Ll}|(?:[Rr]ue|[Ss]treet|[Ss]t|[Aa]venue|[Aa]ve|[Rr]oad|[Rr]d|[Ll]ane|[Dd]rive|[Vv]ia|[Cc]alle|[Ss]tr)\b)/u;
+const PHONE_EXTENSION = /^(?:x|(?: ?ext\.? ?))[0-9]{1,5}(?![0-9])/i;
 
-function phoneScore(run: string, digits: string, before: string, after: string, rawAfter: string): number {
-  const context = CONTEXT.phone.test(before.slice(-28)) || CONTEXT.phoneAfter.test(after);
-  const grouped = /[ \-.()]/.test(run);
-  if (run.startsWith('+')) {
-    const p = parsePhoneNumberFromString(run, { extract: false });
+/**
+ * The phone score of the run `text[start, end)` (`run`, holding `nd` digits, the first `d0`); 0 when
+ * it is no phone number. libphonenumber-js is asked only about runs with a phone's digit count, for
+ * the countries whose plan fits them.
+ */
+function phoneScore(text: string, start: number, end: number, run: string, nd: number, d0: string): number {
+  const plus = run.charCodeAt(0) === 43;
+  if (!plus && (nd < 7 || nd > 13)) return 0;
+  const before = contextBefore(text, start);
+  const inContext = (): boolean => CONTEXT.phone.test(before.slice(-28)) || CONTEXT.phoneAfter.test(contextAfter(text, end));
+  if (plus) {
+    const p = parsePhone(run);
     if (p?.isValid()) return 0.9;
-    if (p?.isPossible()) return context ? 0.85 : 0.6;
-    return context && digits.length >= 8 ? 0.6 : 0;
+    if (p?.isPossible()) return inContext() ? 0.85 : 0.6;
+    return nd >= 8 && inContext() ? 0.6 : 0;
   }
-  if (digits.length < 7 || digits.length > 13) return 0;
-  if (!context && (CONTEXT.notPhone.test(before) || STREET_AFTER.test(rawAfter))) return 0;
+  const context = inContext();
+  if (!context && (CONTEXT.notPhone.test(before) || STREET_AFTER.test(text.slice(end, end + 12)))) return 0;
   let valid = false;
-  for (const country of plausibleCountries(digits)) {
-    if (parsePhoneNumberFromString(run, { defaultCountry: country, extract: false })?.isValid()) {
+  for (const country of PHONE_COUNTRIES) {
+    if (countryFits(country, nd, d0) && parsePhone(run, country)?.isValid()) {
       valid = true;
       break;
     }
   }
+  // Written in groups (`415 555-0132`): a run holds digits, a leading `+` and the separators ` -.()`
+  // only, so anything else in it is a separator.
+  const grouped = run.length > nd + (plus ? 1 : 0);
   if (valid) return context ? 0.9 : grouped ? 0.7 : 0.5;
   if (context && grouped) return 0.75;
-  if (context && digits.length >= 8) return 0.6;
+  if (context && nd >= 8) return 0.6;
   return 0;
 }
 
 const DATE_LIKE = /^(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:[0-9]{4}|[0-9]{2}))$/;
+const ISO_DATE_START = /^[0-9]{4}-[0-9]{2}-[0-9]{2}/;
+const NON_DIGITS = /[^0-9]/g;
+const ALL_ZEROS = /^0+$/;
+const SHAPE = {
+  ssn: /^[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}$|^[0-9]{9}$/,
+  aadhaar: /^[2-9][0-9]{3}([ -]?)[0-9]{4}\1[0-9]{4}$/,
+  sin: /^[1-79][0-9]{2}([ -]?)[0-9]{3}\1[0-9]{3}$/,
+  itin: /^9[0-9]{2}([- ])(?:5[0-9]|6[0-5]|7[0-9]|8[0-8]|9[0-2]|9[4-9])\1[0-9]{4}$/,
+  sePnr: /^(?:1[89]|20)?[0-9]{6}[-+][0-9]{4}$/,
+  sePnrCompact: /^(?:1[89]|20)?[0-9]{10}$/,
+  krRrn: /^[0-9]{6}-[1-8][0-9]{6}$/,
+  krRrnCompact: /^[0-9]{6}[1-8][0-9]{6}$/,
+  digits13: /^[0-9]{13}$/,
+  trId: /^[1-9][0-9]{10}$/,
+  nhs: /^[0-9]{3}([ -]?)[0-9]{3}\1[0-9]{4}$/,
+  digits11: /^[0-9]{11}$/,
+};
 
+/** The separators of a run (all but digits and `+`) are all spaces or all hyphens (or none). */
+function uniformSeparators(run: string): boolean {
+  let sep = 0;
+  for (let k = 0; k < run.length; k++) {
+    const c = run.charCodeAt(k);
+    if (isDigit(c) || c === 43) continue;
+    if (sep === 0) {
+      if (c !== 32 && c !== 45) return false;
+      sep = c;
+    } else if (c !== sep) return false;
+  }
+  return true;
+}
+
+/**
+ * Classifies the run `text[start, end)`. Each value's shape fixes its digit count, so a shape is only
+ * tested on runs with that many digits, and the context before and after is read only when a check
+ * needs it: most runs (years, amounts, house numbers) cost a count of their digits.
+ */
 function classifyRun(text: string, start: number, end: number, out: Candidate[], allowPhone = true): boolean {
   // A value in parentheses, `(078-05-1120)`: judge what is inside, unless it is a phone's area code.
-  if (text[start] === '(' && text[end - 1] === ')' && !/[()]/.test(text.slice(start + 1, end - 1)) && classifyRun(text, start + 1, end - 1, out, false)) return true;
+  if (text.charCodeAt(start) === 40 && text.charCodeAt(end - 1) === 41 && !hasParenthesis(text, start + 1, end - 1) && classifyRun(text, start + 1, end - 1, out, false)) return true;
+  let nd = 0;
+  let d0 = '';
+  for (let k = start; k < end; k++) {
+    if (isDigit(text.charCodeAt(k)) && nd++ === 0) d0 = text[k]!;
+  }
   const run = text.slice(start, end);
-  const digits = run.replace(/[^0-9]/g, '');
-  const before = contextBefore(text, start);
-  const after = contextAfter(text, end);
-  const seps = run.replace(/[0-9+]/g, '');
-  const uniformSeps = /^[ ]*$|^-*$/.test(seps);
 
-  if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(run) || (text[end] === ':' && isDigit(text.charCodeAt(end + 1)))) return true;
-  if (DATE_LIKE.test(run)) {
-    if (CONTEXT.dob.test(before)) out.push({ start, end, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
+  const len = run.length;
+  // Exact shortcuts: each shape below implies its run length (`compact`: digits only).
+  const compact = len === nd;
+  if ((nd >= 8 && run.charCodeAt(4) === 45 && ISO_DATE_START.test(run)) || (text.charCodeAt(end) === 58 && isDigit(text.charCodeAt(end + 1)))) return true;
+  if (nd >= 4 && nd <= 8 && DATE_LIKE.test(run)) {
+    if (CONTEXT.dob.test(contextBefore(text, start))) out.push({ start, end, entity: 'date_of_birth', score: 0.85, reason: 'date of birth (by context)' });
     return true;
   }
 
-  // US SSN: 3-2-4 with one kind of separator, or 9 bare digits with context.
-  if (/^[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}$|^[0-9]{9}$/.test(run) && usSsnValid(digits)) {
-    const ctx = CONTEXT.ssn.test(before);
-    const score = run.length === 11 ? (ctx ? 0.95 : 0.75) : ctx ? 0.85 : 0;
-    if (score > 0) {
-      out.push({ start, end, entity: 'us_ssn', score, reason: ctx ? 'US SSN with context' : 'US SSN format' });
+  if (nd >= 9) {
+    // The digits alone, read only by the checks that reach their checksum.
+    let digits: string | undefined;
+    const digitsOfRun = (): string => (digits ??= compact ? run : run.replace(NON_DIGITS, ''));
+    let before: string | undefined;
+
+    // US SSN: 3-2-4 with one kind of separator, or 9 bare digits with context.
+    if (nd === 9 && (compact || len === 11) && SHAPE.ssn.test(run) && usSsnValid(digitsOfRun())) {
+      const ctx = CONTEXT.ssn.test((before ??= contextBefore(text, start)));
+      const score = len === 11 ? (ctx ? 0.95 : 0.75) : ctx ? 0.85 : 0;
+      if (score > 0) {
+        out.push({ start, end, entity: 'us_ssn', score, reason: ctx ? 'US SSN with context' : 'US SSN format' });
+        return true;
+      }
+    }
+
+    // Payment cards: Luhn plus an issuer range; without an issuer match only next to card words.
+    if (nd >= 12 && nd <= 19 && uniformSeparators(run) && run.charCodeAt(0) !== 43 && luhnValid(digitsOfRun()) && !ALL_ZEROS.test(digitsOfRun())) {
+      const ctx = CONTEXT.card.test((before ??= contextBefore(text, start)));
+      const issuer = cardIssuerMatches(digitsOfRun());
+      const score = issuer ? (ctx ? 0.98 : nd >= 15 ? 0.9 : 0.7) : ctx ? 0.85 : 0;
+      if (score > 0 && !(nd === 12 && CONTEXT.aadhaar.test(before))) {
+        out.push({ start, end, entity: 'credit_card', score, reason: `payment card number (Luhn${issuer ? ', issuer range' : ''}${ctx ? ', context' : ''})` });
+        return true;
+      }
+    }
+
+    // Aadhaar: 12 digits, first 2-9, Verhoeff.
+    if (nd === 12 && (compact || len === 14) && SHAPE.aadhaar.test(run) && verhoeffValid(digitsOfRun())) {
+      const ctx = CONTEXT.aadhaar.test((before ??= contextBefore(text, start)));
+      out.push({ start, end, entity: 'in_aadhaar', score: ctx ? 0.95 : 0.6, reason: 'Aadhaar number (Verhoeff)' });
+      return true;
+    }
+
+    if (nd === 9) {
+      // Canadian SIN: 9 digits in 3-3-3, Luhn, only with context (too many 9-digit numbers otherwise).
+      if ((compact || len === 11) && SHAPE.sin.test(run) && luhnValid(digitsOfRun()) && CONTEXT.sin.test((before ??= contextBefore(text, start)))) {
+        out.push({ start, end, entity: 'ca_sin', score: 0.85, reason: 'Canadian SIN (Luhn, context)' });
+        return true;
+      }
+      // US ITIN: area 9xx, group in the ITIN ranges.
+      if (len === 11 && SHAPE.itin.test(run)) {
+        out.push({ start, end, entity: 'us_itin', score: 0.85, reason: 'US ITIN' });
+        return true;
+      }
+    }
+    if (nd === 10 || nd === 12) {
+      const seShape = (len === nd + 1 && SHAPE.sePnr.test(run)) || (compact && SHAPE.sePnrCompact.test(run) && CONTEXT.sePnr.test((before ??= contextBefore(text, start))));
+      if (seShape && swedishPersonnummerValid(run)) {
+        out.push({ start, end, entity: 'se_personnummer', score: 0.85, reason: 'Swedish personnummer (date, Luhn)' });
+        return true;
+      }
+    }
+    if (nd === 13) {
+      if ((len === 14 && SHAPE.krRrn.test(run)) || (compact && SHAPE.krRrnCompact.test(run) && CONTEXT.krRrn.test((before ??= contextBefore(text, start))))) {
+        const rrn = koreanRrnShape(run);
+        if (rrn.valid) {
+          out.push({ start, end, entity: 'kr_rrn', score: rrn.checksum ? 0.85 : 0.6, reason: 'Korean resident registration number' });
+          return true;
+        }
+      }
+      if (compact && SHAPE.digits13.test(run) && southAfricanIdValid(digitsOfRun())) {
+        out.push({ start, end, entity: 'za_id', score: 0.75, reason: 'South African ID number (date, Luhn)' });
+        return true;
+      }
+    }
+    if (nd === 11 && compact && SHAPE.trId.test(run) && turkishIdValid(digitsOfRun())) {
+      out.push({ start, end, entity: 'tr_national_id', score: CONTEXT.tckn.test((before ??= contextBefore(text, start))) ? 0.9 : 0.6, reason: 'Turkish national ID (two check digits)' });
+      return true;
+    }
+    if (nd === 10 && (compact || len === 12) && SHAPE.nhs.test(run) && ukNhsValid(digitsOfRun()) && CONTEXT.nhs.test((before ??= contextBefore(text, start)))) {
+      out.push({ start, end, entity: 'uk_nhs', score: 0.85, reason: 'UK NHS number (mod 11, context)' });
+      return true;
+    }
+    if (nd === 11 && compact && SHAPE.digits11.test(run) && peselValid(digitsOfRun()) && CONTEXT.pesel.test((before ??= contextBefore(text, start)))) {
+      out.push({ start, end, entity: 'pl_pesel', score: 0.9, reason: 'PESEL with context' });
       return true;
     }
   }
 
-  // Payment cards: Luhn plus an issuer range; without an issuer match only next to card words.
-  if (uniformSeps && digits.length >= 12 && digits.length <= 19 && !run.startsWith('+') && luhnValid(digits) && !/^0+$/.test(digits)) {
-    const ctx = CONTEXT.card.test(before);
-    const issuer = cardIssuerMatches(digits);
-    const score = issuer ? (ctx ? 0.98 : digits.length >= 15 ? 0.9 : 0.7) : ctx ? 0.85 : 0;
-    if (score > 0 && !(CONTEXT.aadhaar.test(before) && digits.length === 12)) {
-      out.push({ start, end, entity: 'credit_card', score, reason: `payment card number (Luhn${issuer ? ', issuer range' : ''}${ctx ? ', context' : ''})` });
-      return true;
-    }
-  }
-
-  // Aadhaar: 12 digits, first 2-9, Verhoeff.
-  if (/^[2-9][0-9]{3}([ -]?)[0-9]{4}\1[0-9]{4}$/.test(run) && verhoeffValid(digits)) {
-    const ctx = CONTEXT.aadhaar.test(before);
-    out.push({ start, end, entity: 'in_aadhaar', score: ctx ? 0.95 : 0.6, reason: 'Aadhaar number (Verhoeff)' });
-    return true;
-  }
-
-  // Canadian SIN: 9 digits in 3-3-3, Luhn, only with context (too many 9-digit numbers otherwise).
-  if (/^[1-79][0-9]{2}([ -]?)[0-9]{3}\1[0-9]{3}$/.test(run) && luhnValid(digits) && CONTEXT.sin.test(before)) {
-    out.push({ start, end, entity: 'ca_sin', score: 0.85, reason: 'Canadian SIN (Luhn, context)' });
-    return true;
-  }
-
-  // US ITIN: area 9xx, group in the ITIN ranges.
-  if (/^9[0-9]{2}([- ])(?:5[0-9]|6[0-5]|7[0-9]|8[0-8]|9[0-2]|9[4-9])\1[0-9]{4}$/.test(run)) {
-    out.push({ start, end, entity: 'us_itin', score: 0.85, reason: 'US ITIN' });
-    return true;
-  }
-  const seShape = /^(?:1[89]|20)?[0-9]{6}[-+][0-9]{4}$/.test(run) || (/^(?:1[89]|20)?[0-9]{10}$/.test(run) && CONTEXT.sePnr.test(before));
-  if (seShape && swedishPersonnummerValid(run)) {
-    out.push({ start, end, entity: 'se_personnummer', score: 0.85, reason: 'Swedish personnummer (date, Luhn)' });
-    return true;
-  }
-  if (/^[0-9]{6}-[1-8][0-9]{6}$/.test(run) || (/^[0-9]{6}[1-8][0-9]{6}$/.test(run) && CONTEXT.krRrn.test(before))) {
-    const rrn = koreanRrnShape(run);
-    if (rrn.valid) {
-      out.push({ start, end, entity: 'kr_rrn', score: rrn.checksum ? 0.85 : 0.6, reason: 'Korean resident registration number' });
-      return true;
-    }
-  }
-  if (/^[0-9]{13}$/.test(run) && southAfricanIdValid(digits)) {
-    out.push({ start, end, entity: 'za_id', score: 0.75, reason: 'South African ID number (date, Luhn)' });
-    return true;
-  }
-  if (/^[1-9][0-9]{10}$/.test(run) && turkishIdValid(digits)) {
-    out.push({ start, end, entity: 'tr_national_id', score: CONTEXT.tckn.test(before) ? 0.9 : 0.6, reason: 'Turkish national ID (two check digits)' });
-    return true;
-  }
-  if (/^[0-9]{3}([ -]?)[0-9]{3}\1[0-9]{4}$/.test(run) && ukNhsValid(digits) && CONTEXT.nhs.test(before)) {
-    out.push({ start, end, entity: 'uk_nhs', score: 0.85, reason: 'UK NHS number (mod 11, context)' });
-    return true;
-  }
-  if (/^[0-9]{11}$/.test(run) && peselValid(digits) && CONTEXT.pesel.test(before)) {
-    out.push({ start, end, entity: 'pl_pesel', score: 0.9, reason: 'PESEL with context' });
-    return true;
-  }
-
-  const score = allowPhone ? phoneScore(run, digits, before, after, text.slice(end, end + 12)) : 0;
+  const score = allowPhone ? phoneScore(text, start, end, run, nd, d0) : 0;
   if (score > 0) {
-    const ext = /^(?:x|(?: ?ext\.? ?))[0-9]{1,5}(?![0-9])/i.exec(text.slice(end, end + 10));
+    // PHONE_EXTENSION starts with `x`, a space or `e` (any case).
+    const c = text.charCodeAt(end) | 32;
+    const ext = c === 120 || c === 32 || c === 101 ? PHONE_EXTENSION.exec(text.slice(end, end + 10)) : null;
     out.push({ start, end: ext ? end + ext[0].length : end, entity: 'phone', score, reason: 'phone number' });
     return true;
   }
   return false;
 }
 
+function hasParenthesis(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 40 || c === 41) return true;
+  }
+  return false;
+}
+
+/** Whether `text[k]` opens or extends a word, a decimal, a path or a range: no run starts after it. */
+function gluedBefore(text: string, k: number): boolean {
+  const c = text.charCodeAt(k);
+  return c === 46 || c === 47 || c === 45 || c === 43 || isWordUnit(c);
+}
+
+/** Covered-group flags of findNumberRuns' fallback, reused (a run holds at most a few dozen groups). */
+let coveredGroups = new Uint8Array(64);
+
 /**
  * Finds runs of digits with phone-style separators (`+44 (0)20 7946-0958`, `4111 1111 1111 1111`) and
  * classifies each; a run that is nothing as a whole is retried as its longest valid group windows.
+ * Runs start at the digit runs found by `scanDigits` (or the `+` / `(` right before one).
  */
-function findNumberRuns(text: string, out: Candidate[]): void {
+function findNumberRuns(text: string, out: Candidate[], runs: DigitRuns): void {
   const n = text.length;
-  const seed = /[+(]?[0-9]/g;
+  const { starts, ends, count } = runs;
+  let r = 0;
   let i = 0;
   while (i < n) {
-    seed.lastIndex = i;
-    const m = seed.exec(text);
-    if (!m) break;
-    i = m.index;
+    // Where the regex `[+(]?[0-9]` run from i would match: the first digit at or after i, or the `+`
+    // or `(` right before it.
+    while (r < count && ends[r]! <= i) r++;
+    if (r === count) break;
+    const d = Math.max(i, starts[r]!);
+    i = d > i && (text.charCodeAt(d - 1) === 43 || text.charCodeAt(d - 1) === 40) ? d - 1 : d;
     const c = text.charCodeAt(i);
     const opensRun = isDigit(c) || ((c === 43 || c === 40) && isDigit(text.charCodeAt(i + 1))) || (c === 43 && text[i + 1] === '(');
-    if (!opensRun || (i > 0 && (isWordChar(text[i - 1]) || text[i - 1] === '.' || text[i - 1] === '/' || text[i - 1] === '-' || text[i - 1] === '+'))) {
+    if (!opensRun || (i > 0 && gluedBefore(text, i - 1))) {
       i++;
       continue;
     }
@@ -436,31 +565,44 @@ function findNumberRuns(text: string, out: Candidate[]): void {
       continue;
     }
     let end = lastDigit + 1;
-    if (text[end] === ')' && text.slice(i, end).includes('(')) end++;
-    const next = text[end];
-    if (isWordChar(next) && !/^x[0-9]/.test(text.slice(end, end + 2))) {
+    if (text.charCodeAt(end) === 41) {
+      const open = text.indexOf('(', i);
+      if (open >= 0 && open < end) end++;
+    }
+    const next = text.charCodeAt(end);
+    if (isWordUnit(next) && !(next === 120 && isDigit(text.charCodeAt(end + 1)))) {
       i = end;
       continue;
     }
     if (!classifyRun(text, i, end, out)) {
       // A run of several values (`10.0.0.1 4111 1111 1111 1111 12 25`): cover it left to right with the
       // longest group windows that classify, each starting and ending at a space-separated boundary.
-      const groups: [number, number][] = [];
-      for (const m of text.slice(i, end).matchAll(/\+?[0-9]+/g)) groups.push([i + m.index, i + m.index + m[0].length]);
+      // The groups (`\+?[0-9]+`) are the digit runs inside, the first with the run's `+`.
+      while (starts[r]! < i) r++;
+      let last = r;
+      while (last + 1 < count && starts[last + 1]! < end) last++;
+      const groups = last - r + 1;
+      const first = text.charCodeAt(i) === 43 ? i : starts[r]!;
+      if (coveredGroups.length < groups) coveredGroups = new Uint8Array(groups * 2);
+      const covered = coveredGroups.fill(0, 0, groups);
       // Cards, SSNs and IDs first, phones only in what is left (a phone window would otherwise eat a card's first group).
-      const covered = new Array<boolean>(groups.length).fill(false);
-      for (const allowPhone of [false, true]) {
+      for (let pass = 0; pass < 2; pass++) {
+        const allowPhone = pass === 1;
         let g = 0;
-        while (g < groups.length) {
+        while (g < groups) {
           let advanced = false;
-          const s0 = groups[g]![0];
-          if (!covered[g] && (g === 0 || /\s/.test(text[s0 - 1] ?? ''))) {
-            for (let size = Math.min(groups.length - g, 6); size >= 1; size--) {
-              if (covered.slice(g, g + size).some(Boolean)) continue;
-              const e = groups[g + size - 1]![1];
-              if (g + size < groups.length && !/\s/.test(text[e] ?? '')) continue;
+          const s0 = g === 0 ? first : starts[r + g]!;
+          if (!covered[g] && (g === 0 || text.charCodeAt(s0 - 1) === 32)) {
+            for (let size = Math.min(groups - g, 6); size >= 1; size--) {
+              let free = true;
+              for (let k = g; k < g + size; k++) if (covered[k]) free = false;
+              if (!free) continue;
+              const e = ends[r + g + size - 1]!;
+              if (g + size < groups && text.charCodeAt(e) !== 32) continue;
+              // The whole run was classified above, with phones allowed: it is nothing.
+              if (s0 === i && e === end) continue;
               if (classifyRun(text, s0, e, out, allowPhone)) {
-                covered.fill(true, g, g + size);
+                covered.fill(1, g, g + size);
                 g += size;
                 advanced = true;
                 break;
@@ -479,30 +621,78 @@ function findNumberRuns(text: string, out: Candidate[]): void {
 
 /** Codice fiscale almost always carries its birth date as digits: `85T10` in `RSSMRA85T10A562S`. */
 const FISCAL_GATE = /[0-9]{2}[A-EHLMPRSTa-ehlmprst][0-9LMNPQRSTUV]{2}[A-Za-z]/;
+const FISCAL_GATE_AT = new RegExp(FISCAL_GATE.source, 'y');
+/** The digits of a UK NINO after its two letters (and a space): three pairs, then the suffix letter. */
+const NINO_DIGITS_AT = /[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d]/y;
+const LETTER_ID = {
+  spanish: /(?<![\p{L}\p{N}])(?:[0-9]{8}|[XYZxyz][0-9]{7})-?[A-Za-z](?![\p{L}\p{N}])/gu,
+  fiscal: /(?<![\p{L}\p{N}])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\p{L}\p{N}])/gu,
+  nino: /(?<![\p{L}\p{N}])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![\p{L}\p{N}])/gu,
+  nric: /(?<![\p{L}\p{N}])[STFGstfg][0-9]{7}[A-Za-z](?![\p{L}\p{N}])/gu,
+  pan: /(?<![\p{L}\p{N}])[A-Z]{3}[ABCFGHLJPT][A-Z][0-9]{4}[A-Z](?![\p{L}\p{N}])/gu,
+  hetu: /(?<![\p{L}\p{N}])[0-9]{6}[-+A-FU-Ya-fu-y][0-9]{3}[0-9A-Ya-y](?![\p{L}\p{N}])/gu,
+};
+const GATE = { spanish: 1, fiscal: 2, nino: 4, nric: 8, pan: 16, hetu: 32 };
+const isNricLetter = (c: number): boolean => c === 83 || c === 84 || c === 70 || c === 71 || c === 115 || c === 116 || c === 102 || c === 103;
+/** `[-+A-FU-Ya-fu-y]`, the century sign of a Finnish HETU. */
+const isHetuSign = (c: number): boolean => c === 45 || c === 43 || ((c | 32) >= 97 && (c | 32) <= 102) || ((c | 32) >= 117 && (c | 32) <= 121);
 
-function findLetterIds(text: string, out: Candidate[], p: DigitProfile): void {
-  if (p.maxDigitRun >= 7) for (const m of text.matchAll(/(?<![\p{L}\p{N}])(?:[0-9]{8}|[XYZxyz][0-9]{7})-?[A-Za-z](?![\p{L}\p{N}])/gu)) {
+/**
+ * Which letter-ID patterns can match, read from the digit runs: each pattern holds a run of a fixed
+ * length with given neighbours (a Spanish DNI 8 digits then `-` or a letter, a PAN 4 digits between
+ * capitals, ...), so a pattern whose run is missing is not scanned for. The codice fiscale gate is
+ * FISCAL_GATE itself: its two digits end a run.
+ */
+function letterIdGates(text: string, runs: DigitRuns): number {
+  const { starts, ends, count } = runs;
+  let gates = 0;
+  for (let r = 0; r < count; r++) {
+    const s = starts[r]!;
+    const e = ends[r]!;
+    const len = e - s;
+    const before = text.charCodeAt(s - 1);
+    const after = text.charCodeAt(e);
+    if ((len === 8 || len === 7) && (after === 45 || isAsciiLetter(after))) gates |= GATE.spanish;
+    if (len === 7 && isNricLetter(before) && isAsciiLetter(after)) gates |= GATE.nric;
+    if (len === 4 && isUpper(before) && isUpper(after)) gates |= GATE.pan;
+    if (len === 6 && isHetuSign(after) && isDigit(text.charCodeAt(e + 1))) gates |= GATE.hetu;
+    if (len <= 6 && (isAsciiLetter(before) || (before === 32 && isAsciiLetter(text.charCodeAt(s - 2))))) {
+      NINO_DIGITS_AT.lastIndex = s;
+      if (NINO_DIGITS_AT.test(text)) gates |= GATE.nino;
+    }
+    if (len >= 2) {
+      FISCAL_GATE_AT.lastIndex = e - 2;
+      if (FISCAL_GATE_AT.test(text)) gates |= GATE.fiscal;
+    }
+  }
+  return gates;
+}
+
+function findLetterIds(text: string, out: Candidate[], runs: DigitRuns): void {
+  const gates = letterIdGates(text, runs);
+  if (gates === 0) return;
+  if (gates & GATE.spanish) for (const m of text.matchAll(LETTER_ID.spanish)) {
     if (spanishIdValid(m[0].replace('-', ''))) {
       const nie = /^[XYZxyz]/.test(m[0]);
       out.push({ start: m.index, end: m.index + m[0].length, entity: nie ? 'es_nie' : 'es_nif', score: 0.85, reason: `Spanish ${nie ? 'NIE' : 'DNI/NIF'} (mod-23 letter)` });
     }
   }
-  if (FISCAL_GATE.test(text)) for (const m of text.matchAll(/(?<![\p{L}\p{N}])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\p{L}\p{N}])/gu)) {
+  if (gates & GATE.fiscal) for (const m of text.matchAll(LETTER_ID.fiscal)) {
     if (italianFiscalCodeValid(m[0])) out.push({ start: m.index, end: m.index + m[0].length, entity: 'it_fiscal_code', score: 0.9, reason: 'Italian codice fiscale (check letter)' });
   }
-  if (p.digits >= 6) for (const m of text.matchAll(/(?<![\p{L}\p{N}])[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?![\p{L}\p{N}])/gu)) {
+  if (gates & GATE.nino) for (const m of text.matchAll(LETTER_ID.nino)) {
     if (ukNinoValid(m[0])) {
       const ctx = CONTEXT.nino.test(contextBefore(text, m.index));
       out.push({ start: m.index, end: m.index + m[0].length, entity: 'uk_nino', score: ctx ? 0.95 : 0.75, reason: 'UK National Insurance number' });
     }
   }
-  if (p.maxDigitRun >= 7) for (const m of text.matchAll(/(?<![\p{L}\p{N}])[STFGstfg][0-9]{7}[A-Za-z](?![\p{L}\p{N}])/gu)) {
+  if (gates & GATE.nric) for (const m of text.matchAll(LETTER_ID.nric)) {
     if (singaporeNricValid(m[0])) out.push({ start: m.index, end: m.index + m[0].length, entity: 'sg_nric', score: 0.85, reason: 'Singapore NRIC/FIN (check letter)' });
   }
-  if (p.maxDigitRun >= 4) for (const m of text.matchAll(/(?<![\p{L}\p{N}])[A-Z]{3}[ABCFGHLJPT][A-Z][0-9]{4}[A-Z](?![\p{L}\p{N}])/gu)) {
+  if (gates & GATE.pan) for (const m of text.matchAll(LETTER_ID.pan)) {
     out.push({ start: m.index, end: m.index + m[0].length, entity: 'in_pan', score: 0.7, reason: 'Indian PAN (format)' });
   }
-  if (p.maxDigitRun >= 6) for (const m of text.matchAll(/(?<![\p{L}\p{N}])[0-9]{6}[-+A-FU-Ya-fu-y][0-9]{3}[0-9A-Ya-y](?![\p{L}\p{N}])/gu)) {
+  if (gates & GATE.hetu) for (const m of text.matchAll(LETTER_ID.hetu)) {
     if (finnishIdValid(m[0])) out.push({ start: m.index, end: m.index + m[0].length, entity: 'fi_personal_id', score: 0.85, reason: 'Finnish personal identity code (mod-31)' });
   }
 }
@@ -556,18 +746,55 @@ const NUMERIC_DATE: WindowedPattern = {
 /** Every word CONTEXT.dob knows holds one of these (matched at every position, overlaps too). */
 const DOB_CUE = /b(?:orn|irth)|dob|d\.o\.b|geboren|né/gi;
 
+/** `/`, `.` or `-`: a numeric date's separators. */
+const isDateSeparator = (c: number): boolean => c === 47 || c === 46 || c === 45;
+/** Longest cue DOB_CUE matches (`geboren`). */
+const DOB_CUE_LENGTH = 7;
+
 /**
  * Dates with a birth word in the 40 characters before them (contextBefore). Only the text just
  * after each cue is scanned: a system prompt that says "birth" once (OpenClaw's "Birth Sequence")
- * no longer sends both date patterns over all of it.
+ * no longer sends both date patterns over all of it. Cues are looked for only where one can precede
+ * a date: every date holds a digit run that places it (a year of 4 digits after a space ends a
+ * written date of at most 24 characters; a numeric date starts with a run of 1-2 digits before `/`,
+ * `.` or `-`, or of 4 before `-`), and its cue starts within 40 characters before it, so text far
+ * from such runs (most of a long prompt) is not read for cues. The windows are those of the cues
+ * found there, and matchesInWindows reports the whole-text matches that start in them: the same
+ * dates as with every cue of the text.
  */
-function findWordDatesOfBirth(text: string, out: Candidate[]): void {
+function findWordDatesOfBirth(text: string, out: Candidate[], runs: DigitRuns): void {
+  const { starts, ends, count } = runs;
   const windows: [number, number][] = [];
-  DOB_CUE.lastIndex = 0;
-  for (let m = DOB_CUE.exec(text); m !== null; m = DOB_CUE.exec(text)) {
-    windows.push([m.index + m[0].length, m.index + 41]);
-    DOB_CUE.lastIndex = m.index + 1;
+  // Cue starts [lo, hi) to look at: merged, in text order.
+  let lo = -1;
+  let hi = -1;
+  const scanCues = (): void => {
+    const from = Math.max(0, lo);
+    const slice = text.slice(from, Math.min(text.length, hi + DOB_CUE_LENGTH));
+    DOB_CUE.lastIndex = 0;
+    for (let m = DOB_CUE.exec(slice); m !== null; m = DOB_CUE.exec(slice)) {
+      windows.push([from + m.index + m[0].length, from + m.index + 41]);
+      DOB_CUE.lastIndex = m.index + 1;
+    }
+  };
+  for (let r = 0; r < count; r++) {
+    const s = starts[r]!;
+    const e = ends[r]!;
+    const len = e - s;
+    const after = text.charCodeAt(e);
+    let reach = 0;
+    if (len === 4 && text.charCodeAt(s - 1) === 32) reach = 60;
+    else if (((len <= 2 && isDateSeparator(after)) || (len === 4 && after === 45)) && isDigit(text.charCodeAt(e + 1))) reach = 40;
+    if (reach === 0) continue;
+    const from = s - reach;
+    if (from > hi) {
+      if (hi > lo) scanCues();
+      lo = from;
+    } else if (from < lo) lo = from;
+    hi = s;
   }
+  if (hi > lo) scanCues();
+  DOB_CUE.lastIndex = 0;
   if (windows.length === 0) return;
   for (const pattern of [NUMERIC_DATE, WORD_DATE]) {
     for (const m of matchesInWindows(pattern, text, windows)) {
@@ -578,7 +805,6 @@ function findWordDatesOfBirth(text: string, out: Candidate[]): void {
   }
 }
 
-/** Every structured-PII candidate in `text`, unresolved (candidates may overlap). */
 /** What one pass over the text tells about its digits: every scanner below needs some. */
 export interface DigitProfile {
   /** ASCII digits in the text. */
@@ -589,54 +815,93 @@ export interface DigitProfile {
   maxAlnumRunWithDigit: number;
 }
 
+/** The profile and where each run of digits lies: `text[starts[r], ends[r])` for r < count, in text order. */
+interface DigitRuns extends DigitProfile {
+  count: number;
+  starts: Int32Array;
+  ends: Int32Array;
+}
+
 const DIGIT_RUN = /[0-9]+/g;
 const isAsciiAlnum = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
 
-/** Digit runs found by the regex engine (several times faster than a JS loop over every character). */
-export function digitProfile(text: string): DigitProfile {
+/** The runs of the text being scanned (findStructured is synchronous and the only user), reused. */
+const RUNS: DigitRuns = { digits: 0, maxDigitRun: 0, maxAlnumRunWithDigit: 0, count: 0, starts: new Int32Array(64), ends: new Int32Array(64) };
+
+/**
+ * Digit runs found by the regex engine (several times faster than a JS loop over every character;
+ * `test` builds no match object), recorded once for every scanner that starts at digits.
+ */
+function scanDigits(text: string): DigitRuns {
+  const runs = RUNS;
   let digits = 0;
   let maxDigitRun = 0;
   let maxAlnumRunWithDigit = 0;
+  let count = 0;
   let reachedEnd = 0;
   DIGIT_RUN.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = DIGIT_RUN.exec(text)) !== null) {
-    const start = m.index;
-    const len = m[0].length;
+  while (DIGIT_RUN.test(text)) {
+    const end = DIGIT_RUN.lastIndex;
+    // The match is the whole run: the character before it is no digit (or the scan started there).
+    let start = end - 1;
+    while (start > 0 && isDigit(text.charCodeAt(start - 1))) start--;
+    if (count === runs.starts.length) {
+      const starts = new Int32Array(count * 2);
+      const ends = new Int32Array(count * 2);
+      starts.set(runs.starts);
+      ends.set(runs.ends);
+      runs.starts = starts;
+      runs.ends = ends;
+    }
+    runs.starts[count] = start;
+    runs.ends[count] = end;
+    count++;
+    const len = end - start;
     digits += len;
     if (len > maxDigitRun) maxDigitRun = len;
     // The letters-and-digits run around it (once per run: a later digit run inside it is skipped).
-    if (start + len <= reachedEnd) continue;
+    if (end <= reachedEnd) continue;
     let a = start;
     while (a > 0 && isAsciiAlnum(text.charCodeAt(a - 1))) a--;
-    let b = start + len;
+    let b = end;
     while (b < text.length && isAsciiAlnum(text.charCodeAt(b))) b++;
     reachedEnd = b;
     if (b - a > maxAlnumRunWithDigit) maxAlnumRunWithDigit = b - a;
   }
+  runs.digits = digits;
+  runs.maxDigitRun = maxDigitRun;
+  runs.maxAlnumRunWithDigit = maxAlnumRunWithDigit;
+  runs.count = count;
+  return runs;
+}
+
+export function digitProfile(text: string): DigitProfile {
+  const { digits, maxDigitRun, maxAlnumRunWithDigit } = scanDigits(text);
   return { digits, maxDigitRun, maxAlnumRunWithDigit };
 }
 
 /**
- * Every structured scanner, each skipped when the text cannot hold what it looks for (one linear
- * pass counts digits first): prose without numbers costs one scan plus the e-mail check.
+ * Every structured-PII candidate in `text`, unresolved (candidates may overlap). Each scanner is
+ * skipped when the text cannot hold what it looks for (one pass records the digit runs first, and
+ * the number scanners start from them): prose without numbers costs that pass plus the `@` and MAC
+ * checks.
  */
 export function findStructured(text: string): Candidate[] {
   const out: Candidate[] = [];
   if (text.includes('@')) findEmails(text, out);
   // MAC addresses may be all hex letters (`AA-BB-CC-DD-EE-FF`).
-  if (MAC_GATE.test(text)) findMacs(text, out);
-  const p = digitProfile(text);
+  if (macGate(text)) findMacs(text, out);
+  const p = scanDigits(text);
   // IPv6 may be all hex letters too: a colon keeps it in.
   if (p.digits === 0 && !text.includes(':')) return out;
-  findIps(text, out);
+  findIps(text, out, p);
   // The shortest IBAN (Norway, 15) has 13 digits; IBANs with letters in the BBAN still carry 8 or more.
-  if (p.digits >= 8) findIbans(text, out);
+  if (p.digits >= 8) findIbans(text, out, p);
   // Dates (the shortest, `1/2/90`) need 4 digits; phones, cards, SSNs and IDs more.
-  if (p.digits >= 4) findNumberRuns(text, out);
+  if (p.digits >= 4) findNumberRuns(text, out, p);
   if (p.maxDigitRun >= 2) findLetterIds(text, out, p);
   // Bitcoin (base58 from `1`/`3`, bech32 `bc1`) and Ethereum (`0x` + 40 hex) addresses: 14+ characters, a digit among them.
   if (p.maxAlnumRunWithDigit >= 14) findWallets(text, out);
-  if (p.maxDigitRun >= 4) findWordDatesOfBirth(text, out);
+  if (p.maxDigitRun >= 4) findWordDatesOfBirth(text, out, p);
   return out;
 }

@@ -1,6 +1,8 @@
-import { parsePhoneNumberFromString as shipped, type CountryCode } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseIncompletePhoneNumber as shippedDigits, parsePhoneNumberFromString as shipped, type CountryCode } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
-import { parsePhoneNumberFromString, phonePatternsCompiledOnce } from '../../../src/guards/pii/phone-numbers.js';
+import { parsePhone, parsePhoneNumberFromString, phoneDigitsReadDirectly, phoneParseDirect, phonePatternsCompiledOnce } from '../../../src/guards/pii/phone-numbers.js';
 
 const COUNTRIES: CountryCode[] = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'JP', 'CN', 'AU', 'CA'];
 
@@ -44,5 +46,30 @@ describe('phone numbers: libphonenumber with its patterns compiled once', () => 
     }
     // The generated numbers reach the validation patterns, not only the length checks.
     expect(valid).toBeGreaterThan(500);
+  });
+
+  it('parsePhone calls the library parse directly and answers as parsePhoneNumberFromString(text, { defaultCountry, extract: false })', () => {
+    expect(phoneParseDirect).toBe(true);
+    const odd = ['', '1', '12', '+12', '++12125550199', '+', '(', 'abc', '1 800 FLOWERS', '+1 212 555 0199 ext. 12', '212-555-0199#', 'tel:+1-212-555-0199', '+1 212 555 0199;ext=12'];
+    const wide = ['＋１ ２１２ ５５５ ０１９９', '+٩٧١٥٠١٢٣٤٥٦٧', '۰۹۱۲۳۴۵۶۷۸۹', '1'.repeat(260), '+' + '4'.repeat(30)];
+    for (const run of [...numbers(1500), ...odd, ...wide]) {
+      expect(verdict(parsePhone(run)), run).toEqual(verdict(shipped(run, { extract: false })));
+      for (const country of COUNTRIES) {
+        expect(verdict(parsePhone(run, country)), `${run} in ${country}`).toEqual(verdict(shipped(run, { defaultCountry: country, extract: false })));
+      }
+    }
+    // A country the metadata does not know is dropped, as the shipped entry point does.
+    expect(verdict(parsePhone('+1 212-555-0199', 'ZZ' as CountryCode))).toEqual(verdict(shipped('+1 212-555-0199', { defaultCountry: 'ZZ' as CountryCode, extract: false })));
+  });
+
+  it("replaces parseIncompletePhoneNumber by a loop with the shipped function's answers", () => {
+    expect(phoneDigitsReadDirectly).toBe(true);
+    // The replaced helper of the CommonJS build (the ES-module copy imported above is the shipped one).
+    const require = createRequire(import.meta.url);
+    const file = join(dirname(require.resolve('libphonenumber-js/package.json')), 'build', 'parseIncompletePhoneNumber.js');
+    const replaced = (require(file) as { default: (text: string) => string }).default;
+    expect(replaced.name).toBe('parseIncompletePhoneNumber');
+    const inputs = ['', '+', '++1', '+1+2', '1+2', '(415) 555-0132', '+44 (0)20 7946-0958', 'a+1b2', ' +1', '1\u00a02', '＋１２', '٣٤+٥', '۰۱۲', '+٣4', 'x\u{1F600}1', ...numbers(500)];
+    for (const text of inputs) expect(replaced(text), text).toBe(shippedDigits(text));
   });
 });
