@@ -1,6 +1,6 @@
 import type { Finding, GuardFailure } from './finding.js';
 import type { Guard, GuardContext, PayloadSummary } from './guard.js';
-import { ScanCache } from './scan-cache.js';
+import { type CachedResults, ScanCache } from './scan-cache.js';
 import type { Segment } from './segment.js';
 
 export interface ScanResult {
@@ -115,11 +115,15 @@ export async function scanSegments(
   const abortable = (): AbortController => scanCtx.abortable();
   for (const segment of segments) {
     let contentKey: string | undefined;
+    let record: CachedResults | undefined;
     for (const guard of guards) {
       if (guard.appliesTo && !guard.appliesTo(segment)) continue;
       if (caching) {
-        contentKey ??= ScanCache.contentKey(segment);
-        const cached = cache.get(guard.fingerprint, contentKey, segment.id);
+        if (contentKey === undefined) {
+          contentKey = ScanCache.contentKey(segment);
+          record = cache.recordOf(contentKey);
+        }
+        const cached = cache.take(record, cache.slotOf(guard.fingerprint), segment.id);
         if (cached) {
           findings.push(...cached);
           continue;

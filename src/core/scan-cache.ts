@@ -2,18 +2,26 @@ import { sha256Base64 } from './hash.js';
 import type { Finding } from './finding.js';
 import type { Segment } from './segment.js';
 
+/** One content's cached guard results, by guard slot (`ScanCache.slotOf`); undefined where not scanned yet. */
+export type CachedResults = (Finding[] | undefined)[];
+
 /**
  * Guard results by (guard fingerprint, segment provenance, content hash), least recently used out.
  * Agents re-send the whole conversation every turn; with this cache a turn costs the scan of what is new.
  * Findings are stored relative to the segment and re-targeted to the segment id of the new payload.
+ *
+ * One record per content holds every guard's results: a scan looks a segment up once, not once per
+ * guard (a key string per guard and segment was most of a cached scan's cost). `maxEntries` bounds
+ * the guard results held, as before; whole records leave, least recently used first.
  */
 export class ScanCache {
-  private readonly entries = new Map<string, Finding[]>();
+  private readonly records = new Map<string, CachedResults>();
   /**
-   * A short number per guard fingerprint for the entry keys: a fingerprint is its guard's config as JSON
-   * (hundreds of characters), and a key built from it was copied and hashed on every lookup.
+   * A small number per guard fingerprint: a fingerprint is its guard's config as JSON (hundreds of
+   * characters), so records index results by these instead.
    */
-  private readonly fingerprintIds = new Map<string, number>();
+  private readonly slots = new Map<string, number>();
+  private results = 0;
   hits = 0;
   misses = 0;
 
@@ -23,38 +31,59 @@ export class ScanCache {
     return sha256Base64(`${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0${segment.text}`);
   }
 
-  private key(guardFingerprint: string, contentKey: string): string {
-    let id = this.fingerprintIds.get(guardFingerprint);
-    if (id === undefined) this.fingerprintIds.set(guardFingerprint, (id = this.fingerprintIds.size));
-    return `${id}\0${contentKey}`;
+  slotOf(guardFingerprint: string): number {
+    let slot = this.slots.get(guardFingerprint);
+    if (slot === undefined) this.slots.set(guardFingerprint, (slot = this.slots.size));
+    return slot;
   }
 
-  get(guardFingerprint: string, contentKey: string, segmentId: string): Finding[] | undefined {
+  /** The record of a content, marked most recently used; undefined when nothing of it is cached. */
+  recordOf(contentKey: string): CachedResults | undefined {
     if (this.maxEntries <= 0) return undefined;
-    const key = this.key(guardFingerprint, contentKey);
-    const found = this.entries.get(key);
+    const record = this.records.get(contentKey);
+    if (record) {
+      this.records.delete(contentKey);
+      this.records.set(contentKey, record);
+    }
+    return record;
+  }
+
+  /** A guard's cached findings in a record, re-targeted to `segmentId`; counts the hit or miss. */
+  take(record: CachedResults | undefined, slot: number, segmentId: string): Finding[] | undefined {
+    const found = record?.[slot];
     if (!found) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, found);
     return found.length === 0 ? found : found.map((f) => (f.segmentId === segmentId ? f : { ...f, segmentId }));
+  }
+
+  get(guardFingerprint: string, contentKey: string, segmentId: string): Finding[] | undefined {
+    if (this.maxEntries <= 0) return undefined;
+    return this.take(this.recordOf(contentKey), this.slotOf(guardFingerprint), segmentId);
   }
 
   set(guardFingerprint: string, contentKey: string, findings: Finding[]): void {
     if (this.maxEntries <= 0) return;
-    const key = this.key(guardFingerprint, contentKey);
-    this.entries.delete(key);
-    this.entries.set(key, findings);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    let record = this.records.get(contentKey);
+    if (record) this.records.delete(contentKey);
+    else record = [];
+    this.records.set(contentKey, record);
+    const slot = this.slotOf(guardFingerprint);
+    if (record[slot] === undefined) this.results++;
+    record[slot] = findings;
+    // The newest record stays even when it alone holds more than the bound (more guards than maxEntries).
+    while (this.results > this.maxEntries) {
+      const [oldest, evicted] = this.records.entries().next().value!;
+      if (evicted === record) break;
+      this.records.delete(oldest);
+      for (const r of evicted) if (r !== undefined) this.results--;
     }
   }
 
+  /** Guard results held. */
   get size(): number {
-    return this.entries.size;
+    return this.results;
   }
 }

@@ -67,6 +67,29 @@ describe('scan cache', () => {
     expect(cache.get('g', 'k2', 's')).toBeUndefined();
     expect(cache.get('g', 'k1', 's')).toEqual([]);
   });
+
+  it('keeps each guard’s results of one content apart and bounds the results held, whole contents leaving', () => {
+    const cache = new ScanCache(3);
+    const finding = (segmentId: string): Finding => ({ guard: 'g1', type: 't', score: 1, segmentId, reason: 'r' });
+    cache.set('g1', 'k1', [finding('s1')]);
+    cache.set('g2', 'k1', []);
+    expect(cache.get('g1', 'k1', 's9')).toEqual([{ ...finding('s1'), segmentId: 's9' }]);
+    expect(cache.get('g2', 'k1', 's9')).toEqual([]);
+    expect(cache.get('g3', 'k1', 's9')).toBeUndefined();
+    cache.set('g1', 'k2', []);
+    expect(cache.size).toBe(3);
+    // A fourth result evicts the least recently used content with both its results.
+    cache.set('g2', 'k2', []);
+    expect(cache.size).toBe(2);
+    expect(cache.get('g1', 'k1', 's')).toBeUndefined();
+    expect(cache.get('g2', 'k2', 's')).toEqual([]);
+    // A content with more results than the bound is still kept (the newest record never evicts itself).
+    const small = new ScanCache(1);
+    small.set('g1', 'k', []);
+    small.set('g2', 'k', []);
+    expect(small.get('g1', 'k', 's')).toEqual([]);
+    expect(small.get('g2', 'k', 's')).toEqual([]);
+  });
 });
 
 describe('scan context', () => {
