@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditSink } from '../audit/events.js';
 import { globMatch } from '../core/glob.js';
-import { resolveSecret, secretRefSchema } from '../secrets/secret-ref.js';
+import { lazySecret, secretRefSchema } from '../secrets/secret-ref.js';
 
 /**
  * Model pins held in an MLflow model registry, read through its REST API:
@@ -90,15 +90,17 @@ export class MlflowPins {
   private readonly states: PinState[];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private token: string | undefined;
+  /** The bearer token, read on the first call (a failed read is retried on the next). */
+  private readonly token: (() => Promise<string>) | undefined;
 
   private constructor(
     private readonly config: MlflowConfig,
     private readonly log: Logger,
     private readonly audit: Pick<AuditSink, 'record'>,
-    private readonly env: NodeJS.ProcessEnv,
+    env: NodeJS.ProcessEnv,
   ) {
     this.states = config.pins.map((p) => ({ uri: p.uri, glob: p.model, lastOk: 0 }));
+    this.token = config.token ? lazySecret(config.token, env) : undefined;
   }
 
   /** Resolves every pin once (failures leave the pin refusing, they do not stop the gateway), then refreshes periodically. */
@@ -220,8 +222,8 @@ export class MlflowPins {
   }
 
   private async call(path: string, init: RequestInit = {}): Promise<any> {
-    if (this.config.token && this.token === undefined) this.token = await resolveSecret(this.config.token, this.env);
-    const headers: Record<string, string> = { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
+    const token = this.token ? await this.token() : undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
     let response: Response;
     try {
       response = await fetch(`${this.config.url.replace(/\/$/, '')}${path}`, { ...init, headers, signal: AbortSignal.timeout(this.config.timeoutMs) });
