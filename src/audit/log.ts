@@ -50,7 +50,7 @@ export interface AuditLogOptions {
 
 interface Pending {
   readonly draft: RecordDraft;
-  readonly keys: WrappedDataKey[];
+  readonly keys: readonly WrappedDataKey[];
   /** Spool offset just after this entry (0 without a spool). */
   readonly end: number;
 }
@@ -65,6 +65,13 @@ interface SpoolKey {
   kekId: string;
   wrapped: string;
   createdAt: number;
+}
+
+const NO_KEYS: readonly WrappedDataKey[] = Object.freeze([]);
+
+function spoolKeyLine(k: WrappedDataKey): string {
+  const line: SpoolKey = { id: k.id, subject: k.subject, kekId: k.kekId, wrapped: k.wrapped!.toString('base64'), createdAt: k.createdAt };
+  return `k\t${JSON.stringify(line)}\n`;
 }
 
 /**
@@ -202,8 +209,7 @@ export class AuditLog implements AuditSink {
   /** Records an event. Synchronous; throws AuditUnavailableError only when full and failing closed. */
   record(event: AuditEvent): void {
     if (this.closed) throw new AuditUnavailableError('the audit log is closed');
-    const prepared = this.prepare(event);
-    this.enqueue([prepared.draft], prepared.keys);
+    this.enqueue([event]);
   }
 
   /**
@@ -213,29 +219,24 @@ export class AuditLog implements AuditSink {
   recordMany(events: readonly AuditEvent[]): void {
     if (this.closed) throw new AuditUnavailableError('the audit log is closed');
     if (events.length === 0) return;
-    const drafts: RecordDraft[] = [];
-    const keys: WrappedDataKey[][] = [];
-    for (const e of events) {
-      const prepared = this.prepare(e);
-      drafts.push(prepared.draft);
-      keys.push(prepared.keys);
-    }
-    this.enqueue(drafts, ...keys);
+    this.enqueue(events);
   }
 
-  private prepare(event: AuditEvent): { draft: RecordDraft; keys: WrappedDataKey[] } {
+  /** Data keys created by `prepare` for the event it just prepared (encrypted payloads only). */
+  private readonly created: WrappedDataKey[] = [];
+
+  private prepare(event: AuditEvent): RecordDraft {
     const ts = event.time ?? this.now();
     const id = timeOrderedId(ts);
     // Metadata: every field but the common ones, in the event's own order.
     const { type: _type, time: _time, requestId: _requestId, principal: _principal, tenant: _tenant, subject: _subject, payload: _payload, ...data } = event as AuditEvent & Record<string, unknown>;
-    const keys: WrappedDataKey[] = [];
     let payload: Buffer | null = null;
     let payloadMeta: RecordBody['payload'];
     if (event.payload !== undefined && this.mode !== 'none') {
       if (this.mode === 'encrypted') {
         const subject = event.subject ?? event.principal ?? 'unknown';
         const dk = this.dataKeys!.forSubject(subject, this.now());
-        if (dk.created) keys.push(dk.created);
+        if (dk.created) this.created.push(dk.created);
         payload = encryptPayload(dk, id, event.payload);
         payloadMeta = { mode: 'encrypted', kid: dk.id };
       } else {
@@ -251,54 +252,61 @@ export class AuditLog implements AuditSink {
     if (event.requestId !== undefined) body.requestId = event.requestId;
     body.data = data;
     if (payloadMeta) body.payload = payloadMeta;
-    return { draft: { body: JSON.stringify(body), payload }, keys };
+    return { body: JSON.stringify(body), payload };
   }
 
-  /** Journals then queues drafts; `keys[i]` are the new data keys draft i needs stored first. */
-  private enqueue(drafts: readonly RecordDraft[], ...keys: WrappedDataKey[][]): void {
+  /** Prepares, journals (one write) then queues events; all are accepted or none. */
+  private enqueue(events: readonly AuditEvent[]): void {
+    const n = events.length;
+    const drafts: RecordDraft[] = new Array(n);
+    // keys[i]: the data keys draft i needs stored first (almost always none).
+    let keys: (readonly WrappedDataKey[])[] | undefined;
+    const spooled = this.spoolFd !== undefined;
+    let text = '';
+    for (let i = 0; i < n; i++) {
+      const draft = this.prepare(events[i]!);
+      drafts[i] = draft;
+      if (this.created.length) {
+        const made = this.created.splice(0);
+        (keys ??= new Array<readonly WrappedDataKey[]>(n).fill(NO_KEYS))[i] = made;
+        if (spooled) for (const k of made) text += spoolKeyLine(k);
+      }
+      if (spooled) text += draft.payload ? `r\t${draft.body}\t${draft.payload.toString('base64')}\t$\n` : `r\t${draft.body}\t\t$\n`;
+    }
     let end = 0;
-    const newKeys = keys.flat();
-    if (this.spoolFd !== undefined) {
-      let text = '';
-      drafts.forEach((draft, i) => {
-        for (const k of keys[i] ?? []) {
-          const line: SpoolKey = { id: k.id, subject: k.subject, kekId: k.kekId, wrapped: k.wrapped!.toString('base64'), createdAt: k.createdAt };
-          text += `k\t${JSON.stringify(line)}\n`;
-        }
-        text += `r\t${draft.body}\t${draft.payload ? draft.payload.toString('base64') : ''}\t$\n`;
-      });
+    if (spooled) {
       // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
-      if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', newKeys, drafts.length);
+      if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', keys, n);
       const size = Buffer.byteLength(text, 'utf8');
       let wrote = 0;
       let failure = 'short write';
       try {
-        wrote = writeSync(this.spoolFd, text, this.written, 'utf8');
+        wrote = writeSync(this.spoolFd!, text, this.written, 'utf8');
       } catch (error) {
         failure = (error as NodeJS.ErrnoException).code ?? 'write error';
       }
       // A full disk (ENOSPC) or an I/O error, or a short write: none of it counts (the next write goes to
       // the same offset, over any torn bytes), and the events are refused as when the spool is full.
-      if (wrote !== size) return this.full(`the audit spool cannot be written (${failure})`, newKeys, drafts.length);
+      if (wrote !== size) return this.full(`the audit spool cannot be written (${failure})`, keys, n);
       this.written += wrote;
       // Entries of one write share its end offset: the spool is only truncated once all are stored.
       end = this.written;
-      if (this.spilled || this.queue.length + drafts.length > this.maxQueue) {
+      if (this.spilled || this.queue.length + n > this.maxQueue) {
         this.spilled = true;
         this.schedule();
         return;
       }
       this.memEnd = end;
-    } else if (this.queue.length + drafts.length > this.maxQueue) {
-      return this.full('the audit queue is full', newKeys, drafts.length);
+    } else if (this.queue.length + n > this.maxQueue) {
+      return this.full('the audit queue is full', keys, n);
     }
-    drafts.forEach((draft, i) => this.queue.push({ draft, keys: keys[i] ?? [], end }));
+    for (let i = 0; i < n; i++) this.queue.push({ draft: drafts[i]!, keys: keys?.[i] ?? NO_KEYS, end });
     this.schedule();
   }
 
-  private full(reason: string, newKeys: readonly WrappedDataKey[], events: number): void {
+  private full(reason: string, newKeys: readonly (readonly WrappedDataKey[])[] | undefined, events: number): void {
     // A data key created for these events was never stored: forget it, or later payloads would use it.
-    for (const k of newKeys) this.dataKeys?.forget(k.subject);
+    for (const ks of newKeys ?? []) for (const k of ks) this.dataKeys?.forget(k.subject);
     if (this.onFull === 'drop') {
       this.droppedCount += events;
       this.hooks.dropped?.(events);
@@ -355,15 +363,18 @@ export class AuditLog implements AuditSink {
       try {
         if (this.queue.length === 0 && this.spilled) await this.loadFromSpool();
         if (this.queue.length === 0) continue;
-        const batch = this.queue.slice(0, this.batchSize);
+        const n = Math.min(this.queue.length, this.batchSize);
+        const drafts: RecordDraft[] = new Array(n);
         const keys: WrappedDataKey[] = [];
-        for (const p of batch) for (const k of p.keys) keys.push(k);
-        const records = await this.store.append(
-          batch.map((p) => p.draft),
-          keys,
-        );
-        this.queue.splice(0, batch.length);
-        if (this.spoolFd !== undefined) this.committedOffset = this.queue.length === 0 ? this.memEnd : batch[batch.length - 1]!.end;
+        for (let i = 0; i < n; i++) {
+          const p = this.queue[i]!;
+          drafts[i] = p.draft;
+          if (p.keys.length) for (const k of p.keys) keys.push(k);
+        }
+        const batchEnd = this.queue[n - 1]!.end;
+        const records = await this.store.append(drafts, keys);
+        this.queue.splice(0, n);
+        if (this.spoolFd !== undefined) this.committedOffset = this.queue.length === 0 ? this.memEnd : batchEnd;
         this.committedCount += records.length;
         if (records.length) this.lastSeq = records[records.length - 1]!.seq;
         this.retryDelayMs = 0;
@@ -447,8 +458,12 @@ export class AuditLog implements AuditSink {
     if (loaded.length < this.maxQueue && start + got === this.written) offset = this.written;
     let fresh = loaded;
     if (start < this.replayUntil && loaded.length) {
-      const ids = loaded.map((p) => (JSON.parse(p.draft.body) as RecordBody).id);
-      const existing = await this.store.existingEventIds(ids);
+      const events = loaded.map((p) => {
+        const body = JSON.parse(p.draft.body) as RecordBody;
+        return { id: body.id, ts: body.ts };
+      });
+      const ids = events.map((e) => e.id);
+      const existing = await this.store.existingEventIds(events);
       if (existing.size) {
         // Keep the keys of skipped entries: later records may use them.
         const carried: WrappedDataKey[] = [];

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { WrappedDataKey } from './encryption.js';
 import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
 import type { Checkpoint } from './signing.js';
-import type { AuditQuery, AuditStore, ChainHead, RecordPageText, RecordRow } from './store.js';
+import type { AuditQuery, AuditStore, ChainHead, EventKey, RecordPageText, RecordRow } from './store.js';
 
 export interface PostgresAuditStoreOptions {
   /** A pool to share, or a connection string (the store then owns its pool). */
@@ -239,9 +239,9 @@ export class PostgresAuditStore implements AuditStore {
     return r.rows.map((x) => ({ seq: Number(x.seq), prev: x.prev, hash: x.hash, body: x.body, payload: x.payload }));
   }
 
-  async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const r = await this.pool.query<{ event_id: string }>(`SELECT event_id FROM ${this.t.records} WHERE event_id = ANY($1)`, [[...ids]]);
+  async existingEventIds(events: readonly EventKey[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const r = await this.pool.query<{ event_id: string }>(`SELECT event_id FROM ${this.t.records} WHERE event_id = ANY($1)`, [events.map((e) => e.id)]);
     return new Set(r.rows.map((x) => x.event_id));
   }
 

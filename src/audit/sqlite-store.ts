@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { WrappedDataKey } from './encryption.js';
 import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
 import type { Checkpoint } from './signing.js';
-import type { AuditQuery, AuditStore, ChainHead, RecordPageText, RecordRow } from './store.js';
+import type { AuditQuery, AuditStore, ChainHead, EventKey, RecordPageText, RecordRow } from './store.js';
 
 /**
  * The audit log's own tables. Queryable columns are generated from the hashed body, so they cannot
@@ -49,7 +49,18 @@ const MIGRATIONS: readonly string[] = [
      erased_at INTEGER
    );
    CREATE INDEX audit_data_keys_subject ON audit_data_keys(subject);`,
+  // v2: appends maintain one index instead of three. The unique index on the event id (a 36-character
+  // key, and a JSON extraction per insert) only served spool replay, which now finds stored events
+  // through the time index (an event's time is in its id's spool line); the (principal, ts) index put
+  // an entry on one page per active principal in every batch: a principal filter now reads the time
+  // range it is given (the whole table without one, as a subject filter always did). Only indexes
+  // change: no record is touched, the chain and checkpoints verify as before.
+  `DROP INDEX IF EXISTS audit_records_event;
+   DROP INDEX IF EXISTS audit_records_principal;`,
 ];
+
+/** The schema version this code writes (`audit_schema.version`). */
+export const SQLITE_AUDIT_SCHEMA_VERSION = MIGRATIONS.length;
 
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS audit_schema (version INTEGER NOT NULL)');
@@ -90,6 +101,9 @@ export interface SqliteAuditStoreOptions {
   readonly database: string | Database.Database;
 }
 
+/** Records per multi-row INSERT in an append (the rest of a batch goes one by one). */
+const ROWS_PER_INSERT = 16;
+
 /** The embedded audit store: SQLite in WAL mode. */
 export class SqliteAuditStore implements AuditStore {
   readonly kind = 'sqlite' as const;
@@ -121,6 +135,7 @@ export class SqliteAuditStore implements AuditStore {
     this.stmts = {
       head: db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO audit_records (seq, prev, hash, body, payload, payload_sha) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertMany: db.prepare(`INSERT INTO audit_records (seq, prev, hash, body, payload, payload_sha) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`),
       insertKey: db.prepare('INSERT OR IGNORE INTO audit_data_keys (id, subject, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
       page: db.prepare('SELECT seq, hash, body, payload FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
       // One row per page, one BLOB: for each record its hash input (see AuditStore.pageText), then
@@ -151,11 +166,30 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   appendSync(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): StoredRecord[] {
-    const { head, insert, insertKey } = this.stmts;
+    const { head, insert, insertMany, insertKey } = this.stmts;
     return this.db.transaction(() => {
       for (const k of keys) insertKey.run(k.id, k.subject, k.kekId, k.wrapped, k.createdAt);
       const records = chainDrafts(head.get() as ChainHead | undefined, drafts);
-      for (const r of records) insert.run(r.seq, r.prev, r.hash, r.body, r.payload, r.payloadSha ?? null);
+      // Several rows per statement: one bind-and-step round trip instead of one per record.
+      const args: unknown[] = new Array(ROWS_PER_INSERT * 6);
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= records.length; i += ROWS_PER_INSERT) {
+        for (let j = 0; j < ROWS_PER_INSERT; j++) {
+          const r = records[i + j]!;
+          const a = j * 6;
+          args[a] = r.seq;
+          args[a + 1] = r.prev;
+          args[a + 2] = r.hash;
+          args[a + 3] = r.body;
+          args[a + 4] = r.payload;
+          args[a + 5] = r.payloadSha ?? null;
+        }
+        insertMany.run(args);
+      }
+      for (; i < records.length; i++) {
+        const r = records[i]!;
+        insert.run(r.seq, r.prev, r.hash, r.body, r.payload, r.payloadSha ?? null);
+      }
       return records;
     }).immediate();
   }
@@ -201,12 +235,15 @@ export class SqliteAuditStore implements AuditStore {
     return this.db.prepare(`SELECT seq, prev, hash, body, payload FROM audit_records WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as StoredRecord[];
   }
 
-  async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+  async existingEventIds(events: readonly EventKey[]): Promise<Set<string>> {
+    // No index on the event id: the events stored at the times of these events, through the time index.
+    const wanted = new Set(events.map((e) => e.id));
+    const times = [...new Set(events.map((e) => e.ts))];
     const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows = this.db.prepare(`SELECT event_id FROM audit_records WHERE event_id IN (${chunk.map(() => '?').join(', ')})`).pluck().all(...chunk) as string[];
-      for (const id of rows) found.add(id);
+    for (let i = 0; i < times.length; i += 500) {
+      const chunk = times.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT event_id FROM audit_records INDEXED BY audit_records_ts WHERE ts IN (${chunk.map(() => '?').join(', ')})`).pluck().all(...chunk) as string[];
+      for (const id of rows) if (wanted.has(id)) found.add(id);
     }
     return found;
   }

@@ -37,6 +37,12 @@ export interface AuditQuery {
   readonly types?: readonly string[];
 }
 
+/** An event's id and time (`id` and `ts` of its body): what spool replay looks up. */
+export interface EventKey {
+  readonly id: string;
+  readonly ts: number;
+}
+
 export interface ChainHead {
   readonly seq: number;
   readonly hash: string;
@@ -68,8 +74,8 @@ export interface AuditStore {
   record(seq: number): Promise<StoredRecord | undefined>;
   /** Records matching a filter with `seq > after` in order, at most `limit`. */
   query(filter: AuditQuery, after: number, limit: number): Promise<StoredRecord[]>;
-  /** Which of these event ids are stored (spool replay skips them). */
-  existingEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Which of these events are stored, by id (spool replay skips them). */
+  existingEventIds(events: readonly EventKey[]): Promise<Set<string>>;
   /** The last record strictly older than `ts`. */
   lastBefore(ts: number): Promise<ChainHead | undefined>;
   addCheckpoint(cp: Checkpoint): Promise<void>;
