@@ -38,7 +38,11 @@ export class Authenticator {
     const { roles, defaultRole } = this.options;
     const role = requested.length === 0 ? defaultRole : requested.find((r) => roles.has(r));
     if (!role || !roles.has(role)) return { ok: false, status: 403, reason: `no known role among [${requested.join(', ') || defaultRole}]` };
-    return { ok: true, principal: { ...principal, role } };
+    // `{ ...principal, role }` in effect: a spread's copy cannot take a new field along a shared hidden
+    // class, so that literal made new hidden classes (in the old generation) on every request.
+    const withRole: { -readonly [K in keyof Principal]: Principal[K] } = Object.assign({}, principal);
+    withRole.role = role;
+    return { ok: true, principal: withRole };
   }
 
   async authenticate(credential: string | undefined, ip: string, clientCert?: VerifiedClientCert): Promise<AuthOutcome> {

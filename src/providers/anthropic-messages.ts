@@ -3,8 +3,9 @@ import type { Segment } from '../core/index.js';
 import {
   type ErrorSpec,
   type ProviderAdapter,
+  segmentAt,
+  type SegmentProvenance,
   type SegmentRewrite,
-  segmentPathId,
   setAtPath,
   type StreamInspector,
   type StreamRewriter,
@@ -22,10 +23,15 @@ const requestSchema = z.looseObject({
   stream: z.boolean().optional(),
 });
 
-type Proto = Omit<Segment, 'id' | 'path' | 'text'>;
+type Proto = SegmentProvenance;
 
 function push(out: Segment[], proto: Proto, path: (string | number)[], text: string): void {
-  out.push({ ...proto, id: segmentPathId(path), path, text });
+  out.push(segmentAt(proto, path, text));
+}
+
+/** A tool_use block's provenance: `{ ...message, kind: 'tool_call', toolName, toolCallId }`, written out (see segmentAt). */
+function toolCallProto(message: Proto, block: { name?: unknown; id?: unknown }): Proto {
+  return { direction: message.direction, role: message.role, kind: 'tool_call', trusted: message.trusted, toolName: block.name as string, toolCallId: block.id as string };
 }
 
 /** Anthropic tool inputs are JSON objects; a segment holds their JSON text. */
@@ -250,7 +256,7 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
         if (b?.type === 'text' && typeof b.text === 'string') push(segments, message, ['messages', i, 'content', j, 'text'], b.text);
         else if (b?.type === 'tool_use') {
           if (typeof b.id === 'string' && typeof b.name === 'string') toolNames.set(b.id, b.name);
-          push(segments, { ...message, kind: 'tool_call', toolName: b.name, toolCallId: b.id }, ['messages', i, 'content', j, 'input'], toolInputText(b.input));
+          push(segments, toolCallProto(message, b), ['messages', i, 'content', j, 'input'], toolInputText(b.input));
         } else if (b?.type === 'tool_result') {
           const toolName = toolNames.get(b.tool_use_id) ?? toolNames.get(String(b.tool_use_id).replace(/[^A-Za-z0-9]/g, ''));
           const result: Proto = { direction: 'input', role: 'tool', kind: 'tool_result', trusted: false, ...(toolName ? { toolName } : {}), toolCallId: b.tool_use_id };
@@ -281,7 +287,7 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
     const proto: Proto = { direction: 'output', role: 'assistant', kind: 'message', trusted: false };
     body.content.forEach((b: any, j: number) => {
       if (b?.type === 'text' && typeof b.text === 'string') push(segments, proto, ['content', j, 'text'], b.text);
-      else if (b?.type === 'tool_use') push(segments, { ...proto, kind: 'tool_call', toolName: b.name, toolCallId: b.id }, ['content', j, 'input'], toolInputText(b.input));
+      else if (b?.type === 'tool_use') push(segments, toolCallProto(proto, b), ['content', j, 'input'], toolInputText(b.input));
     });
     return segments;
   },

@@ -4,6 +4,8 @@ import {
   type ErrorSpec,
   type ProviderAdapter,
   refusalText,
+  segmentAt,
+  type SegmentProvenance,
   type SegmentRewrite,
   segmentPathId,
   setAtPath,
@@ -42,17 +44,15 @@ function looseId(id: string): string {
   return id.replace(/[^A-Za-z0-9]/g, '');
 }
 
-function textSegments(out: Segment[], content: unknown, base: (string | number)[], proto: Omit<Segment, 'id' | 'path' | 'text'>): void {
+function textSegments(out: Segment[], content: unknown, base: (string | number)[], proto: SegmentProvenance): void {
   if (typeof content === 'string') {
-    out.push({ ...proto, id: segmentPathId(base), path: base, text: content });
+    out.push(segmentAt(proto, base, content));
   } else if (Array.isArray(content)) {
     content.forEach((part: any, j: number) => {
       if (part && part.type === 'text' && typeof part.text === 'string') {
-        const path = [...base, j, 'text'];
-        out.push({ ...proto, id: segmentPathId(path), path, text: part.text });
+        out.push(segmentAt(proto, [...base, j, 'text'], part.text));
       } else if (part && part.type === 'refusal' && typeof part.refusal === 'string') {
-        const path = [...base, j, 'refusal'];
-        out.push({ ...proto, id: segmentPathId(path), path, text: part.refusal });
+        out.push(segmentAt(proto, [...base, j, 'refusal'], part.refusal));
       }
     });
   }
