@@ -34,6 +34,8 @@ export const ALLOW_ALL: Decision = { action: 'allow', verdicts: [], failures: []
 
 /** Finding types and guard ids that made a decision what it is; never the offending text. */
 export function decisionCauses(decision: Decision): { guards: string[]; types: string[] } {
+  // Nothing to name (no verdicts, and failures count only in a block): no sets to build.
+  if (decision.verdicts.length === 0 && (decision.failures.length === 0 || decision.action !== 'block')) return { guards: [], types: [] };
   const guards = new Set<string>();
   const types = new Set<string>();
   for (const v of decision.verdicts) {

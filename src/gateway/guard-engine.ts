@@ -19,6 +19,8 @@ import { labelForType } from '../transform/operators.js';
 import type { PseudonymMap } from '../transform/vault.js';
 import type { ClawGuardConfig, GuardEntryConfig } from '../config/schema.js';
 
+const NO_SEGMENTS: ReadonlyMap<string, Segment> = new Map();
+
 export interface Inspection {
   readonly decision: Decision;
   readonly findings: readonly Finding[];
@@ -114,8 +116,9 @@ export class GuardEngine {
     const payload = options.totalChars === undefined ? { direction: ctx.direction, messageCount } : { direction: ctx.direction, messageCount, totalChars: options.totalChars };
     const cache = options.useCache === false ? this.noCache : this.cache;
     const scanned = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
-    const byId = new Map(segments.map((s) => [s.id, s]));
     let findings = options.extraFindings?.length ? [...scanned.findings, ...options.extraFindings] : scanned.findings;
+    // Only findings look their segment up: without any (most payloads) the map is not built.
+    const byId = findings.length === 0 ? NO_SEGMENTS : new Map(segments.map((s) => [s.id, s]));
     const keep = options.keepFinding;
     if (keep) findings = findings.filter((f) => keep(f, byId.get(f.segmentId)));
     const failures = scanned.failures;
@@ -163,6 +166,9 @@ export class GuardEngine {
    * conversation map, `pseudonymize` puts the conversation's placeholder (`<EMAIL_1>`); without one it redacts.
    */
   rewrites(inspection: Inspection, pseudonyms?: PseudonymMap): SegmentRewrite[] {
+    const out: SegmentRewrite[] = [];
+    // Most decisions change nothing: no maps for them.
+    if (inspection.decision.verdicts.length === 0) return out;
     const bySegment = new Map<string, SpanRewrite[]>();
     for (const v of inspection.decision.verdicts) {
       if (v.action !== 'redact' && v.action !== 'pseudonymize') continue;
@@ -177,7 +183,6 @@ export class GuardEngine {
       list.push({ start: span.start, end: span.end, replacement });
       bySegment.set(segment.id, list);
     }
-    const out: SegmentRewrite[] = [];
     for (const [segmentId, spans] of bySegment) {
       const segment = inspection.segments.find((s) => s.id === segmentId)!;
       out.push({ segmentId, text: applySpanRewrites(segment.text, spans) });
