@@ -25,7 +25,7 @@ import { type PseudonymMap, VaultError } from '../transform/vault.js';
 import { isStoreUnavailable } from '../storage/errors.js';
 import type { Router } from './router.js';
 import { GatewayStreamInspector } from './stream-inspector.js';
-import { classifyUpstreamError, UpstreamError, type Upstream } from './upstream.js';
+import { CallAbort, classifyUpstreamError, UpstreamError, type Upstream } from './upstream.js';
 
 export interface ProxyDeps {
   readonly engine: GuardEngine;
@@ -64,18 +64,36 @@ const MAX_UPSTREAM_ERROR = 1024 * 1024;
 /** Deeper JSON than this is refused: no provider payload needs it, and deep nesting is a parser attack. */
 export const MAX_JSON_DEPTH = 64;
 
-function jsonDepthExceeds(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
+/**
+ * Whether an object or array sits deeper than `max`. Recursive: the recursion stops one level past
+ * `max`, and it allocates nothing (a work stack of [node, depth] pairs and an `Object.values` array
+ * per object were ~0.7 KB per request).
+ */
+function jsonDepthExceeds(value: unknown, max: number, depth = 1): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > max) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (jsonDepthExceeds(value[i], max, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && jsonDepthExceeds((value as Record<string, unknown>)[key], max, depth + 1)) return true;
   }
   return false;
 }
+
+/** The path of a request URL, without its query (`url.split('?')[0]` without the array). */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/** The end user a client names, for the audit's payload key (OpenAI `user`, Anthropic `metadata.user_id`). */
+function endUser(body: any): string | undefined {
+  return typeof body?.user === 'string' ? body.user : typeof body?.metadata?.user_id === 'string' ? body.metadata.user_id : undefined;
+}
+
+const NO_IDS: ReadonlySet<string> = new Set();
 
 /** The client certificate's CN, when TLS verified it against the configured CA. */
 export function verifiedClientCert(request: FastifyRequest): { commonName: string } | undefined {
@@ -130,12 +148,17 @@ function readCapped(body: Readable, cap: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    body.once('end', () => {
+    // `on`, not `once` (a wrapper per listener): each of these events comes once, and `settled` guards.
+    body.on('end', () => {
       settled = true;
-      resolve(Buffer.concat(chunks, size));
+      // One chunk (most answers): it is the body; a copy would be as much garbage again.
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    body.once('error', fail);
-    body.once('close', () => fail(Object.assign(new Error('the upstream response ended early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+    body.on('error', fail);
+    // 'close' follows 'end' on every read: the error (and its stack trace) only when it means something.
+    body.on('close', () => {
+      if (!settled) fail(Object.assign(new Error('the upstream response ended early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
   });
 }
 
@@ -177,7 +200,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       line.totalMs = Number((performance.now() - started).toFixed(3));
       log.info(line, 'request');
       const upstreamMs = typeof line.upstreamMs === 'number' ? line.upstreamMs : 0;
-      metrics?.requestCompleted(request.url.split('?')[0]!, String(line.decision), Number(line.status ?? 0), Math.max(0, (line.totalMs as number) - upstreamMs) / 1000);
+      metrics?.requestCompleted(pathOf(request.url), String(line.decision), Number(line.status ?? 0), Math.max(0, (line.totalMs as number) - upstreamMs) / 1000);
     };
 
     try {
@@ -197,8 +220,6 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       const principal = authOutcome.principal;
       const role = roles.get(principal.role)!;
-      const endUser = (body: any): string | undefined =>
-        typeof body?.user === 'string' ? body.user : typeof body?.metadata?.user_id === 'string' ? body.metadata.user_id : undefined;
       auditCtx = { requestId, principal };
       events.record({ type: 'auth', ...eventBase(auditCtx), outcome: 'success', surface: 'proxy', keyId: principal.id, clientIp: request.ip });
       line.principal = principal.id;
@@ -273,12 +294,12 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       reply.header('x-clawguard-conversation', conversationId);
       const quarantine = lockdowns?.hasQuarantines ? lockdowns.quarantined(conversationId, conversationHeader) : undefined;
       auditCtx = { requestId, principal, endUser: endUser(body) };
-      events.record(requestReceived(auditCtx, { route: request.url.split('?')[0]!, api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, { includePayload }));
+      events.record(requestReceived(auditCtx, { route: pathOf(request.url), api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, { includePayload }));
       const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
       let inputChars = 0;
       for (const s of segments) inputChars += s.text.length;
       const limit = await limiter.checkRequest(subject, estimateTokens(inputChars));
-      for (const [name, value] of Object.entries(limit.headers)) reply.header(name, value);
+      for (const name in limit.headers) reply.header(name, limit.headers[name]!);
       if (!limit.allowed) {
         line.rateLimited = limit.reason;
         fail(
@@ -292,8 +313,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       // The flow rule: an injection flagged in a tool result of this conversation sends the model's next
       // high-risk tool calls to review (the conversation is re-sent every turn, so no state is kept).
+      // Without findings in the request or tool calls in the answer there is nothing to escalate.
       const flow = (toolCalls: readonly Segment[]): Finding[] =>
-        flowEscalation(input.findings, [...input.segments, ...toolCalls], highRiskTools ? { highRisk: highRiskTools } : {});
+        input.findings.length === 0 || toolCalls.length === 0 ? [] : flowEscalation(input.findings, [...input.segments, ...toolCalls], highRiskTools ? { highRisk: highRiskTools } : {});
       const toolAllowed = (name: string): boolean =>
         RoleSet.allowsTool(role, name) && !lockdown?.readOnly && !lockdown?.deniedTools.some((glob) => globMatch(glob, name));
       const input = await engine.inspect(segments, ctxIn, messageCount);
@@ -343,7 +365,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
 
       events.flush();
-      const abort = new AbortController();
+      const abort = new CallAbort();
       const onClose = (): void => {
         if (!reply.raw.writableFinished) abort.abort(new Error('client went away'));
       };
@@ -352,7 +374,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       const upstreamStarted = performance.now();
       let response;
       try {
-        response = await upstream.send('POST', adapter.upstreamPath, upstreamHeaders(adapter, request, upstream, requestId), outgoing, abort.signal);
+        response = await upstream.send('POST', adapter.upstreamPath, upstreamHeaders(adapter, request, upstream, requestId), outgoing, abort);
       } catch (error) {
         budget.clear();
         const e = classifyUpstreamError(error, upstream.name);
@@ -362,8 +384,9 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       line.upstreamStatus = response.status;
       const contentType = String(response.headers['content-type'] ?? '');
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined && PASS_RESPONSE_HEADERS.test(name) && name !== 'x-request-id') reply.header(name === 'request-id' ? 'x-upstream-request-id' : name, value);
+      for (const name in response.headers) {
+        const value = response.headers[name];
+        if (value !== undefined && Object.hasOwn(response.headers, name) && PASS_RESPONSE_HEADERS.test(name) && name !== 'x-request-id') reply.header(name === 'request-id' ? 'x-upstream-request-id' : name, value);
       }
 
       if (response.status < 200 || response.status >= 300) {
@@ -460,8 +483,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
           if (outcome !== 'approved') refusals.push({ segmentId: j.segmentId, message: toolRefusal({ toolName: j.toolName, reasons: [...j.reasons, `review ${outcome}`] }) });
         }
       }
-      const refused = new Set(refusals.map((r) => r.segmentId));
-      const outRewrites = allRewrites.filter((r) => !refused.has(r.segmentId));
+      const refused = refusals.length === 0 ? NO_IDS : new Set(refusals.map((r) => r.segmentId));
+      const outRewrites = refusals.length === 0 ? allRewrites : allRewrites.filter((r) => !refused.has(r.segmentId));
       for (const s of outSegments) {
         if (s.kind === 'tool_call') events.record({ type: 'tool.call', ...eventBase(auditCtx), tool: s.toolName ?? 'unknown', ...(s.toolCallId ? { callId: s.toolCallId } : {}), verdict: refused.has(s.id) ? 'block' : 'allow', payload: s.text });
       }
@@ -557,7 +580,7 @@ async function relayStream(
   ctx: GuardContext,
   inputDecision: string,
   line: Record<string, unknown>,
-  abort: AbortController,
+  abort: CallAbort,
   toolAllowed: (name: string) => boolean,
   conversation: PseudonymMap | undefined,
   approvals: ApprovalService | undefined,
@@ -637,12 +660,12 @@ async function relayStream(
       await write(await rewriter.end());
     }
   } catch (error) {
-    const reason = abort.signal.aborted ? 'client went away' : classifyUpstreamError(error, String(line.upstream)).message;
+    const reason = abort.aborted ? 'client went away' : classifyUpstreamError(error, String(line.upstream)).message;
     line.streamError = reason;
     if (!raw.destroyed) await write(rewriter.fail(reason));
   } finally {
     clearInterval(heartbeat);
-    if (!abort.signal.aborted && rewriter.done) abort.abort(new Error('stream finished'));
+    if (!abort.aborted && rewriter.done) abort.abort(new Error('stream finished'));
     upstreamBody.destroy();
     line.status = 200;
     line.decision = inspector.outcome === 'block' ? 'block' : inputDecision;

@@ -39,6 +39,55 @@ export function classifyUpstreamError(error: unknown, upstream: string): Upstrea
   return new UpstreamError(502, `upstream "${upstream}" could not be reached`);
 }
 
+/**
+ * Aborts one proxied call: the client going away, the upstream time budget, a relayed stream's end.
+ * undici takes it as the request's `signal` in the EventEmitter form it documents (`aborted`,
+ * `reason`, `on`/`once`/`removeListener`). A real AbortSignal is made only when something asks for
+ * `signal` (approvals, stream guards): the AbortController's signal with undici's listener on it was
+ * ~2 KB per request (an EventTarget, listener records, the `{ once }` options).
+ */
+export class CallAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] | undefined;
+  private controller: AbortController | undefined;
+
+  /** An AbortSignal that follows this one. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
+    this.controller?.abort(reason);
+  }
+
+  /** For undici: `event` is always 'abort'; a listener is called once, on abort. */
+  once(_event: 'abort', listener: () => void): this {
+    if (!this.aborted) (this.listeners ??= []).push(listener);
+    return this;
+  }
+
+  on(event: 'abort', listener: () => void): this {
+    return this.once(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    const i = this.listeners?.indexOf(listener) ?? -1;
+    if (i >= 0) this.listeners!.splice(i, 1);
+    return this;
+  }
+}
+
 /** One configured upstream: a connection pool, its credential and its timeouts. */
 export class Upstream {
   private readonly pool: Pool;
@@ -71,14 +120,15 @@ export class Upstream {
   }
 
   /** Sends a request; the returned body must be consumed or destroyed by the caller. */
-  async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: Buffer | string | undefined, signal: AbortSignal): Promise<UpstreamResponse> {
+  async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: Buffer | string | undefined, signal: AbortSignal | CallAbort): Promise<UpstreamResponse> {
     try {
       const response = await this.pool.request({
         method,
         path: this.basePath + path,
         headers,
         ...(body === undefined ? {} : { body }),
-        signal,
+        // A CallAbort is the EventEmitter form of a signal (see there); undici's types name only EventEmitter.
+        signal: signal as AbortSignal,
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
@@ -91,7 +141,7 @@ export class Upstream {
    * Starts the request's time budget: when it runs out, `controller` (the request's own, also aborted when
    * the client goes away) is aborted with a 504 UpstreamError. `clear` stops it.
    */
-  budget(controller: AbortController): { clear: () => void } {
+  budget(controller: { abort(reason: unknown): void }): { clear: () => void } {
     const timer = setTimeout(() => controller.abort(new UpstreamError(504, `upstream "${this.name}" timed out after ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
     return { clear: () => clearTimeout(timer) };
   }
