@@ -13,6 +13,25 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 const MONTH = 30 * DAY;
 
+interface Check {
+  readonly key: string;
+  readonly cost: number;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly name: string;
+}
+
+function limited(rule: LimitRule): boolean {
+  return rule.requestsPerMinute !== undefined || rule.tokensPerMinute !== undefined || rule.tokensPerDay !== undefined || rule.tokensPerMonth !== undefined;
+}
+
+function addChecks(out: Check[], scope: string, rule: LimitRule, estimatedTokens: number): void {
+  if (rule.requestsPerMinute !== undefined) out.push({ key: `${scope}:req`, cost: 1, limit: rule.requestsPerMinute, windowMs: MINUTE, name: 'requests' });
+  if (rule.tokensPerMinute !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMinute, windowMs: MINUTE, name: 'tokens' });
+  if (rule.tokensPerDay !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerDay, windowMs: DAY, name: 'tokens-day' });
+  if (rule.tokensPerMonth !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMonth, windowMs: MONTH, name: 'tokens-month' });
+}
+
 export interface LimitSubject {
   /** `principal:<id>`; `tenant:<t>` and `ip:<addr>` are checked too when given. */
   readonly principal: string;
@@ -82,17 +101,12 @@ export class AccessLimiter {
     }
   }
 
-  private checks(subject: LimitSubject, estimatedTokens: number): { key: string; cost: number; limit: number; windowMs: number; name: string }[] {
-    const out: { key: string; cost: number; limit: number; windowMs: number; name: string }[] = [];
-    const add = (scope: string, rule: LimitRule) => {
-      if (rule.requestsPerMinute !== undefined) out.push({ key: `${scope}:req`, cost: 1, limit: rule.requestsPerMinute, windowMs: MINUTE, name: 'requests' });
-      if (rule.tokensPerMinute !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMinute, windowMs: MINUTE, name: 'tokens' });
-      if (rule.tokensPerDay !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerDay, windowMs: DAY, name: 'tokens-day' });
-      if (rule.tokensPerMonth !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMonth, windowMs: MONTH, name: 'tokens-month' });
-    };
-    add(`principal:${subject.principal}`, this.options.perPrincipal(subject));
-    if (subject.tenant) add(`tenant:${subject.tenant}`, this.options.perTenant);
-    add(`ip:${subject.ip}`, this.options.perIp);
+  /** The limits that apply to a subject, appended to `out`. A scope without limits costs nothing (no key strings). */
+  private checks(subject: LimitSubject, estimatedTokens: number, out: Check[] = []): Check[] {
+    const principal = this.options.perPrincipal(subject);
+    if (limited(principal)) addChecks(out, `principal:${subject.principal}`, principal, estimatedTokens);
+    if (subject.tenant && limited(this.options.perTenant)) addChecks(out, `tenant:${subject.tenant}`, this.options.perTenant, estimatedTokens);
+    if (limited(this.options.perIp)) addChecks(out, `ip:${subject.ip}`, this.options.perIp, estimatedTokens);
     return out;
   }
 
@@ -102,17 +116,16 @@ export class AccessLimiter {
    */
   async checkRequest(subject: LimitSubject, estimatedTokens: number): Promise<LimitOutcome> {
     const headers: Record<string, string> = {};
-    const checks = [
-      { key: `authfail:${subject.ip}`, cost: 0, limit: this.options.authFailuresPerMinutePerIp - 1, windowMs: MINUTE, name: 'auth' },
-      ...this.checks(subject, estimatedTokens),
-    ];
-    const result = await this.run((s) => s.consumeAll(checks));
+    const checks = this.checks(subject, estimatedTokens, [{ key: `authfail:${subject.ip}`, cost: 0, limit: this.options.authFailuresPerMinutePerIp - 1, windowMs: MINUTE, name: 'auth' }]);
+    // The in-memory store cannot fail: asked directly, without the promises and closure of `run`.
+    const result = this.store instanceof MemoryCounterStore ? { value: this.store.consumeAllNow(checks), storeDown: false } : await this.run((s) => s.consumeAll(checks));
     if (result.value === undefined) {
       return { allowed: false, headers, retryAfterSeconds: 1, reason: 'the rate-limit store is unavailable', storeDown: true };
     }
     const decisions: RateDecision[] = result.value;
     let refused: { index: number; d: RateDecision } | undefined;
-    checks.forEach((c, i) => {
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i]!;
       const d = decisions[i]!;
       if (c.windowMs === MINUTE && (c.name === 'requests' || c.name === 'tokens')) {
         headers[`x-ratelimit-limit-${c.name}`] = String(d.limit);
@@ -120,7 +133,7 @@ export class AccessLimiter {
         headers[`x-ratelimit-reset-${c.name}`] = `${Math.ceil(d.resetMs / 1000)}s`;
       }
       if (!d.allowed && !refused) refused = { index: i, d };
-    });
+    }
     if (!refused) return { allowed: true, headers };
     const c = checks[refused.index]!;
     const retryAfterSeconds = Math.max(1, Math.ceil(refused.d.resetMs / 1000));
@@ -132,8 +145,10 @@ export class AccessLimiter {
   /** Output tokens, counted once the upstream reports them (streams included). */
   async recordTokens(subject: LimitSubject, tokens: number): Promise<void> {
     if (tokens <= 0) return;
+    const checks = this.checks(subject, tokens);
+    if (checks.length === 0) return;
     const seen = new Set<string>();
-    for (const c of this.checks(subject, tokens)) {
+    for (const c of checks) {
       if (c.name === 'requests' || seen.has(`${c.key}:${c.windowMs}`)) continue;
       seen.add(`${c.key}:${c.windowMs}`);
       await this.run((s) => s.add(c.key, tokens, c.windowMs));

@@ -71,15 +71,29 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async consumeAll(checks: readonly CounterCheck[], now = Date.now()): Promise<RateDecision[]> {
-    const entries = checks.map((c) => this.current(`${c.key}:${c.windowMs}`, c.windowMs, now));
-    const fits = checks.every((c, i) => entries[i]!.count + c.cost <= c.limit);
-    return checks.map((c, i) => {
+    return this.consumeAllNow(checks, now);
+  }
+
+  /** `consumeAll` answered at once: the limiter calls it on every request without a promise. */
+  consumeAllNow(checks: readonly CounterCheck[], now = Date.now()): RateDecision[] {
+    // Loops rather than map/every/map: this runs on every request.
+    const entries: { start: number; count: number }[] = [];
+    let fits = true;
+    for (const c of checks) {
+      const entry = this.current(`${c.key}:${c.windowMs}`, c.windowMs, now);
+      entries.push(entry);
+      if (entry.count + c.cost > c.limit) fits = false;
+    }
+    const decisions: RateDecision[] = [];
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i]!;
       const entry = entries[i]!;
       if (fits) entry.count += c.cost;
       // When the whole set does not fit, each check still says whether it alone would have.
       const allowed = fits || entry.count + c.cost <= c.limit;
-      return { allowed, limit: c.limit, remaining: Math.max(0, c.limit - entry.count), resetMs: entry.start + c.windowMs - now };
-    });
+      decisions.push({ allowed, limit: c.limit, remaining: Math.max(0, c.limit - entry.count), resetMs: entry.start + c.windowMs - now });
+    }
+    return decisions;
   }
 
   async close(): Promise<void> {

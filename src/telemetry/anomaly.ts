@@ -80,6 +80,8 @@ const fresh = (): Record<AnomalyMetric, Baseline> => ({
 
 export class AnomalyDetector {
   private readonly state = new Map<string, PrincipalState>();
+  /** The key last in `state` (the principal seen last). */
+  private newest: string | undefined;
   private readonly bucketMs: number;
   private readonly alpha: number;
   private readonly warmup: number;
@@ -119,10 +121,15 @@ export class AnomalyDetector {
       }
       s = { bucketStart: this.bucketOf(now), requests: 0, tokens: 0, blocked: 0, errors: 0, tools: new Set(), seenTools: new Set(), baselines: fresh() };
     } else {
-      this.state.delete(principal);
+      if (principal !== this.newest) this.state.delete(principal);
       if (this.bucketOf(now) !== s.bucketStart) found.push(...this.close(principal, s, this.bucketOf(now)));
     }
-    this.state.set(principal, s);
+    // Least recently seen first: moved to the end unless it is there already (one principal sending
+    // many requests). Re-inserting the newest key anyway rebuilt the map's table every few requests.
+    if (principal !== this.newest) {
+      this.state.set(principal, s);
+      this.newest = principal;
+    }
     s.requests += sample.requests ?? 0;
     s.tokens += sample.tokens ?? 0;
     s.blocked += sample.blocked ?? 0;

@@ -106,4 +106,12 @@ describe('anomaly detection on synthetic traffic', () => {
     d2.observe('key_f', { tool: 'Bash' }, START);
     expect(seen).toHaveLength(1);
   });
+
+  it('forgets the least recently seen principal beyond maxPrincipals, repeats of the newest included', () => {
+    const detector = new AnomalyDetector({ maxPrincipals: 2 });
+    for (const p of ['a', 'b', 'b', 'a', 'a', 'c']) detector.observe(p, { requests: 1 }, START);
+    expect(['a', 'b', 'c'].map((p) => detector.baseline(p, 'requests') !== undefined)).toEqual([true, false, true]);
+    for (const p of ['c', 'a', 'a', 'd']) detector.observe(p, { requests: 1 }, START);
+    expect(['a', 'c', 'd'].map((p) => detector.baseline(p, 'requests') !== undefined)).toEqual([true, false, true]);
+  });
 });
