@@ -12,16 +12,32 @@ import {
   type ToolCallRefusal,
 } from './adapter.js';
 import { formatSse, type SseEvent } from './sse.js';
-import { checkRequest } from './validate.js';
+import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
 
 const blockSchema = z.looseObject({ type: z.string() });
-const requestSchema = z.looseObject({
+/** Exported for tests: the request fast path (acceptsRequest) must accept nothing this rejects. */
+export const requestSchema = z.looseObject({
   model: z.string().min(1, 'must be a non-empty string'),
   max_tokens: z.number().int().positive(),
   system: z.union([z.string(), z.array(blockSchema)]).optional(),
   messages: z.array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(blockSchema)]) })).min(1, 'must hold at least one message'),
   stream: z.boolean().optional(),
 });
+
+/** What `requestSchema` accepts, checked without zod (see checkRequest); anything else goes to the schema. */
+function acceptsRequest(body: Record<string, unknown>): boolean {
+  const { model, max_tokens: maxTokens, system, messages, stream } = body;
+  if (typeof model !== 'string' || model.length === 0 || !Array.isArray(messages) || messages.length === 0) return false;
+  if (!Number.isSafeInteger(maxTokens) || (maxTokens as number) <= 0) return false;
+  if (system !== undefined && typeof system !== 'string' && !isTypedBlockArray(system)) return false;
+  if (stream !== undefined && typeof stream !== 'boolean') return false;
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
+    if (!isRecord(m) || (m.role !== 'user' && m.role !== 'assistant')) return false;
+    if (typeof m.content !== 'string' && !isTypedBlockArray(m.content)) return false;
+  }
+  return true;
+}
 
 type Proto = SegmentProvenance;
 
@@ -233,7 +249,7 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
   upstreamPath: '/v1/messages',
   forwardHeaders: ['content-type', 'accept', 'user-agent', 'anthropic-version', 'anthropic-beta', 'traceparent', 'tracestate'],
 
-  validateRequest: (body) => checkRequest(requestSchema, body),
+  validateRequest: (body) => checkRequest(requestSchema, body, acceptsRequest),
 
   requestSegments(body) {
     const segments: Segment[] = [];

@@ -15,7 +15,7 @@ import {
   type ToolCallRefusal,
 } from './adapter.js';
 import { formatSseData, type SseEvent } from './sse.js';
-import { checkRequest } from './validate.js';
+import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
 
 const toolCallSchema = z.looseObject({
   id: z.string(),
@@ -28,12 +28,49 @@ const messageSchema = z.looseObject({
   tool_calls: z.array(toolCallSchema).nullish(),
   tool_call_id: z.string().optional(),
 });
-const requestSchema = z.looseObject({
+/** Exported for tests: the request fast path (acceptsRequest) must accept nothing this rejects. */
+export const requestSchema = z.looseObject({
   model: z.string().min(1, 'must be a non-empty string'),
   messages: z.array(messageSchema).min(1, 'must hold at least one message'),
   stream: z.boolean().nullish(),
   n: z.number().int().min(1).max(128).nullish(),
 });
+
+const ROLES: ReadonlySet<unknown> = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+/** `n`: absent, null, or a whole number from 1 to 128. */
+function validN(n: unknown): boolean {
+  return n === undefined || n === null || (Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= 128);
+}
+
+function validToolCalls(calls: unknown): boolean {
+  if (calls === undefined || calls === null) return true;
+  if (!Array.isArray(calls)) return false;
+  for (let i = 0; i < calls.length; i++) {
+    const call: unknown = calls[i];
+    if (!isRecord(call) || typeof call.id !== 'string' || (call.type !== undefined && typeof call.type !== 'string')) return false;
+    const fn = call.function;
+    if (!isRecord(fn) || typeof fn.name !== 'string' || typeof fn.arguments !== 'string') return false;
+  }
+  return true;
+}
+
+/** What `requestSchema` accepts, checked without zod (see checkRequest); anything else goes to the schema. */
+function acceptsRequest(body: Record<string, unknown>): boolean {
+  const { model, messages, stream } = body;
+  if (typeof model !== 'string' || model.length === 0 || !Array.isArray(messages) || messages.length === 0) return false;
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') return false;
+  if (!validN(body.n)) return false;
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
+    if (!isRecord(m) || !ROLES.has(m.role)) return false;
+    const content = m.content;
+    if (content !== undefined && content !== null && typeof content !== 'string' && !isTypedBlockArray(content)) return false;
+    if (!validToolCalls(m.tool_calls)) return false;
+    if (m.tool_call_id !== undefined && typeof m.tool_call_id !== 'string') return false;
+  }
+  return true;
+}
 
 function roleOf(role: string): Role {
   return role === 'function' ? 'tool' : (role as Role);
@@ -407,7 +444,7 @@ export const openAiChatAdapter: ProviderAdapter = {
   upstreamPath: '/chat/completions',
   forwardHeaders: ['content-type', 'accept', 'user-agent', 'openai-beta', 'traceparent', 'tracestate'],
 
-  validateRequest: (body) => checkRequest(requestSchema, body),
+  validateRequest: (body) => checkRequest(requestSchema, body, acceptsRequest),
 
   requestSegments(body) {
     const segments: Segment[] = [];
