@@ -53,7 +53,7 @@ export class Authenticator {
     let outcome: AuthOutcome | undefined;
     let reason = 'missing credential';
     if (credential && this.options.apiKeys && credential.startsWith('cg_')) {
-      const principal = await keys.verify(credential, 'client');
+      const principal = keys.verifyNow ? keys.verifyNow(credential, 'client') : await keys.verify(credential, 'client');
       if (principal) outcome = this.withRole(principal, principal.role ? [principal.role] : []);
       else reason = 'unknown, revoked or expired key';
     } else if (credential && jwt && looksLikeJwt(credential)) {
