@@ -69,6 +69,42 @@ interface SpoolKey {
 
 const NO_KEYS: readonly WrappedDataKey[] = Object.freeze([]);
 
+/**
+ * The spool is reused in place: once everything in it is stored it is zeroed, not truncated, and the
+ * next entries overwrite it from the start. Writing over allocated blocks inside the file costs about
+ * half of a write that extends it (no block allocation, no size change), and a drained spool no
+ * longer frees its blocks every batch. The file is kept zero-filled ahead of the entries, so the
+ * journal ends at its first zero byte (entries are text and never hold one). A spool that grew past
+ * SPOOL_REUSE_BYTES (a store outage) is truncated instead.
+ */
+const SPOOL_CHUNK = 256 * 1024;
+const SPOOL_REUSE_BYTES = 4 * 1024 * 1024;
+let zeros: Buffer | undefined;
+
+/** Writes zero bytes over [from, to); false if any write failed. */
+function zeroFill(fd: number, from: number, to: number): boolean {
+  zeros ??= Buffer.alloc(SPOOL_CHUNK);
+  try {
+    for (let at = from; at < to; ) at += writeSync(fd, zeros, 0, Math.min(SPOOL_CHUNK, to - at), at);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The offset of the first zero byte in the file, or its size: where a spool reused in place ends. */
+function spoolEnd(fd: number, size: number): number {
+  const buf = Buffer.allocUnsafe(Math.min(size, 1024 * 1024));
+  for (let at = 0; at < size; ) {
+    const got = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+    if (got <= 0) break;
+    const zero = buf.subarray(0, got).indexOf(0);
+    if (zero >= 0) return at + zero;
+    at += got;
+  }
+  return size;
+}
+
 function spoolKeyLine(k: WrappedDataKey): string {
   const line: SpoolKey = { id: k.id, subject: k.subject, kekId: k.kekId, wrapped: k.wrapped!.toString('base64'), createdAt: k.createdAt };
   return `k\t${JSON.stringify(line)}\n`;
@@ -130,6 +166,8 @@ export class AuditLog implements AuditSink {
   private written = 0;
   private committedOffset = 0;
   private memEnd = 0;
+  /** The spool file's size: beyond `written` it holds zeros only. */
+  private spoolSize = 0;
   /** Spool bytes written by an earlier process (may already be stored: replay checks event ids). */
   private replayUntil = 0;
   private spilled = false;
@@ -182,12 +220,19 @@ export class AuditLog implements AuditSink {
       this.spoolFd = openSync(path, existed ? 'r+' : 'w+', 0o600);
       let size = fstatSync(this.spoolFd).size;
       if (size > 0) {
+        // A spool reused in place ends at its first zero byte: what follows is zero fill or, after a
+        // crash while it was being zeroed, entries that were all stored already.
+        const end = spoolEnd(this.spoolFd, size);
+        if (end < size) ftruncateSync(this.spoolFd, (size = end));
+      }
+      if (size > 0) {
         const last = Buffer.alloc(1);
         readSync(this.spoolFd, last, 0, 1, size - 1);
         // End a torn last line so the next entry does not glue onto it.
         if (last[0] !== 0x0a) size += writeSync(this.spoolFd, '\n', size);
       }
       this.written = size;
+      this.spoolSize = size;
       this.replayUntil = size;
       if (size > 0) this.spilled = true;
     }
@@ -278,6 +323,11 @@ export class AuditLog implements AuditSink {
       // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
       if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', keys, n);
       const size = Buffer.byteLength(text, 'utf8');
+      // Zero-fill ahead (one write per SPOOL_CHUNK), so that entries are written inside the file.
+      if (this.written + size > this.spoolSize && this.written + size <= SPOOL_REUSE_BYTES) {
+        const to = Math.min(SPOOL_REUSE_BYTES, this.written + size + SPOOL_CHUNK);
+        if (zeroFill(this.spoolFd!, this.spoolSize, to)) this.spoolSize = to;
+      }
       let wrote = 0;
       let failure = 'short write';
       try {
@@ -289,6 +339,7 @@ export class AuditLog implements AuditSink {
       // the same offset, over any torn bytes), and the events are refused as when the spool is full.
       if (wrote !== size) return this.full(`the audit spool cannot be written (${failure})`, keys, n);
       this.written += wrote;
+      if (this.written > this.spoolSize) this.spoolSize = this.written;
       // Entries of one write share its end offset: the spool is only truncated once all are stored.
       end = this.written;
       if (this.spilled || this.queue.length + n > this.maxQueue) {
@@ -406,10 +457,14 @@ export class AuditLog implements AuditSink {
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
+  /** Empties the spool once everything in it is stored: zeroed for reuse in place, or truncated when large. */
   private truncateSpoolIfDrained(): void {
     if (this.spoolFd === undefined || this.pendingCount() > 0 || this.written === 0) return;
     if (this.committedOffset !== this.written) return;
-    ftruncateSync(this.spoolFd, 0);
+    if (this.written > SPOOL_REUSE_BYTES || !zeroFill(this.spoolFd, 0, this.written)) {
+      ftruncateSync(this.spoolFd, 0);
+      this.spoolSize = 0;
+    }
     this.written = this.committedOffset = this.memEnd = this.replayUntil = 0;
   }
 
@@ -549,7 +604,17 @@ export class AuditLog implements AuditSink {
       this.closed = true;
       if (this.timer) clearTimeout(this.timer);
       if (this.checkpointTimer) clearInterval(this.checkpointTimer);
-      if (this.spoolFd !== undefined) closeSync(this.spoolFd);
+      if (this.spoolFd !== undefined) {
+        // Left as a plain journal: its entries (none once drained), without the zero fill.
+        if (this.spoolSize > this.written) {
+          try {
+            ftruncateSync(this.spoolFd, this.written);
+          } catch {
+            // the zero fill stays; the next start ends the journal at it
+          }
+        }
+        closeSync(this.spoolFd);
+      }
       this.spoolFd = undefined;
     }
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WrappedDataKey } from '../../src/audit/encryption.js';
@@ -23,6 +23,15 @@ function flaky(inner: AuditStore): AuditStore & { down: boolean } {
   wrapper.head = () => inner.head();
   wrapper.checkpoints = () => inner.checkpoints();
   return wrapper;
+}
+
+function writeAt(path: string, at: number, data: string | Buffer): void {
+  const fd = openSync(path, existsSync(path) ? 'r+' : 'w');
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data, 0, Buffer.byteLength(data), at);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function requestIds(store: AuditStore): Promise<string[]> {
@@ -60,8 +69,10 @@ describe('spool: store outages, replay and crashes (SQLite)', () => {
     await log.flush();
     expect(spooling).toEqual([true, false]);
     expect(await requestIds(store)).toEqual(Array.from({ length: 51 }, (_, i) => `r${i}`));
-    expect(statSync(join(dir, 'spool.jsonl')).size).toBe(0);
+    // Drained: nothing left in it (zeroed for reuse in place), and an empty file once closed.
+    expect(readFileSync(join(dir, 'spool.jsonl')).every((b) => b === 0)).toBe(true);
     await log.close();
+    expect(statSync(join(dir, 'spool.jsonl')).size).toBe(0);
     expect((await verifyAuditLog(store)).ok).toBe(true);
   });
 
@@ -113,14 +124,91 @@ describe('spool: store outages, replay and crashes (SQLite)', () => {
     s.down = true;
     const first = await AuditLog.open({ store: s, spool: { path: spool }, flushIntervalMs: 1 });
     for (let i = 0; i < 3; i++) first.record({ type: 'request.received', requestId: `t${i}`, route: '/r' });
-    const whole = readFileSync(spool, 'utf8');
-    const lastLine = whole.trimEnd().split('\n').pop()!;
-    appendFileSync(spool, lastLine.slice(0, lastLine.length - 10));
+    // The entries end where the zero fill starts; a write cut short leaves part of a line there.
+    const whole = readFileSync(spool);
+    const end = whole.indexOf(0);
+    expect(end).toBeGreaterThan(0);
+    const lastLine = whole.subarray(0, end).toString('utf8').trimEnd().split('\n').pop()!;
+    writeAt(spool, end, lastLine.slice(0, lastLine.length - 10));
     const second = await AuditLog.open({ store, spool: { path: spool } });
     second.record({ type: 'request.received', requestId: 'after', route: '/r' });
     await second.close();
     expect(await requestIds(store)).toEqual(['t0', 't1', 't2', 'after']);
     expect((await verifyAuditLog(store)).ok).toBe(true);
+  });
+
+  it('the spool is reused in place: zeroed once drained, written again from the start, replayed up to its zero fill', async () => {
+    const spool = join(dir, 'reuse.jsonl');
+    const s = flaky(store);
+    const log = await AuditLog.open({ store: s, spool: { path: spool }, flushIntervalMs: 1 });
+    for (let i = 0; i < 20; i++) log.record({ type: 'request.received', requestId: `a${i}`, route: '/r' });
+    await log.flush();
+    const size = statSync(spool).size;
+    expect(size).toBeGreaterThan(0);
+    expect(readFileSync(spool).every((b) => b === 0)).toBe(true);
+    // Store down: the next entries go from offset 0, over the zeros, and the file does not grow.
+    s.down = true;
+    for (let i = 0; i < 3; i++) log.record({ type: 'request.received', requestId: `b${i}`, route: '/r' });
+    const held = readFileSync(spool);
+    expect(held.length).toBe(size);
+    expect(held.subarray(0, 2).toString()).toBe('r\t');
+    const end = held.indexOf(0);
+    expect(held.subarray(end).every((b) => b === 0)).toBe(true);
+    expect(held.subarray(0, end).toString().trimEnd().split('\n')).toHaveLength(3);
+    // What a process killed now leaves: its entries, then zeros. A restart replays exactly those.
+    copyFileSync(spool, join(dir, 'killed.jsonl'));
+    s.down = false;
+    await log.close();
+    const again = await AuditLog.open({ store, spool: { path: join(dir, 'killed.jsonl') } });
+    await again.close();
+    expect(statSync(join(dir, 'killed.jsonl')).size).toBe(0);
+    expect(await requestIds(store)).toEqual([...Array.from({ length: 20 }, (_, i) => `a${i}`), 'b0', 'b1', 'b2']);
+    expect((await verifyAuditLog(store)).ok).toBe(true);
+  });
+
+  it('a spool killed while it was being zeroed (zeros, then entries already stored) replays nothing', async () => {
+    const spool = join(dir, 'zeroing.jsonl');
+    const log = await AuditLog.open({ store, spool: { path: join(dir, 'live.jsonl') } });
+    for (let i = 0; i < 10; i++) log.record({ type: 'request.received', requestId: `z${i}`, route: '/r' });
+    const lines = readFileSync(join(dir, 'live.jsonl'));
+    await log.close();
+    const end = lines.indexOf(0);
+    const half = Buffer.from(lines.subarray(0, end));
+    half.fill(0, 0, Math.floor(end / 2));
+    writeAt(spool, 0, half);
+    // The journal ends at the first zero byte: the entries after the zeros are not even looked up.
+    let lookups = 0;
+    const counting = flaky(store);
+    counting.existingEventIds = async (events) => {
+      lookups++;
+      return store.existingEventIds(events);
+    };
+    const again = await AuditLog.open({ store: counting, spool: { path: spool } });
+    expect(lookups).toBe(0);
+    expect(statSync(spool).size).toBe(0);
+    again.record({ type: 'request.received', requestId: 'next', route: '/r' });
+    await again.close();
+    expect(await requestIds(store)).toEqual([...Array.from({ length: 10 }, (_, i) => `z${i}`), 'next']);
+  });
+
+  it('a spool that grew past 4 MiB in an outage is truncated once drained, then reused in place again', async () => {
+    const spool = join(dir, 'big.jsonl');
+    const s = flaky(store);
+    s.down = true;
+    const log = await AuditLog.open({ store: s, spool: { path: spool }, flushIntervalMs: 1, maxQueue: 100_000 });
+    const text = 'x'.repeat(2000);
+    for (let i = 0; i < 2500; i++) log.record({ type: 'error', requestId: `g${i}`, where: 'test', message: text });
+    expect(log.stats().spoolBytes).toBeGreaterThan(4 * 1024 * 1024);
+    s.down = false;
+    await log.flush();
+    expect(statSync(spool).size).toBe(0);
+    log.record({ type: 'error', requestId: 'after', where: 'test', message: 'small' });
+    await log.flush();
+    expect(statSync(spool).size).toBeGreaterThan(0);
+    expect(readFileSync(spool).every((b) => b === 0)).toBe(true);
+    await log.close();
+    expect(statSync(spool).size).toBe(0);
+    expect((await requestIds(store)).length).toBe(2501);
   });
 
   it('fails closed when the spool is full, or drops and counts when configured to', async () => {
