@@ -111,16 +111,27 @@ function append(target: Finding[], items: readonly Finding[]): void {
 /**
  * Runs every applicable guard over every segment, using the cache, and the payload-level checks.
  * A guard that throws or overruns its budget yields a failure, never an empty (passing) result.
- * Allocates little per segment and guard (no closures, no spread calls): every request runs it twice.
  */
-export async function scanSegments(
+export async function scanSegments(...args: Parameters<typeof startScan>): Promise<ScanResult> {
+  const scan = startScan(...args);
+  if (scan.pending) await scan.pending;
+  return { findings: scan.findings, failures: scan.failures };
+}
+
+/**
+ * `scanSegments` up to its asynchronous guards: the results are complete once `pending` (present only
+ * when a guard answered with a promise) has settled. Most scans have none: callers that await only
+ * `pending` save a promise and an await per scan. Allocates little per segment and guard (no
+ * closures, no spread calls): every request scans twice.
+ */
+export function startScan(
   segments: readonly Segment[],
   guards: readonly Guard[],
   ctx: GuardContext,
   cache: ScanCache,
   payload?: Omit<PayloadSummary, 'segments'>,
   observer?: ScanObserver,
-): Promise<ScanResult> {
+): ScanResult & { readonly pending?: Promise<unknown> } {
   const findings: Finding[] = [];
   const failures: GuardFailure[] = [];
   let pending: Promise<void>[] | undefined;
@@ -182,6 +193,5 @@ export async function scanSegments(
       }
     }
   }
-  if (pending) await Promise.all(pending);
-  return { findings, failures };
+  return pending ? { findings, failures, pending: Promise.all(pending) } : { findings, failures };
 }

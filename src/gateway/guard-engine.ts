@@ -9,8 +9,8 @@ import {
   type PolicyConfig,
   ScanCache,
   type ScanObserver,
-  scanSegments,
   type Segment,
+  startScan,
 } from '../core/index.js';
 import type { SegmentRewrite, StreamedToolCall } from '../providers/adapter.js';
 import { refusalText } from '../providers/adapter.js';
@@ -115,7 +115,8 @@ export class GuardEngine {
     const started = performance.now();
     const payload = options.totalChars === undefined ? { direction: ctx.direction, messageCount } : { direction: ctx.direction, messageCount, totalChars: options.totalChars };
     const cache = options.useCache === false ? this.noCache : this.cache;
-    const scanned = await scanSegments(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
+    const scanned = startScan(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
+    if (scanned.pending) await scanned.pending;
     let findings = options.extraFindings?.length ? [...scanned.findings, ...options.extraFindings] : scanned.findings;
     // Only findings look their segment up: without any (most payloads) the map is not built.
     const byId = findings.length === 0 ? NO_SEGMENTS : new Map(segments.map((s) => [s.id, s]));
@@ -146,7 +147,8 @@ export class GuardEngine {
       let j = i;
       while (j + 1 < groups.length && Math.max(0, released - groups[j + 1]!.reach) === from) j++;
       const window = from === 0 ? segment : { ...segment, text: segment.text.slice(from) };
-      const scanned = await scanSegments([window], this.groupRun(i, j), ctx, this.noCache, payload, this.observer);
+      const scanned = startScan([window], this.groupRun(i, j), ctx, this.noCache, payload, this.observer);
+      if (scanned.pending) await scanned.pending;
       payload = undefined; // payload-level checks once per delta
       for (const f of scanned.failures) failures.push(f);
       for (const f of scanned.findings) findings.push(from === 0 || !f.span ? f : { ...f, span: { start: f.span.start + from, end: f.span.end + from } });
