@@ -60,6 +60,25 @@ describe('metrics', () => {
     await telemetry.close();
   });
 
+  it('counts requests and tokens between scrapes, label sets in the order first counted', async () => {
+    const metrics = new Metrics();
+    const values = async () => (await metrics.requests.get()).values.map((v) => `${v.labels.route} ${v.labels.decision} ${v.labels.status} ${v.value}`);
+    metrics.requestCompleted('/a', 'allow', 200);
+    metrics.requestCompleted('/b', 'allow', 200);
+    metrics.requestCompleted('/a', 'block', 403);
+    metrics.requestCompleted('/a', 'allow', 200);
+    expect(await values()).toEqual(['/a allow 200 2', '/b allow 200 1', '/a block 403 1']);
+    metrics.requestCompleted('/c', 'allow', 200);
+    metrics.requestCompleted('/b', 'allow', 200);
+    expect(await values()).toEqual(['/a allow 200 2', '/b allow 200 2', '/a block 403 1', '/c allow 200 1']);
+    metrics.tokensUsed('k', 10, 0);
+    metrics.tokensUsed('k', 5, 7);
+    expect((await metrics.tokens.get()).values.map((v) => `${v.labels.principal} ${v.labels.direction} ${v.value}`)).toEqual(['k in 15', 'k out 7']);
+    // What prom-client refuses is refused at once, as before, not at the next scrape.
+    expect(() => metrics.tokensUsed('k', Infinity, 0)).toThrow();
+    expect((await metrics.tokens.get()).values.map((v) => v.value)).toEqual([15, 7]);
+  });
+
   it('keeps principal labels bounded', async () => {
     const metrics = new Metrics({ principalLabelLimit: 2 });
     for (const p of ['a', 'b', 'c', 'd']) metrics.tokensUsed(p, 10, 0);
