@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,6 +9,8 @@ import { flowEscalation } from '../guards/toolcalls/flow.js';
 import { type AuditEvent, type AuditSink, AuditUnavailableError, NULL_AUDIT_SINK } from '../audit/events.js';
 import { type AuditRequestContext, decisionEvents, eventBase, requestReceived } from '../audit/gateway-events.js';
 import { RequestAudit } from './request-audit.js';
+import { randomRequestId } from './request-id.js';
+import { logRequest } from './request-log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
 import type { ErrorSpec, ProviderAdapter, ToolCallRefusal } from '../providers/adapter.js';
@@ -171,7 +172,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
-    const requestId = randomUUID();
+    const requestId = randomRequestId();
     const line: Record<string, unknown> = { requestId, api: adapter.api, route: request.url };
     // What the guards decided; `none` when the request failed before they ran (auth, validation, routing).
     let decision: string = 'none';
@@ -198,7 +199,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       line.decision = decision;
       line.guardMs = Number(guardMs.toFixed(3));
       line.totalMs = Number((performance.now() - started).toFixed(3));
-      log.info(line, 'request');
+      logRequest(log, line);
       const upstreamMs = typeof line.upstreamMs === 'number' ? line.upstreamMs : 0;
       metrics?.requestCompleted(pathOf(request.url), String(line.decision), Number(line.status ?? 0), Math.max(0, (line.totalMs as number) - upstreamMs) / 1000);
     };

@@ -22,6 +22,7 @@ import { configureSecretProviders } from '../secrets/cloud/config.js';
 import { DEMO_LABEL, startDemoUpstream } from './demo-upstream.js';
 import { createGuards, GuardEngine } from './guard-engine.js';
 import { listAllowedModels } from './models.js';
+import { type LineSink, writeRequestLinesOf } from './request-log.js';
 import { createProxyHandler, presentedCredential, verifiedClientCert } from './proxy.js';
 import { Router, type UpstreamSet } from './router.js';
 import { Upstream } from './upstream.js';
@@ -69,8 +70,15 @@ export interface Gateway {
 export const LOG_REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]', 'apiKey', 'key'];
 
 export function createLogger(level: ClawGuardConfig['logging']['level'], destination?: pino.DestinationStream): Logger {
-  const dest = destination ?? stdoutLines();
-  return pino({ level, base: { service: 'clawguard' }, redact: { paths: LOG_REDACT, censor: '[REDACTED]' } }, dest);
+  const stdout = destination ? undefined : stdoutLines();
+  const logger = pino({ level, base: { service: 'clawguard' }, redact: { paths: LOG_REDACT, censor: '[REDACTED]' } }, destination ?? stdout!.stream);
+  // The proxy's line per request is written without pino's string building (request-log.ts); a
+  // multistream wants pino's own metadata with each line, so it gets pino's lines.
+  if (stdout) writeRequestLinesOf(logger, stdout.lineBytes);
+  else if ((destination as unknown as Record<symbol, unknown>)[pino.symbols.needsMetadataGsym] !== true) {
+    writeRequestLinesOf(logger, (line, length) => destination!.write(line.toString('utf8', 0, length)));
+  }
+  return logger;
 }
 
 /**
@@ -79,13 +87,22 @@ export function createLogger(level: ClawGuardConfig['logging']['level'], destina
  * SonicBoom appends each line to one string and measures its UTF-8 length on every line, which
  * copies the whole pending text each time (~2.4 KB of garbage per request line at 4 KB batches).
  */
-function stdoutLines(): pino.DestinationStream & { flush(cb?: (error?: Error) => void): void; flushSync(): void } {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
+function stdoutLines(): { stream: pino.DestinationStream & { flush(cb?: (error?: Error) => void): void; flushSync(): void }; lineBytes: LineSink } {
+  const sonic = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
+  // `contentMode: 'buffer'` takes Buffers; SonicBoom's types only know strings.
+  const write = (bytes: Buffer): boolean => sonic.write(bytes as unknown as string);
   return {
-    // `contentMode: 'buffer'` takes Buffers; SonicBoom's types only know strings.
-    write: (line: string) => stream.write(Buffer.from(line) as unknown as string),
-    flush: (cb) => stream.flush(cb),
-    flushSync: () => stream.flushSync(),
+    stream: {
+      write: (line: string) => write(Buffer.from(line)),
+      flush: (cb) => sonic.flush(cb),
+      flushSync: () => sonic.flushSync(),
+    },
+    // SonicBoom keeps what it is given until it writes it: a copy of the reused line buffer.
+    lineBytes: (line, length) => {
+      const bytes = Buffer.allocUnsafe(length);
+      line.copy(bytes, 0, 0, length);
+      write(bytes);
+    },
   };
 }
 

@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkRequest } from '../../src/providers/validate.js';
 import { openAiChatAdapter, requestSchema as openAiSchema } from '../../src/providers/openai-chat.js';
 import { anthropicMessagesAdapter, requestSchema as anthropicSchema } from '../../src/providers/anthropic-messages.js';
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const VALUES: unknown[] = [
   undefined, null, true, false, 0, 1, -1, 1.5, 128, 129, 2 ** 53, '', 'x', 'user', 'assistant', 'system', 'developer', 'tool', 'function', 'bogus',
