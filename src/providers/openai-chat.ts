@@ -446,30 +446,36 @@ export const openAiChatAdapter: ProviderAdapter = {
 
   validateRequest: (body) => checkRequest(requestSchema, body, acceptsRequest),
 
+  // Loops rather than forEach, and the tool-name map only once a tool call is seen: a closure per
+  // message and a map per request were a third of what building segments allocated.
   requestSegments(body) {
     const segments: Segment[] = [];
-    const toolNames = new Map<string, string>();
-    body.messages.forEach((m: any, i: number) => {
+    let toolNames: Map<string, string> | undefined;
+    const messages: any[] = body.messages;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
       const role = roleOf(m.role);
       const trusted = role === 'system' || role === 'developer';
       if (role === 'tool') {
         const id = typeof m.tool_call_id === 'string' ? m.tool_call_id : undefined;
-        const toolName = (id && (toolNames.get(id) ?? toolNames.get(looseId(id)))) || (typeof m.name === 'string' ? m.name : undefined);
+        const toolName = (id && (toolNames?.get(id) ?? toolNames?.get(looseId(id)))) || (typeof m.name === 'string' ? m.name : undefined);
         const proto = { direction: 'input' as const, role, kind: 'tool_result' as const, trusted, ...(toolName ? { toolName } : {}), ...(id ? { toolCallId: id } : {}) };
         textSegments(segments, m.content, ['messages', i, 'content'], proto);
-        return;
+        continue;
       }
       textSegments(segments, m.content, ['messages', i, 'content'], { direction: 'input', role, kind: 'message', trusted });
       if (Array.isArray(m.tool_calls)) {
-        m.tool_calls.forEach((tc: any, k: number) => {
+        for (let k = 0; k < m.tool_calls.length; k++) {
+          const tc = m.tool_calls[k];
+          toolNames ??= new Map();
           toolNames.set(tc.id, tc.function.name);
           toolNames.set(looseId(tc.id), tc.function.name);
           const path = ['messages', i, 'tool_calls', k, 'function', 'arguments'];
           segments.push({ id: segmentPathId(path), path, direction: 'input', role, kind: 'tool_call', trusted, toolName: tc.function.name, toolCallId: tc.id, text: tc.function.arguments });
-        });
+        }
       }
-    });
-    return { segments, messageCount: body.messages.length };
+    }
+    return { segments, messageCount: messages.length };
   },
 
   applyRequestRewrites(body, rewrites) {
@@ -483,21 +489,23 @@ export const openAiChatAdapter: ProviderAdapter = {
   responseSegments(body) {
     const segments: Segment[] = [];
     if (!Array.isArray(body?.choices)) return segments;
-    body.choices.forEach((choice: any, c: number) => {
-      const message = choice?.message;
-      if (!message) return;
+    const choices: any[] = body.choices;
+    for (let c = 0; c < choices.length; c++) {
+      const message = choices[c]?.message;
+      if (!message) continue;
       if (typeof message.content === 'string') {
         const path = ['choices', c, 'message', 'content'];
         segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'message', trusted: false, text: message.content });
       }
       if (Array.isArray(message.tool_calls)) {
-        message.tool_calls.forEach((tc: any, k: number) => {
-          if (typeof tc?.function?.arguments !== 'string') return;
+        for (let k = 0; k < message.tool_calls.length; k++) {
+          const tc = message.tool_calls[k];
+          if (typeof tc?.function?.arguments !== 'string') continue;
           const path = ['choices', c, 'message', 'tool_calls', k, 'function', 'arguments'];
           segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: tc.function.name, toolCallId: tc.id, text: tc.function.arguments });
-        });
+        }
       }
-    });
+    }
     return segments;
   },
 
