@@ -9,6 +9,7 @@ import {
   type PolicyConfig,
   ScanCache,
   type ScanObserver,
+  type ScanResult,
   type Segment,
   startScan,
 } from '../core/index.js';
@@ -20,6 +21,16 @@ import type { PseudonymMap } from '../transform/vault.js';
 import type { ClawGuardConfig, GuardEntryConfig } from '../config/schema.js';
 
 const NO_SEGMENTS: ReadonlyMap<string, Segment> = new Map();
+
+export interface InspectOptions {
+  readonly useCache?: boolean;
+  readonly guards?: readonly Guard[];
+  readonly totalChars?: number;
+  readonly extraFindings?: readonly Finding[];
+  readonly keepFinding?: (finding: Finding, segment: Segment | undefined) => boolean;
+}
+
+const NO_OPTIONS: InspectOptions = {};
 
 export interface Inspection {
   readonly decision: Decision;
@@ -106,17 +117,21 @@ export class GuardEngine {
   /** Guards that need a whole text: in streams they judge it when the text is complete. */
   readonly wholeTextGuards: readonly Guard[];
 
-  async inspect(
-    segments: readonly Segment[],
-    ctx: GuardContext,
-    messageCount: number,
-    options: { useCache?: boolean; guards?: readonly Guard[]; totalChars?: number; extraFindings?: readonly Finding[]; keepFinding?: (finding: Finding, segment: Segment | undefined) => boolean } = {},
-  ): Promise<Inspection> {
+  /**
+   * Guards and policy over a payload's segments: the inspection itself when no guard answered with a
+   * promise (most scans), else a promise of it. Callers that await it need not care; the proxy awaits
+   * only promises (an await is ~0.4 KB of garbage, twice per request). Errors are thrown or rejected.
+   */
+  inspect(segments: readonly Segment[], ctx: GuardContext, messageCount: number, options: InspectOptions = NO_OPTIONS): Inspection | Promise<Inspection> {
     const started = performance.now();
     const payload = options.totalChars === undefined ? { direction: ctx.direction, messageCount } : { direction: ctx.direction, messageCount, totalChars: options.totalChars };
     const cache = options.useCache === false ? this.noCache : this.cache;
     const scanned = startScan(segments, options.guards ?? this.guards, ctx, cache, payload, this.observer);
-    if (scanned.pending) await scanned.pending;
+    if (scanned.pending) return scanned.pending.then(() => this.decideScan(segments, ctx, options, scanned, started));
+    return this.decideScan(segments, ctx, options, scanned, started);
+  }
+
+  private decideScan(segments: readonly Segment[], ctx: GuardContext, options: InspectOptions, scanned: ScanResult, started: number): Inspection {
     let findings = options.extraFindings?.length ? [...scanned.findings, ...options.extraFindings] : scanned.findings;
     // Only findings look their segment up: without any (most payloads) the map is not built.
     const byId = findings.length === 0 ? NO_SEGMENTS : new Map(segments.map((s) => [s.id, s]));
@@ -160,7 +175,8 @@ export class GuardEngine {
 
   /** Whether a decision asks for pseudonyms (the caller then opens the conversation's vault map). */
   static wantsPseudonyms(inspection: Inspection): boolean {
-    return inspection.decision.verdicts.some((v) => v.action === 'pseudonymize');
+    for (const v of inspection.decision.verdicts) if (v.action === 'pseudonymize') return true;
+    return false;
   }
 
   /**

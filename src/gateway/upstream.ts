@@ -88,6 +88,10 @@ export class CallAbort {
   }
 }
 
+function toResponse(response: Dispatcher.ResponseData): UpstreamResponse {
+  return { status: response.statusCode, headers: response.headers, body: response.body };
+}
+
 /** One configured upstream: a connection pool, its credential and its timeouts. */
 export class Upstream {
   private readonly pool: Pool;
@@ -120,21 +124,21 @@ export class Upstream {
   }
 
   /** Sends a request; the returned body must be consumed or destroyed by the caller. */
-  async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: Buffer | string | undefined, signal: AbortSignal | CallAbort): Promise<UpstreamResponse> {
-    try {
-      const response = await this.pool.request({
+  send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: Buffer | string | undefined, signal: AbortSignal | CallAbort): Promise<UpstreamResponse> {
+    // `then` rather than an async function awaiting undici: one await less per request (~0.4 KB).
+    return this.pool
+      .request({
         method,
         path: this.basePath + path,
         headers,
         ...(body === undefined ? {} : { body }),
         // A CallAbort is the EventEmitter form of a signal (see there); undici's types name only EventEmitter.
         signal: signal as AbortSignal,
+      })
+      .then(toResponse, (error: unknown) => {
+        if (signal.aborted && signal.reason instanceof UpstreamError) throw signal.reason;
+        throw classifyUpstreamError(error, this.name);
       });
-      return { status: response.statusCode, headers: response.headers, body: response.body };
-    } catch (error) {
-      if (signal.aborted && signal.reason instanceof UpstreamError) throw signal.reason;
-      throw classifyUpstreamError(error, this.name);
-    }
   }
 
   /**

@@ -32,6 +32,31 @@ function addChecks(out: Check[], scope: string, rule: LimitRule, estimatedTokens
   if (rule.tokensPerMonth !== undefined) out.push({ key: `${scope}:tok`, cost: estimatedTokens, limit: rule.tokensPerMonth, windowMs: MONTH, name: 'tokens-month' });
 }
 
+/** The outcome of a request's checks from the store's decisions (undefined: the store is down and refuses). */
+function outcome(checks: readonly Check[], decisions: readonly RateDecision[] | undefined): LimitOutcome {
+  const headers: Record<string, string> = {};
+  if (decisions === undefined) {
+    return { allowed: false, headers, retryAfterSeconds: 1, reason: 'the rate-limit store is unavailable', storeDown: true };
+  }
+  let refused: { index: number; d: RateDecision } | undefined;
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i]!;
+    const d = decisions[i]!;
+    if (c.windowMs === MINUTE && (c.name === 'requests' || c.name === 'tokens')) {
+      headers[`x-ratelimit-limit-${c.name}`] = String(d.limit);
+      headers[`x-ratelimit-remaining-${c.name}`] = String(d.remaining);
+      headers[`x-ratelimit-reset-${c.name}`] = `${Math.ceil(d.resetMs / 1000)}s`;
+    }
+    if (!d.allowed && !refused) refused = { index: i, d };
+  }
+  if (!refused) return { allowed: true, headers };
+  const c = checks[refused.index]!;
+  const retryAfterSeconds = Math.max(1, Math.ceil(refused.d.resetMs / 1000));
+  headers['retry-after'] = String(retryAfterSeconds);
+  if (c.name === 'auth') return { allowed: false, headers, retryAfterSeconds, reason: 'too many failed authentication attempts from this address', authLockout: true };
+  return { allowed: false, headers, retryAfterSeconds, reason: `${c.key.split(':')[0]} ${c.name} limit of ${c.limit} reached` };
+}
+
 export interface LimitSubject {
   /** `principal:<id>`; `tenant:<t>` and `ip:<addr>` are checked too when given. */
   readonly principal: string;
@@ -114,39 +139,22 @@ export class AccessLimiter {
    * Checks and takes every applicable limit, and the address's authentication lockout, in one step
    * (one round trip with Redis). The first check exceeded refuses the request.
    */
-  async checkRequest(subject: LimitSubject, estimatedTokens: number): Promise<LimitOutcome> {
-    const headers: Record<string, string> = {};
+  checkRequest(subject: LimitSubject, estimatedTokens: number): LimitOutcome | Promise<LimitOutcome> {
     const checks = this.checks(subject, estimatedTokens, [{ key: `authfail:${subject.ip}`, cost: 0, limit: this.options.authFailuresPerMinutePerIp - 1, windowMs: MINUTE, name: 'auth' }]);
-    // The in-memory store cannot fail: asked directly, without the promises and closure of `run`.
-    const result = this.store instanceof MemoryCounterStore ? { value: this.store.consumeAllNow(checks), storeDown: false } : await this.run((s) => s.consumeAll(checks));
-    if (result.value === undefined) {
-      return { allowed: false, headers, retryAfterSeconds: 1, reason: 'the rate-limit store is unavailable', storeDown: true };
-    }
-    const decisions: RateDecision[] = result.value;
-    let refused: { index: number; d: RateDecision } | undefined;
-    for (let i = 0; i < checks.length; i++) {
-      const c = checks[i]!;
-      const d = decisions[i]!;
-      if (c.windowMs === MINUTE && (c.name === 'requests' || c.name === 'tokens')) {
-        headers[`x-ratelimit-limit-${c.name}`] = String(d.limit);
-        headers[`x-ratelimit-remaining-${c.name}`] = String(d.remaining);
-        headers[`x-ratelimit-reset-${c.name}`] = `${Math.ceil(d.resetMs / 1000)}s`;
-      }
-      if (!d.allowed && !refused) refused = { index: i, d };
-    }
-    if (!refused) return { allowed: true, headers };
-    const c = checks[refused.index]!;
-    const retryAfterSeconds = Math.max(1, Math.ceil(refused.d.resetMs / 1000));
-    headers['retry-after'] = String(retryAfterSeconds);
-    if (c.name === 'auth') return { allowed: false, headers, retryAfterSeconds, reason: 'too many failed authentication attempts from this address', authLockout: true };
-    return { allowed: false, headers, retryAfterSeconds, reason: `${c.key.split(':')[0]} ${c.name} limit of ${c.limit} reached` };
+    // The in-memory store cannot fail: asked directly, without `run`, and answered at once rather than
+    // as a promise (a promise and an await were most of what a request's limit check allocated).
+    if (this.store instanceof MemoryCounterStore) return outcome(checks, this.store.consumeAllNow(checks));
+    return this.run((s) => s.consumeAll(checks)).then((result) => outcome(checks, result.value));
   }
 
-  /** Output tokens, counted once the upstream reports them (streams included). */
-  async recordTokens(subject: LimitSubject, tokens: number): Promise<void> {
+  /** Output tokens, counted once the upstream reports them (streams included). Without token limits (most roles), at once: no promise. */
+  recordTokens(subject: LimitSubject, tokens: number): void | Promise<void> {
     if (tokens <= 0) return;
     const checks = this.checks(subject, tokens);
-    if (checks.length === 0) return;
+    return checks.length === 0 ? undefined : this.addTokens(checks, tokens);
+  }
+
+  private async addTokens(checks: readonly Check[], tokens: number): Promise<void> {
     const seen = new Set<string>();
     for (const c of checks) {
       if (c.name === 'requests' || seen.has(`${c.key}:${c.windowMs}`)) continue;
