@@ -78,6 +78,9 @@ const NO_KEYS: readonly WrappedDataKey[] = Object.freeze([]);
  * SPOOL_REUSE_BYTES (a store outage) is truncated instead.
  */
 const SPOOL_CHUNK = 256 * 1024;
+/** The journal buffer's usual size; one grown past SPOOL_BUFFER_MAX for a large write is let go after it. */
+const SPOOL_BUFFER_BYTES = 64 * 1024;
+const SPOOL_BUFFER_MAX = 1024 * 1024;
 const SPOOL_REUSE_BYTES = 4 * 1024 * 1024;
 let zeros: Buffer | undefined;
 
@@ -166,6 +169,8 @@ export class AuditLog implements AuditSink {
   private written = 0;
   private committedOffset = 0;
   private memEnd = 0;
+  /** Where a write's journal entries are encoded. */
+  private spoolBuf = Buffer.allocUnsafe(SPOOL_BUFFER_BYTES);
   /** The spool file's size: beyond `written` it holds zeros only. */
   private spoolSize = 0;
   /** Spool bytes written by an earlier process (may already be stored: replay checks event ids). */
@@ -307,22 +312,21 @@ export class AuditLog implements AuditSink {
     // keys[i]: the data keys draft i needs stored first (almost always none).
     let keys: (readonly WrappedDataKey[])[] | undefined;
     const spooled = this.spoolFd !== undefined;
-    let text = '';
+    // The journal entries are encoded straight into a reused buffer: no string to join, flatten and encode again.
+    let size = 0;
     for (let i = 0; i < n; i++) {
       const draft = this.prepare(events[i]!);
       drafts[i] = draft;
       if (this.created.length) {
         const made = this.created.splice(0);
         (keys ??= new Array<readonly WrappedDataKey[]>(n).fill(NO_KEYS))[i] = made;
-        if (spooled) for (const k of made) text += spoolKeyLine(k);
+        if (spooled) for (const k of made) size = this.spoolText(size, spoolKeyLine(k));
       }
-      if (spooled) text += draft.payload ? `r\t${draft.body}\t${draft.payload.toString('base64')}\t$\n` : `r\t${draft.body}\t\t$\n`;
+      if (spooled) size = this.spoolRecord(size, draft);
     }
     let end = 0;
     if (spooled) {
-      // Worst case 3 bytes per UTF-16 unit; only measure exactly when close to the limit.
-      if (this.written + text.length * 3 > this.maxSpoolBytes && this.written + Buffer.byteLength(text, 'utf8') > this.maxSpoolBytes) return this.full('the audit spool is full', keys, n);
-      const size = Buffer.byteLength(text, 'utf8');
+      if (this.written + size > this.maxSpoolBytes) return this.full('the audit spool is full', keys, n);
       // Zero-fill ahead (one write per SPOOL_CHUNK), so that entries are written inside the file.
       if (this.written + size > this.spoolSize && this.written + size <= SPOOL_REUSE_BYTES) {
         const to = Math.min(SPOOL_REUSE_BYTES, this.written + size + SPOOL_CHUNK);
@@ -331,12 +335,13 @@ export class AuditLog implements AuditSink {
       let wrote = 0;
       let failure = 'short write';
       try {
-        wrote = writeSync(this.spoolFd!, text, this.written, 'utf8');
+        wrote = writeSync(this.spoolFd!, this.spoolBuf, 0, size, this.written);
       } catch (error) {
         failure = (error as NodeJS.ErrnoException).code ?? 'write error';
       }
       // A full disk (ENOSPC) or an I/O error, or a short write: none of it counts (the next write goes to
       // the same offset, over any torn bytes), and the events are refused as when the spool is full.
+      if (this.spoolBuf.length > SPOOL_BUFFER_MAX) this.spoolBuf = Buffer.allocUnsafe(SPOOL_BUFFER_BYTES);
       if (wrote !== size) return this.full(`the audit spool cannot be written (${failure})`, keys, n);
       this.written += wrote;
       if (this.written > this.spoolSize) this.spoolSize = this.written;
@@ -353,6 +358,35 @@ export class AuditLog implements AuditSink {
     }
     for (let i = 0; i < n; i++) this.queue.push({ draft: drafts[i]!, keys: keys?.[i] ?? NO_KEYS, end });
     this.schedule();
+  }
+
+  /** Room for `more` bytes after the first `used` of the journal buffer (grown, keeping them, if needed). */
+  private spoolRoom(used: number, more: number): Buffer {
+    if (used + more <= this.spoolBuf.length) return this.spoolBuf;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.spoolBuf.length, used + more));
+    this.spoolBuf.copy(grown, 0, 0, used);
+    return (this.spoolBuf = grown);
+  }
+
+  /** Appends `r<TAB>body<TAB>payload base64<TAB>$<LF>` at `at`; returns the new end. */
+  private spoolRecord(at: number, draft: RecordDraft): number {
+    const payload = draft.payload ? draft.payload.toString('base64') : '';
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const buf = this.spoolRoom(at, draft.body.length * 3 + payload.length + 6);
+    buf[at++] = 0x72; // r
+    buf[at++] = 0x09;
+    at += buf.write(draft.body, at, 'utf8');
+    buf[at++] = 0x09;
+    if (payload) at += buf.write(payload, at, 'latin1');
+    buf[at++] = 0x09;
+    buf[at++] = 0x24; // $
+    buf[at++] = 0x0a;
+    return at;
+  }
+
+  private spoolText(at: number, text: string): number {
+    const buf = this.spoolRoom(at, text.length * 3);
+    return at + buf.write(text, at, 'utf8');
   }
 
   private full(reason: string, newKeys: readonly (readonly WrappedDataKey[])[] | undefined, events: number): void {

@@ -238,12 +238,17 @@ export class SqliteAuditStore implements AuditStore {
   async existingEventIds(events: readonly EventKey[]): Promise<Set<string>> {
     // No index on the event id: the events stored at the times of these events, through the time index.
     const wanted = new Set(events.map((e) => e.id));
-    const times = [...new Set(events.map((e) => e.ts))];
+    const times = [...new Set(events.map((e) => e.ts))].filter((ts) => typeof ts === 'number' && Number.isFinite(ts));
     const found = new Set<string>();
     for (let i = 0; i < times.length; i += 500) {
       const chunk = times.slice(i, i + 500);
       const rows = this.db.prepare(`SELECT event_id FROM audit_records INDEXED BY audit_records_ts WHERE ts IN (${chunk.map(() => '?').join(', ')})`).pluck().all(...chunk) as string[];
       for (const id of rows) if (wanted.has(id)) found.add(id);
+    }
+    // A time that is not a number (never written by AuditLog) cannot be looked up by the index: by id.
+    for (const e of events) {
+      if (typeof e.ts === 'number' && Number.isFinite(e.ts)) continue;
+      if (this.db.prepare('SELECT 1 FROM audit_records WHERE event_id = ?').pluck().get(e.id) !== undefined) found.add(e.id);
     }
     return found;
   }

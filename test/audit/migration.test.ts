@@ -168,6 +168,9 @@ describe('SQLite audit store appends', () => {
       const v = await verifyAuditLog(store);
       expect(v).toMatchObject({ ok: true, records: n });
       expect(await store.existingEventIds([{ id: 'e5', ts: 1005 }, { id: 'e6', ts: 1005 }, { id: 'nope', ts: 1007 }, { id: 'e282', ts: 1282 }])).toEqual(new Set(['e5', 'e282']));
+      // A body whose time is not a number is found by its id.
+      await store.append([{ body: JSON.stringify({ v: 1, id: 'odd', ts: null, type: 'system', data: {} }), payload: null }], []);
+      expect(await store.existingEventIds([{ id: 'odd', ts: Number.NaN }, { id: 'e7', ts: 1007 }])).toEqual(new Set(['odd', 'e7']));
     } finally {
       await store.close();
       cleanup();

@@ -211,6 +211,34 @@ describe('spool: store outages, replay and crashes (SQLite)', () => {
     expect((await requestIds(store)).length).toBe(2501);
   });
 
+  it('journals large and non-ASCII events byte for byte (the journal buffer grows for them)', async () => {
+    const spool = join(dir, 'text.jsonl');
+    const s = flaky(store);
+    s.down = true;
+    const log = await AuditLog.open({ store: s, spool: { path: spool }, flushIntervalMs: 1 });
+    const messages = ['grüße, 日本語, emoji 🦀 and a lone surrogate \ud800', 'x'.repeat(100_000), `${'é'.repeat(700_000)}🦀`, 'small again'];
+    log.recordMany(messages.slice(0, 2).map((message, i) => ({ type: 'error', requestId: `u${i}`, where: 'test', message })));
+    log.recordMany(messages.slice(2).map((message, i) => ({ type: 'error', requestId: `u${i + 2}`, where: 'test', message })));
+    copyFileSync(spool, join(dir, 'text-copy.jsonl'));
+    s.down = false;
+    await log.close();
+    const stored: string[] = [];
+    for await (const r of exportRecords(store)) stored.push(String(r.data.message));
+    expect(stored).toEqual(messages);
+    // The journal alone (a restart after a kill, into an empty store) gives the same events.
+    const fresh = new SqliteAuditStore({ database: join(dir, 'fresh.db') });
+    try {
+      const again = await AuditLog.open({ store: fresh, spool: { path: join(dir, 'text-copy.jsonl') } });
+      await again.close();
+      const replayed: string[] = [];
+      for await (const r of exportRecords(fresh)) replayed.push(String(r.data.message));
+      expect(replayed).toEqual(messages);
+      expect((await verifyAuditLog(fresh)).ok).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('fails closed when the spool is full, or drops and counts when configured to', async () => {
     const s = flaky(store);
     s.down = true;
