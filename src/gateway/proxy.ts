@@ -125,11 +125,19 @@ export function verifiedClientCert(request: FastifyRequest): { commonName: strin
   return typeof commonName === 'string' && commonName ? { commonName } : undefined;
 }
 
+const BEARER = /^Bearer\s+\S+\s*$/i;
+const SPACE = /\s/;
+
 export function presentedCredential(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
-  if (typeof authorization === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match) return match[1];
+  if (typeof authorization === 'string' && BEARER.test(authorization)) {
+    // The token between "Bearer" with its spaces and any trailing spaces: /^Bearer\s+(\S+)\s*$/i's
+    // capture, without the match array.
+    let start = 6;
+    while (SPACE.test(authorization[start]!)) start++;
+    let end = authorization.length;
+    while (SPACE.test(authorization[end - 1]!)) end--;
+    return authorization.slice(start, end);
   }
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
@@ -144,7 +152,8 @@ function upstreamHeaders(adapter: ProviderAdapter, request: FastifyRequest, upst
   headers['content-type'] = 'application/json';
   headers['x-request-id'] = requestId;
   if (adapter.api === 'anthropic-messages' && !headers['anthropic-version']) headers['anthropic-version'] = '2023-06-01';
-  if (upstream.credential) Object.assign(headers, adapter.authHeaders(upstream.credential));
+  const auth = upstream.authHeaders(adapter.authHeaders);
+  if (auth) Object.assign(headers, auth);
   return headers;
 }
 
@@ -186,7 +195,7 @@ function readCapped(body: Readable, cap: number): Promise<Buffer> {
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
   const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools, metrics } = deps;
-  const includePayload = deps.auditPayloads !== false;
+  const payloadOption = { includePayload: deps.auditPayloads !== false };
   const audit = deps.audit ?? NULL_AUDIT_SINK;
   const lineage = deps.lineage ?? ModelLineage.none;
 
@@ -318,7 +327,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       reply.header('x-clawguard-conversation', conversationId);
       const quarantine = lockdowns?.hasQuarantines ? lockdowns.quarantined(conversationId, conversationHeader) : undefined;
       auditCtx = { requestId, principal, endUser: endUser(body) };
-      events.record(requestReceived(auditCtx, { route: pathOf(request.url), api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, { includePayload }));
+      events.record(requestReceived(auditCtx, { route: pathOf(request.url), api: adapter.api, model: check.model, stream: check.stream, bytes: raw?.length ?? 0, clientIp: request.ip }, segments, payloadOption));
       const subject: LimitSubject = { principal: principal.id, tenant: principal.tenant, ip: request.ip, role: role.name };
       let inputChars = 0;
       for (const s of segments) inputChars += s.text.length;
@@ -402,7 +411,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       try {
         response = await upstream.send('POST', adapter.upstreamPath, upstreamHeaders(adapter, request, upstream, requestId), outgoing, abort);
       } catch (error) {
-        budget.clear();
+        clearTimeout(budget);
         const e = classifyUpstreamError(error, upstream.name);
         events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: e.status, latencyMs: performance.now() - upstreamStarted, error: e.message });
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
@@ -428,7 +437,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
           fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
           return;
         } finally {
-          budget.clear();
+          clearTimeout(budget);
         }
         line.status = response.status;
         events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, error: 'provider error' });
@@ -438,7 +447,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
 
       if (contentType.includes('text/event-stream')) {
-        budget.clear();
+        clearTimeout(budget);
         const streamed = await relayStream(adapter, body, response.body, reply, engine, { requestId, direction: 'output', principal }, decision, line, abort, toolAllowed, conversation, approvals, flow);
         decision = line.decision as string;
         events.record({
@@ -473,7 +482,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
         fail({ status: e.status, type: adapter.api === 'openai-chat' ? 'upstream_error' : 'api_error', message: e.message });
         return;
       } finally {
-        budget.clear();
+        clearTimeout(budget);
         line.upstreamMs = Number((performance.now() - upstreamStarted).toFixed(3));
       }
       events.record({ type: 'upstream.response', ...eventBase(auditCtx), upstream: upstream.name, model: check.model, status: response.status, latencyMs: performance.now() - upstreamStarted, tokensIn: Math.ceil(inputChars / 4), ...(adapter.outputTokens(answer) !== undefined ? { tokensOut: adapter.outputTokens(answer)! } : {}), ...lineage.fields(upstream.name, check.model, answeredModel(answer)) });

@@ -34,9 +34,14 @@ export class PseudonymService {
    */
   conversationId(principal: Principal, segments: readonly Segment[], header: string | undefined): string {
     if (header && header.length <= 200) return deriveConversationId(this.key, principal.id, [`header:${header}`]);
-    const firstSystem = segments.find((s) => s.role === 'system' || s.role === 'developer')?.text ?? '';
-    const firstUser = segments.find((s) => s.role === 'user')?.text ?? '';
-    return deriveConversationId(this.key, principal.id, [firstSystem, firstUser]);
+    let firstSystem: string | undefined;
+    let firstUser: string | undefined;
+    for (const s of segments) {
+      if (firstSystem === undefined && (s.role === 'system' || s.role === 'developer')) firstSystem = s.text;
+      else if (firstUser === undefined && s.role === 'user') firstUser = s.text;
+      if (firstSystem !== undefined && firstUser !== undefined) break;
+    }
+    return deriveConversationId(this.key, principal.id, [firstSystem ?? '', firstUser ?? '']);
   }
 
   /**

@@ -49,7 +49,9 @@ export function classifyUpstreamError(error: unknown, upstream: string): Upstrea
 export class CallAbort {
   aborted = false;
   reason: unknown = undefined;
-  private listeners: (() => void)[] | undefined;
+  /** undici adds one listener per call: held without an array. */
+  private listener: (() => void) | undefined;
+  private more: (() => void)[] | undefined;
   private controller: AbortController | undefined;
 
   /** An AbortSignal that follows this one. */
@@ -65,15 +67,20 @@ export class CallAbort {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener();
+    const listener = this.listener;
+    const more = this.more;
+    this.listener = undefined;
+    this.more = undefined;
+    listener?.();
+    if (more) for (const l of more) l();
     this.controller?.abort(reason);
   }
 
   /** For undici: `event` is always 'abort'; a listener is called once, on abort. */
   once(_event: 'abort', listener: () => void): this {
-    if (!this.aborted) (this.listeners ??= []).push(listener);
+    if (this.aborted) return this;
+    if (this.listener === undefined) this.listener = listener;
+    else (this.more ??= []).push(listener);
     return this;
   }
 
@@ -82,8 +89,11 @@ export class CallAbort {
   }
 
   removeListener(_event: 'abort', listener: () => void): this {
-    const i = this.listeners?.indexOf(listener) ?? -1;
-    if (i >= 0) this.listeners!.splice(i, 1);
+    if (this.listener === listener) this.listener = this.more?.shift();
+    else {
+      const i = this.more?.indexOf(listener) ?? -1;
+      if (i >= 0) this.more!.splice(i, 1);
+    }
     return this;
   }
 }
@@ -96,6 +106,7 @@ function toResponse(response: Dispatcher.ResponseData): UpstreamResponse {
 export class Upstream {
   private readonly pool: Pool;
   private readonly basePath: string;
+  private madeAuth: { make: (apiKey: string) => Record<string, string>; credential: string; headers: Record<string, string> } | undefined;
 
   constructor(
     readonly name: string,
@@ -143,11 +154,24 @@ export class Upstream {
 
   /**
    * Starts the request's time budget: when it runs out, `controller` (the request's own, also aborted when
-   * the client goes away) is aborted with a 504 UpstreamError. `clear` stops it.
+   * the client goes away) is aborted with a 504 UpstreamError. clearTimeout on the returned timer stops it.
    */
-  budget(controller: { abort(reason: unknown): void }): { clear: () => void } {
-    const timer = setTimeout(() => controller.abort(new UpstreamError(504, `upstream "${this.name}" timed out after ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
-    return { clear: () => clearTimeout(timer) };
+  budget(controller: { abort(reason: unknown): void }): NodeJS.Timeout {
+    return setTimeout(() => controller.abort(new UpstreamError(504, `upstream "${this.name}" timed out after ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+  }
+
+  /**
+   * `make(credential)` (an adapter's auth headers), made again only when the credential changes (a
+   * rotated key): the same header object and text serve every request, not new ones per request.
+   */
+  authHeaders(make: (apiKey: string) => Record<string, string>): Record<string, string> | undefined {
+    const credential = this.credential;
+    if (!credential) return undefined;
+    const made = this.madeAuth;
+    if (made && made.make === make && made.credential === credential) return made.headers;
+    const headers = make(credential);
+    this.madeAuth = { make, credential, headers };
+    return headers;
   }
 
   async close(): Promise<void> {

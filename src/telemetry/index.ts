@@ -2,7 +2,7 @@ import type { AuditEvent, AuditSink } from '../audit/events.js';
 import type { AuditLogHooks } from '../audit/log.js';
 import { resolveSecret } from '../secrets/secret-ref.js';
 import { type Alert, AlertManager, BurstCounter, type WebhookTarget } from './alerts.js';
-import { type Anomaly, AnomalyDetector } from './anomaly.js';
+import { type Anomaly, AnomalyDetector, type TrafficSample } from './anomaly.js';
 import { isSecretRef, type TelemetryConfig } from './config.js';
 import { Metrics } from './metrics.js';
 
@@ -17,6 +17,9 @@ export interface TelemetryOptions {
   /** Run the anomaly bucket timer (off in tests that drive time themselves). Default true. */
   readonly timers?: boolean;
 }
+
+/** The anomaly sample of one request (read-only: one object for all). */
+const ONE_REQUEST: TrafficSample = { requests: 1 };
 
 /**
  * Metrics, anomaly detection and alerts fed by the audit event stream: the gateway records an event
@@ -98,7 +101,7 @@ export class Telemetry {
     const m = this.metrics;
     switch (event.type) {
       case 'request.received':
-        this.anomaly?.observe(principal, { requests: 1 }, now);
+        this.anomaly?.observe(principal, ONE_REQUEST, now);
         break;
       case 'finding':
         m.finding(event.guard, event.findingType);
