@@ -1,9 +1,19 @@
+import { createHash } from 'node:crypto';
 import { sha256Base64 } from './hash.js';
 import type { Finding } from './finding.js';
 import type { Segment } from './segment.js';
 
 /** One content's cached guard results, by guard slot (`ScanCache.slotOf`); undefined where not scanned yet. */
 export type CachedResults = (Finding[] | undefined)[];
+
+/** Texts from this length on are hashed in two parts rather than joined to their provenance first. */
+const LONG_TEXT = 1024;
+
+interface CacheRecord {
+  readonly results: CachedResults;
+  /** Looked up since it last moved to the recent end (see `recordOf`). */
+  used: boolean;
+}
 
 /**
  * Guard results by (guard fingerprint, segment provenance, content hash), least recently used out.
@@ -15,7 +25,7 @@ export type CachedResults = (Finding[] | undefined)[];
  * the guard results held, as before; whole records leave, least recently used first.
  */
 export class ScanCache {
-  private readonly records = new Map<string, CachedResults>();
+  private readonly records = new Map<string, CacheRecord>();
   /**
    * A small number per guard fingerprint: a fingerprint is its guard's config as JSON (hundreds of
    * characters), so records index results by these instead.
@@ -28,7 +38,11 @@ export class ScanCache {
   constructor(readonly maxEntries: number) {}
 
   static contentKey(segment: Segment): string {
-    return sha256Base64(`${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0${segment.text}`);
+    const provenance = `${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0`;
+    // The same digest as of the joined string; a long text is hashed where it is, not copied into one
+    // (a 48 KB system prompt was ~98 KB of garbage per request).
+    if (segment.text.length < LONG_TEXT) return sha256Base64(provenance + segment.text);
+    return createHash('sha256').update(provenance).update(segment.text).digest('base64');
   }
 
   slotOf(guardFingerprint: string): number {
@@ -37,15 +51,18 @@ export class ScanCache {
     return slot;
   }
 
-  /** The record of a content, marked most recently used; undefined when nothing of it is cached. */
+  /**
+   * The record of a content; undefined when nothing of it is cached. A lookup only marks the record
+   * used; eviction moves used records to the recent end instead of evicting them (second chance).
+   * Moving it on every lookup put a new key string into the map each time, a map that lives in the
+   * old generation: that was most of what a request left there.
+   */
   recordOf(contentKey: string): CachedResults | undefined {
     if (this.maxEntries <= 0) return undefined;
     const record = this.records.get(contentKey);
-    if (record) {
-      this.records.delete(contentKey);
-      this.records.set(contentKey, record);
-    }
-    return record;
+    if (!record) return undefined;
+    record.used = true;
+    return record.results;
   }
 
   /** A guard's cached findings in a record, re-targeted to `segmentId`; counts the hit or miss. */
@@ -67,18 +84,22 @@ export class ScanCache {
   set(guardFingerprint: string, contentKey: string, findings: Finding[]): void {
     if (this.maxEntries <= 0) return;
     let record = this.records.get(contentKey);
-    if (record) this.records.delete(contentKey);
-    else record = [];
-    this.records.set(contentKey, record);
+    if (!record) this.records.set(contentKey, (record = { results: [], used: false }));
     const slot = this.slotOf(guardFingerprint);
-    if (record[slot] === undefined) this.results++;
-    record[slot] = findings;
-    // The newest record stays even when it alone holds more than the bound (more guards than maxEntries).
-    while (this.results > this.maxEntries) {
-      const [oldest, evicted] = this.records.entries().next().value!;
-      if (evicted === record) break;
+    if (record.results[slot] === undefined) this.results++;
+    record.results[slot] = findings;
+    // Used records, and the one being written, get a second chance: moved to the recent end with their
+    // own key. The last record stays even when it alone holds more than the bound (more guards than
+    // maxEntries).
+    while (this.results > this.maxEntries && this.records.size > 1) {
+      const [oldest, candidate] = this.records.entries().next().value!;
       this.records.delete(oldest);
-      for (const r of evicted) if (r !== undefined) this.results--;
+      if (candidate === record || candidate.used) {
+        candidate.used = false;
+        this.records.set(oldest, candidate);
+        continue;
+      }
+      for (const r of candidate.results) if (r !== undefined) this.results--;
     }
   }
 

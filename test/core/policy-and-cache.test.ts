@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type Finding, type PolicyConfig, ScanCache, scanSegments, type Guard, type Segment } from '../../src/core/index.js';
+import { sha256Base64 } from '../../src/core/hash.js';
 
 const segment = (id: string, kind: Segment['kind'], text = 'x'): Segment => ({ id, path: [], direction: 'input', role: kind === 'tool_result' ? 'tool' : 'user', kind, trusted: false, text });
 const finding = (segmentId: string, type: string, score: number): Finding => ({ guard: 'g', type, score, segmentId, reason: 'r' });
@@ -66,6 +67,25 @@ describe('scan cache', () => {
     cache.set('g', 'k3', []);
     expect(cache.get('g', 'k2', 's')).toBeUndefined();
     expect(cache.get('g', 'k1', 's')).toEqual([]);
+  });
+
+  it('hashes a long text in two parts to the digest of its joined provenance and text', () => {
+    for (const text of ['short', 'x'.repeat(1023), 'long text é✓ '.repeat(200)]) {
+      const seg = { id: 's', path: [], direction: 'input', role: 'user', kind: 'tool_result', toolName: 'read', trusted: false, text } as const;
+      expect(ScanCache.contentKey(seg)).toBe(sha256Base64(['input', 'user', 'tool_result', 'read', '0', text].join('\0')));
+    }
+  });
+
+  it('keeps a record written while it is the oldest, and evicts others', () => {
+    const cache = new ScanCache(2);
+    cache.set('g1', 'k1', []);
+    cache.set('g1', 'k2', []);
+    // A second guard's result for the oldest content: k2 leaves, k1 keeps both results.
+    cache.set('g2', 'k1', []);
+    expect(cache.get('g1', 'k2', 's')).toBeUndefined();
+    expect(cache.get('g1', 'k1', 's')).toEqual([]);
+    expect(cache.get('g2', 'k1', 's')).toEqual([]);
+    expect(cache.size).toBe(2);
   });
 
   it('keeps each guard’s results of one content apart and bounds the results held, whole contents leaving', () => {
