@@ -218,9 +218,11 @@ export function keywordAutomaton(
       }
     }
     for (const r of found) seen[r] = 0;
-    return found.sort((a, b) => a - b);
+    return found.length > 1 ? found.sort(ascending) : found;
   };
 }
+
+const ascending = (a: number, b: number): number => a - b;
 
 /** Every UTF-16 code unit to the automaton's alphabet: ASCII folded to lower case, anything else 0. */
 const ASCII_LOWER = new Uint8Array(0x10000);
