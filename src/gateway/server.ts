@@ -66,6 +66,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** How long a log line may wait in the stdout buffer. */
+const LOG_FLUSH_MS = 1000;
+
 /** Redaction paths for every log line: credentials never reach a log. */
 export const LOG_REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]', 'apiKey', 'key'];
 
@@ -91,6 +94,15 @@ function stdoutLines(): { stream: pino.DestinationStream & { flush(cb?: (error?:
   const sonic = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
   // `contentMode: 'buffer'` takes Buffers; SonicBoom's types only know strings.
   const write = (bytes: Buffer): boolean => sonic.write(bytes as unknown as string);
+  // Lines short of minLength would wait for the next 4 KB (on a quiet gateway, until it stops): at most
+  // a second late instead.
+  setInterval(() => {
+    try {
+      sonic.flush();
+    } catch {
+      // closing: pino flushes what is left
+    }
+  }, LOG_FLUSH_MS).unref();
   return {
     stream: {
       write: (line: string) => write(Buffer.from(line)),
