@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,7 +10,6 @@ import { flowEscalation } from '../guards/toolcalls/flow.js';
 import { type AuditEvent, type AuditSink, AuditUnavailableError, NULL_AUDIT_SINK } from '../audit/events.js';
 import { type AuditRequestContext, decisionEvents, eventBase, requestReceived } from '../audit/gateway-events.js';
 import { RequestAudit } from './request-audit.js';
-import { randomRequestId } from './request-id.js';
 import { logRequest } from './request-log.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AccessLimiter, LimitSubject } from '../limits/access-limiter.js';
@@ -201,7 +201,7 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
 
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
-    const requestId = randomRequestId();
+    const requestId = randomUUID();
     const line: Record<string, unknown> = { requestId, api: adapter.api, route: request.url };
     // What the guards decided; `none` when the request failed before they ran (auth, validation, routing).
     let decision: string = 'none';

@@ -96,13 +96,14 @@ function stdoutLines(): { stream: pino.DestinationStream & { flush(cb?: (error?:
   const write = (bytes: Buffer): boolean => sonic.write(bytes as unknown as string);
   // Lines short of minLength would wait for the next 4 KB (on a quiet gateway, until it stops): at most
   // a second late instead.
-  setInterval(() => {
+  const flusher = setInterval(() => {
     try {
       sonic.flush();
     } catch {
       // closing: pino flushes what is left
     }
   }, LOG_FLUSH_MS).unref();
+  sonic.once('close', () => clearInterval(flusher));
   return {
     stream: {
       write: (line: string) => write(Buffer.from(line)),
