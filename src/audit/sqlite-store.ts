@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { type BackgroundCheckpoints, checkpointInBackground } from '../storage/sqlite-checkpointer.js';
 import type { WrappedDataKey } from './encryption.js';
 import { chainDrafts, type RecordDraft, type StoredRecord } from './record.js';
 import type { Checkpoint } from './signing.js';
@@ -109,6 +110,8 @@ export class SqliteAuditStore implements AuditStore {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly ownsDb: boolean;
+  /** WAL checkpoints on a background thread (storage/sqlite-checkpointer.ts). */
+  private readonly walCheckpoints: BackgroundCheckpoints | undefined;
   private readonly stmts;
 
   constructor(options: SqliteAuditStoreOptions) {
@@ -126,6 +129,7 @@ export class SqliteAuditStore implements AuditStore {
       // (what a soak reads as growth). 4 MiB keeps the index pages that appends touch.
       this.db.pragma('cache_size = -4096');
       this.ownsDb = true;
+      this.walCheckpoints = checkpointInBackground(this.db);
     } else {
       this.db = options.database;
       this.ownsDb = false;
@@ -162,6 +166,10 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]> {
+    // The batch is journaled already: it can wait for a running checkpoint, which then copies the
+    // whole WAL and lets this commit start it over (else the WAL would grow under steady load).
+    const checkpoint = this.walCheckpoints?.idle();
+    if (checkpoint) await checkpoint;
     return this.appendSync(drafts, keys);
   }
 
@@ -313,6 +321,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    this.walCheckpoints?.release();
     if (this.ownsDb && this.db.open) this.db.close();
   }
 }
