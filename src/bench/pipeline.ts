@@ -184,6 +184,10 @@ export async function measurePipeline(seconds = 2): Promise<PipelineResult> {
   rates.push(await rate('pii detectPii with the name/location/address tagger (all entities), ordinary 2 KB', ob, (i) => detectPii(ordinary(i), piiAll), seconds));
   rates.push(await rate('pii detectPii (default config), guardrails sample 2 KB', sb, (i) => detectPii(sample(i), piiDefault), seconds));
   rates.push(await rate('default input pipeline, guardrails sample 2 KB', sb, (i) => engine.inspect([segmentOf(sample(i))], ctx, 1, { useCache: false }), seconds));
+  for (const id of ['injection', 'pii', 'secrets']) {
+    const g = inputGuards.find((x) => x.id === id);
+    if (g) rates.push(await rate(`  guard "${id}" alone, guardrails sample 2 KB`, sb, (i) => g.inspect(segmentOf(sample(i)), { requestId: 'bench', direction: 'input' }), seconds));
+  }
 
   // @openai/guardrails, same process, same texts.
   let guardrails: PipelineResult['guardrails'];
