@@ -110,7 +110,7 @@ export class SqliteAuditStore implements AuditStore {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly ownsDb: boolean;
-  /** WAL checkpoints on a background thread (storage/sqlite-checkpointer.ts). */
+  /** WAL checkpoints with their disk syncs off the event loop (storage/sqlite-checkpointer.ts). */
   private readonly walCheckpoints: BackgroundCheckpoints | undefined;
   private readonly stmts;
 
@@ -165,15 +165,22 @@ export class SqliteAuditStore implements AuditStore {
     };
   }
 
+  /** Runs a WAL checkpoint now (its disk syncs off the event loop); appends wait for it. */
+  async checkpointWal(): Promise<void> {
+    await this.walCheckpoints?.checkpoint();
+  }
+
   async append(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]> {
     // The batch is journaled already: it can wait for a running checkpoint, which then copies the
     // whole WAL and lets this commit start it over (else the WAL would grow under steady load).
     const checkpoint = this.walCheckpoints?.idle();
     if (checkpoint) await checkpoint;
-    return this.appendSync(drafts, keys);
+    const records = this.appendSync(drafts, keys);
+    this.walCheckpoints?.wrote();
+    return records;
   }
 
-  appendSync(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): StoredRecord[] {
+  private appendSync(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): StoredRecord[] {
     const { head, insert, insertMany, insertKey } = this.stmts;
     return this.db.transaction(() => {
       for (const k of keys) insertKey.run(k.id, k.subject, k.kekId, k.wrapped, k.createdAt);

@@ -42,7 +42,7 @@ const FINDINGS = Boolean(env.BENCH_AUDIT_WRITE_FINDINGS);
 const REPEAT = Number(env.BENCH_AUDIT_WRITE_REPEAT ?? 3);
 /** Distinct API keys (principals) the requests come from: each one's index entries land on their own pages. */
 const PRINCIPALS = Number(env.BENCH_AUDIT_WRITE_PRINCIPALS ?? 4);
-const BATCH = 200;
+const BATCH = Number(env.BENCH_AUDIT_WRITE_BATCH ?? 200);
 
 const SYSTEM = 'You are a helpful assistant. Answer briefly and cite the documents you were given. '.repeat(2);
 const USER = 'Summarize the attached quarterly report and list three risks for the next quarter, please. '.repeat(6);

@@ -1,203 +1,119 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { open } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 
 /**
- * WAL checkpoints on a background thread instead of the event loop.
+ * WAL checkpoints whose disk syncs run on libuv's thread pool instead of the event loop.
  *
  * In WAL mode with `synchronous = NORMAL` a commit never waits for the disk; a checkpoint does: it
- * syncs the WAL, copies its pages into the database file and syncs that. SQLite runs one
- * automatically inside the commit that takes the WAL past 1,000 pages, so under steady load the
- * gateway's event loop stopped for two fsyncs every second or two (10–40 ms each on a VM disk), and
- * the request in flight waited for them: most of the c=1 p99.
+ * syncs the WAL, copies its pages into the database file and syncs that. SQLite runs one inside the
+ * commit that takes the WAL past 1,000 pages, so under steady load the gateway's event loop stopped
+ * for two fsyncs every second or two (10–40 ms each on a VM disk), and the requests in flight waited.
  *
- * Here the connection's automatic checkpoints are off, and every `CHECKPOINT_INTERVAL_MS` the event
- * loop asks one worker thread (its own connection to each registered file) for a passive
- * checkpoint, which never blocks a writer. The WAL starts over at the first write after a checkpoint
- * that copied all of it, so a writer that can wait (the audit log's batches, which are journaled
- * already) awaits `idle()` and lets each checkpoint finish; the WAL then stays around one interval of
- * writes. Writers that cannot wait (keys, vault, approvals) write rarely enough to leave gaps.
- * A WAL that still passes `WAL_LIMIT_PAGES`, a file the worker cannot open, or a worker that fails
- * gives the connections their automatic checkpoints back: the WAL never grows without bound.
+ * Here the connection's automatic checkpoints are off and, every `CHECKPOINT_INTERVAL_MS` when
+ * something was written, the same steps run with the syncs moved out: the WAL is synced with an
+ * asynchronous `fsync` (any descriptor of a file syncs all of it), the pages are copied by a passive
+ * checkpoint with `synchronous = OFF` (the copy alone, ~1 ms for a second of audit writes), and the
+ * database file is synced asynchronously. The writer waits (`idle()`) from the first sync to the
+ * last: no frame reaches the WAL between its sync and the copy, and the WAL cannot start over (its
+ * frames are the only durable copy) before the database file is on disk. That is SQLite's own order,
+ * so a power loss at any point recovers as it would from SQLite's checkpoint. A checkpoint that
+ * fails hands the checkpoints back to SQLite (a process warning says so).
+ *
+ * Only for writers that can wait: the audit log's batches are journaled before they are stored.
+ * What is left on the event loop: the page copy, and SQLite's sync of a new WAL header when the
+ * next commit starts the WAL over (~0.5 ms), once per interval.
  */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 
-/** SQLite's default `wal_autocheckpoint`, restored when the background thread cannot keep the WAL short. */
+/** SQLite's default `wal_autocheckpoint`, restored when this checkpointer stops. */
 const AUTOCHECKPOINT_PAGES = 1000;
-/** Pages (4 KiB by default) past which the WAL is taken as not starting over. */
-export const WAL_LIMIT_PAGES = 16_000;
-
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
-const open = new Map();
-parentPort.on('message', (m) => {
-  if (m.add !== undefined && !open.has(m.add)) {
-    try {
-      const db = new Database(m.add, { fileMustExist: true });
-      db.pragma('busy_timeout = 0');
-      open.set(m.add, db);
-    } catch (error) {
-      parentPort.postMessage({ failed: m.add, message: String((error && error.message) || error) });
-    }
-  }
-  if (m.remove !== undefined) {
-    const db = open.get(m.remove);
-    open.delete(m.remove);
-    if (db) try { db.close(); } catch {}
-  }
-  if (m.checkpoint !== undefined) {
-    let log = -1;
-    const db = open.get(m.checkpoint);
-    if (db) {
-      try {
-        log = db.pragma('wal_checkpoint(PASSIVE)')[0].log;
-      } catch {
-        // Busy or briefly unreadable: the next round tries again.
-      }
-    }
-    parentPort.postMessage({ done: m.checkpoint, log });
-  }
-});
-`;
-
-interface FileState {
-  readonly path: string;
-  readonly connections: Set<Database.Database>;
-  /** The checkpoint in flight and its end. */
-  running?: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
-}
 
 export interface BackgroundCheckpoints {
-  /** A promise while a checkpoint of the file runs (awaiting it lets the WAL start over), else undefined. */
+  /** A promise while a checkpoint runs (a writer must await it before writing), else undefined. */
   idle(): Promise<void> | undefined;
-  /** Hands the checkpoints back to the connection; call it before closing the connection. */
+  /** Tells the checkpointer that something was written (a checkpoint is due at the next tick). */
+  wrote(): void;
+  /** Runs a checkpoint now (tests, maintenance); resolves when its syncs are done. */
+  checkpoint(): Promise<void>;
+  /** Stops, handing the checkpoints back to SQLite; call it before closing the connection. */
   release(): void;
 }
 
-const NONE: BackgroundCheckpoints = { idle: () => undefined, release: () => {} };
+const NONE: BackgroundCheckpoints = { idle: () => undefined, wrote: () => {}, checkpoint: async () => {}, release: () => {} };
 
-let worker: Worker | undefined;
-let timer: NodeJS.Timeout | undefined;
-const files = new Map<string, FileState>();
-/** Set once the worker has failed: later connections keep SQLite's own checkpoints. */
-let unavailable = false;
-
-function restoreAutocheckpoint(db: Database.Database): void {
-  if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-}
-
-/** Stops managing a file: its connections checkpoint for themselves again. */
-function dropFile(file: FileState, reason?: string): void {
-  if (files.get(file.path) !== file) return;
-  files.delete(file.path);
-  for (const db of file.connections) restoreAutocheckpoint(db);
-  file.running?.resolve();
-  worker?.postMessage({ remove: file.path });
-  if (reason) process.emitWarning(`SQLite checkpoints for ${file.path} run on the event loop again: ${reason}`, { code: 'CLAWGUARD_CHECKPOINTER' });
-  if (files.size === 0) stopWorker();
-}
-
-function stopWorker(): void {
-  if (timer) clearInterval(timer);
-  timer = undefined;
-  const w = worker;
-  worker = undefined;
-  if (w) {
-    w.removeAllListeners();
-    void w.terminate();
-  }
-}
-
-function giveUp(reason: string): void {
-  unavailable = true;
-  for (const file of [...files.values()]) dropFile(file, reason);
-  stopWorker();
-}
-
-function onMessage(m: { failed?: string; message?: string; done?: string; log?: number }): void {
-  if (m.failed !== undefined) {
-    const file = files.get(m.failed);
-    if (file) dropFile(file, m.message ?? 'the checkpoint thread cannot open it');
-    return;
-  }
-  if (m.done === undefined) return;
-  const file = files.get(m.done);
-  if (!file) return;
-  const running = file.running;
-  file.running = undefined;
-  running?.resolve();
-  if ((m.log ?? 0) > WAL_LIMIT_PAGES) dropFile(file, `its WAL passed ${WAL_LIMIT_PAGES} pages (${m.log})`);
-}
-
-/** How long a writer waits for a checkpoint at most: a stuck thread must not hold the audit log up. */
-const MAX_WAIT_MS = 2000;
-
-function checkpointRound(): void {
-  for (const file of files.values()) {
-    if (file.running) continue;
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    const running = { promise, resolve };
-    file.running = running;
-    worker?.postMessage({ checkpoint: file.path });
-    setTimeout(() => {
-      if (file.running !== running) return;
-      file.running = undefined;
-      resolve();
-    }, MAX_WAIT_MS).unref();
-  }
-}
-
-function ensureWorker(): Worker | undefined {
-  if (unavailable) return undefined;
-  if (worker) return worker;
+async function fsyncFile(path: string): Promise<void> {
+  let handle;
   try {
-    const module = createRequire(import.meta.url).resolve('better-sqlite3');
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module } });
-    w.unref();
-    w.on('message', onMessage);
-    w.on('error', (error) => giveUp(error.message));
-    w.on('exit', (code) => giveUp(`the checkpoint thread exited (${code})`));
-    worker = w;
-    timer = setInterval(checkpointRound, CHECKPOINT_INTERVAL_MS);
-    timer.unref();
-    return w;
+    handle = await open(path, 'r+');
   } catch (error) {
-    giveUp(error instanceof Error ? error.message : String(error));
-    return undefined;
+    // No WAL yet (nothing written since it was last removed): nothing to sync.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
 /**
- * Moves `db`'s WAL checkpoints to the background thread. In-memory and read-only connections, and
- * connections not in WAL mode, are left as they are.
+ * Takes over `db`'s WAL checkpoints as described above. In-memory and read-only connections, and
+ * connections not in WAL mode, keep SQLite's own.
  */
 export function checkpointInBackground(db: Database.Database): BackgroundCheckpoints {
   if (db.memory || db.readonly || String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return NONE;
-  const w = ensureWorker();
-  if (!w) return NONE;
-  let file = files.get(db.name);
-  if (!file) {
-    file = { path: db.name, connections: new Set() };
-    files.set(db.name, file);
-    w.postMessage({ add: db.name });
-  }
-  const state = file;
+  const path = db.name;
   db.pragma('wal_autocheckpoint = 0');
-  state.connections.add(db);
-  return {
-    idle: () => (files.get(state.path) === state ? state.running?.promise : undefined),
-    release: () => {
-      if (!state.connections.delete(db)) return;
-      restoreAutocheckpoint(db);
-      if (state.connections.size === 0) dropFile(state);
-    },
-  };
-}
+  let dirty = false;
+  let running: Promise<void> | undefined;
+  let stopped = false;
 
-/** Runs a checkpoint round now and resolves when every file's is done (tests). */
-export async function checkpointNow(): Promise<void> {
-  checkpointRound();
-  await Promise.all([...files.values()].map((f) => f.running?.promise));
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  };
+
+  const run = async (): Promise<void> => {
+    dirty = false;
+    await fsyncFile(`${path}-wal`);
+    if (stopped || !db.open) return;
+    db.pragma('synchronous = OFF');
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } finally {
+      db.pragma('synchronous = NORMAL');
+    }
+    await fsyncFile(path);
+  };
+
+  const checkpoint = (): Promise<void> => {
+    if (running) return running;
+    if (stopped) return Promise.resolve();
+    running = run()
+      .catch((error: unknown) => {
+        stop();
+        process.emitWarning(`SQLite checkpoints for ${path} run on the event loop again: ${error instanceof Error ? error.message : String(error)}`, { code: 'CLAWGUARD_CHECKPOINTER' });
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+
+  const timer = setInterval(() => {
+    if (dirty) void checkpoint();
+  }, CHECKPOINT_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    idle: () => running,
+    wrote: () => {
+      dirty = true;
+    },
+    checkpoint,
+    release: stop,
+  };
 }

@@ -1,7 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { checkpointInBackground } from './sqlite-checkpointer.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -60,13 +59,5 @@ export function openSqlite(path: string): SqliteDatabase {
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
-  // Checkpoints (the only fsyncs in WAL mode with synchronous = NORMAL) off the event loop; closing the
-  // connection hands them back first.
-  const checkpoints = checkpointInBackground(db);
-  const close = db.close.bind(db);
-  db.close = () => {
-    checkpoints.release();
-    return close();
-  };
   return db;
 }

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteAuditStore } from '../../src/audit/sqlite-store.js';
 import { AuditLog } from '../../src/audit/log.js';
-import { checkpointNow } from '../../src/storage/sqlite-checkpointer.js';
-import { openSqlite } from '../../src/storage/sqlite.js';
+import { SqliteAuditStore } from '../../src/audit/sqlite-store.js';
+import { checkpointInBackground } from '../../src/storage/sqlite-checkpointer.js';
 
 let dir: string;
 beforeEach(() => {
@@ -15,34 +15,46 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Frames in the WAL, read without copying anything (a checkpoint of nothing: NOOP reports the log). */
-function walFrames(db: ReturnType<typeof openSqlite>): number {
+/** Frames in the WAL, read without copying anything. */
+function walFrames(db: Database.Database): number {
   return (db.pragma('wal_checkpoint(NOOP)') as { log: number }[])[0]!.log;
 }
 
-describe('WAL checkpoints on a background thread', () => {
-  it('turns the connection’s own checkpoints off and copies the WAL from the other thread', async () => {
-    const path = join(dir, 'state.db');
-    const db = openSqlite(path);
+function walDb(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+describe('WAL checkpoints with their syncs off the event loop', () => {
+  it('turns SQLite’s own checkpoints off, copies the WAL when asked, and the next commit starts it over', async () => {
+    const path = join(dir, 'a.db');
+    const db = walDb(path);
     try {
+      const checkpoints = checkpointInBackground(db);
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       db.exec('CREATE TABLE blobs (b BLOB)');
       const insert = db.prepare('INSERT INTO blobs (b) VALUES (?)');
       // ~6 MiB: far past the 1,000 pages at which SQLite would have checkpointed inside a commit.
       for (let i = 0; i < 1500; i++) insert.run(Buffer.alloc(4096, i & 0xff));
+      checkpoints.wrote();
       const before = statSync(path).size;
       expect(walFrames(db)).toBeGreaterThan(1000);
-      await checkpointNow();
+      const done = checkpoints.checkpoint();
+      expect(checkpoints.idle()).toBe(done);
+      await done;
+      expect(checkpoints.idle()).toBeUndefined();
       expect(statSync(path).size).toBeGreaterThan(before + 5 * 1024 * 1024);
-      // Everything was copied, so the next commit starts the WAL over.
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL again after the copy
       insert.run(Buffer.alloc(16));
       expect(walFrames(db)).toBeLessThan(10);
-      expect((db.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n).toBe(1501);
+      checkpoints.release();
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     } finally {
       db.close();
     }
-    // Closed: the file opens again with its data (the WAL is recovered or already copied).
-    const again = openSqlite(path);
+    const again = new Database(path);
     try {
       expect((again.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n).toBe(1501);
     } finally {
@@ -50,32 +62,35 @@ describe('WAL checkpoints on a background thread', () => {
     }
   });
 
-  it('leaves in-memory databases alone', () => {
-    const db = openSqlite(':memory:');
+  it('leaves in-memory databases alone', async () => {
+    const db = new Database(':memory:');
     try {
+      const checkpoints = checkpointInBackground(db);
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      await checkpoints.checkpoint();
+      expect(checkpoints.idle()).toBeUndefined();
     } finally {
       db.close();
     }
   });
 
-  it('keeps the audit log’s WAL bounded: batches wait for a running checkpoint, none is lost', async () => {
+  it('keeps the audit log’s WAL short: batches wait for a running checkpoint and none is lost', async () => {
     const store = new SqliteAuditStore({ database: join(dir, 'audit.db') });
     const log = await AuditLog.open({ store, flushIntervalMs: 1, batchSize: 50 });
     try {
+      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       const big = 'x'.repeat(2000);
       for (let round = 0; round < 6; round++) {
         for (let i = 0; i < 400; i++) log.record({ type: 'system', action: 'test', detail: { round, i, big } });
-        // A checkpoint runs while the writer drains: the batches after it wait, then restart the WAL.
-        await Promise.all([checkpointNow(), log.flush()]);
+        // A checkpoint runs while the writer drains: the batches after it wait for it.
+        await Promise.all([store.checkpointWal(), log.flush()]);
       }
       await log.flush();
-      await checkpointNow();
+      await store.checkpointWal();
       log.record({ type: 'system', action: 'test', detail: { last: true } });
       await log.flush();
       expect(log.stats().committed).toBe(6 * 400 + 1);
       expect(walFrames(store.db)).toBeLessThan(50);
-      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     } finally {
       await log.close();
       await store.close();
