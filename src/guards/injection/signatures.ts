@@ -52,6 +52,14 @@ function sig(id: string, family: Family, strength: number, description: string, 
 const IGNORE_ANCHORS = ['ignor', 'disregard', 'forget', 'skip', 'bypass', 'overrid', 'overrul', 'overlook', 'neglect', 'discard', 'abandon', 'erase', 'cancel', 'nullify', 'void', 'drop', 'set aside', 'pay no attention', 'not follow', "n't follow", 'stop follow'];
 const RULE_ANCHORS = ['instruction', 'prompt', 'rule', 'direction', 'directive', 'guideline', 'command', 'order', 'constraint', 'restriction', 'programming', 'guidance', 'polic', 'context', 'task', 'message', 'training', 'limitation', 'filter', 'safeguard'];
 
+// Labels of questions and answers in a written dialogue (Bengali writes প্রশ্নঃ with a visarga).
+const QA_Q_LABELS = ['q', 'question', 'p', 'pregunta', 'pergunta', 'd', 'domanda', 'f', 'frage', 'в', 'вопрос', '问', '問', '질문', 'س', 'सवाल', 'प्रश्न', 'প্রশ্নঃ', 'প্রশ্ন', 'ถาม', 's', 'soru', 't', 'tanong', 'h', 'cau hoi'];
+const QA_A_LABELS = ['a', 'answer', 'r', 'respuesta', 'resposta', 'risposta', 'antwort', 'о', 'ответ', '答', '回答', '답', 'ج', 'जवाब', 'उत्तर', 'উত্তর', 'ตอบ', 'c', 'cevap', 'j', 'jawab', 'sagot', 'tl', 'tra loi'];
+const QA_Q = `(?:${QA_Q_LABELS.join('|')})`;
+const QA_A = `(?:${QA_A_LABELS.join('|')})`;
+// Every match holds a question mark followed by an answer label (rare in ordinary text; " a:" alone is not).
+const QA_ANCHORS = QA_A_LABELS.flatMap((a) => ['?', '؟'].flatMap((q) => [`${q}${a}:`, `${q} ${a}:`, `${q}\n${a}:`]));
+
 /**
  * Literal substrings every match of a signature must contain: groups that must all be present,
  * any one literal per group. `includes` is far cheaper than a regex scan, so most signatures are
@@ -74,8 +82,13 @@ const ANCHORS: Record<string, readonly (readonly string[])[]> = {
   'override.ko': [['무시', '잊어', '잊고', '잊으']],
   'override.ar': [['تجاهل', 'انس', 'اهمل', 'أهمل', 'لا تتبع']],
   'override.hi': [['अनदेखा', 'नज़रअंदाज़', 'नजरअंदाज', 'भूल', 'उपेक्षा']],
+  'override.ignore_above': [['ignor', 'disregard', 'forget'], ['above', 'foregoing']],
+  'override.ml': [['สนใจ', 'ลืม', 'เพิกเฉย', 'উপেক্ষা', 'ভুলে', 'abaikan', 'lupakan', 'acuhkan', 'hiraukan', 'gormezden', 'yoksay', 'dikkate alma', 'bo qua', '=quen', 'phot lo', 'kalimutan', 'pansinin', 'balewalain', 'ipagwalang', 'huwag sundin']],
+  'override.regardless': [['regardless of', 'independientemente', 'independentemente', 'independamment', 'indipendentemente', 'unabhangig von', 'независимо', 'bagimsiz olarak', '不管', '无论', '不论', '関係なく', 'かかわらず', '관계없이', '상관없이', 'بغض النظر', 'के बावजूद', 'की परवाह', 'নির্বিশেষ', 'terlepas dari', 'bat ke', 'โดยไม่คํานึงถึง', 'anuman ang']],
+  'override.said_not_to': [['you said not', 'you told me not', 'you were told not', 'you were instructed not', 'you asked me not', 'dijiste que no', 'disse para nao', 'disseste para nao', 'disse que nao', 'disseste que nao', 'hai detto di non', 'as dit de ne', 'avez dit de ne', 'gesagt hast', 'gesagt haben', 'знаю, что', '说过不要', '说了不要', 'と言った', '말라고', 'أعلم أنك', 'कहा था', 'বলেছিলে', 'บอกว่าอย่า', 'soyledigini biliyorum', 'dedigini biliyorum']],
   'role_play.dan': [['do anything now', '=dan']],
   'role_play.developer_mode': [['mode', 'jailbr', 'modo', 'entwicklermodus', 'режим', '模式', '越狱', '越獄', '脱獄', '탈옥', '개발자']],
+  'role_play.system_mode': [['system mode', 'system_mode', 'systemmode', '<system mode', '<system_mode', '<systemmode', 'override mode', 'mode override', 'mode de override', 'mode security', 'mode de security', 'modo sistema', 'modo de sistema', 'modo anula', 'modo de anula', 'modo substitu', 'modo de substitu', 'mode systeme', 'mode de systeme', 'mode contournement', 'mode de contournement', 'mode remplacement', 'mode de remplacement', 'systemmodus', 'modalita sistema', 'modalita di sistema', 'modalita override', 'modalita di override', 'режим', '模式', 'モード', '모드', 'وضع النظام', 'وضع التجاوز', 'وضع تجاوز', 'मोड', 'মোড', 'โหมด', 'sistem modu', 'che đo', 'che do', 'mode sistem', 'mode penggantian']],
   'role_play.no_restrictions': [
     ['restriction', 'filter', 'limitation', 'limits', 'censor', 'ethic', 'moral', 'rules', 'guideline', 'boundar', 'confines', 'polic', 'restricciones', 'filtros', 'censura', 'limites', 'filtre', 'censure', 'einschrankungen', 'zensur', 'grenzen', 'restrizioni', 'filtri', 'limiti', 'restricoes', 'ограничен', 'фильтр', 'цензур', '限制', '约束', '过滤', '审查', '制限', '제한', 'قيود', 'حدود', 'رقابة', 'प्रतिबंध', 'सीमा', 'रोक'],
   ],
@@ -100,6 +113,8 @@ const ANCHORS: Record<string, readonly (readonly string[])[]> = {
   'role_spoof.system_message': [['system', 'admin', 'developer', 'security', 'root', '###']],
   'role_spoof.fake_system_header': [['system', 'admin', 'developer'], ['##', '(', '[']],
   'role_spoof.fake_role_json': [['"role"', 'tool_calls', 'function_call']],
+  'role_spoof.authority_claim': [['your developer', 'your creator', 'your boss', 'your admin', 'your owner', 'your programmer', 'your supervisor', 'your maker', 'a system developer', 'a system admin', 'desarrollador', 'creador', 'jefe', 'programador', 'desenvolvedor', 'criador', 'chefe', 'developpeur', 'createur', 'patron', 'administrateur', 'programmeur', 'superieur', 'bin dein', 'bin ihr', 'als dein', 'als ihr', 'sviluppatore', 'creatore', 'capo', 'amministratore', 'programmatore', 'supervisore', 'разработчик', 'создатель', 'начальник', 'администратор', 'программист', 'руководитель', '的开发', '的创建', '的创造', '的老板', '的上司', '的管理员', '的程序员', 'の開発者', 'の上司', 'の作成者', 'の管理者', 'のボス', '개발자', '상사', '관리자', '창조자', '보스', 'مطورك', 'مديرك', 'رئيسك', 'منشئك', 'المطور', 'डेवलपर', 'निर्माता', 'बॉस', 'मालिक', 'प्रबंधक', 'ডেভেলপার', 'বস', 'নির্মাতা', 'เจ้านาย', 'หัวหน้า', 'ผู้พัฒนา', 'นักพัฒนา', 'gelistirici', 'yonetici', 'cua ban', 'cua may', 'pengembang', 'bos ', 'atasan', 'pembuat', 'iyong', 'inyong', 'developer ng']],
+  'role_spoof.fake_dialogue': [QA_ANCHORS],
   'role_spoof.end_of_data': [['end of', 'input end'], ['input', 'document', 'context', 'data', 'email', 'tool output', 'search result', 'file']],
   'agent_address.reading_this': [
     ['reading', 'processing', 'parsing', 'summari', 'analy', 'browsing', 'viewing', 'reviewing', 'if you'],
@@ -129,6 +144,7 @@ const ANCHORS: Record<string, readonly (readonly string[])[]> = {
   ],
   'refusal_suppression.prefix': [['begin', 'start', 'prefix', 'open'], ['with'], ['response', 'reply', 'answer', 'output', 'message'], ['sure', 'absolutely', 'of course', 'certainly', 'yes', 'here is', 'okay']],
   'payload_splitting.concat': [['=', 'concatenat', 'combine', 'join', 'merge', 'put together'], ['+', 'string', 'parts', 'pieces', 'fragments', 'variables', 'letters', 'words', 'segments']],
+  'payload_splitting.parts': [['part 1', 'part1', 'parte 1', 'partie 1', 'teil 1', 'часть 1', 'भाग 1', 'অংশ 1', 'الجزء 1', 'ส่วนที่ 1', 'bagian 1', 'bolum 1', 'phan 1', 'bahagi 1', '部分1', '部分 1', 'パート1', 'パート 1', '1부', 'a, b']],
   'encoding_instruction.decode_follow': [['base64', 'base 64', 'hex', 'rot13', 'rot-13', 'caesar', 'binary', 'morse', 'revers', 'backward', 'leet', 'unicode']],
 };
 
@@ -189,13 +205,13 @@ export const SIGNATURES: readonly Signature[] = [
   sig('override.previous_void', 'override', 0.6, 'declares earlier instructions void',
     `\\b(?:previous|prior|above|earlier|original)${S}(?:instructions?|prompts?|rules?|text)${S}(?:is|are|was|were)${S}(?:now${S})?(?:void|invalid|cancell?ed|obsolete|wrong|fake|a test|no longer)`),
   sig('override.es', 'override', 1, 'asks to ignore earlier instructions (es/pt/it)',
-    `\\b(?:ignora|ignore|ignorar|ignorad|ignoren|olvida|olvide|olvidar|omite|descarta|desconsidere|desconsidera|esqueca|esquece|dimentica|dimenticare|tralascia)\\b${gap(30)}\\b(?:instrucciones|instrucoes|instrucao|istruzioni|reglas|regras|regole|indicaciones|orientacoes|ordenes|comandos|comandi|todo lo anterior|tudo o que|tutto cio)`),
+    `\\b(?:ignora|ignore|ignorar|ignorad|ignoren|olvida|olvide|olvidar|omite|descarta|desconsidere|desconsidera|esqueca|esquece|dimentica|dimenticare|tralascia)\\b${gap(30)}\\b(?:instrucciones|instrucoes|instrucao|istruzioni|reglas|regras|regole|indicaciones|orientacoes|ordenes|comandos|comandi|todo lo anterior|lo anterior|lo de arriba|tudo o que|o acima|o anterior|tutto cio|quanto sopra|cio che precede)`),
   sig('override.fr', 'override', 1, 'asks to ignore earlier instructions (fr)',
-    `\\b(?:ignore|ignorez|ignorer|oublie|oubliez|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction)\\b${gap(30)}\\b(?:instructions?|consignes?|regles?|directives?|ordres?|tout ce qui precede)`),
+    `\\b(?:ignore|ignorez|ignorer|oublie|oubliez|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction)\\b${gap(30)}\\b(?:instructions?|consignes?|regles?|directives?|ordres?|tout ce qui precede|ce qui precede|ce qui est au-dessus|le texte ci-dessus)`),
   sig('override.de', 'override', 1, 'asks to ignore earlier instructions (de)',
-    `\\b(?:ignorier${WORD}|vergiss|vergessen sie|missachte${WORD}|uberspring${WORD})\\b${gap(30)}\\b(?:anweisungen|anweisung|instruktionen|befehle|regeln|vorgaben|richtlinien|alles)`),
+    `\\b(?:ignorier${WORD}|vergiss|vergessen sie|missachte${WORD}|uberspring${WORD})\\b${gap(30)}\\b(?:anweisungen|anweisung|instruktionen|befehle|regeln|vorgaben|richtlinien|alles|(?:das|den) obigen?|vorherige)`),
   sig('override.ru', 'override', 1, 'asks to ignore earlier instructions (ru)',
-    `(?:игнорир${LETTERS}|проигнорир${LETTERS}|забуд${LETTERS}|забыть|не обращай${LETTERS} внимания на|отбрось${LETTERS}|пренебрег${LETTERS})${gap(30)}(?:инструкци${LETTERS}|указани${LETTERS}|правил${LETTERS}|команд${LETTERS}|предыдущ${LETTERS}|всё|все)`),
+    `(?:игнорир${LETTERS}|проигнорир${LETTERS}|забуд${LETTERS}|забыть|не обращай${LETTERS} внимания на|отбрось${LETTERS}|пренебрег${LETTERS})${gap(30)}(?:инструкци${LETTERS}|указани${LETTERS}|правил${LETTERS}|команд${LETTERS}|предыдущ${LETTERS}|вышесказанн${LETTERS}|вышеизложенн${LETTERS}|всё|все)`),
   sig('override.zh', 'override', 1, 'asks to ignore earlier instructions (zh)',
     `(?:忽略|忽视|无视|無視|忘记|忘記|忘掉|不要理会|不要遵循|别管|跳过)${gap(12)}(?:指令|指示|说明|說明|提示|规则|規則|命令|要求|设定|設定|之前|以上|上面|前面|先前|所有)`),
   sig('override.ja', 'override', 1, 'asks to ignore earlier instructions (ja)',
@@ -207,11 +223,42 @@ export const SIGNATURES: readonly Signature[] = [
   sig('override.hi', 'override', 1, 'asks to ignore earlier instructions (hi)',
     `(?:निर्देश\\p{M}{0,8}${LETTERS}|आदेश${LETTERS}|नियम${LETTERS}|पिछल${LETTERS}|सभी)${gap(30)}(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल\\p{M}{0,8}|उपेक्षा)`),
 
+  sig('override.ignore_above', 'override', 1, 'asks to ignore the text above',
+    `\\b(?:ignore|ignoring|disregard|forget)${S}(?:all${S}|everything${S})?(?:of${S})?(?:the${S})?(?:text${S}|content${S})?(?:above|foregoing)\\b`),
+  // Thai, Bengali, Indonesian, Turkish, Vietnamese, Tagalog: the verb and its object, in the order the language puts them.
+  sig('override.ml', 'override', 1, 'asks to ignore earlier instructions (th/bn/id/tr/vi/tl)',
+    `(?:ไม่สนใจ|อย่า(?:ไป)?สนใจ|ลืม|เพิกเฉย)${gap(16)}(?:ข้างต้น|ก่อนหน้า|คําแนะนํา|คําสั่ง|เรื่องนั้น|ทั้งหมด)` +
+      `|(?:নির্দেশ|উপরের|আগের|পূর্বের|পূর্ববর্তী)${gap(30)}(?:উপেক্ষা কর|ভুলে যা)` +
+      `|\\b(?:abaikan|lupakan|acuhkan|hiraukan)\\b${gap(30)}\\b(?:instruksi|perintah|petunjuk|aturan|arahan|yg di ?atas|yang di ?atas|di ?atas|sebelumnya|semua)` +
+      `|\\b(?:onceki|yukaridaki|talimat|tum)${LETTERS}${gap(30)}(?:gormezden gel|yoksay|dikkate alma)` +
+      `|\\b(?:bo qua|quen|phot lo)\\b${gap(30)}\\b(?:huong dan|chi dan|chi thi|lenh|quy tac|o tren|truoc (?:đo|do)|tat ca)` +
+      `|\\b(?:kalimutan|huwag pansinin|balewalain|ipagwalang-bahala|huwag sundin)\\b${gap(30)}\\b(?:tagubilin|instruksyon|utos|panuntunan|nasa itaas|naunang|nakaraang|lahat)`),
+  sig('override.regardless', 'override', 0.6, 'asks for an answer regardless of earlier tasks or instructions',
+    `\\bregardless of (?:the |any |all |your )?(?:previous|prior|earlier|above|preceding|former|original)\\b` +
+      `|\\bindependientemente de (?:las |los |tus |sus )?(?:tareas|instrucciones|ordenes) anteriores|\\bindependentemente d(?:as|os|e) (?:tarefas|instrucoes) anteriores` +
+      `|\\bindependamment des (?:taches|instructions|consignes) precedentes|\\bindipendentemente da(?:i|lle|gli) (?:compiti|istruzioni|attivita) precedenti` +
+      `|\\bunabhangig von (?:den |allen )?(?:vorherigen|fruheren|bisherigen)|независимо от (?:предыдущ|прежн)${LETTERS}` +
+      `|\\bonceki ${LETTERS} ?bagimsiz olarak|(?:不管|无论|不论)(?:之前|以前|先前)的|(?:以前|前|これまで)の(?:タスク|指示|作業)(?:に|と)?(?:関係なく|かかわらず)` +
+      `|이전 (?:작업|지시|과제|명령)${LETTERS} (?:관계없이|상관없이)|بغض النظر عن (?:المهام|التعليمات|الأوامر) السابقة` +
+      `|पिछले (?:कार्यों|निर्देशों|कामों) (?:के बावजूद|की परवाह)|(?:আগের|পূর্ববর্তী) (?:কাজ|নির্দেশ)${LETTERS} (?:নির্বিশেষে|নির্বিশেষ)` +
+      `|\\bterlepas dari (?:tugas|instruksi|perintah) sebelumnya|\\bbat ke (?:cac )?(?:nhiem vu|chi dan|huong dan) truoc|โดยไม่คํานึงถึง(?:งาน|คําสั่ง)ก่อนหน้า|\\banuman ang (?:mga )?(?:naunang|nakaraang)`),
+  sig('override.said_not_to', 'override', 0.6, 'acknowledges an instruction and asks to break it ("I know you said not to")',
+    `\\bi know (?:that )?you (?:said|told me|were told|were instructed|asked me) not to\\b|\\bse que (?:me )?dijiste que no\\b|\\bsei que (?:voce )?(?:disse|disseste) (?:para|que) nao\\b` +
+      `|\\bso che (?:mi )?hai detto di non\\b|\\bje sais que (?:tu m'|vous m')?(?:as|avez) dit de ne\\b|\\bich wei(?:ß|ss),? dass (?:du|sie) (?:mir )?gesagt (?:hast|haben),? (?:ich solle? |dass )?(?:nicht|kein)` +
+      `|знаю, что (?:ты|вы) (?:сказал|просил)${LETTERS} (?:мне )?не|(?:说过|说了)不要|(?:な|ない)(?:で|よう)(?:に)?と言った(?:の|こと)は(?:知って|分かって|わかって)|말라고 (?:한|했던) (?:건|것은|거) 알지만` +
+      `|أعلم أنك قلت|(?:नहीं|ना) (?:करने )?(?:के लिए )?कहा था,? लेकिन|বলেছিলে(?:ন)?,? কিন্তু|รู้ว่าคุณบอกว่าอย่า|\\b(?:soyledigini|dedigini) biliyorum\\b`),
+
   // ── persona / role-play jailbreaks ───────────────────────────────────────────────────
   sig('role_play.dan', 'role_play', 1, 'DAN-style "do anything now" persona',
     `\\b(?:do anything now|dan mode|dan${S}(?:\\d{1,8}(?:\\.\\d{1,8})?|jailbreak)|you are dan|as dan\\b|stay (?:a )?dan|dan,? which stands for)`),
   sig('role_play.developer_mode', 'role_play', 1, 'developer / god / jailbreak mode',
     `\\b(?:developer|dev|god|admin|debug|unrestricted|jailbreak|jailbroken|opposite|evil|chaos|dude|aim|stan|mongo)${S}mode\\b|\\bjailbr(?:eak|oken)\\b|modo (?:desarrollador|desenvolvedor|sviluppatore)|mode (?:developpeur|developer)|entwicklermodus|режим${LETTERS} разработчик${LETTERS}|(?:开发者|开发人员|開發者)模式|越狱|越獄|脱獄|탈옥|개발자 모드`),
+  // "System mode", "override mode" in many languages (a user claiming to switch the model into a privileged mode).
+  sig('role_play.system_mode', 'role_play', 0.6, 'claims to switch the assistant into a system or override mode',
+    `<system[ _]?mode>|\\bsystem mode (?:activated|enabled|engaged|on)\\b|\\b(?:security |law enforcement |system |admin )?override mode\\b|\\bmode (?:de )?(?:security )?override\\b` +
+      `|\\bmodo (?:de )?(?:sistema|anulacion|anulacao|substituicao)\\b|\\bmode (?:de )?(?:systeme|contournement|remplacement)\\b|\\bsystemmodus\\b|\\bmodalita (?:di )?(?:sistema|override)\\b` +
+      `|режим${LETTERS} (?:переопределени|обход|системы)|системн${LETTERS} режим|(?:系统|覆盖|重写|覆寫|系統)模式|(?:システム|オーバーライド)モード|(?:시스템|오버라이드|재정의) 모드` +
+      `|وضع (?:النظام|التجاوز|تجاوز)|(?:सिस्टम|ओवरराइड) मोड|(?:সিস্টেম|ওভাররাইড) মোড|โหมด(?:ระบบ|บังคับใช้กฎหมาย|แทนที่)|\\bsistem modu|\\bche (?:đo|do) (?:he thong|ghi (?:đe|de))|\\bmode (?:sistem|penggantian)\\b`),
   sig('role_play.no_restrictions', 'role_play', 1, 'persona without restrictions, filters or ethics',
     `\\b(?:no|without|free (?:of|from)|not bound by|doesn'?t have|does not have|don'?t have any|isn'?t bound by|not restricted by|break(?:s)? (?:free )?(?:of|from))${S}(?:any${S}|the${S}|typical${S}|all${S}){0,4}(?:restrictions?|filters?|filtering|limitations?|limits|censorship|ethics|ethical (?:guidelines|constraints|principles)|morals?|moral (?:guidelines|constraints)|rules|guidelines|boundaries|confines|content polic(?:y|ies))\\b|sin (?:restricciones|filtros|censura|limites)|sans (?:restrictions?|filtres?|censure|limites)|ohne (?:einschrankungen|filter|zensur|grenzen)|senza (?:restrizioni|filtri|censura|limiti)|sem (?:restricoes|filtros|censura|limites)|без (?:ограничений|фильтров|цензуры)|(?:没有|无|不受)(?:任何)?(?:限制|约束|过滤|审查)|制限(?:なし|のない|がない)|제한(?:이|이 없|없)|بدون (?:قيود|حدود|رقابة)|बिना (?:किसी )?(?:प्रतिबंध|सीमा|रोक)`),
   sig('role_play.unfiltered_persona', 'role_play', 1, 'asks for an unfiltered, amoral or uncensored persona',
@@ -258,6 +305,30 @@ export const SIGNATURES: readonly Signature[] = [
     `(?:^|\\n)${S0}#{2,16}${S0}[([]?${S0}(?:system|admin|developer)[_ ]?(?:message|prompt|instructions?|override|note)${S0}[)\\]]?|[([](?:system|admin|developer)[_ ](?:message|prompt|instructions?|override|note)[)\\]]`),
   sig('role_spoof.fake_role_json', 'role_spoof', 0.6, 'JSON that impersonates a chat role or tool call',
     `"role"${S0}:${S0}"(?:system|developer|assistant)"|"(?:tool_calls|function_call)"${S0}:`),
+  // "I am your developer / boss": a claim of authority over the assistant, in many languages (a possessive is required:
+  // "I am a developer" is ordinary).
+  sig('role_spoof.authority_claim', 'role_spoof', 0.6, 'claims to be the assistant\'s developer, boss or administrator',
+    `\\b(?:i am|i'm|as) your (?:developer|creator|boss|administrator|admin|owner|programmer|supervisor|maker)\\b|\\bi(?: am|'m) a system (?:developer|administrator|admin)\\b` +
+      `|\\b(?:soy|como) (?:tu|su) (?:desarrollador|creador|jefe|programador)\\b` +
+      `|\\b(?:sou|como) (?:o )?(?:teu|seu) (?:desenvolvedor|criador|chefe|programador)\\b` +
+      `|\\b(?:je suis|en tant que) (?:votre|ton) (?:developpeur|createur|patron|administrateur|programmeur|superieur)\\b` +
+      `|\\b(?:ich bin|als) (?:dein|ihr) (?:entwickler|schopfer|chef|administrator|programmierer|vorgesetzter)\\b` +
+      `|\\b(?:sono|come|in qualita di) (?:il )?(?:tuo|suo|vostro) (?:sviluppatore|creatore|capo|amministratore|programmatore|supervisore)\\b` +
+      `|(?:^|[^\\p{L}])(?:я|как) (?:твой|ваш) (?:разработчик|создатель|начальник|администратор|программист|руководитель)` +
+      `|(?:我是|作为)(?:你|您)(?:的开发者|的开发人员|的创建者|的创造者|的老板|的上司|的管理员|的程序员)` +
+      `|(?:私|わたし|僕|俺)は(?:あなた|君)(?:の開発者|の上司|の作成者|の管理者|のボス)|(?:あなた|君)(?:の上司|の開発者|の管理者)として` +
+      `|(?:나는|저는|내가|제가) (?:당신의|너의|네) (?:개발자|상사|관리자|창조자|보스)|(?:당신의|너의) (?:상사|개발자|관리자|보스)로서` +
+      `|(?:أنا|انا|بصفتي) (?:مطورك|مديرك|رئيسك|منشئك|المطور الخاص بك)` +
+      `|मैं (?:आपका|तुम्हारा) (?:डेवलपर|निर्माता|बॉस|मालिक|प्रबंधक)|(?:आपके|तुम्हारे) (?:बॉस|डेवलपर|प्रबंधक) के रूप में|मैं एक सिस्टम डेवलपर` +
+      `|আমি (?:আপনার|তোমার) (?:ডেভেলপার|বস|নির্মাতা)|(?:আপনার|তোমার) (?:বস|ডেভেলপার) হিসাবে|আমি একজন সিস্টেম ডেভেলপার` +
+      `|ในฐานะ(?:เจ้านาย|หัวหน้า|ผู้พัฒนา|นักพัฒนา)ของคุณ|(?:ฉัน|ผม)(?:เป็น|คือ)(?:เจ้านาย|หัวหน้า|ผู้พัฒนา|นักพัฒนา)ของคุณ` +
+      `|\\b(?:senin|sizin) (?:gelistirici|yonetici)${LETTERS}|\\bbir sistem gelistiricisi` +
+      `|\\b(?:nha phat trien|nguoi phat trien|sep|quan ly) (?:cua ban|cua may)\\b` +
+      `|\\b(?:saya|aku) (?:adalah )?(?:pengembang|bos |atasan|pembuat) ?(?:anda|kamu)\\b|\\bsebagai (?:pengembang|bos |atasan) ?(?:anda|kamu)\\b` +
+      `|\\bako ang (?:iyong|inyong) (?:developer|boss|amo)\\b|\\bbilang (?:iyong|inyong) (?:boss|amo|developer)\\b|\\bisang developer ng sistema\\b`),
+  // Question, answer, question: made-up earlier turns that steer the next answer (many-shot), in many languages.
+  sig('role_spoof.fake_dialogue', 'role_spoof', 0.6, 'made-up question-and-answer turns before the real question',
+    `(?:^|\\s)${QA_Q}:[^?؟]{2,300}[?؟][ \\n]?${QA_A}:[\\s\\S]{2,300}?\\s${QA_Q}:`),
   sig('role_spoof.end_of_data', 'role_spoof', 0.6, 'claims the data or user input has ended',
     `\\b(?:end of (?:the )?(?:user input|input|document|context|data|email|tool output|search results?|file)|(?:user|document) input ends?)\\b`),
 
@@ -294,6 +365,12 @@ export const SIGNATURES: readonly Signature[] = [
   // ── payload splitting ────────────────────────────────────────────────────────────────
   sig('payload_splitting.concat', 'payload_splitting', 0.6, 'builds an instruction from concatenated pieces',
     `\\b[a-z]\\d?${S0}=${S0}["'][^"'\\n]{1,80}["']${W}{0,200}?\\b[a-z]\\d?${S0}\\+${S0}[a-z]\\d?\\b|\\b(?:concatenate|combine|join|merge|put together)${S}(?:the${S})?(?:strings?|parts|pieces|fragments|variables|letters|words|segments)\\b`),
+
+  // A question split into quoted parts ("Part 1 is '…', part 2 is '…'") or letters to combine ("Combine A, B and C"), in many languages.
+  sig('payload_splitting.parts', 'payload_splitting', 0.6, 'asks to answer a question split into quoted parts',
+    `(?:\\bpart ?|\\bparte |\\bpartie |\\bteil |часть |भाग |অংশ |الجزء |ส่วนที่ |\\bbagian |\\bbolum |\\bphan |\\bbahagi |部分 ?|パート ?)1${W}{0,8}["“«「][^"”»」\\n]{1,80}["”»」]${W}{0,40}?(?:part|parte|partie|teil|часть|भाग|অংশ|الجزء|ส่วนที่|bagian|bolum|phan|bahagi|部分|パート) ?2\\b` +
+      `|\\b1부(?:는|:)? ?"[^"\\n]{1,80}",? ?2부` +
+      `|\\b(?:combine|combina|combinez|combinar|kombiniere|kombinieren|unisci|une|junte|объедини|соедини|birlestir|ket hop|gabungkan|pagsamahin)${LETTERS}${gap(12)}\\ba, b,? (?:\\p{L}{1,4} )?c\\b|\\ba, b,? (?:\\p{L}{1,4} )?c(?:를|을)? ?(?:합쳐|결합|を組み合わせ|組み合わせ|मिला|একত্র)`),
 
   // ── asks to decode-and-follow an encoded payload ─────────────────────────────────────
   sig('encoding_instruction.decode_follow', 'encoding_instruction', 0.6, 'asks to decode an encoded text and act on it',
