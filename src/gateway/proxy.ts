@@ -606,6 +606,9 @@ function policyError(decision: Decision): ErrorSpec {
   };
 }
 
+/** Why a relayed stream's upstream call is aborted once the answer is complete: one reason for all (an Error per stream was a stack trace each). */
+const STREAM_FINISHED = new Error('stream finished');
+
 async function relayStream(
   adapter: ProviderAdapter,
   request: any,
@@ -621,7 +624,8 @@ async function relayStream(
   approvals: ApprovalService | undefined,
   flow: (toolCalls: readonly Segment[]) => Finding[],
 ): Promise<{ outputTokens: number; toolCalls: readonly { tool: string; callId: string; verdict: 'allow' | 'block'; arguments: string }[]; intervened: boolean; model: string | undefined }> {
-  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, abort.signal, flow);
+  // The call's AbortSignal is made only if a tool call waits for a human: most streams never need one.
+  const inspector = new GatewayStreamInspector(engine, ctx, toolAllowed, conversation, approvals, () => abort.signal, flow);
   const rewriter = adapter.createStreamRewriter(inspector, request);
   const parser = new SseParser();
   const sniffer = new StreamModelSniffer();
@@ -660,10 +664,14 @@ async function relayStream(
   let firstByte: number | undefined;
   let firstTokenSent = false;
   const started = performance.now();
-  // While a tool call waits for a human, an SSE comment every few seconds keeps proxies and clients from timing out.
-  const heartbeat = setInterval(() => {
-    if (inspector.awaitingApproval && !raw.destroyed) raw.write(': clawguard: awaiting approval\n\n');
-  }, 5000);
+  // While a tool call waits for a human, an SSE comment every few seconds keeps proxies and clients from
+  // timing out. The timer starts with the first wait: most streams never wait.
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  inspector.onAwaitingApproval = () => {
+    heartbeat ??= setInterval(() => {
+      if (inspector.awaitingApproval && !raw.destroyed) raw.write(': clawguard: awaiting approval\n\n');
+    }, 5000);
+  };
   try {
     for await (const chunk of upstreamBody) {
       firstByte ??= performance.now() - started;
@@ -699,8 +707,8 @@ async function relayStream(
     line.streamError = reason;
     if (!raw.destroyed) await write(rewriter.fail(reason));
   } finally {
-    clearInterval(heartbeat);
-    if (!abort.aborted && rewriter.done) abort.abort(new Error('stream finished'));
+    if (heartbeat !== undefined) clearInterval(heartbeat);
+    if (!abort.aborted && rewriter.done) abort.abort(STREAM_FINISHED);
     upstreamBody.destroy();
     line.status = 200;
     line.decision = inspector.outcome === 'block' ? 'block' : inputDecision;

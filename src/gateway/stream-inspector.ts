@@ -109,13 +109,16 @@ export class GatewayStreamInspector implements StreamInspector {
     private readonly pseudonyms?: PseudonymMap,
     /** Asked when a tool call needs review; without it, review fails closed (refusal). */
     private readonly approvals?: ApprovalService,
-    private readonly signal?: AbortSignal,
+    /** The call's abort signal, or what makes it: asked for only when a tool call waits for a human. */
+    private readonly signal?: AbortSignal | (() => AbortSignal),
     /** Findings the conversation's history adds to a new tool call (the flow rule). */
     private readonly flow?: (toolCalls: readonly Segment[]) => Finding[],
   ) {}
 
   /** Set while a tool call waits for a human, so the relay can keep the connection alive. */
   awaitingApproval = false;
+  /** Called when a tool call starts waiting for a human (the relay then starts its heartbeat). */
+  onAwaitingApproval: (() => void) | undefined;
   /** Every complete tool call the stream carried and what became of it (for the audit trail). */
   readonly toolCalls: { tool: string; callId: string; verdict: 'allow' | 'block'; arguments: string }[] = [];
 
@@ -173,10 +176,11 @@ export class GatewayStreamInspector implements StreamInspector {
       if (!this.approvals) refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, 'review required, no approver configured'] });
       else {
         this.awaitingApproval = true;
+        this.onAwaitingApproval?.();
         try {
           const held = await this.approvals.hold(
             { principal: this.ctx.principal?.id ?? 'unknown', requestId: this.ctx.requestId, toolName: call.name, arguments: this.pseudonyms ? this.pseudonyms.conceal(judgement.arguments) : judgement.arguments, reasons: judgement.reasons },
-            this.signal,
+            typeof this.signal === 'function' ? this.signal() : this.signal,
           );
           if (held.outcome !== 'approved') refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, `review ${held.outcome}`] });
         } finally {

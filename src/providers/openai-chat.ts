@@ -138,6 +138,28 @@ function plainTextIndex(chunk: any): number | undefined {
   return typeof choice.index === 'number' ? choice.index : 0;
 }
 
+/**
+ * The string that `text.slice(from, to)` is as JSON (it begins with a quote), or undefined when it is
+ * not one JSON string. A string without escapes or control characters is its own content: no parse.
+ */
+export function jsonStringAt(text: string, from: number, to: number): string | undefined {
+  const last = to - 1;
+  if (last > from && text.charCodeAt(last) === 34) {
+    let i = from + 1;
+    for (; i < last; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 34 || c === 92 || c < 32) break;
+    }
+    if (i === last) return text.slice(from + 1, last);
+  }
+  try {
+    const value: unknown = JSON.parse(text.slice(from, to));
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined; // not one JSON string: read it whole
+  }
+}
+
 function envelope(chunk: any): any {
   const { choices: _choices, usage: _usage, ...rest } = chunk;
   return rest;
@@ -233,15 +255,14 @@ class OpenAiStreamRewriter implements StreamRewriter {
     const data = event.data;
     if (data === '[DONE]') return DONE;
     const shape = this.shape;
-    if (shape && data.length > shape.head.length + shape.tail.length && data.startsWith(shape.head) && data.endsWith(shape.tail)) {
-      const literal = data.slice(shape.head.length, data.length - shape.tail.length);
-      if (literal.charCodeAt(0) === 34 /* " */) {
-        try {
-          const content: unknown = JSON.parse(literal);
-          if (typeof content === 'string' && content !== '') return new PlainText(data, content, shape.index, shape.source, undefined);
-        } catch {
-          /* not one JSON string: read it whole */
-        }
+    if (shape !== undefined) {
+      // Compared as substrings: `startsWith`/`endsWith` on these sliced strings cost as much as a
+      // third of parsing the whole event (measured).
+      const h = shape.head.length;
+      const to = data.length - shape.tail.length;
+      if (to > h && data.charCodeAt(h) === 34 /* " */ && data.substring(0, h) === shape.head && data.substring(to) === shape.tail) {
+        const content = jsonStringAt(data, h, to);
+        if (content !== undefined && content !== '') return new PlainText(data, content, shape.index, shape.source, undefined);
       }
     }
     let chunk: any;

@@ -1,0 +1,129 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { GuardEngine } from '../../src/gateway/guard-engine.js';
+import { GatewayStreamInspector } from '../../src/gateway/stream-inspector.js';
+import { jsonStringAt, openAiChatAdapter } from '../../src/providers/openai-chat.js';
+import { SseParser } from '../../src/providers/sse.js';
+import { engineFromConfig, outputCtx } from '../fuzz/engine.js';
+import { rng } from '../helpers/rng.js';
+
+/**
+ * The fast paths of an OpenAI stream: the SSE parser's Latin-1 reads, the text events read by their
+ * envelope (`head` + a JSON string + `tail`, the string read without a parse when it has no escapes),
+ * events passed on as sent. The reference is the same stream with a different `id` in every chunk:
+ * no envelope repeats, so every event is parsed whole. With the ids made equal again, the client must
+ * get the same bytes, whatever the text (escapes, quotes, non-ASCII, secrets and PII split across
+ * chunks) and however the upstream bytes are cut into reads.
+ */
+
+let engine: GuardEngine;
+let n = 0;
+beforeAll(async () => {
+  engine = await engineFromConfig(
+    [
+      'guards:',
+      '  patterns:',
+      '    maxMatchChars: 16',
+      '    deny:',
+      "      - { id: launch-code, pattern: 'LAUNCH-\\d{4}' }",
+      "      - { id: ticket, pattern: 'TICKET-\\d{3}' }",
+      'policy:',
+      '  rules:',
+      '    - { type: pattern.ticket, action: redact }',
+      '    - { type: "pii.*", direction: output, action: redact }',
+      '',
+    ].join('\n'),
+  );
+}, 60_000);
+
+const PIECES = [
+  'The', ' quick', ' brown', ' fox', ' "quoted"', ' back\\slash', ' line\nbreak', '\ttab', ' Grüße', ' 😀', ' 日本語', ' é',
+  ' mail me at ', 'jane.doe', '@example.com', ' TIC', 'KET-', '123', ' LAU', 'NCH-', '4242', ' ghp_A1b2C3d4E5', 'f6G7h8I9j0K1l2M3n4O5p6Q7r8', ' \u2028sep', ' ctl\u0001', ' ok.',
+];
+
+function chunkLine(id: string, delta: unknown, finish: string | null): string {
+  return `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1, model: 'gpt-test', system_fingerprint: 'fp_x', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+}
+
+/** The upstream's bytes: role chunk, one chunk per piece, stop, [DONE]; `id(k)` is chunk k's id. */
+function upstream(pieces: readonly string[], id: (k: number) => string): Buffer {
+  const lines = [chunkLine(id(0), { role: 'assistant', content: '' }, null)];
+  pieces.forEach((p, k) => lines.push(chunkLine(id(k + 1), { content: p }, null)));
+  lines.push(chunkLine(id(pieces.length + 1), {}, 'stop'), 'data: [DONE]\n\n');
+  return Buffer.from(lines.join(''));
+}
+
+/** As the gateway's relay drives a rewriter: events one by one until text is released, then each read's rest together. */
+async function relay(reads: readonly Uint8Array[]): Promise<string> {
+  const inspector = new GatewayStreamInspector(engine, outputCtx(`fast${n++}`), () => true);
+  const rewriter = openAiChatAdapter.createStreamRewriter(inspector, {});
+  const parser = new SseParser();
+  const out: string[] = [];
+  let first = true;
+  for (const read of reads) {
+    const events = parser.push(read);
+    let next = 0;
+    while (first && next < events.length && !rewriter.done) {
+      out.push(...(await rewriter.push(events[next++]!)));
+      if (inspector.releasedChars > 0) first = false;
+    }
+    if (next < events.length && !rewriter.done) out.push(...(await rewriter.pushMany!(events.slice(next))));
+    if (rewriter.done) break;
+  }
+  if (!rewriter.done) {
+    out.push(...(await rewriter.pushMany!(parser.end())));
+    out.push(...(await rewriter.end()));
+  }
+  return out.join('');
+}
+
+/** Read boundaries for `size` bytes: sometimes one read, otherwise cuts anywhere. */
+function cuts(size: number, r: () => number): number[] {
+  const ends: number[] = [];
+  for (let at = 0; at < size; ) {
+    at = r() < 0.3 ? size : Math.min(size, at + 1 + Math.floor(r() * 400));
+    ends.push(at);
+  }
+  return ends;
+}
+
+function reads(bytes: Buffer, ends: readonly number[]): Uint8Array[] {
+  return ends.map((end, k) => bytes.subarray(k === 0 ? 0 : ends[k - 1], end));
+}
+
+describe('OpenAI stream fast paths against whole parses', () => {
+  it('jsonStringAt reads what JSON.parse reads, or nothing where that is not one JSON string', () => {
+    const r = rng(7);
+    const alphabet = ['a', ' ', '"', '\\', 'n', 'u', '0', '1', 'é', '😀', '\u0001', '\n', '/', 't'];
+    for (let i = 0; i < 20_000; i++) {
+      let s = '"';
+      const len = Math.floor(r() * 8);
+      for (let k = 0; k < len; k++) s += alphabet[Math.floor(r() * alphabet.length)];
+      if (r() < 0.9) s += '"';
+      if (r() < 0.05) s += ' ';
+      const text = `xx${s}yy`;
+      let expected: unknown;
+      try {
+        expected = JSON.parse(s);
+      } catch {
+        expected = undefined;
+      }
+      expect(jsonStringAt(text, 2, text.length - 2), JSON.stringify(s)).toBe(typeof expected === 'string' ? expected : undefined);
+    }
+  });
+
+  it('gives the client the same bytes as the whole-parse path for 300 random streams, each cut into random reads', async () => {
+    const r = rng(20261126);
+    for (let i = 0; i < 300; i++) {
+      const count = 1 + Math.floor(r() * 24);
+      const pieces: string[] = [];
+      for (let k = 0; k < count; k++) pieces.push(PIECES[Math.floor(r() * PIECES.length)]!);
+      // Ids of one length: the same cuts fall at the same places of both streams.
+      const same = upstream(pieces, () => 'chatcmpl-same');
+      const varied = upstream(pieces, (k) => `chatcmpl-${String(k).padStart(4, '0')}`);
+      const ends = cuts(same.length, r);
+      const fast = await relay(reads(same, ends));
+      const slow = await relay(reads(varied, ends));
+      expect(fast, `stream ${i}: ${JSON.stringify(pieces)}`).toBe(slow.replace(/"id":"chatcmpl-\d{4}"/g, '"id":"chatcmpl-same"'));
+    }
+  }, 60_000);
+});
