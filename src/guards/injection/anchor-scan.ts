@@ -5,11 +5,12 @@
  * two; only the work differs: a hash of the first three code units of every literal (the first
  * two for shorter literals) leads each position straight to the few literals that can start there.
  *
- * The trigger scan reproduces the regex alternation it replaces exactly: at each position the
- * literals are tried longest first (ties in their first-seen order), the first that matches wins
- * and the scan resumes after it, so matches never overlap; `=word` anchors match whole words
- * only (`\b` on both sides, ASCII word characters); ASCII and non-ASCII literals are two separate
- * alternations, each with its own resume point.
+ * The trigger scan reproduces the regex alternation it replaces exactly: at every position the
+ * literals are tried longest first (ties in their first-seen order) and the first that matches
+ * wins; the next position is tried too, so a literal that starts inside another's match is found
+ * (a scan that resumed after each match hid "you are now" behind an earlier, longer literal);
+ * `=word` anchors match whole words only (`\b` on both sides, ASCII word characters); ASCII and
+ * non-ASCII literals are two separate alternations.
  *
  * On long texts the scan also records every occurrence of every literal, and each signature runs
  * only in windows before the occurrences of one of its anchor groups (`firstSignatureMatch`): its
@@ -264,9 +265,6 @@ export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FRO
     entryCount = 0;
     places = { generation };
   }
-  // Where each alternation may match next, and whether it matched at the current position.
-  let resume0 = 0;
-  let resume1 = 0;
   // The next three code units, rolled along (0 past the end: only read where p + 3 <= length).
   let c1 = length > 0 ? units[0]! : 0;
   let c2 = length > 1 ? units[1]! : 0;
@@ -278,8 +276,9 @@ export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FRO
     const longAt = p + 3 <= length ? LONG_HEAD[hash3(c0, c1, c2)]! : -1;
     const shortAt = SHORT_HEAD[shortKey(c0, c1)]!;
     if (longAt < 0 && shortAt < 0) continue;
-    let done0 = resume0 > p;
-    let done1 = resume1 > p;
+    // Whether each alternation has matched at this position (its first match here wins, as in the regex).
+    let done0 = false;
+    let done1 = false;
     for (let pass = 0; pass < 2; pass++) {
       let at = pass === 0 ? longAt : shortAt;
       if (at < 0) continue;
@@ -302,13 +301,8 @@ export function scanAnchors(text: string, withPlaces = text.length >= PLACES_FRO
         const end = p + LIT_LENGTH[id]!;
         if ((flags & 1) !== 0 && !(wordBoundary(units, length, p) && wordBoundary(units, length, end))) continue;
         for (const i of LIT_SIGNATURES[id]!) hit[i] = 1;
-        if ((flags & 2) === 0) {
-          resume0 = end;
-          done0 = true;
-        } else {
-          resume1 = end;
-          done1 = true;
-        }
+        if ((flags & 2) === 0) done0 = true;
+        else done1 = true;
       }
     }
   }

@@ -418,7 +418,8 @@ export const TRIGGERS: { readonly alternations: readonly (readonly string[])[]; 
 export const candidateSignatures: (text: string) => number[] = (() => {
   const build = (anchors: readonly string[], flags: string): RegExp | undefined => {
     if (anchors.length === 0) return undefined;
-    return new RegExp(anchors.map((a) => (isWholeWord(a) ? `\\b${escapeRegExp(literalOf(a))}\\b` : escapeRegExp(a))).join('|'), flags);
+    // A lookahead: every position is tried, so matches may overlap (one inside another is found too).
+    return new RegExp(`(?=(${anchors.map((a) => (isWholeWord(a) ? `\\b${escapeRegExp(literalOf(a))}\\b` : escapeRegExp(a))).join('|')}))`, flags);
   };
   const asciiRe = build(TRIGGERS.alternations[0]!, 'g');
   const otherRe = build(TRIGGERS.alternations[1]!, 'gu');
@@ -429,8 +430,8 @@ export const candidateSignatures: (text: string) => number[] = (() => {
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
       while ((m = re.exec(text))) {
-        for (const i of TRIGGERS.signaturesOf.get(m[0]) ?? []) hit[i] = 1;
-        if (m[0].length === 0) re.lastIndex++;
+        for (const i of TRIGGERS.signaturesOf.get(m[1]!) ?? []) hit[i] = 1;
+        re.lastIndex = m.index + 1;
       }
     };
     scan(asciiRe);

@@ -20,7 +20,7 @@ describe('anchor scan', () => {
     }
   });
 
-  it('agrees where matches overlap: the longest literal wins and the scan resumes after it', () => {
+  it('agrees where matches overlap: the longest literal wins at a position, and a literal inside it is found too', () => {
     for (const text of [
       'instructions',
       'you are now going to ignore',
@@ -38,6 +38,36 @@ describe('anchor scan', () => {
       'ab',
     ])
       expectSame(text);
+  });
+
+  it('finds a trigger that starts inside another trigger’s match (it used to be hidden)', () => {
+    // Pairs of trigger literals where b starts inside a and runs past it: the glued text holds both,
+    // so every signature b triggers (as a plain, not whole-word, anchor) must be a candidate.
+    const plainTriggers = new Map<string, number[]>();
+    SIGNATURES.forEach((signature, index) => {
+      for (const anchor of signature.anchors[0]!) {
+        if (anchor.startsWith('=')) continue;
+        const list = plainTriggers.get(anchor) ?? [];
+        list.push(index);
+        plainTriggers.set(anchor, list);
+      }
+    });
+    const triggers = [...new Set(SIGNATURES.flatMap((s) => s.anchors[0]!).map(literalOf))];
+    let pairs = 0;
+    for (const a of triggers) {
+      for (let cut = 1; cut < a.length; cut++) {
+        const tail = a.slice(cut);
+        for (const [b, indices] of plainTriggers) {
+          if (b.length <= tail.length || !b.startsWith(tail)) continue;
+          const text = ` ${a}${b.slice(tail.length)} `;
+          const candidates = scanAnchors(text).candidates;
+          for (const i of indices) expect(candidates, `${SIGNATURES[i]!.id} in ${JSON.stringify(text)}`).toContain(i);
+          expectSame(text);
+          pairs++;
+        }
+      }
+    }
+    expect(pairs).toBeGreaterThan(20);
   });
 
   it('agrees on random mixes of literals, separators and other scripts', () => {
