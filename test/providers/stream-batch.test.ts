@@ -4,6 +4,7 @@ import { GatewayStreamInspector } from '../../src/gateway/stream-inspector.js';
 import { openAiChatAdapter } from '../../src/providers/openai-chat.js';
 import { formatSse, SseParser, type SseEvent } from '../../src/providers/sse.js';
 import { engineFromConfig, outputCtx } from '../fuzz/engine.js';
+import { STREAM_TEST_CONFIG } from './stream-engine.js';
 
 /**
  * The gateway hands the events of one upstream read to `pushMany` (after the first token, which goes
@@ -27,21 +28,7 @@ let defaults: GuardEngine;
 let n = 0;
 beforeAll(async () => {
   defaults = await engineFromConfig('');
-  engine = await engineFromConfig(
-    [
-      'guards:',
-      '  patterns:',
-      '    maxMatchChars: 16',
-      '    deny:',
-      "      - { id: launch-code, pattern: 'LAUNCH-\\d{4}' }",
-      "      - { id: ticket, pattern: 'TICKET-\\d{3}' }",
-      'policy:',
-      '  rules:',
-      '    - { type: pattern.ticket, action: redact }',
-      '    - { type: "pii.*", direction: output, action: redact }',
-      '',
-    ].join('\n'),
-  );
+  engine = await engineFromConfig(STREAM_TEST_CONFIG);
 }, 60_000);
 
 /** Counts how the rewriter asks the inspector. */

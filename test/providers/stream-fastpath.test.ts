@@ -4,6 +4,7 @@ import { GatewayStreamInspector } from '../../src/gateway/stream-inspector.js';
 import { jsonStringAt, openAiChatAdapter } from '../../src/providers/openai-chat.js';
 import { SseParser } from '../../src/providers/sse.js';
 import { engineFromConfig, outputCtx } from '../fuzz/engine.js';
+import { STREAM_TEST_CONFIG } from './stream-engine.js';
 import { rng } from '../helpers/rng.js';
 
 /**
@@ -18,21 +19,7 @@ import { rng } from '../helpers/rng.js';
 let engine: GuardEngine;
 let n = 0;
 beforeAll(async () => {
-  engine = await engineFromConfig(
-    [
-      'guards:',
-      '  patterns:',
-      '    maxMatchChars: 16',
-      '    deny:',
-      "      - { id: launch-code, pattern: 'LAUNCH-\\d{4}' }",
-      "      - { id: ticket, pattern: 'TICKET-\\d{3}' }",
-      'policy:',
-      '  rules:',
-      '    - { type: pattern.ticket, action: redact }',
-      '    - { type: "pii.*", direction: output, action: redact }',
-      '',
-    ].join('\n'),
-  );
+  engine = await engineFromConfig(STREAM_TEST_CONFIG);
 }, 60_000);
 
 const PIECES = [
