@@ -170,14 +170,21 @@ export class SqliteAuditStore implements AuditStore {
     await this.walCheckpoints?.checkpoint();
   }
 
-  async append(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]> {
-    // The batch is journaled already: it can wait for a running checkpoint, which then copies the
-    // whole WAL and lets this commit start it over (else the WAL would grow under steady load).
+  /**
+   * Every write waits for a running WAL checkpoint: nothing may reach the WAL between its sync and its
+   * copy (storage/sqlite-checkpointer.ts). The audit writer's batches are journaled already, so the
+   * wait loses nothing, and the commit after a checkpoint starts the WAL over.
+   */
+  private async beforeWrite(): Promise<void> {
     const checkpoint = this.walCheckpoints?.idle();
     if (checkpoint) await checkpoint;
-    const records = this.appendSync(drafts, keys);
+    // The write follows in this same turn, before any timer can start the next checkpoint.
     this.walCheckpoints?.wrote();
-    return records;
+  }
+
+  async append(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): Promise<StoredRecord[]> {
+    await this.beforeWrite();
+    return this.appendSync(drafts, keys);
   }
 
   private appendSync(drafts: readonly RecordDraft[], keys: readonly WrappedDataKey[]): StoredRecord[] {
@@ -273,6 +280,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async addCheckpoint(cp: Checkpoint): Promise<void> {
+    await this.beforeWrite();
     this.stmts.addCheckpoint.run(cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature, cp.kind);
   }
 
@@ -281,6 +289,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async purgeThrough(anchor: Checkpoint): Promise<number> {
+    await this.beforeWrite();
     return this.db.transaction(() => {
       const deleted = this.db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
       this.db.prepare('DELETE FROM audit_checkpoints WHERE seq < ? OR kind = ?').run(anchor.seq, 'anchor');
@@ -304,6 +313,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async eraseSubject(subject: string, now: number): Promise<number> {
+    await this.beforeWrite();
     // secure_delete zeroes the freed bytes; the WAL checkpoint drops the old page images, so the
     // wrapped keys do not survive in free pages or the write-ahead log.
     const before = this.db.pragma('secure_delete', { simple: true }) as number;
@@ -322,6 +332,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async replaceWrappedKeys(keys: readonly WrappedDataKey[]): Promise<void> {
+    await this.beforeWrite();
     this.db.transaction(() => {
       for (const k of keys) this.stmts.replaceKey.run(k.kekId, k.wrapped, k.id);
     })();
