@@ -12,6 +12,7 @@ import {
   type ToolCallRefusal,
 } from './adapter.js';
 import { formatSse, type SseEvent } from './sse.js';
+import { TextEnvelope } from './text-envelope.js';
 import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
 
 const blockSchema = z.looseObject({ type: z.string() });
@@ -65,6 +66,19 @@ function parseEvent(event: SseEvent): unknown {
   }
 }
 
+/** A `text_delta` event read by its envelope (see TextEnvelope): its block and text, the event unparsed. */
+class TextDelta {
+  constructor(
+    readonly index: unknown,
+    readonly text: string,
+  ) {}
+}
+
+/** A parsed event that is a non-empty `text_delta` naming its own type (an envelope can be learned from it). */
+function isTextDelta(data: any): boolean {
+  return data !== null && typeof data === 'object' && data.type === 'content_block_delta' && data.delta?.type === 'text_delta' && typeof data.delta.text === 'string' && data.delta.text !== '';
+}
+
 class AnthropicStreamRewriter implements StreamRewriter {
   done = false;
   intervened = false;
@@ -75,7 +89,30 @@ class AnthropicStreamRewriter implements StreamRewriter {
   private allowedTools = 0;
   private refusedTools = 0;
 
+  /** How this stream's text deltas look around their text, once learned (see `read`). */
+  private envelope: TextEnvelope | undefined;
+  private envelopeTries = 0;
+
   constructor(private readonly inspector: StreamInspector) {}
+
+  /**
+   * An event read: a TextDelta when it is in the stream's text envelope (the event's string read, no
+   * parse), else the parsed JSON (NOT_JSON when it is not).
+   */
+  private read(event: SseEvent): unknown {
+    const envelope = this.envelope;
+    if (envelope !== undefined) {
+      const text = envelope.textOf(event.data);
+      if (text !== undefined && text !== '') return new TextDelta(envelope.source.index, text);
+    }
+    const data = parseEvent(event);
+    if (envelope === undefined && this.envelopeTries < 3 && isTextDelta(data)) {
+      this.envelopeTries++;
+      const index = (data as any).index;
+      this.envelope = TextEnvelope.learn(event.data, (data as any).delta.text, (probe, text) => isTextDelta(probe) && probe.delta.text === text && Object.is(probe.index, index));
+    }
+    return data;
+  }
 
   private emit(event: string, data: unknown): string {
     return formatSse({ event, data: JSON.stringify(data) });
@@ -93,13 +130,13 @@ class AnthropicStreamRewriter implements StreamRewriter {
 
   async push(event: SseEvent): Promise<string[]> {
     if (this.done) return [];
-    return this.pushParsed(event, parseEvent(event));
+    return this.pushParsed(event, this.read(event));
   }
 
   async pushMany(events: readonly SseEvent[]): Promise<string[]> {
     if (events.length === 1) return this.push(events[0]!);
     const out: string[] = [];
-    const parsed = events.map(parseEvent);
+    const parsed = events.map((e) => this.read(e));
     for (let i = 0; i < events.length && !this.done; ) {
       const index = this.plainIndex(events[i]!, parsed[i]);
       let j = i + 1;
@@ -114,6 +151,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
 
   /** The block index of a text delta (non-empty) for an open text block, else undefined. */
   private plainIndex(event: SseEvent, data: any): number | undefined {
+    if (data instanceof TextDelta) return this.textBlocks.has(data.index as number) ? (data.index as number) : undefined;
     if (data === null || typeof data !== 'object' || (data.type ?? event.event) !== 'content_block_delta') return undefined;
     const delta = data.delta;
     if (delta?.type !== 'text_delta' || typeof delta.text !== 'string' || delta.text === '' || !this.textBlocks.has(data.index)) return undefined;
@@ -128,7 +166,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
    */
   private async cleanRun(events: readonly SseEvent[], parsed: readonly any[], from: number, to: number, index: number, out: string[]): Promise<boolean> {
     const texts: string[] = [];
-    for (let k = from; k < to; k++) texts.push(parsed[k].delta.text);
+    for (let k = from; k < to; k++) texts.push(parsed[k] instanceof TextDelta ? parsed[k].text : parsed[k].delta.text);
     const release = await this.inspector.cleanText!(`content[${index}]`, texts);
     if (release === undefined) return false;
     const released = release.text;
@@ -138,7 +176,10 @@ class AnthropicStreamRewriter implements StreamRewriter {
       const text = texts[k - from]!;
       const end = Math.min(released.length, at + carried + text.length);
       if (carried === 0 && end - at === text.length) out.push(formatSse(events[k]!));
-      else out.push(this.emit('content_block_delta', { ...parsed[k], delta: { ...parsed[k].delta, text: released.slice(at, end) } }));
+      else {
+        const data = parsed[k] instanceof TextDelta ? JSON.parse(events[k]!.data) : parsed[k];
+        out.push(this.emit('content_block_delta', { ...data, delta: { ...data.delta, text: released.slice(at, end) } }));
+      }
       at = end;
     }
     return true;
@@ -146,6 +187,7 @@ class AnthropicStreamRewriter implements StreamRewriter {
 
   private async pushParsed(event: SseEvent, data: any): Promise<string[]> {
     if (this.done) return [];
+    if (data instanceof TextDelta) data = JSON.parse(event.data); // in its envelope: JSON, and the event it was read as
     if (data === NOT_JSON) return this.fail('the upstream sent an event that is not JSON');
     if (data === null || typeof data !== 'object') return this.fail('the upstream sent an unexpected event');
     const type = data?.type ?? event.event;

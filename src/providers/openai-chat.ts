@@ -15,6 +15,7 @@ import {
   type ToolCallRefusal,
 } from './adapter.js';
 import { formatSseData, type SseEvent } from './sse.js';
+import { TextEnvelope } from './text-envelope.js';
 import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
 
 const toolCallSchema = z.looseObject({
@@ -97,17 +98,6 @@ function textSegments(out: Segment[], content: unknown, base: (string | number)[
 
 const NOT_JSON = Symbol('not JSON');
 const DONE = Symbol('[DONE]');
-/** Put in place of a content to prove where it sits (see `learnShape`). */
-const SHAPE_PROBE = 'clawguard shape probe 7f3a';
-
-/** Plain text events of a stream: `head` + the content as a JSON string + `tail`. */
-interface Shape {
-  readonly head: string;
-  readonly tail: string;
-  readonly index: number;
-  /** The chunk parsed with another content: its envelope and usage are every such event's. */
-  readonly source: any;
-}
 
 /** An event that carries only a text delta for one choice (no tool calls, no finish, no error). */
 class PlainText {
@@ -138,28 +128,6 @@ function plainTextIndex(chunk: any): number | undefined {
   return typeof choice.index === 'number' ? choice.index : 0;
 }
 
-/**
- * The string that `text.slice(from, to)` is as JSON (it begins with a quote), or undefined when it is
- * not one JSON string. A string without escapes or control characters is its own content: no parse.
- */
-export function jsonStringAt(text: string, from: number, to: number): string | undefined {
-  const last = to - 1;
-  if (last > from && text.charCodeAt(last) === 34) {
-    let i = from + 1;
-    for (; i < last; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 34 || c === 92 || c < 32) break;
-    }
-    if (i === last) return text.slice(from + 1, last);
-  }
-  try {
-    const value: unknown = JSON.parse(text.slice(from, to));
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined; // not one JSON string: read it whole
-  }
-}
-
 function envelope(chunk: any): any {
   const { choices: _choices, usage: _usage, ...rest } = chunk;
   return rest;
@@ -177,7 +145,9 @@ class OpenAiStreamRewriter implements StreamRewriter {
   /** The last chunk read (its envelope, without choices and usage, dresses the chunks made here). */
   private last: any = { object: 'chat.completion.chunk' };
   /** How this stream's plain text events look around their content, once learned (see `read`). */
-  private shape: Shape | undefined;
+  private shape: TextEnvelope | undefined;
+  /** The choice of the events in `shape`. */
+  private shapeIndex = 0;
   private shapeTries = 0;
 
   constructor(
@@ -256,14 +226,8 @@ class OpenAiStreamRewriter implements StreamRewriter {
     if (data === '[DONE]') return DONE;
     const shape = this.shape;
     if (shape !== undefined) {
-      // Compared as substrings: `startsWith`/`endsWith` on these sliced strings cost as much as a
-      // third of parsing the whole event (measured).
-      const h = shape.head.length;
-      const to = data.length - shape.tail.length;
-      if (to > h && data.charCodeAt(h) === 34 /* " */ && data.substring(0, h) === shape.head && data.substring(to) === shape.tail) {
-        const content = jsonStringAt(data, h, to);
-        if (content !== undefined && content !== '') return new PlainText(data, content, shape.index, shape.source, undefined);
-      }
+      const content = shape.textOf(data);
+      if (content !== undefined && content !== '') return new PlainText(data, content, this.shapeIndex, shape.source, undefined);
     }
     let chunk: any;
     try {
@@ -278,26 +242,11 @@ class OpenAiStreamRewriter implements StreamRewriter {
     return new PlainText(data, content, index, chunk, chunk);
   }
 
-  /**
-   * Learns `head` and `tail` from a plain text event, proven by a parse with another string put in
-   * place of its content: the string's token is then that content, so any JSON string between `head`
-   * and `tail` parses to the same chunk with that string as its content.
-   */
+  /** Learns the envelope of the stream's plain text events from one of them (see TextEnvelope.learn). */
   private learnShape(data: string, content: string, index: number): void {
     this.shapeTries++;
-    const literal = JSON.stringify(content);
-    const at = data.lastIndexOf(literal);
-    if (at === -1) return; // escaped otherwise than JSON.stringify would
-    const head = data.slice(0, at);
-    const tail = data.slice(at + literal.length);
-    let probe: any;
-    try {
-      probe = JSON.parse(`${head}"${SHAPE_PROBE}"${tail}`);
-    } catch {
-      return;
-    }
-    if (plainTextIndex(probe) !== index || probe.choices[0].delta.content !== SHAPE_PROBE || head.includes(SHAPE_PROBE) || tail.includes(SHAPE_PROBE)) return;
-    this.shape = { head, tail, index, source: probe };
+    this.shape = TextEnvelope.learn(data, content, (probe, text) => plainTextIndex(probe) === index && probe.choices[0].delta.content === text);
+    this.shapeIndex = index;
   }
 
   /** The choice of a plain text event whose choice is still open, else undefined. */
@@ -440,7 +389,9 @@ class OpenAiStreamRewriter implements StreamRewriter {
   async end(): Promise<string[]> {
     if (this.done) return [];
     const events: string[] = [];
-    const open = new Set<number>([...this.tools.keys(), ...Array.from({ length: this.choiceCount }, (_, i) => i)]);
+    // Choices with tool calls first, then the others in order (each once).
+    const open: number[] = this.tools.size === 0 ? [] : [...this.tools.keys()];
+    for (let i = 0; i < this.choiceCount; i++) if (!this.tools.has(i)) open.push(i);
     for (const index of open) {
       if (this.finished.has(index)) continue;
       const delta: any = {};

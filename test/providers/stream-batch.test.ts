@@ -4,7 +4,7 @@ import { GatewayStreamInspector } from '../../src/gateway/stream-inspector.js';
 import { openAiChatAdapter } from '../../src/providers/openai-chat.js';
 import { formatSse, SseParser, type SseEvent } from '../../src/providers/sse.js';
 import { engineFromConfig, outputCtx } from '../fuzz/engine.js';
-import { STREAM_TEST_CONFIG } from './stream-engine.js';
+import { DEFAULTS_UNHURRIED, STREAM_TEST_CONFIG } from './stream-engine.js';
 
 /**
  * The gateway hands the events of one upstream read to `pushMany` (after the first token, which goes
@@ -27,7 +27,7 @@ let engine: GuardEngine;
 let defaults: GuardEngine;
 let n = 0;
 beforeAll(async () => {
-  defaults = await engineFromConfig('');
+  defaults = await engineFromConfig(DEFAULTS_UNHURRIED);
   engine = await engineFromConfig(STREAM_TEST_CONFIG);
 }, 60_000);
 

@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GuardEngine } from '../../src/gateway/guard-engine.js';
 import { GatewayStreamInspector } from '../../src/gateway/stream-inspector.js';
-import { jsonStringAt, openAiChatAdapter } from '../../src/providers/openai-chat.js';
+import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import { anthropicMessagesAdapter } from '../../src/providers/anthropic-messages.js';
+import { openAiChatAdapter } from '../../src/providers/openai-chat.js';
+import { jsonStringAt } from '../../src/providers/text-envelope.js';
 import { SseParser } from '../../src/providers/sse.js';
 import { engineFromConfig, outputCtx } from '../fuzz/engine.js';
 import { STREAM_TEST_CONFIG } from './stream-engine.js';
@@ -39,10 +42,27 @@ function upstream(pieces: readonly string[], id: (k: number) => string): Buffer 
   return Buffer.from(lines.join(''));
 }
 
+/** Anthropic's events for the same pieces; `x(k)` is a field every event k carries (a value of four characters). */
+function anthropicUpstream(pieces: readonly string[], x: (k: number) => string): Buffer {
+  const ev = (name: string, data: Record<string, unknown>, k: number): string => `event: ${name}\ndata: ${JSON.stringify({ ...data, x: x(k) })}\n\n`;
+  const lines = [
+    ev('message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-test', content: [], usage: { input_tokens: 3, output_tokens: 1 } } }, 0),
+    ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 0),
+    ev('ping', { type: 'ping' }, 0),
+  ];
+  pieces.forEach((p, k) => lines.push(ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }, k + 1)));
+  lines.push(
+    ev('content_block_stop', { type: 'content_block_stop', index: 0 }, 0),
+    ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: pieces.length } }, 0),
+    ev('message_stop', { type: 'message_stop' }, 0),
+  );
+  return Buffer.from(lines.join(''));
+}
+
 /** As the gateway's relay drives a rewriter: events one by one until text is released, then each read's rest together. */
-async function relay(reads: readonly Uint8Array[]): Promise<string> {
+async function relay(reads: readonly Uint8Array[], adapter: ProviderAdapter = openAiChatAdapter): Promise<string> {
   const inspector = new GatewayStreamInspector(engine, outputCtx(`fast${n++}`), () => true);
-  const rewriter = openAiChatAdapter.createStreamRewriter(inspector, {});
+  const rewriter = adapter.createStreamRewriter(inspector, {});
   const parser = new SseParser();
   const out: string[] = [];
   let first = true;
@@ -77,7 +97,7 @@ function reads(bytes: Buffer, ends: readonly number[]): Uint8Array[] {
   return ends.map((end, k) => bytes.subarray(k === 0 ? 0 : ends[k - 1], end));
 }
 
-describe('OpenAI stream fast paths against whole parses', () => {
+describe('stream fast paths against whole parses', () => {
   it('jsonStringAt reads what JSON.parse reads, or nothing where that is not one JSON string', () => {
     const r = rng(7);
     const alphabet = ['a', ' ', '"', '\\', 'n', 'u', '0', '1', 'é', '😀', '\u0001', '\n', '/', 't'];
@@ -111,6 +131,21 @@ describe('OpenAI stream fast paths against whole parses', () => {
       const fast = await relay(reads(same, ends));
       const slow = await relay(reads(varied, ends));
       expect(fast, `stream ${i}: ${JSON.stringify(pieces)}`).toBe(slow.replace(/"id":"chatcmpl-\d{4}"/g, '"id":"chatcmpl-same"'));
+    }
+  }, 60_000);
+
+  it('Anthropic: gives the client the same bytes as the whole-parse path for 300 random streams, each cut into random reads', async () => {
+    const r = rng(4242);
+    for (let i = 0; i < 300; i++) {
+      const count = 1 + Math.floor(r() * 24);
+      const pieces: string[] = [];
+      for (let k = 0; k < count; k++) pieces.push(PIECES[Math.floor(r() * PIECES.length)]!);
+      const same = anthropicUpstream(pieces, () => 'same');
+      const varied = anthropicUpstream(pieces, (k) => String(k).padStart(4, '0'));
+      const ends = cuts(same.length, r);
+      const fast = await relay(reads(same, ends), anthropicMessagesAdapter);
+      const slow = await relay(reads(varied, ends), anthropicMessagesAdapter);
+      expect(fast, `stream ${i}: ${JSON.stringify(pieces)}`).toBe(slow.replace(/"x":"\d{4}"/g, '"x":"same"'));
     }
   }, 60_000);
 });
