@@ -339,7 +339,11 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    // A checkpoint in flight still syncs through the descriptor closed below.
+    const checkpoint = this.walCheckpoints?.idle();
+    if (checkpoint) await checkpoint;
     this.walCheckpoints?.release();
     if (this.ownsDb && this.db.open) this.db.close();
+    this.walCheckpoints?.closeFile();
   }
 }

@@ -1,3 +1,4 @@
+import { closeSync, fsync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 
@@ -37,11 +38,17 @@ export interface BackgroundCheckpoints {
   checkpoint(): Promise<void>;
   /** Stops, handing the checkpoints back to SQLite; call it before closing the connection. */
   release(): void;
+  /** Closes the checkpointer's own descriptor of the database file; call it after closing the connection. */
+  closeFile(): void;
 }
 
-const NONE: BackgroundCheckpoints = { idle: () => undefined, wrote: () => {}, checkpoint: async () => {}, release: () => {} };
+const NONE: BackgroundCheckpoints = { idle: () => undefined, wrote: () => {}, checkpoint: async () => {}, release: () => {}, closeFile: () => {} };
 
-async function fsyncFile(path: string): Promise<void> {
+/**
+ * The WAL is synced through a descriptor opened for the purpose: SQLite holds no POSIX lock on the
+ * WAL file (its WAL locks are on the -shm file), so closing it releases nothing of SQLite's.
+ */
+async function fsyncWal(path: string): Promise<void> {
   let handle;
   try {
     handle = await open(path, 'r+');
@@ -64,10 +71,16 @@ async function fsyncFile(path: string): Promise<void> {
 export function checkpointInBackground(db: Database.Database): BackgroundCheckpoints {
   if (db.memory || db.readonly || String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return NONE;
   const path = db.name;
+  // The database file is synced through one descriptor kept open until the connection has closed:
+  // closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's too
+  // (sqlite.org/howtocorrupt.html, 2.2), and another process could then take the file from under it.
+  const dbFd = openSync(path, 'r+');
+  const fsyncDb = (): Promise<void> => new Promise((resolve, reject) => fsync(dbFd, (error) => (error ? reject(error) : resolve())));
   db.pragma('wal_autocheckpoint = 0');
   let dirty = false;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let fileClosed = false;
 
   const stop = (): void => {
     if (stopped) return;
@@ -78,7 +91,7 @@ export function checkpointInBackground(db: Database.Database): BackgroundCheckpo
 
   const run = async (): Promise<void> => {
     dirty = false;
-    await fsyncFile(`${path}-wal`);
+    await fsyncWal(`${path}-wal`);
     if (stopped || !db.open) return;
     db.pragma('synchronous = OFF');
     try {
@@ -86,7 +99,7 @@ export function checkpointInBackground(db: Database.Database): BackgroundCheckpo
     } finally {
       db.pragma('synchronous = NORMAL');
     }
-    await fsyncFile(path);
+    await fsyncDb();
   };
 
   const checkpoint = (): Promise<void> => {
@@ -115,5 +128,11 @@ export function checkpointInBackground(db: Database.Database): BackgroundCheckpo
     },
     checkpoint,
     release: stop,
+    closeFile: () => {
+      if (fileClosed) return;
+      if (db.open) throw new Error('close the SQLite connection before the checkpointer’s descriptor of its file');
+      fileClosed = true;
+      closeSync(dbFd);
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,8 +31,8 @@ describe('WAL checkpoints with their syncs off the event loop', () => {
   it('turns SQLite’s own checkpoints off, copies the WAL when asked, and the next commit starts it over', async () => {
     const path = join(dir, 'a.db');
     const db = walDb(path);
+    const checkpoints = checkpointInBackground(db);
     try {
-      const checkpoints = checkpointInBackground(db);
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       db.exec('CREATE TABLE blobs (b BLOB)');
       const insert = db.prepare('INSERT INTO blobs (b) VALUES (?)');
@@ -51,14 +51,42 @@ describe('WAL checkpoints with their syncs off the event loop', () => {
       expect(walFrames(db)).toBeLessThan(10);
       checkpoints.release();
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(() => checkpoints.closeFile()).toThrow(/close the SQLite connection before/);
     } finally {
       db.close();
     }
+    checkpoints.closeFile();
+    checkpoints.closeFile(); // once is enough; twice is harmless
     const again = new Database(path);
     try {
       expect((again.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n).toBe(1501);
     } finally {
       again.close();
+    }
+  });
+
+  it('never closes a descriptor of the database file while the connection is open (that would drop SQLite’s POSIX locks)', async () => {
+    const path = join(dir, 'locks.db');
+    const db = walDb(path);
+    const checkpoints = checkpointInBackground(db);
+    const reader = new Database(path);
+    const locksOnFile = (): string[] => readFileSync('/proc/locks', 'utf8').split('\n').filter((l) => l.includes(` ${process.pid} `) && l.includes(`:${statSync(path).ino} `));
+    try {
+      db.exec('CREATE TABLE t (x)');
+      db.prepare('INSERT INTO t (x) VALUES (1), (2)').run();
+      checkpoints.wrote();
+      // A read transaction on another connection of this process holds SQLite's SHARED lock on the file.
+      const rows = reader.prepare('SELECT x FROM t').iterate();
+      rows.next();
+      expect(locksOnFile().length).toBeGreaterThan(0);
+      for (let i = 0; i < 3; i++) await checkpoints.checkpoint();
+      expect(locksOnFile().length).toBeGreaterThan(0);
+      rows.return?.();
+    } finally {
+      reader.close();
+      checkpoints.release();
+      db.close();
+      checkpoints.closeFile();
     }
   });
 
