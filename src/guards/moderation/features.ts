@@ -6,13 +6,20 @@
  * Shared by training and inference.
  */
 export function classifierTokens(text: string): string[] {
+  // ASCII text (most answers) is its own NFKC form and has no marks: the same steps with byte-range
+  // patterns, which V8 runs markedly faster than Unicode property classes (the same tokens: tested).
+  if (ASCII_ONLY.test(text)) return text.toLowerCase().replace(/([a-z])\1{2,}/g, '$1$1').replace(/[@$0-9]/g, unleet).match(/[a-z']+|[!?]/g) ?? [];
   const norm = text
     .normalize('NFKC')
     .toLowerCase()
     .replace(/(\p{L})\1{2,}/gu, '$1$1')
-    .replace(/[@$0-9]/g, (c) => ({ '@': 'a', $: 's', '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't' })[c] ?? c);
+    .replace(/[@$0-9]/g, unleet);
   return norm.match(/[\p{L}\p{M}']+|[!?]/gu) ?? [];
 }
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const LEET: Readonly<Record<string, string>> = { '@': 'a', $: 's', '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't' };
+const unleet = (c: string): string => LEET[c] ?? c;
 
 const INSULTS = new Set(
   (

@@ -10,7 +10,7 @@ import {
   parseLlamaGuard,
 } from '../../../src/guards/moderation/index.js';
 import { applySpanRewrites } from '../../../src/transform/spans.js';
-import { classifierFeatures } from '../../../src/guards/moderation/features.js';
+import { classifierFeatures, classifierTokens } from '../../../src/guards/moderation/features.js';
 import harmfulModel from '../../../src/guards/moderation/harmful-model.json' with { type: 'json' };
 
 function output(text: string): Segment {
@@ -224,5 +224,33 @@ describe('external moderation services', () => {
       expect(result.failures[0]!.failOpen).toBe(false);
       expect(decide(policy, 'output', result.findings, result.failures, new Map([[seg.id, seg]])).action).toBe('block');
     }
+  });
+});
+
+describe('classifier tokens', () => {
+  /** The Unicode definition, which the ASCII fast path must equal on ASCII text. */
+  const reference = (text: string): string[] =>
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/(\p{L})\1{2,}/gu, '$1$1')
+      .replace(/[@$0-9]/g, (c) => ({ '@': 'a', $: 's', '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't' })[c] ?? c)
+      .match(/[\p{L}\p{M}']+|[!?]/gu) ?? [];
+
+  it('reads ASCII text exactly as the Unicode definition does', () => {
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const pieces = ['a', 'A', 'e', 'E', 'z', 'Z', 'ooo', 'OOOO', 'xXx', '0', '1', '3', '4', '5', '7', '2', '9', '@', '$', "'", '!', '?', ' ', '\n', '.', '-', '_', '"', 'You', 'idiot', 'k1ll', 'fuuuuck', 's0 stup1d', '#', '~'];
+    for (let k = 0; k < 3000; k++) {
+      let text = '';
+      const n = 1 + rnd(25);
+      for (let i = 0; i < n; i++) text += pieces[rnd(pieces.length)];
+      expect(classifierTokens(text), JSON.stringify(text)).toEqual(reference(text));
+    }
+    for (const text of ['', 'Hello!!! WORLD???', "don't you dare", 'ＡＢＣ ｆｕｌｌ', 'naïve café', 'ﬁne'])
+      expect(classifierTokens(text), text).toEqual(reference(text));
   });
 });
