@@ -93,11 +93,13 @@ export function checkpointInBackground(db: Database.Database): BackgroundCheckpo
     dirty = false;
     await fsyncWal(`${path}-wal`);
     if (stopped || !db.open) return;
+    // The copy alone: its syncs are the two around it. The connection's own level comes back after.
+    const level = Number(db.pragma('synchronous', { simple: true }));
     db.pragma('synchronous = OFF');
     try {
       db.pragma('wal_checkpoint(PASSIVE)');
     } finally {
-      db.pragma('synchronous = NORMAL');
+      db.pragma(`synchronous = ${level}`);
     }
     await fsyncDb();
   };

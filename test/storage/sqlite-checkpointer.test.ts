@@ -46,7 +46,7 @@ describe('WAL checkpoints with their syncs off the event loop', () => {
       await done;
       expect(checkpoints.idle()).toBeUndefined();
       expect(statSync(path).size).toBeGreaterThan(before + 5 * 1024 * 1024);
-      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL again after the copy
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // the connection's NORMAL again after the copy
       insert.run(Buffer.alloc(16));
       expect(walFrames(db)).toBeLessThan(10);
       checkpoints.release();
@@ -87,6 +87,31 @@ describe('WAL checkpoints with their syncs off the event loop', () => {
       checkpoints.release();
       db.close();
       checkpoints.closeFile();
+    }
+  });
+
+  it('gives a connection its own synchronous level back, and leaves connections not in WAL mode alone', async () => {
+    const full = walDb(join(dir, 'full.db'));
+    const checkpoints = checkpointInBackground(full);
+    try {
+      full.pragma('synchronous = FULL');
+      full.exec('CREATE TABLE t (x)');
+      checkpoints.wrote();
+      await checkpoints.checkpoint();
+      expect(full.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      checkpoints.release();
+      full.close();
+      checkpoints.closeFile();
+    }
+    const rollback = new Database(join(dir, 'rollback.db'));
+    try {
+      const none = checkpointInBackground(rollback);
+      expect(rollback.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      await none.checkpoint();
+      expect(none.idle()).toBeUndefined();
+    } finally {
+      rollback.close();
     }
   });
 
