@@ -36,13 +36,21 @@ import { verifyAuditLog } from '../audit/verify.js';
 import type { Decision, Segment } from '../core/index.js';
 
 const env = process.env;
-const REQUESTS = Number(env.BENCH_AUDIT_WRITE_REQUESTS ?? 20_000);
+/** A whole number of at least 1 from the environment, or a clear error (a typo must not run a meaningless benchmark). */
+function count(name: string, fallback: number): number {
+  const raw = env[name];
+  const value = raw === undefined || raw.trim() === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got "${raw}"`);
+  return value;
+}
+
+const REQUESTS = count('BENCH_AUDIT_WRITE_REQUESTS', 20_000);
 const MODE = (env.BENCH_AUDIT_WRITE_PAYLOADS ?? 'none') as PayloadMode;
 const FINDINGS = Boolean(env.BENCH_AUDIT_WRITE_FINDINGS);
-const REPEAT = Number(env.BENCH_AUDIT_WRITE_REPEAT ?? 3);
+const REPEAT = count('BENCH_AUDIT_WRITE_REPEAT', 3);
 /** Distinct API keys (principals) the requests come from: each one's index entries land on their own pages. */
-const PRINCIPALS = Number(env.BENCH_AUDIT_WRITE_PRINCIPALS ?? 4);
-const BATCH = Number(env.BENCH_AUDIT_WRITE_BATCH ?? 200);
+const PRINCIPALS = count('BENCH_AUDIT_WRITE_PRINCIPALS', 4);
+const BATCH = count('BENCH_AUDIT_WRITE_BATCH', 200);
 
 const SYSTEM = 'You are a helpful assistant. Answer briefly and cite the documents you were given. '.repeat(2);
 const USER = 'Summarize the attached quarterly report and list three risks for the next quarter, please. '.repeat(6);
