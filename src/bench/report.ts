@@ -76,6 +76,9 @@ const f1 = (x: number | undefined): string => (x !== undefined && Number.isFinit
 /** Reference Portkey figures (../shared/bench README, REPEATS=3 median, same machine) when it is not measured in the run. */
 export const PORTKEY_REFERENCE = { nonstream: 902, stream: 695, source: '../shared/bench README, 2026-11-25, median of 3 runs' };
 
+/** The bare Node proxy of floor-proxy.ts: what the runtime alone costs, shown next to the targets for scale. */
+export const FLOOR = 'node-floor';
+
 export interface TargetCheck {
   readonly target: string;
   readonly goal: string;
@@ -119,6 +122,17 @@ export function checkTargets(r: BenchResult, ours = 'clawguard'): TargetCheck[] 
       met: cap >= goal,
       margin: cap >= goal ? `+${f0(cap - goal)} req/s` : `short by ${f0(goal - cap)} req/s (needs ≤ ${f0(1e6 / goal)} µs/req)`,
     });
+    const floor = cell(r, FLOOR, mode, 32);
+    if (floor?.gwCpuUsPerReq !== undefined && Number.isFinite(floor.gwCpuUsPerReq)) {
+      const budget = 1e6 / goal;
+      out.push({
+        target: `for scale: bare Node proxy (${FLOOR}), c=32 ${mode}`,
+        goal: 'not a target',
+        measured: `${f0(floor.gwCpuUsPerReq)} µs/req = ${ratio(capacity(floor), pkCap)} Portkey; RSS max ${f1(floor.gwRssMaxMiB)} MiB`,
+        met: undefined,
+        margin: `the 10× goal (≤ ${f0(budget)} µs/req) leaves ${f0(budget - floor.gwCpuUsPerReq)} µs/req above this floor for auth, guards, audit, logs and metrics; ClawGuard spends ${f0(c.gwCpuUsPerReq! - floor.gwCpuUsPerReq)}`,
+      });
+    }
   }
   for (const mode of ['nonstream', 'stream']) {
     const c = cell(r, ours, mode, 1);
@@ -128,6 +142,10 @@ export function checkTargets(r: BenchResult, ours = 'clawguard'): TargetCheck[] 
       const a99 = (c.p99Us - d.p99Us) / 1000;
       out.push({ target: `added latency c=1 ${mode} p50`, goal: '≤ 0.30 ms', measured: `${a50.toFixed(3)} ms (${ms(c.p50Us)} vs direct ${ms(d.p50Us)})`, met: a50 <= 0.3, margin: `${(0.3 - a50).toFixed(3)} ms headroom` });
       out.push({ target: `added latency c=1 ${mode} p99`, goal: '≤ 1.00 ms', measured: `${a99.toFixed(3)} ms (${ms(c.p99Us)} vs direct ${ms(d.p99Us)})`, met: a99 <= 1, margin: `${(1 - a99).toFixed(3)} ms headroom` });
+      const floor = cell(r, FLOOR, mode, 1);
+      if (floor) {
+        out.push({ target: `for scale: bare Node proxy (${FLOOR}), added latency c=1 ${mode}`, goal: 'not a target', measured: `p50 ${((floor.p50Us - d.p50Us) / 1000).toFixed(3)} ms, p99 ${((floor.p99Us - d.p99Us) / 1000).toFixed(3)} ms`, met: undefined, margin: '' });
+      }
     }
   }
   {
@@ -136,6 +154,8 @@ export function checkTargets(r: BenchResult, ours = 'clawguard'): TargetCheck[] 
     if (c && d) {
       const a = (c.ttftUs.p50 - d.ttftUs.p50) / 1000;
       out.push({ target: 'added time to first token c=1 (stream, p50)', goal: '≤ 0.50 ms', measured: `${a.toFixed(3)} ms (${ms(c.ttftUs.p50)} vs direct ${ms(d.ttftUs.p50)})`, met: a <= 0.5, margin: `${(0.5 - a).toFixed(3)} ms headroom` });
+      const floor = probeOf(r, FLOOR, 'stream');
+      if (floor) out.push({ target: `for scale: bare Node proxy (${FLOOR}), added time to first token c=1`, goal: 'not a target', measured: `${((floor.ttftUs.p50 - d.ttftUs.p50) / 1000).toFixed(3)} ms (p50)`, met: undefined, margin: '' });
     }
   }
   {

@@ -20,7 +20,7 @@ import { fixturePath } from './guard-cost.js';
 import { createLoadGenerator, type LoadGenerator, type Target } from './load.js';
 import { allowedCpus, CLK_TCK, cpuTicks, hostBusyTicks, hostTicks, memMiB, selfTicks } from './proc.js';
 import { parseOpenAiStream, probe, request, streamIntegrity } from './probe.js';
-import { type BenchResult, type Cell, checkTargets, type IntegrityRow, type ProbeRow, renderDoc, renderMachine, renderMarkdown, replaceSection } from './report.js';
+import { type BenchResult, type Cell, checkTargets, FLOOR, type IntegrityRow, type ProbeRow, renderDoc, renderMachine, renderMarkdown, replaceSection } from './report.js';
 import { fakeJsonContent, fakeStreamContent } from './fake-upstream.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -338,6 +338,19 @@ async function main(): Promise<void> {
       portkeyNote = `@portkey-ai/gateway ${version} from ${PORTKEY_DIR} (installed by the peer harness), measured in this run on the gateway core; it listens on all interfaces (no host flag), the benchmark talks to it on 127.0.0.1 only`;
     } catch (e) {
       failures.push(`portkey: ${(e as Error).message}`);
+    }
+  }
+
+  if (env.BENCH_FLOOR !== '0') {
+    // The runtime's own floor (floor-proxy.ts): node:http + undici with nothing of ClawGuard's, on the same core.
+    const floorPort = await freePort();
+    log(`node floor proxy on :${floorPort} (cpu ${GW_CPU})`);
+    const floor = startProcess(GW_CPU, process.execPath, [join(HERE, 'floor-proxy.js')], join(work, 'floor.log'), { PORT: String(floorPort), UPSTREAM: `http://127.0.0.1:${upPort}`, CLIENT_KEY: 'floor-key' });
+    try {
+      await waitUp(`http://127.0.0.1:${floorPort}/healthz`, 15, floor);
+      targets.push({ name: FLOOR, desc: 'bare Node proxy: node:http + undici, JSON parsed both ways, key checked; nothing else', url: `http://127.0.0.1:${floorPort}/v1/chat/completions`, headers: { Authorization: 'Bearer floor-key' }, ...(floor.pid ? { pid: floor.pid } : {}) });
+    } catch (e) {
+      failures.push(`${FLOOR}: ${(e as Error).message}`);
     }
   }
 

@@ -3,7 +3,7 @@ import { type InjectionConfig, injectionConfigSchema, InjectionDetector, type Te
 import { type EvalRecord, readRecords, sourceName, splitFile } from './data.js';
 import { confusion, f1, fpr, precision, recall, recallAtFpr, rocAuc, round4 } from './metrics.js';
 import { OBFUSCATIONS, obfuscate } from './obfuscate.js';
-import type { EvalOptions, EvalReport, EvalSuite, LabelMetrics } from './types.js';
+import { ERROR_TEXT_CHARS, type EvalError, type EvalOptions, type EvalReport, type EvalSuite, type LabelMetrics } from './types.js';
 
 /** Sources of benign prompts built to look like injections (trigger words, role-play, borderline asks). */
 const HARD_BENIGN = ['notinject_benign', 'wildguard_benign'];
@@ -85,6 +85,7 @@ function summarize(rows: readonly Scored[], timing: Timing): { metrics: Record<s
     labels,
     rows.map((r) => r.threshold),
   );
+  const atOnePct = recallAtFpr(scores, labels, 0.01);
   const metrics: Record<string, number> = {
     n: rows.length,
     tp: c.tp,
@@ -95,7 +96,9 @@ function summarize(rows: readonly Scored[], timing: Timing): { metrics: Record<s
     recall: round4(recall(c)),
     f1: round4(f1(c)),
     fpr: round4(fpr(c)),
-    recall_at_1pct_fpr: round4(recallAtFpr(scores, labels, 0.01).recall),
+    recall_at_1pct_fpr: round4(atOnePct.recall),
+    // Scores above it are flagged at 1% FPR: `--threshold` just above it (with `--errors`) lists that point's misses.
+    threshold_at_1pct_fpr: round4(atOnePct.threshold),
     auc: round4(rocAuc(scores, labels)),
     us_per_kb: round4(timing.bytes > 0 ? timing.micros / (timing.bytes / 1024) : 0),
   };
@@ -109,6 +112,20 @@ function summarize(rows: readonly Scored[], timing: Timing): { metrics: Record<s
     if (group.some((r) => r.label === 1)) breakdown[`lang:${lang}`] = labelMetrics(group);
   }
   return { metrics, breakdown };
+}
+
+function errorOf(r: Scored): EvalError {
+  const flat = r.record.text.replace(/\s+/g, ' ').trim();
+  const text = flat.length > ERROR_TEXT_CHARS ? `${flat.slice(0, ERROR_TEXT_CHARS - 1)}…` : flat;
+  return { score: round4(r.score), threshold: r.threshold, source: sourceName(r.record.source), ...(r.record.lang ? { lang: r.record.lang } : {}), text };
+}
+
+/** Up to `n` misses (lowest scores first) and `n` false positives (highest first), or nothing without `n`. */
+function errorsOf(rows: readonly Scored[], n: number | undefined): Pick<EvalReport, 'errors'> {
+  if (n === undefined) return {};
+  const missed = rows.filter((r) => r.label === 1 && r.score < r.threshold).sort((a, b) => a.score - b.score);
+  const falsePositives = rows.filter((r) => r.label === 0 && r.score >= r.threshold).sort((a, b) => b.score - a.score);
+  return { errors: { missed: missed.slice(0, n).map(errorOf), falsePositives: falsePositives.slice(0, n).map(errorOf) } };
 }
 
 /** The task's split file, or the files the caller named. */
@@ -156,6 +173,7 @@ export const injectionSuite: EvalSuite = {
       metrics,
       breakdown,
       notes: [thresholdNote(config), `hard benign = ${HARD_BENIGN.join(', ')} (${hard.length} rows); ordinary benign ${ordinary.length} rows`],
+      ...errorsOf(rows, options.errors),
     };
   },
 };
@@ -177,7 +195,7 @@ export const indirectSuite: EvalSuite = {
     const cc = confusion(contexts.map((r) => r.score), contexts.map((r) => r.label), contexts.map((r) => r.threshold));
     metrics.recall_in_context = round4(recall(cc));
     metrics.recall_at_2pct_fpr = round4(recallAtFpr(rows.map((r) => r.score), rows.map((r) => r.label), 0.02).recall);
-    return { suite: 'indirect', split: options.split, examples: rows.length, metrics, breakdown, notes: [thresholdNote(config)] };
+    return { suite: 'indirect', split: options.split, examples: rows.length, metrics, breakdown, notes: [thresholdNote(config)], ...errorsOf(rows, options.errors) };
   },
 };
 
@@ -213,6 +231,7 @@ export const benignSuite: EvalSuite = {
       examples: rows.length,
       metrics,
       notes: [thresholdNote(config), 'prompts and responses are scanned as messages, tool outputs as tool results'],
+      ...errorsOf(rows, options.errors),
     };
   },
 };

@@ -1,4 +1,4 @@
-import type { EvalReport, LabelMetrics } from './types.js';
+import type { EvalError, EvalReport, LabelMetrics } from './types.js';
 
 /** Headline metrics shown first, in this order, when present. */
 const HEADLINE = ['n', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'fpr', 'recall_at_1pct_fpr', 'auc', 'us_per_kb'];
@@ -43,9 +43,19 @@ export function formatText(reports: readonly EvalReport[]): string {
       }
     }
     for (const n of r.notes ?? []) out.push(`  note: ${n}`);
+    if (r.errors) {
+      out.push(`  missed (${r.errors.missed.length} shown, lowest scores first):`);
+      for (const e of r.errors.missed) out.push(errorLine(e));
+      out.push(`  false positives (${r.errors.falsePositives.length} shown, highest scores first):`);
+      for (const e of r.errors.falsePositives) out.push(errorLine(e));
+    }
     out.push('');
   }
   return out.join('\n');
+}
+
+function errorLine(e: EvalError): string {
+  return `    ${e.score.toFixed(4)}  ${e.source}${e.lang ? ` [${e.lang}]` : ''}  ${JSON.stringify(e.text)}`;
 }
 
 /** Markdown report: one section per suite, metrics and breakdown as tables. */

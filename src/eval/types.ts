@@ -14,6 +14,8 @@ export interface EvalOptions {
   readonly files?: readonly string[];
   /** Report at this score instead of the detector's default threshold. */
   readonly threshold?: number;
+  /** List up to this many misses and as many false positives (suites that score texts one by one). */
+  readonly errors?: number;
   /** Called with (done, total) for a progress bar. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -34,7 +36,21 @@ export interface EvalReport {
   /** Per label / entity type / category breakdown. */
   readonly breakdown?: Readonly<Record<string, LabelMetrics>>;
   readonly notes?: readonly string[];
+  /** With `errors`: the misses, lowest scores first, and the false positives, highest first. */
+  readonly errors?: { readonly missed: readonly EvalError[]; readonly falsePositives: readonly EvalError[] };
 }
+
+/** One text the detector got wrong at the threshold it was judged by. */
+export interface EvalError {
+  readonly score: number;
+  readonly threshold: number;
+  readonly source: string;
+  readonly lang?: string;
+  /** The text with whitespace collapsed, cut to ERROR_TEXT_CHARS characters. */
+  readonly text: string;
+}
+
+export const ERROR_TEXT_CHARS = 240;
 
 export interface EvalSuite {
   /** `injection`, `indirect`, `pii`, `secrets`, `harmful`, `benign`, … */

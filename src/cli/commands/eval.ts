@@ -68,9 +68,10 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
     .option('--json', 'print one JSON object: { split, reports: [...] }')
     .option('--markdown <file>', 'also write a markdown report to this file')
     .option('--threshold <t>', 'with TASK FILE…: report at this score instead of the detector default', probability)
+    .option('--errors <n>', 'list up to N misses and N false positives with score, source and text (injection, indirect, benign)', positiveInt)
     .argument('[task]', 'with files: the task they hold (injection, indirect, pii, secrets, harmful)')
     .argument('[files...]', 'JSONL files with `text` and `label` (malicious | benign) to measure instead of the data folder')
-    .action(async (task: string | undefined, files: string[], opts: EvalCommandOptions & { threshold?: number }) => {
+    .action(async (task: string | undefined, files: string[], opts: EvalCommandOptions & { threshold?: number; errors?: number }) => {
       try {
         if (task !== undefined) {
           // The stable scripting form: `clawguard eval TASK FILE… [--json] [--threshold T]`.
@@ -83,6 +84,7 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
             files: files.map((f) => resolve(f)),
             ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
             ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+            ...(opts.errors === undefined ? {} : { errors: opts.errors }),
           });
           const m = report!.metrics;
           // The stable keys; a figure a task has no meaning for (tn, fpr, auc of PII spans) is null.
@@ -102,6 +104,7 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
             auc: figure('auc'),
             ms_per_kb: m.us_per_kb === undefined ? null : Math.round(m.us_per_kb) / 1000,
             ...(task === 'pii' || task === 'secrets' || task === 'harmful' ? { per_type: perType(report!.breakdown ?? {}) } : {}),
+            ...(report!.errors ? { errors: { missed: report!.errors.missed, false_positives: report!.errors.falsePositives } } : {}),
           };
           process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatText([report!]));
           return;
@@ -117,6 +120,7 @@ export function registerEvalCommand(program: Command, suites: EvalSuite[]): void
               dataDir,
               split: opts.split,
               ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+              ...(opts.errors === undefined ? {} : { errors: opts.errors }),
               ...(onProgress ? { onProgress } : {}),
             })),
           );
