@@ -53,7 +53,16 @@ async function serve(configPath: string, banner?: string[]): Promise<void> {
   const registry = builtinGuards();
   const loaded = loadConfigFile(configPath, registry);
   const gateway = await createGateway(loaded, { registry });
-  const { proxyUrl, adminUrl, egressUrl } = await gateway.listen();
+  let urls: Awaited<ReturnType<typeof gateway.listen>>;
+  try {
+    urls = await gateway.listen();
+  } catch (error) {
+    // A port already in use: close what was opened (stores, timers, a listener that did bind) so the
+    // process exits with the error instead of hanging with no port.
+    await gateway.close().catch(() => undefined);
+    throw error;
+  }
+  const { proxyUrl, adminUrl, egressUrl } = urls;
   allowYoungGenerationGrowth();
   out(`ClawGuard is listening`);
   out(`  LLM proxy:  ${proxyUrl}   (OpenAI: ${proxyUrl}/v1 · Anthropic: ${proxyUrl})`);

@@ -73,7 +73,10 @@ export function parseConfigText(text: string, file: string, registry: GuardRegis
   const issues: ConfigIssue[] = [];
   for (const error of doc.errors) {
     const pos = error.linePos?.[0];
-    issues.push({ path: '', ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML: ${error.message.split('\n')[0]}` });
+    // prettyErrors ends the first line with " at line L, column C:" (a code frame follows); the
+    // position is already in the issue, so the message keeps only what went wrong.
+    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    issues.push({ path: '', ...(pos ? { line: pos.line, column: pos.col } : {}), message: `YAML: ${message}` });
   }
   if (issues.length > 0) return { issues };
   let raw: unknown;

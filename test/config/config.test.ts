@@ -60,6 +60,9 @@ describe('config validation', () => {
     const { issues } = parse('server:\n  port: 8080\n   host: x\n');
     expect(issues[0]!.line).toBe(2);
     expect(issues[0]!.message).toMatch(/^YAML: /);
+    // The line and column are in the issue (and printed before it), not repeated in the message.
+    expect(issues[0]!.message).not.toMatch(/at line \d+, column \d+/);
+    expect(issues[0]!.message).not.toMatch(/:$/);
   });
 
   it('reports every schema error with its path and line', () => {
