@@ -61,10 +61,27 @@ class ChannelScanner {
     for (const failure of inspection.decision.failures) {
       if (!failure.failOpen) return clean ? undefined : { blocked: true, reason: `guard ${failure.guard} failed` };
     }
+    if (!final) {
+      // A rewrite that reaches into the held-back text may still grow or change (a URL whose "http"
+      // went out as a plain word reads as `https://cr`, a private host, until its name is complete):
+      // hold it back from its start and judge it once it is complete. Blocks act at once, as before.
+      // Until no finding straddles the new line: holding one back can make an earlier one straddle.
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (const v of inspection.decision.verdicts) {
+          const span = v.finding.span;
+          if ((v.action === 'redact' || v.action === 'pseudonymize') && span && span.end > release && span.start < release && release > base) {
+            release = Math.max(base, span.start);
+            moved = true;
+          }
+        }
+      }
+    }
     for (const v of inspection.decision.verdicts) {
       const span = v.finding.span;
       if (span && span.end <= base) continue; // wholly inside text released earlier
       if (span && !final && span.start >= release) continue; // may still grow: judged on a later delta
+      if (span && !final && span.end > release && (v.action === 'redact' || v.action === 'pseudonymize')) continue; // held back above
       if (v.action === 'block' || v.action === 'review') return clean ? undefined : { blocked: true, reason: v.finding.type };
       if (v.action === 'redact' || v.action === 'pseudonymize') {
         if (clean) return undefined;

