@@ -43,6 +43,10 @@ const upstreamSchema = z
   })
   .superRefine((u, ctx) => {
     if (u.provider !== 'demo' && !u.url) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required for provider "${u.provider}"` });
+    // The Anthropic adapter adds /v1/messages: a base URL ending in /v1 would send every request to /v1/v1/messages.
+    if (u.provider === 'anthropic' && u.url && /\/v1\/?$/.test(new URL(u.url).pathname)) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: `for provider "anthropic" is the base URL without /v1 (ClawGuard adds /v1/messages): use ${u.url.replace(/\/v1\/?$/, '')}` });
+    }
   });
 
 /** TLS for a listener: TLS 1.2 at least; with `caFile`, client certificates are requested (mTLS). */

