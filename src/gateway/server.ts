@@ -419,6 +419,14 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   if (config.admin.enabled) {
     const adminTls = tlsOptions(config.admin.tls, loaded);
     admin = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true, ...(adminTls ? { https: adminTls } : {}) }) as unknown as FastifyInstance;
+    // Every admin answer has the admin API's own error shape, fastify's own errors (a body that is not
+    // JSON, too large, a wrong content type) and unknown paths included.
+    admin.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+      const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) log.error({ err: { message: error.message, name: error.name } }, 'admin API error');
+      return reply.code(status).send({ error: { type: status === 500 ? 'api_error' : status === 413 ? 'request_too_large' : 'invalid_request_error', message: status === 500 ? 'internal error' : error.message } });
+    });
+    admin.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { type: 'not_found_error', message: `no admin endpoint ${request.method} ${request.url.split('?')[0]}` } }));
     admin.get('/healthz', async () => health);
     admin.get('/readyz', ready);
     const metricsConfig = config.telemetry.metrics;

@@ -41,3 +41,17 @@ describe('admin API: creating a key (shared with the dashboard)', () => {
     expect(listed).not.toContain(String(r.json.key));
   });
 });
+
+describe('admin API: errors in its own shape', () => {
+  it('answers a body that is not JSON, and an unknown path, with {error: {type, message}} (found by QA)', async () => {
+    const bad = await fetch(`${gw.adminUrl}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${gw.adminKey}`, 'content-type': 'application/json' }, body: '{"name": ' });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error?: { type: string; message: string }; code?: string };
+    expect(body.error?.type).toBe('invalid_request_error');
+    expect(body.error?.message).toMatch(/JSON/i);
+    expect(body).not.toHaveProperty('code');
+    const missing = await fetch(`${gw.adminUrl}/v1/nothing-here?x=1`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { type: 'not_found_error', message: 'no admin endpoint GET /v1/nothing-here' } });
+  });
+});
