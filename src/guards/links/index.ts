@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
-import { placeholderSpans } from '../../transform/placeholder.js';
+import { maskPlaceholders, placeholderSpans } from '../../transform/placeholder.js';
 import { domainMatches } from '../toolcalls/net.js';
 import { analyzeUrl, parseUrl, urlsInText, type UrlPolicy } from '../toolcalls/urls.js';
 
@@ -72,20 +72,6 @@ export const linksGuardFactory: GuardFactory<LinksConfig> = {
 
 type FoundUrl = ReturnType<typeof urlsInText>[number];
 type Report = (link: FoundUrl, category: string, severity: z.infer<typeof level>, score: number, reason: string) => void;
-
-/**
- * `<IP_ADDRESS_1>` with its brackets as `_IP_ADDRESS_1_`: the same length (spans stay true), and a
- * link built around a placeholder parses as one URL instead of breaking at the bracket.
- */
-function maskPlaceholders(text: string, spans: readonly { start: number; end: number }[]): string {
-  let out = '';
-  let at = 0;
-  for (const p of spans) {
-    out += `${text.slice(at, p.start)}_${text.slice(p.start + 1, p.end - 1)}_`;
-    at = p.end;
-  }
-  return out + text.slice(at);
-}
 
 /**
  * A link that holds a pseudonym placeholder gets the real value back after the output guards ran

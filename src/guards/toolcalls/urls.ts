@@ -22,7 +22,7 @@ export interface UrlPolicy {
 }
 
 const SAFE_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
-const SECRET_TOKEN = /\b(?:sk-(?:ant-|proj-|live_)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20,}|npm_[A-Za-z0-9]{36}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const SECRET_TOKEN = /\b(?:sk-(?:ant-|proj-|live_)?[A-Za-z0-9_-]{20,}|[rs]k_(?:live|test)_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20,}|npm_[A-Za-z0-9]{36}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 function safeDecode(s: string): string {
   try {
@@ -62,6 +62,16 @@ export function parseUrl(raw: string): URL | undefined {
   return undefined;
 }
 
+/**
+ * Whether a URL carries a credential-like value (a known token format in its user, password, query,
+ * fragment, path or host labels: `https://<key>.attacker.example/` leaks it through DNS) or a password.
+ */
+export function credentialInUrl(url: URL): boolean {
+  if (url.password !== '') return true;
+  const parts = [url.username, ...[...url.searchParams.entries()].flatMap(([k, v]) => [k, v]), safeDecode(url.hash.slice(1)), ...url.pathname.split('/').map(safeDecode), ...url.hostname.split('.')];
+  return parts.some((p) => SECRET_TOKEN.test(p));
+}
+
 /** Judges a URL a tool fetches or opens: scheme, SSRF targets, domain lists, data in the query. */
 export function analyzeUrl(raw: string, policy: UrlPolicy): UrlIssue[] {
   const url = parseUrl(raw);
@@ -79,8 +89,7 @@ export function analyzeUrl(raw: string, policy: UrlPolicy): UrlIssue[] {
   const allowed = policy.allow.some((d) => domainMatches(d, host));
   if (allowed || cls !== 'public') return issues;
   if (policy.unknownDomain !== 'allow' && policy.allow.length > 0) issues.push({ category: 'unknown_domain', level: policy.unknownDomain, score: 0.7, reason: `domain ${host} is not on the allow list` });
-  const parts = [url.username, url.password, ...[...url.searchParams.entries()].flatMap(([k, v]) => [k, v]), safeDecode(url.hash.slice(1)), ...url.pathname.split('/').map(safeDecode)];
-  if (parts.some((p) => SECRET_TOKEN.test(p)) || url.password !== '') {
+  if (credentialInUrl(url)) {
     issues.push({ category: 'data_exfiltration', level: 'deny', score: 0.95, reason: `sends a credential-like value to ${host}` });
   } else if (policy.dataToUnknown !== 'allow') {
     const query = [...url.searchParams.values(), safeDecode(url.hash.slice(1))];

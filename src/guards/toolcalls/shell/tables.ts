@@ -108,7 +108,7 @@ export const CURL_VALUE_OPTS = new Set([
   '--connect-timeout', '-m', '--max-time', '-w', '--write-out', '-r', '--range', '-K', '--config', '--resolve', '--cacert', '--capath', '--cert', '-E', '--key',
   '--retry', '--retry-delay', '--retry-max-time', '-Y', '--speed-limit', '-y', '--speed-time', '-z', '--time-cond', '--noproxy', '--interface', '--dns-servers',
   '--limit-rate', '--max-filesize', '--proto', '--proto-redir', '--output-dir', '--oauth2-bearer', '-U', '--proxy-user', '--url', '-C', '--continue-at', '-Q', '--quote',
-  '--unix-socket', '--abstract-unix-socket', '--variable', '--expand-data', '--expand-url', '--aws-sigv4', '--hostpubmd5', '--pubkey', '--tls-max', '--ciphers',
+  '--connect-to', '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '--unix-socket', '--abstract-unix-socket', '--variable', '--expand-data', '--expand-url', '--aws-sigv4', '--hostpubmd5', '--pubkey', '--tls-max', '--ciphers',
 ]);
 
 export const WGET_VALUE_OPTS = new Set([
