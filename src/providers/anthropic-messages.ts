@@ -14,6 +14,7 @@ import {
 import { formatSse, type SseEvent } from './sse.js';
 import { TextEnvelope } from './text-envelope.js';
 import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
+import { toolDefinitionSegments } from './tool-definitions.js';
 
 const blockSchema = z.looseObject({ type: z.string() });
 /** Exported for tests: the request fast path (acceptsRequest) must accept nothing this rejects. */
@@ -353,6 +354,7 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
         } else nestedTexts(segments, message, b, ['messages', i, 'content', j], 0);
       });
     });
+    toolDefinitionSegments(segments, body, { list: 'tools', schema: 'input_schema' });
     return { segments, messageCount: body.messages.length };
   },
 

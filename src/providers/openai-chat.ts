@@ -17,6 +17,7 @@ import {
 import { formatSseData, type SseEvent } from './sse.js';
 import { TextEnvelope } from './text-envelope.js';
 import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
+import { toolDefinitionSegments } from './tool-definitions.js';
 
 const toolCallSchema = z.looseObject({
   id: z.string(),
@@ -474,6 +475,8 @@ export const openAiChatAdapter: ProviderAdapter = {
         }
       }
     }
+    toolDefinitionSegments(segments, body, { list: 'tools', inner: 'function', schema: 'parameters' });
+    toolDefinitionSegments(segments, body, { list: 'functions', schema: 'parameters' });
     return { segments, messageCount: messages.length };
   },
 
