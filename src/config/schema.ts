@@ -32,6 +32,12 @@ const upstreamSchema = z
     connectTimeoutMs: z.number().int().positive().default(10_000),
     /** Longest silence allowed between two body chunks of a response. */
     idleTimeoutMs: z.number().int().positive().default(60_000),
+    /**
+     * Tools the provider runs itself (Anthropic web search, web fetch, code execution, MCP connectors;
+     * OpenAI's web_search_options): their calls never reach the agent, so the tool-call policy cannot
+     * judge them. Refused (403) unless `allow`.
+     */
+    serverTools: z.enum(['deny', 'allow']).default('deny'),
     tls: z
       .strictObject({
         /** Never turn this off outside a lab: the gateway logs a loud warning at start when it is. */

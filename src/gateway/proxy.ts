@@ -319,6 +319,17 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       }
       const upstream = route.upstream;
       line.upstream = upstream.name;
+      const providerTools = adapter.providerTools(body);
+      if (providerTools.length > 0 && !upstream.allowsServerTools) {
+        fail({
+          status: 403,
+          type: 'permission_error',
+          code: 'server_tools_not_allowed',
+          message: `the request declares tools the provider runs itself (${providerTools.slice(0, 5).map((t) => t.slice(0, 64)).join(', ')}): their calls would bypass ClawGuard's tool-call policy; allow them for upstream "${upstream.name}" with serverTools: allow`,
+          param: 'tools',
+        });
+        return;
+      }
 
       const ctxIn: GuardContext = { requestId, direction: 'input', principal };
       const { segments, messageCount } = adapter.requestSegments(body);

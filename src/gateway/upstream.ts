@@ -114,7 +114,7 @@ export class Upstream {
     readonly url: string,
     /** Read on every request: a rotated key is used from the next request on. */
     private readonly apiKey: (() => string) | undefined,
-    private readonly config: Pick<UpstreamConfig, 'timeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs'> & { tls: { rejectUnauthorized: boolean } },
+    private readonly config: Pick<UpstreamConfig, 'timeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs'> & { tls: { rejectUnauthorized: boolean }; serverTools?: 'deny' | 'allow' },
     ca?: string,
   ) {
     const parsed = new URL(url);
@@ -128,6 +128,11 @@ export class Upstream {
       maxResponseSize: MAX_UPSTREAM_RESPONSE_BYTES,
       connect: { timeout: config.connectTimeoutMs, rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
     });
+  }
+
+  /** Whether requests may declare tools the provider runs itself (`serverTools: allow`). */
+  get allowsServerTools(): boolean {
+    return this.config.serverTools === 'allow';
   }
 
   get credential(): string | undefined {

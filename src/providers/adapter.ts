@@ -107,6 +107,12 @@ export interface ProviderAdapter {
   outputTokens(body: any): number | undefined;
   /** Headers that carry the upstream's own credential. */
   authHeaders(apiKey: string): Record<string, string>;
+  /**
+   * Tools the request asks the provider to run itself (web search, web fetch, code execution, MCP
+   * connectors): their calls never reach the agent, so ClawGuard's tool-call policy cannot judge them.
+   * Names as the request gives them; empty when there are none.
+   */
+  providerTools(body: any): string[];
   /** Client headers forwarded upstream (lower-case names); credentials never are. */
   readonly forwardHeaders: readonly string[];
 }

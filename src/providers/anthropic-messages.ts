@@ -401,5 +401,20 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
 
   authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
 
+  providerTools(body) {
+    const out: string[] = [];
+    if (Array.isArray(body?.tools)) {
+      for (const t of body.tools) {
+        const type = t?.type;
+        // Untyped and `custom` tools, and Anthropic's client tools (bash, text editor, computer use, memory),
+        // come back as tool_use blocks the agent runs; any other type is a server tool (web search, web
+        // fetch, code execution, and types not known yet).
+        if (typeof type === 'string' && type !== 'custom' && !/^(?:bash|text_editor|computer|memory)_\d/.test(type)) out.push(type);
+      }
+    }
+    if (Array.isArray(body?.mcp_servers) && body.mcp_servers.length > 0) out.push('mcp_servers');
+    return out;
+  },
+
   outputTokens: (body) => (typeof body?.usage?.output_tokens === 'number' ? body.usage.output_tokens : undefined),
 };

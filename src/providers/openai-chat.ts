@@ -559,6 +559,9 @@ export const openAiChatAdapter: ProviderAdapter = {
 
   authHeaders: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
 
+  // Chat Completions runs one tool itself: the web search of the search models.
+  providerTools: (body) => (body?.web_search_options !== undefined && body.web_search_options !== null ? ['web_search_options'] : []),
+
   outputTokens: (body) => (typeof body?.usage?.completion_tokens === 'number' ? body.usage.completion_tokens : undefined),
 };
 

@@ -363,3 +363,45 @@ describe('tool definitions are read like any other input text', () => {
     expect((ant.requests[0]!.body as { tools: unknown[] }).tools).toEqual([{ name: 'add', description: 'Adds two numbers.', input_schema: { type: 'object', properties: { a: { type: 'number', description: 'The first number.' } } } }]);
   });
 });
+
+describe('tools the provider runs itself (their calls never reach the tool-call policy)', () => {
+  beforeEach(() => {
+    oai.script = (_req, res) => json(res, 200, completion({ content: 'ok' }));
+    ant.script = (_req, res) => json(res, 200, anthropicAnswer([{ type: 'text', text: 'ok' }], 'end_turn'));
+  });
+
+  it('refuses Anthropic server tools and MCP connectors, and OpenAI web_search_options, by default', async () => {
+    const search = await anthropic.messages
+      .create({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'news?' }], tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] })
+      .catch((e: unknown) => e);
+    expect(search).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((search as InstanceType<typeof Anthropic.PermissionDeniedError>).message).toContain('web_search_20250305');
+    const mcp = await anthropic.messages
+      .create({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }], mcp_servers: [{ type: 'url', url: 'https://mcp.example/sse', name: 'x' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((e: unknown) => e);
+    expect(mcp).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    const web = await openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'news?' }], web_search_options: {} }).catch((e: unknown) => e);
+    expect(web).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((web as InstanceType<typeof OpenAI.PermissionDeniedError>).code).toBe('server_tools_not_allowed');
+    expect(ant.requests).toHaveLength(0);
+    expect(oai.requests).toHaveLength(0);
+  });
+
+  it('passes Anthropic client tools (bash, text editor: the agent runs them, the policy judges them)', async () => {
+    await anthropic.messages.create({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'ls' }], tools: [{ type: 'bash_20250124', name: 'bash' }, { type: 'text_editor_20250124', name: 'str_replace_editor' }] });
+    expect(ant.requests).toHaveLength(1);
+  });
+
+  it('passes server tools to an upstream configured with serverTools: allow', async () => {
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'cg-vault-')), 'vault.key');
+    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const open = await startTestGateway({ upstreams: [{ name: 'anthropic', provider: 'anthropic', url: ant.url, serverTools: 'allow' }], routes: [{ model: '*', upstream: 'anthropic' }], pseudonymization: { vaultKey: `file:${keyFile}` } });
+    try {
+      const client = new Anthropic({ baseURL: open.proxyUrl, apiKey: open.clientKey, maxRetries: 0 });
+      await client.messages.create({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'news?' }], tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] });
+      expect(ant.requests).toHaveLength(1);
+    } finally {
+      await open.close();
+    }
+  });
+});
