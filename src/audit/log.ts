@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { DataKeyCache, encryptPayload, type Keyring, type WrappedDataKey } from './encryption.js';
 import { type AuditEvent, AuditUnavailableError, type AuditSink } from './events.js';
 import { defaultRedactor } from './redact.js';
-import { type RecordBody, type RecordDraft, type StoredRecord } from './record.js';
+import { boundMetaValue, type RecordBody, type RecordDraft, type StoredRecord } from './record.js';
 import type { CheckpointSigner } from './signing.js';
 import type { AuditStore } from './store.js';
 
@@ -28,6 +28,11 @@ export interface AuditLogOptions {
   readonly keyring?: Keyring;
   /** For `redacted`: the gateway's redaction; `defaultRedactor` runs after it either way. */
   readonly redactor?: (text: string) => string;
+  /**
+   * Bound the strings of each record's metadata (principal, tenant, subject, `data`): the gateway's log
+   * sets it, because clients choose some of them (`user`, model and tool names). See MAX_META_CHARS.
+   */
+  readonly boundMetadata?: boolean;
   /** Signs checkpoints; without it the chain is still hashed but not anchored by signatures. */
   readonly signer?: CheckpointSigner;
   readonly checkpointEvery?: number;
@@ -301,12 +306,17 @@ export class AuditLog implements AuditSink {
     const ts = event.time ?? this.now();
     const id = timeOrderedId(ts);
     // Metadata: every field but the common ones, in the event's own order.
-    const { type: _type, time: _time, requestId: _requestId, principal: _principal, tenant: _tenant, subject: _subject, payload: _payload, ...data } = event as AuditEvent & Record<string, unknown>;
+    const { type: _type, time: _time, requestId: _requestId, principal: _principal, tenant: _tenant, subject: _subject, payload: _payload, ...rest } = event as AuditEvent & Record<string, unknown>;
+    // Client-chosen strings (end-user id, model, tool names) are bounded: see MAX_META_CHARS.
+    const bound = this.options.boundMetadata === true;
+    const data = bound ? boundMetaValue(rest) : rest;
+    const principal = bound ? boundMetaValue(event.principal) : event.principal;
+    const tenant = bound ? boundMetaValue(event.tenant) : event.tenant;
+    const subject = event.subject !== undefined ? (bound ? boundMetaValue(event.subject) : event.subject) : (principal ?? 'unknown');
     let payload: Buffer | null = null;
     let payloadMeta: RecordBody['payload'];
     if (event.payload !== undefined && this.mode !== 'none') {
       if (this.mode === 'encrypted') {
-        const subject = event.subject ?? event.principal ?? 'unknown';
         const dk = this.dataKeys!.forSubject(subject, this.now());
         if (dk.created) this.created.push(dk.created);
         payload = encryptPayload(dk, id, event.payload);
@@ -318,9 +328,9 @@ export class AuditLog implements AuditSink {
     }
     // Built field by field (the same keys in the same order as a literal with conditional spreads, without their objects).
     const body: { -readonly [K in keyof RecordBody]?: RecordBody[K] } = { v: 1, id, ts, type: event.type };
-    if (event.principal !== undefined) body.principal = event.principal;
-    if (event.tenant !== undefined) body.tenant = event.tenant;
-    if (event.subject !== undefined || payloadMeta?.mode === 'encrypted') body.subject = event.subject ?? event.principal ?? 'unknown';
+    if (principal !== undefined) body.principal = principal;
+    if (tenant !== undefined) body.tenant = tenant;
+    if (event.subject !== undefined || payloadMeta?.mode === 'encrypted') body.subject = subject;
     if (event.requestId !== undefined) body.requestId = event.requestId;
     body.data = data;
     if (payloadMeta) body.payload = payloadMeta;

@@ -1,5 +1,5 @@
 import { decryptPayload, type Keyring, type WrappedDataKey } from './encryption.js';
-import { parseBody, type RecordBody, type StoredRecord } from './record.js';
+import { boundMetaText, parseBody, type RecordBody, type StoredRecord } from './record.js';
 import type { CheckpointSigner, CheckpointVerifier } from './signing.js';
 import type { AuditQuery, AuditStore } from './store.js';
 import { verifyAuditLog, type VerifyBreak } from './verify.js';
@@ -45,12 +45,18 @@ export interface EraseResult {
 }
 
 /** Crypto-shredding: destroys every data key of a subject. Records and chain stay; the payloads become noise. */
-export async function eraseSubject(store: AuditStore, subject: string, options: { dryRun?: boolean; now?: number } = {}): Promise<EraseResult> {
+export async function eraseSubject(store: AuditStore, fullSubject: string, options: { dryRun?: boolean; now?: number } = {}): Promise<EraseResult> {
+  // The gateway's log stores an over-long subject bounded (record.ts, MAX_META_CHARS): both forms are erased.
+  const bounded = boundMetaText(fullSubject);
   const dryRun = options.dryRun ?? false;
-  const live = (await store.subjectKeys(subject)).filter((k) => k.wrapped !== null);
-  const payloads = await store.countSubjectPayloads(subject);
-  const keys = dryRun ? live.length : await store.eraseSubject(subject, options.now ?? Date.now());
-  return { subject, keys, payloads, dryRun };
+  let keys = 0;
+  let payloads = 0;
+  for (const subject of bounded === fullSubject ? [fullSubject] : [fullSubject, bounded]) {
+    const live = (await store.subjectKeys(subject)).filter((k) => k.wrapped !== null);
+    payloads += await store.countSubjectPayloads(subject);
+    keys += dryRun ? live.length : await store.eraseSubject(subject, options.now ?? Date.now());
+  }
+  return { subject: fullSubject, keys, payloads, dryRun };
 }
 
 /** Re-wraps every data key under the keyring's active master key; no audit record changes. */

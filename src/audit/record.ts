@@ -76,3 +76,40 @@ export function chainDrafts(head: { seq: number; hash: string } | undefined, dra
 export function parseBody(body: string): RecordBody {
   return JSON.parse(body) as RecordBody;
 }
+
+/**
+ * Longest string kept as is in a record's metadata (principal, tenant, subject and every string in
+ * `data`). Several of them are chosen by the client (OpenAI `user`, the model name, tool names): a
+ * longer one becomes its start and a digest, so one request cannot write megabytes into every record
+ * of its chain. Deterministic, so a long subject still maps to one data key (`audit erase` bounds its
+ * argument the same way).
+ */
+export const MAX_META_CHARS = 1024;
+const META_PREFIX_CHARS = 64;
+
+export function boundMetaText(value: string): string {
+  if (value.length <= MAX_META_CHARS) return value;
+  return `${value.slice(0, META_PREFIX_CHARS)}…[${value.length} chars, sha256:${sha256Base64(value)}]`;
+}
+
+/** `value` with every over-long string bounded (boundMetaText); the same reference when none was. */
+export function boundMetaValue<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return (value.length <= MAX_META_CHARS ? value : boundMetaText(value)) as T;
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const b = boundMetaValue(v, depth + 1);
+      if (b !== v) (out ??= value.slice())[i] = b;
+    }
+    return (out ?? value) as T;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    const b = boundMetaValue(v, depth + 1);
+    if (b !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = b;
+  }
+  return (out ?? value) as T;
+}

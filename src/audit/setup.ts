@@ -87,6 +87,7 @@ export async function startAudit(config: AuditConfig, options: StartAuditOptions
     ...(keys.keyring ? { keyring: keys.keyring } : {}),
     ...(keys.signer ? { signer: keys.signer } : {}),
     ...(options.redactor ? { redactor: options.redactor } : {}),
+    boundMetadata: true,
     checkpointEvery: config.signing.checkpointEvery,
     checkpointIntervalMs: config.signing.checkpointIntervalSeconds * 1000,
     batchSize: config.writer.batchSize,

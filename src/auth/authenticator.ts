@@ -86,10 +86,20 @@ export class Authenticator {
     return outcome ?? this.refuse(ip, reason);
   }
 
-  /** A refused credential: counted against the address (its lockout) and logged. */
+  /**
+   * A refused credential: counted against the address (its lockout) and logged. An address already
+   * locked out is answered 429 whatever it presents: a 401 there would keep guessing unthrottled and
+   * tell a right guess (answered 429 by the lockout check with the limits) from a wrong one.
+   */
   private async refuse(ip: string, reason: string): Promise<AuthOutcome> {
-    await this.options.limiter.authFailed(ip);
-    this.options.log.info({ ip, reason }, 'authentication failed');
+    const { limiter, log } = this.options;
+    const lockedFor = await limiter.authLockedFor(ip);
+    if (lockedFor !== undefined) {
+      log.info({ ip, reason }, 'authentication failed (address locked out)');
+      return { ok: false, status: 429, reason: 'too many failed authentication attempts from this address', retryAfterSeconds: lockedFor };
+    }
+    await limiter.authFailed(ip);
+    log.info({ ip, reason }, 'authentication failed');
     return { ok: false, status: 401, reason };
   }
 }

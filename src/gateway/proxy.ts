@@ -516,13 +516,14 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
       guardMs += output.guardMs;
       events.recordAll(decisionEvents(auditCtx, 'output', output.decision));
       if (output.findings.length > 0) line.outputFindings = output.findings.map((f) => f.type);
+      // Counted before the output verdict: the provider billed the answer even when the client never sees it.
+      const recorded = limiter.recordTokens(subject, adapter.outputTokens(answer) ?? estimateTokens(outSegments.reduce((n, s) => n + s.text.length, 0)));
+      if (recorded) await recorded;
       if (blocksAnswerText(output.decision, outSegments)) {
         decision = 'block';
         fail(policyError(output.decision));
         return;
       }
-      const recorded = limiter.recordTokens(subject, adapter.outputTokens(answer) ?? estimateTokens(outSegments.reduce((n, s) => n + s.text.length, 0)));
-      if (recorded) await recorded;
       const allRewrites = engine.rewrites(output);
       const refusals: ToolCallRefusal[] = [];
       for (const j of engine.judgeToolSegments(output, allRewrites, toolAllowed)) {

@@ -385,7 +385,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
   const highRiskTools = toolcallsConfig?.enabled ? toolCallsHighRisk(toolcallsConfig) : undefined;
   const trustedDomains = toolcallsConfig?.enabled ? toolcallsConfig.domains.allow : undefined;
   const deps = { engine, router, auth, roles, limiter, log, pseudonyms, approvals, lockdowns, integrity: config.integrity, highRiskTools, trustedDomains, audit: auditSink, auditPayloads: Boolean(audit) && config.audit.payloads !== 'none', metrics: telemetry.metrics, lineage };
-  const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter) : undefined;
+  const egress = config.egress.enabled ? new EgressProxy(config.egress, auth, log, limiter, lockdowns) : undefined;
   proxy.post('/v1/chat/completions', createProxyHandler(openAiChatAdapter, deps));
   proxy.post('/v1/messages', createProxyHandler(anthropicMessagesAdapter, deps));
   proxy.get('/v1/models', async (request, reply) => {
@@ -443,11 +443,18 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
     registerAdminUi(admin, { keys, roles, approvals, lockdowns, audit: auditSink, auditRuntime: audit, events: uiEvents, log, secure: Boolean(adminTls) });
     admin.register(async (scoped) => {
       scoped.addHook('onRequest', async (request, reply) => {
+        // Failed admin keys count against the address like the proxy's and the dashboard's: locked out, an
+        // address is answered 429 whatever it presents (a right guess is not told from a wrong one).
+        const lockedFor = await limiter.authLockedFor(request.ip);
+        if (lockedFor !== undefined) {
+          return reply.code(429).header('retry-after', String(lockedFor)).send({ error: { type: 'rate_limit_error', message: 'too many failed authentication attempts from this address' } });
+        }
         const credential = presentedCredential(request);
         const principal = credential ? await keys.verify(credential, 'admin') : undefined;
         if (principal) (request as unknown as { adminName?: string }).adminName = principal.name;
         if (!principal) {
-          log.info({ route: request.url }, 'admin authentication failed');
+          await limiter.authFailed(request.ip);
+          log.info({ route: request.url.split('?')[0] }, 'admin authentication failed');
           auditSink.record({ type: 'auth', outcome: 'failure', surface: 'admin', reason: credential ? 'unknown, revoked or expired admin key' : 'missing credential', clientIp: request.ip });
           return reply.code(401).send({ error: { type: 'authentication_error', message: 'missing or invalid ClawGuard admin key' } });
         }

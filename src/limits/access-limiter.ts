@@ -165,9 +165,15 @@ export class AccessLimiter {
 
   /** True while an address has failed authentication too often this minute. */
   async authLocked(ip: string): Promise<boolean> {
+    return (await this.authLockedFor(ip)) !== undefined;
+  }
+
+  /** Seconds until an address's lockout ends, or undefined when it is not locked out. */
+  async authLockedFor(ip: string): Promise<number | undefined> {
     const limit = this.options.authFailuresPerMinutePerIp;
     const result = await this.run((s) => s.consume(`authfail:${ip}`, 0, limit - 1, MINUTE));
-    return result.value === undefined ? false : !result.value.allowed;
+    if (result.value === undefined || result.value.allowed) return undefined;
+    return Math.max(1, Math.ceil(result.value.resetMs / 1000));
   }
 
   async authFailed(ip: string): Promise<void> {

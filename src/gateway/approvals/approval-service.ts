@@ -102,8 +102,22 @@ export class ApprovalService {
     }
   }
 
-  /** Approve or deny; false when the approval is unknown or already decided. */
+  /**
+   * Approve or deny; false when the approval is unknown, already decided, or past its time: silence
+   * was a denial, so a late approval (its waiter's replica died before expiring it, or the sweep has
+   * not run yet) expires it instead of releasing the call.
+   */
   async decide(id: string, approve: boolean, by: string, note?: string): Promise<boolean> {
+    if (approve) {
+      const current = await this.store.get(id);
+      if (current && current.status === 'pending' && Date.parse(current.expiresAt) <= Date.now()) {
+        if (await this.store.decide(id, 'expired', 'clawguard', 'no decision in time')) {
+          this.options.onEvent?.({ approvalId: id, status: 'expired', requestId: current.requestId, principal: current.principal, reason: 'no decision in time' });
+        }
+        this.wake.emit(id);
+        return false;
+      }
+    }
     const changed = await this.store.decide(id, approve ? 'approved' : 'denied', by, note);
     if (changed) {
       this.options.log.info({ approvalId: id, decision: approve ? 'approved' : 'denied', by }, 'approval decided');

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { AccessLimiter } from '../../limits/access-limiter.js';
 import { type DestinationRules, judgeAddress, judgeHost } from './destination-policy.js';
+import type { Principal } from '../../core/index.js';
 
 export interface EgressOptions extends DestinationRules {
   readonly host: string;
@@ -38,6 +39,9 @@ function proxyCredential(req: IncomingMessage): string | undefined {
  * address after it, and the connection goes to the checked address (no DNS rebinding). It never
  * decrypts TLS. Every connection is logged with the principal.
  */
+/** The caller when the egress proxy asks for no credential (lockdowns of scope `all` still apply). */
+const ANONYMOUS: Principal = { id: 'anonymous', name: 'anonymous', kind: 'client' };
+
 export class EgressProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -49,6 +53,8 @@ export class EgressProxy {
     private readonly auth: Authenticator,
     private readonly log: Logger,
     private readonly limiter?: AccessLimiter,
+    /** Lockdowns: a refused or read-only caller gets no network through its tools either. */
+    private readonly lockdowns?: { check(principal: Principal): { readonly refuse?: unknown; readonly readOnly: boolean } },
   ) {
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onConnect(req, socket, head));
@@ -59,10 +65,16 @@ export class EgressProxy {
   }
 
   private async principalOf(req: IncomingMessage): Promise<{ ok: true; id: string } | { ok: false; status: number; reason: string }> {
-    if (!this.options.requireAuth) return { ok: true, id: 'anonymous' };
-    if (this.limiter && (await this.limiter.authLocked(req.socket.remoteAddress ?? 'unknown'))) return { ok: false, status: 429, reason: 'too many failed authentication attempts' };
-    const outcome = await this.auth.authenticate(proxyCredential(req), req.socket.remoteAddress ?? 'unknown');
-    return outcome.ok ? { ok: true, id: outcome.principal.id } : { ok: false, status: outcome.status === 429 ? 429 : 407, reason: outcome.reason };
+    let principal: Principal = ANONYMOUS;
+    if (this.options.requireAuth) {
+      if (this.limiter && (await this.limiter.authLocked(req.socket.remoteAddress ?? 'unknown'))) return { ok: false, status: 429, reason: 'too many failed authentication attempts' };
+      const outcome = await this.auth.authenticate(proxyCredential(req), req.socket.remoteAddress ?? 'unknown');
+      if (!outcome.ok) return { ok: false, status: outcome.status === 429 ? 429 : 407, reason: outcome.reason };
+      principal = outcome.principal;
+    }
+    const lockdown = this.lockdowns?.check(principal);
+    if (lockdown && (lockdown.refuse !== undefined || lockdown.readOnly)) return { ok: false, status: 403, reason: 'ClawGuard is in lockdown for this caller' };
+    return { ok: true, id: principal.id };
   }
 
   /** Resolves and checks a destination; returns the address to connect to. */
