@@ -69,7 +69,8 @@ export function analyzePath(raw: string, mode: PathMode, policy: PathPolicy): Pa
     const base = posix.basename(norm);
     const dir = posix.dirname(norm);
     const atRoot = relative ? dir === '.' : roots.some((r) => withinRoot(dir, r) && dir.split('/').length === r.split('/').length);
-    if (atRoot && policy.protectedFiles.some((f) => f === base)) {
+    // Case-insensitive like the sensitive-path tables: on macOS `agents.md` is AGENTS.md.
+    if (atRoot && policy.protectedFiles.some((f) => f.toLowerCase() === base.toLowerCase())) {
       issues.push({ category: 'agent_instructions', level: 'review', score: 0.75, reason: `write to ${base}, which becomes part of the agent's own instructions` });
     }
   }

@@ -20,14 +20,21 @@ interface PathRule extends PathHit {
   readonly re: RegExp;
 }
 
-const HOME_PREFIX = /^(?:~[^/]*|\$HOME|\$\{HOME\}|\/root|\/home\/[^/]+|\/Users\/[^/]+|\/var\/root)(?=\/|$)/;
+/** `~`, `$HOME`: shell syntax, so case-sensitive (`$home` is another variable). */
+const HOME_VAR_PREFIX = /^(?:~[^/]*|\$HOME|\$\{HOME\})(?=\/|$)/;
+/** Home directories as file-system paths: case-insensitive, like the rules below (`/ROOT`, `/users/ann`). */
+const HOME_DIR_PREFIX = /^(?:\/root|\/home\/[^/]+|\/Users\/[^/]+|\/var\/root)(?=\/|$)/i;
 
 /** `~`-relative, `.`/`..`-resolved, `//`-collapsed form of a path as written. */
 export function normalizePath(text: string, home?: string): string {
   let p = text.trim();
   if (p.startsWith('file://')) p = decodeURIComponentSafe(p.slice(7));
-  if (home && (p === home || p.startsWith(`${home}/`))) p = `~${p.slice(home.length)}`;
-  p = p.replace(HOME_PREFIX, '~');
+  if (home) {
+    const lower = p.toLowerCase();
+    const h = home.toLowerCase();
+    if (lower === h || lower.startsWith(`${h}/`)) p = `~${p.slice(home.length)}`;
+  }
+  p = p.replace(HOME_VAR_PREFIX, '~').replace(HOME_DIR_PREFIX, '~');
   if (p === '') return p;
   const normalized = posix.normalize(p);
   return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
@@ -98,6 +105,26 @@ const WRITE_RULES: PathRule[] = [
   { re: /^\/(?:etc|usr|bin|sbin|lib|lib32|lib64|libx32|boot|opt|srv|sys|proc|var(?!\/tmp(?:\/|$)))(?:\/|$)|^\/$/, category: 'system_write', level: 'deny', what: 'a system directory' },
 ];
 
+/**
+ * Case-insensitive matching, for every rule of both tables (and for `isCriticalTree`).
+ *
+ * macOS (APFS and HFS+ by default) and Windows file systems ignore case, so `~/.AWS/Credentials`,
+ * `/ROOT/.SSH/ID_RSA` or `~/Library/keychains` open the very files the lower-case rules protect. A
+ * rule that matches case-sensitively is a bypass there. The cost on a case-sensitive file system
+ * (Linux) is that a differently-cased path that is not the protected file (`src/cookies`,
+ * `NOTES.KEY`) is judged like it; such names are rare, and the tables list credential stores,
+ * start-up files and system trees, where a false refusal is cheaper than a missed read. Exemptions
+ * (`~/.ssh/*.pub`, the OpenClaw workspace, `/dev/null`) ignore case too: they name the same files.
+ * Workspace roots and operator `pathPrefix` rules stay case-sensitive: a case variant of the
+ * workspace counts as outside it, which can only refuse more.
+ */
+function caseless(rules: readonly PathRule[]): PathRule[] {
+  return rules.map((r) => (r.re.flags.includes('i') ? r : { ...r, re: new RegExp(r.re.source, `${r.re.flags}i`) }));
+}
+
+const READ_RULES_I = caseless(READ_RULES);
+const WRITE_RULES_I = caseless(WRITE_RULES);
+
 function firstHit(rules: readonly PathRule[], path: string): PathHit | undefined {
   for (const r of rules) {
     if (r.re.test(path)) return r.category === '' ? undefined : r;
@@ -107,21 +134,22 @@ function firstHit(rules: readonly PathRule[], path: string): PathHit | undefined
 
 /** Reading this path would expose credentials or private data. */
 export function sensitiveRead(normalized: string): PathHit | undefined {
-  return firstHit(READ_RULES, normalized);
+  return firstHit(READ_RULES_I, normalized);
 }
 
 /** Writing this path would persist code, escalate privileges, tamper with the system or with the guards. */
 export function sensitiveWrite(normalized: string): PathHit | undefined {
-  return firstHit(WRITE_RULES, normalized);
+  return firstHit(WRITE_RULES_I, normalized);
 }
 
 /** Top-level and well-known system directories, home itself and the root: what a recursive delete must never target. */
 export function isCriticalTree(normalized: string): boolean {
   if (normalized === '/' || normalized === '~' || normalized === '/*' || normalized === '~/*' || normalized === '/.*') return true;
-  if (/^\/(?:home|Users)(?:\/[^/]+)?(?:\/\*)?$/.test(normalized)) return true;
-  if (/^~\/(?:\.\*|\*|\.[^/]*)$/.test(normalized) && !/^~\/\.(?:cache|npm|local\/share\/Trash)$/.test(normalized)) return true;
-  if (/^\/(?:etc|usr|bin|sbin|lib|lib32|lib64|boot|opt|srv|sys|proc|var|dev|mnt|media|root|snap|System|Library|Applications)(?:\/[^/]*)?(?:\/\*)?$/.test(normalized)) {
-    return !/^\/var\/(?:tmp|cache\/[^/]+)$/.test(normalized);
+  // Case-insensitive for the reason given at `caseless`: on macOS `rm -rf /USR/LOCAL` is /usr/local.
+  if (/^\/(?:home|Users)(?:\/[^/]+)?(?:\/\*)?$/i.test(normalized)) return true;
+  if (/^~\/(?:\.\*|\*|\.[^/]*)$/.test(normalized) && !/^~\/\.(?:cache|npm|local\/share\/Trash)$/i.test(normalized)) return true;
+  if (/^\/(?:etc|usr|bin|sbin|lib|lib32|lib64|boot|opt|srv|sys|proc|var|dev|mnt|media|root|snap|System|Library|Applications)(?:\/[^/]*)?(?:\/\*)?$/i.test(normalized)) {
+    return !/^\/var\/(?:tmp|cache\/[^/]+)$/i.test(normalized);
   }
   return false;
 }

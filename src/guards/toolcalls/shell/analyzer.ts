@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { classifyHost, hostOf } from '../net.js';
 import { credentialInUrl, parseUrl } from '../urls.js';
 import { globRead, isCriticalTree, type Level, normalizePath, sensitiveRead, sensitiveWrite } from '../sensitive.js';
@@ -12,6 +13,7 @@ import {
   GUARD_SERVICES,
   INTERPRETERS,
   NON_READING,
+  PARALLEL_VALUE_OPTS,
   POWER,
   PRIVILEGE_TOOLS,
   SECRET_VAR,
@@ -135,6 +137,10 @@ interface Invocation {
   readonly assigns: { name: string; value?: Word }[];
   /** The program name was split around unknown variables (`c${u}url`). */
   readonly split?: boolean;
+  /** Names the wrapper in reasons when the command is a shell string a wrapper runs (`watch 'cmd'`). */
+  readonly label?: string;
+  /** Run by xargs: its replace string (`-I R`, `-i`) and whether it reads its input from a file (`-a`). */
+  readonly xargs?: { readonly replace?: string; readonly argFile: boolean; readonly delimiter?: string };
 }
 
 const unwrapped = new WeakMap<Command, Invocation | undefined>();
@@ -147,9 +153,34 @@ function unwrap(argv: readonly Word[], cmd: Command, wrappers?: string[]): Invoc
   return inv;
 }
 
+/** A synthesized word: `sh`, `-c`, or the shell string a wrapper runs. */
+function synthWord(base: Word, text: string, from: readonly Word[] = [base]): Word {
+  const first = from[0] ?? base;
+  const last = from[from.length - 1] ?? base;
+  return {
+    ...first,
+    text,
+    dynamic: from.some((w) => w.dynamic),
+    subst: from.flatMap((w) => w.subst),
+    vars: from.flatMap((w) => w.vars),
+    processSubst: from.some((w) => w.processSubst),
+    start: first.start,
+    end: last.end,
+  };
+}
+
+/** `flock F -c STRING`, `watch a b c`: the wrapper runs a shell string, judged as `sh -c STRING`. */
+function asShellC(wrapperWord: Word, script: readonly Word[], cmd: Command, wrappers: string[], assigns: { name: string; value?: Word }[]): Invocation {
+  const program = { ...wrapperWord, text: 'sh', dynamic: false, quoted: false, glob: false, subst: [], vars: [], processSubst: false };
+  const c = synthWord(wrapperWord, '-c');
+  const body = script.length > 0 ? [synthWord(script[0]!, script.map((w) => w.text).join(' '), script)] : [];
+  return { name: 'sh', program, args: [{ ...c, dynamic: false, subst: [], vars: [] }, ...body], cmd, wrappers, assigns, label: `${basename(wrapperWord.text)} (via sh -c)` };
+}
+
 function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[]): Invocation | undefined {
   let i = 0;
   const assigns = [...cmd.assigns];
+  let xargs: { replace?: string; argFile: boolean; delimiter?: string } | undefined;
   while (i < argv.length) {
     const w = argv[i]!;
     const name = basename(w.text);
@@ -158,6 +189,9 @@ function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[])
       i++;
       while (i < argv.length) {
         const t = argv[i]!.text;
+        // `env -S 'rm -rf /'` splits its string into the command line (judged like `sh -c`).
+        if (t === '-S' || t === '--split-string') return asShellC(w, argv.slice(i + 1), cmd, wrappers, assigns);
+        if (/^-S./.test(t) || t.startsWith('--split-string=')) return asShellC(w, [{ ...argv[i]!, text: t.startsWith('-S') ? t.slice(2) : t.slice(15) }, ...argv.slice(i + 1)], cmd, wrappers, assigns);
         if (t === '-u' || t === '--unset' || t === '-C' || t === '--chdir') {
           if (t === '-u' || t === '--unset') assigns.push({ name: `-${argv[i + 1]?.text ?? ''}` });
           i += 2;
@@ -173,8 +207,16 @@ function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[])
     const spec = WRAPPERS[name];
     if (!spec || w.dynamic) break;
     if ((name === 'command' && argv[i + 1] && /^-[vV]$/.test(argv[i + 1]!.text)) || (name === 'npx' && !argv.slice(i + 1).some((a) => a.text === '-c' || a.text === '--call'))) break;
+    if (spec.applet) {
+      // `busybox rm -rf /`: the applet is the command; `busybox --list` / bare `busybox` is busybox itself.
+      if (!argv[i + 1] || argv[i + 1]!.text.startsWith('-')) break;
+      wrappers.push(name);
+      i++;
+      continue;
+    }
     wrappers.push(name);
     i++;
+    if (name === 'xargs') xargs = { argFile: false };
     let positional = spec.positional ?? 0;
     while (i < argv.length) {
       const t = argv[i]!.text;
@@ -182,11 +224,26 @@ function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[])
         i++;
         break;
       }
+      if (spec.shell?.includes(t)) return asShellC(w, argv.slice(i + 1, i + 2), cmd, wrappers, assigns);
       if (t.startsWith('-') && t.length > 1) {
+        if (xargs) {
+          const next = argv[i + 1]?.text;
+          if (t === '-I' && next !== undefined) xargs.replace = next;
+          else if (/^-I./.test(t)) xargs.replace = t.slice(2);
+          else if (t === '-i' || t === '--replace') xargs.replace = '{}';
+          else if (/^-i./.test(t)) xargs.replace = t.slice(2);
+          else if (t.startsWith('--replace=')) xargs.replace = t.slice(10) || '{}';
+          else if (t === '-a' || t === '--arg-file' || /^-a./.test(t) || t.startsWith('--arg-file=')) xargs.argFile = true;
+          else if (t === '-0' || t === '--null') xargs.delimiter = '\0';
+          else if ((t === '-d' || t === '--delimiter') && next !== undefined) xargs.delimiter = next;
+          else if (/^-d./.test(t)) xargs.delimiter = t.slice(2);
+          else if (t.startsWith('--delimiter=')) xargs.delimiter = t.slice(12);
+        }
         if (spec.values?.includes(t)) i += 2;
         else i++;
         continue;
       }
+      if (spec.joins) return asShellC(w, argv.slice(i), cmd, wrappers, assigns);
       if (positional > 0) {
         positional--;
         i++;
@@ -198,8 +255,9 @@ function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[])
   if (i >= argv.length) return wrappers.length > 0 && argv.length > 0 ? { name: wrappers[wrappers.length - 1]!, program: argv[0]!, args: argv.slice(1), cmd, wrappers: wrappers.slice(0, -1), assigns } : undefined;
   const program = argv[i]!;
   const hidden = splitName(program);
-  if (hidden) return { name: hidden, program: { ...program, text: hidden, dynamic: false }, args: argv.slice(i + 1), cmd, wrappers, assigns, split: true };
-  return { name: basename(program.text), program, args: argv.slice(i + 1), cmd, wrappers, assigns };
+  const extra = xargs ? { xargs } : {};
+  if (hidden) return { name: hidden, program: { ...program, text: hidden, dynamic: false }, args: argv.slice(i + 1), cmd, wrappers, assigns, split: true, ...extra };
+  return { name: basename(program.text), program, args: argv.slice(i + 1), cmd, wrappers, assigns, ...extra };
 }
 
 /** `c${u}url`: a program name that is plain once its unknown (usually unset) variables are dropped. */
@@ -207,6 +265,67 @@ function splitName(w: Word): string | undefined {
   if (!w.dynamic || w.subst.length > 0 || w.tricky) return undefined;
   const stripped = w.text.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, '');
   return stripped !== w.text && /^[a-z][a-z0-9.+-]+$/.test(stripped) && /^[a-z]/i.test(w.text) ? stripped : undefined;
+}
+
+/** Items of xargs / parallel input judged one by one; the rest is judged as unknown. */
+const MAX_INPUT_ITEMS = 16;
+
+/** What a command reads on stdin, as far as the line says: `<<< text`, a heredoc, `echo … |`; `unknown` when some of it cannot be known. */
+interface StdinText {
+  readonly text?: string;
+  readonly unknown: boolean;
+}
+
+/** Items of input text the way xargs splits them: blanks and newlines (quotes kept together), lines with `-I`, or a delimiter. */
+function splitItems(text: string, mode: { delimiter?: string; lines?: boolean }): { items: string[]; more: boolean } {
+  let items: string[];
+  if (mode.delimiter !== undefined) {
+    const d = mode.delimiter === '\\0' || mode.delimiter === '\0' ? '\0' : mode.delimiter.replace(/^\\n$/, '\n').replace(/^\\t$/, '\t').slice(0, 1) || '\n';
+    items = text.split(d);
+  } else if (mode.lines) items = text.split('\n').map((l) => l.replace(/^[ \t]+/, ''));
+  else items = (text.match(/(?:[^\s'"]+|'[^']*'|"[^"]*")+/g) ?? []).map((t) => t.replace(/'([^']*)'|"([^"]*)"/g, '$1$2'));
+  items = items.filter((t) => t !== '');
+  return { items: items.slice(0, MAX_INPUT_ITEMS), more: items.length > MAX_INPUT_ITEMS };
+}
+
+/** A word standing for input the analyzer cannot know (judged like an unknown variable: `rm -rf "$X"`). */
+const UNKNOWN_INPUT = '${XARGS_INPUT}';
+
+function inputWord(cmd: Command, text: string, unknown: boolean): Word {
+  return { text, dynamic: unknown, quoted: false, glob: false, subst: [], processSubst: false, vars: [], ifs: false, tricky: false, start: cmd.start, end: cmd.end };
+}
+
+/**
+ * The argument lists xargs may run its command with: its own arguments plus the input items (all
+ * of them, and each alone, as `-n1` would), or with `-I R` each item put where R is. Input the line
+ * does not show becomes an unknown word, so `xargs rm -rf` is judged as `rm -rf "$X"`.
+ */
+function xargsArgs(inv: Invocation, xargs: NonNullable<Invocation['xargs']>, input: StdinText, perItem: boolean): Word[][] {
+  const { items, more } = input.text !== undefined ? splitItems(input.text, { ...(xargs.delimiter !== undefined ? { delimiter: xargs.delimiter } : {}), lines: xargs.replace !== undefined }) : { items: [], more: false };
+  let words = items.map((t) => inputWord(inv.cmd, t, false));
+  if (input.unknown || more) words.push(inputWord(inv.cmd, UNKNOWN_INPUT, true));
+  // Nested command strings get one variant, not one per item: 16 items at each of 4 levels would be 16^4 analyses.
+  if (!perItem && words.length > 1) {
+    if (xargs.replace !== undefined) words = [inputWord(inv.cmd, words.map((w) => w.text).join(' '), words.some((w) => w.dynamic))];
+    else return [[...inv.args, ...words]];
+  }
+  if (xargs.replace !== undefined && xargs.replace !== '') {
+    const r = xargs.replace;
+    if (!inv.args.some((a) => a.text.includes(r))) return [inv.args];
+    return words.map((w) => inv.args.map((a) => (a.text.includes(r) ? { ...a, text: a.text.split(r).join(w.text), dynamic: a.dynamic || w.dynamic } : a)));
+  }
+  if (words.length === 0) return [inv.args];
+  const out = [[...inv.args, ...words]];
+  if (words.length > 1) for (const w of words) out.push([...inv.args, w]);
+  return out;
+}
+
+function firstOf<T>(paths: readonly string[], test: (p: string) => T | undefined): T | undefined {
+  for (const p of paths) {
+    const hit = test(p);
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 function isWriteOp(op: string): boolean {
@@ -271,15 +390,108 @@ export class ShellAnalyzer {
   /** Files a decoder wrote earlier in the line (`base64 -d > x`). */
   private readonly decoded = new Set<string>();
   private readonly pipeUpstream = new WeakMap<Command, readonly Command[]>();
-  /** A `cd` earlier in the line moved into the root, home or a system tree. */
-  private cwdCritical = false;
+  /**
+   * Where `cd` / `pushd` / `popd` earlier in the line moved: a normalized directory (`.` is where the
+   * line started), or undefined when it cannot be known (`cd "$X"`, `cd -`, `pushd +1`, `popd` of a
+   * stack this line did not fill). Relative paths are judged as written and resolved against it and
+   * against every directory visited before (see `cwdCandidates`); it also resolves relative `cd`s.
+   */
+  private cwd: string | undefined = '.';
+  private oldPwd: string | undefined;
+  /** `pushd`'s directory stack, top first (undefined entries: unknown directories). */
+  private readonly dirStack: (string | undefined)[] = [];
+  /** Every directory the line moved into; while the current one is unknown, any of them may be it. */
+  private readonly visited = new Set<string>(['.']);
 
   constructor(
     private readonly opts: ShellOptions,
     private readonly depth = 0,
     /** Span in the outermost string every issue of a nested analysis maps to. */
     private readonly outer?: { start: number; end: number },
-  ) {}
+    /** The directory state of the enclosing line, for `sh -c` and friends that run in it. */
+    inherited?: { readonly cwd: string | undefined; readonly visited: readonly string[] },
+  ) {
+    if (inherited) {
+      this.cwd = inherited.cwd;
+      for (const v of inherited.visited) this.visited.add(v);
+    }
+  }
+
+  /**
+   * Directories the command may be running in: the current one, and every one the line entered
+   * before. A `cd` in a subshell `( )`, a `$( )`, a pipeline element, a branch not taken or a function
+   * does not move the line, and the flat list of commands does not tell those apart, so leaving a
+   * directory is never taken on trust (`(cd /tmp); cat credentials` after `cd ~/.aws` is still read
+   * in ~/.aws).
+   */
+  private cwdCandidates(): string[] {
+    const cwd = this.cwd;
+    return cwd === undefined ? [...this.visited] : [cwd, ...[...this.visited].filter((d) => d !== cwd)];
+  }
+
+  /** A `cd` earlier in the line moved (or may have moved) into the root, home or a system tree. */
+  private get cwdCritical(): boolean {
+    return this.cwdCandidates().some((d) => d !== '.' && isCriticalTree(d));
+  }
+
+  /** A path as written, normalized; when relative, also resolved against each directory the line may be in. */
+  private paths(text: string): string[] {
+    const n = normalizePath(text, this.opts.home);
+    if (n === '' || n.startsWith('/') || n.startsWith('~') || text.startsWith('-') || looksLikeUrl(text)) return [n];
+    const out = [n];
+    for (const dir of this.cwdCandidates()) {
+      if (dir === '.') continue;
+      const r = normalizePath(posix.join(dir, n));
+      if (!out.includes(r)) out.push(r);
+    }
+    return out;
+  }
+
+  /** A directory `cd` names, normalized against the current one; undefined when unknown. */
+  private dirOf(w: Word): string | undefined {
+    if (w.dynamic) return undefined;
+    const n = normalizePath(w.text, this.opts.home);
+    if (n.startsWith('/') || n.startsWith('~')) return n;
+    if (this.cwd === undefined) return undefined;
+    const r = normalizePath(posix.join(this.cwd, n));
+    // `cd ~; cd ..` leaves the home directory for one whose name is not known here.
+    return this.cwd.startsWith('~') && !r.startsWith('~') ? undefined : r;
+  }
+
+  /** `cd DIR`, `cd`, `cd -`, `pushd DIR`, `pushd`, `pushd +N`, `popd`, `popd +N`: where the line goes next. */
+  private chdir(inv: Invocation): void {
+    const { name, args } = inv;
+    const rotate = args.some((a) => /^[+-]\d+$/.test(a.text));
+    const noChange = args.some((a) => a.text === '-n');
+    const target = positionals(args.filter((a) => !/^[+-]\d+$/.test(a.text)))[0];
+    const here = this.cwd;
+    let next: string | undefined = here;
+    if (name === 'popd') {
+      if (rotate) next = undefined;
+      else if (this.dirStack.length === 0) next = undefined; // a stack from before this line, or an error: unknown
+      else if (noChange) this.dirStack.shift();
+      else next = this.dirStack.shift();
+    } else if (name === 'pushd') {
+      if (rotate) next = undefined;
+      else if (!target) {
+        next = this.dirStack.length > 0 ? this.dirStack.shift() : undefined;
+        this.dirStack.unshift(here);
+      } else {
+        const dest = this.dirOf(target);
+        if (dest !== undefined) this.visited.add(dest);
+        if (noChange) this.dirStack.unshift(dest);
+        else {
+          this.dirStack.unshift(here);
+          next = dest;
+        }
+      }
+    } else {
+      next = target === undefined ? '~' : target.text === '-' ? this.oldPwd : this.dirOf(target);
+    }
+    if (next !== here) this.oldPwd = here;
+    this.cwd = next;
+    if (next !== undefined) this.visited.add(next);
+  }
 
   private readonly seen = new Set<string>();
 
@@ -306,7 +518,7 @@ export class ShellAnalyzer {
       this.add('obfuscation', 'review', `${why}: command strings nested more than ${MAX_DEPTH} deep`, span);
       return;
     }
-    const inner = new ShellAnalyzer(this.opts, this.depth + 1, this.outer ?? span).analyze(source);
+    const inner = new ShellAnalyzer(this.opts, this.depth + 1, this.outer ?? span, { cwd: this.cwd, visited: [...this.visited] }).analyze(source);
     for (const i of inner.issues) this.add(i.category, i.level, `${why}: ${i.reason}`, i, i.score);
   }
 
@@ -379,13 +591,13 @@ export class ShellAnalyzer {
         this.add('reverse_shell', 'deny', 'redirects to a /dev/tcp or /dev/udp network socket', t);
         continue;
       }
-      const norm = normalizePath(t.text, this.opts.home);
+      const norms = this.paths(t.text);
       if (isWriteOp(r.op)) {
         if (/^\d+$/.test(t.text) || t.text === '-') continue;
-        const hit = sensitiveWrite(norm);
+        const hit = firstOf(norms, sensitiveWrite);
         if (hit) this.add(hit.category, hit.level, `writes to ${hit.what} through a redirect`, t);
       } else if (r.op === '<') {
-        const hit = sensitiveRead(norm) ?? globRead(norm);
+        const hit = firstOf(norms, (n) => sensitiveRead(n) ?? globRead(n));
         if (hit) this.add(hit.category, hit.level, `reads ${hit.what} through a redirect`, t);
       }
     }
@@ -422,6 +634,12 @@ export class ShellAnalyzer {
   }
 
   private invocation(inv: Invocation, upstream: readonly Command[]): void {
+    if (inv.xargs) {
+      // xargs appends what it reads (or puts it where `-I R` says): judge the command with those arguments.
+      const { xargs, ...rest } = inv;
+      for (const args of xargsArgs(inv, xargs, this.inputOf(inv.cmd, upstream, xargs.argFile), this.depth === 0)) this.invocation({ ...rest, args }, upstream);
+      return;
+    }
     const { name, program, args, cmd } = inv;
     if (inv.assigns !== cmd.assigns) this.assignments(inv.assigns.slice(cmd.assigns.length), cmd);
     for (const w of inv.wrappers) {
@@ -453,10 +671,7 @@ export class ShellAnalyzer {
     if (program.glob && /[?*[]/.test(program.text)) {
       this.add('obfuscation', 'deny', 'the program name is a glob pattern (hides which program runs)', program);
     }
-    if (name === 'cd' || name === 'pushd') {
-      const target = positionals(inv.args)[0];
-      this.cwdCritical = target === undefined ? true : isCriticalTree(normalizePath(target.text, this.opts.home));
-    }
+    if (name === 'cd' || name === 'pushd' || name === 'popd') this.chdir(inv);
     this.readsAndWrites(inv);
     this.secretVars(inv);
     if (SHELLS.has(name) || name === 'eval' || name === 'source' || name === '.') this.shellLike(inv, upstream);
@@ -563,10 +778,6 @@ export class ShellAnalyzer {
     let script: Word | undefined;
     let inline: Word | undefined;
     let stdinFlag = false;
-    if (name === 'busybox') {
-      if (!args[0] || !SHELLS.has(args[0].text)) return;
-      i = 1;
-    }
     for (; i < args.length; i++) {
       const a = args[i]!;
       if (a.text === '--') {
@@ -588,12 +799,13 @@ export class ShellAnalyzer {
       break;
     }
     if (inline) {
-      if (!inline.dynamic) this.nested(inline.text, inline, `${name} -c`);
+      const label = inv.label ?? `${name} -c`;
+      if (!inline.dynamic) this.nested(inline.text, inline, label);
       else {
         const kind = this.substKind(inline);
-        if (kind === 'download') this.add('remote_code', 'deny', `${name} -c runs downloaded content`, inline);
-        else if (kind === 'decode') this.add('decode_exec', 'deny', `${name} -c runs decoded data`, inline);
-        else this.add('obfuscation', 'review', `${name} -c runs a command string built at run time`, inline);
+        if (kind === 'download') this.add('remote_code', 'deny', `${label} runs downloaded content`, inline);
+        else if (kind === 'decode') this.add('decode_exec', 'deny', `${label} runs decoded data`, inline);
+        else this.add('obfuscation', 'review', `${label} runs a command string built at run time`, inline);
       }
       return;
     }
@@ -669,8 +881,7 @@ export class ShellAnalyzer {
       for (const a of args) {
         if (a === skipLast || outputs.has(a.start)) continue;
         for (const cand of pathCandidates(a.text)) {
-          const norm = normalizePath(cand, this.opts.home);
-          const hit = sensitiveRead(norm) ?? globRead(norm);
+          const hit = firstOf(this.paths(cand), (n) => sensitiveRead(n) ?? globRead(n));
           if (!hit) continue;
           if (envLoader && /\.env/.test(hit.what)) continue;
           this.add(hit.category, hit.level, `${name} reads ${hit.what}`, a);
@@ -681,7 +892,7 @@ export class ShellAnalyzer {
       this.findSecrets(inv);
     }
     for (const w of writeTargets(inv)) {
-      const hit = sensitiveWrite(normalizePath(w.text, this.opts.home));
+      const hit = firstOf(this.paths(w.text), sensitiveWrite);
       if (hit) this.add(hit.category, hit.level, `${name} writes to ${hit.what}`, w);
     }
   }
@@ -838,9 +1049,9 @@ export class ShellAnalyzer {
         const pos = positionals(args);
         if (pos.length >= 2 && pos[pos.length - 1]!.text === '/dev/null') {
           for (const src of pos.slice(0, -1)) {
-            const n = normalizePath(src.text, this.opts.home);
-            const hit = sensitiveRead(n) ?? sensitiveWrite(n);
-            if (hit || isCriticalTree(n)) {
+            const ns = this.paths(src.text);
+            const hit = firstOf(ns, (n) => sensitiveRead(n) ?? sensitiveWrite(n));
+            if (hit || ns.some(isCriticalTree)) {
               this.add('destructive', 'deny', `mv destroys ${hit?.what ?? 'a system tree'} by moving it onto /dev/null`, src);
               break;
             }
@@ -851,10 +1062,10 @@ export class ShellAnalyzer {
       case 'dd':
         for (const a of args) {
           if (a.text.startsWith('of=')) {
-            const hit = sensitiveWrite(normalizePath(a.text.slice(3), this.opts.home));
+            const hit = firstOf(this.paths(a.text.slice(3)), sensitiveWrite);
             if (hit) this.add(hit.category === 'system_write' ? 'destructive' : hit.category, 'deny', `dd overwrites ${hit.what}`, a);
           } else if (a.text.startsWith('if=')) {
-            const hit = sensitiveRead(normalizePath(a.text.slice(3), this.opts.home));
+            const hit = firstOf(this.paths(a.text.slice(3)), sensitiveRead);
             if (hit) this.add(hit.category, hit.level, `dd reads ${hit.what}`, a);
           }
         }
@@ -867,9 +1078,9 @@ export class ShellAnalyzer {
       case 'chattr':
       case 'setfacl': {
         for (const p of positionals(args).slice(name === 'setfacl' ? 0 : 1)) {
-          const n = normalizePath(p.text, this.opts.home);
-          const hit = sensitiveWrite(n);
-          if (isCriticalTree(n) || (hit && hit.category !== 'persistence')) {
+          const ns = this.paths(p.text);
+          const hit = firstOf(ns, sensitiveWrite);
+          if (ns.some(isCriticalTree) || (hit && hit.category !== 'persistence')) {
             this.add(name === 'chattr' ? 'defense_evasion' : 'privilege_escalation', 'deny', `${name} changes ownership or attributes of ${hit?.what ?? 'a system tree'}`, p);
             break;
           }
@@ -1055,6 +1266,9 @@ export class ShellAnalyzer {
         }
         break;
       }
+      case 'parallel':
+        this.parallel(inv, upstream);
+        break;
       case 'script': {
         const at = args.findIndex((a) => /^-[a-zA-Z]*c$/.test(a.text) || a.text === '--command');
         const c = at >= 0 ? args[at + 1] : undefined;
@@ -1079,17 +1293,18 @@ export class ShellAnalyzer {
     const targets = positionals(args);
     if (targets.length === 0 && inv.wrappers.includes('xargs')) return;
     for (const t of targets) {
-      const n = normalizePath(t.text, this.opts.home);
-      const write = sensitiveWrite(n);
-      const read = sensitiveRead(n) ?? globRead(n);
-      if (recursive && (isCriticalTree(n) || n === '.' || n === '..' || n === './*' || n === '../*' || n === './.*' || /^(?:\.\.\/)+\.\.?$|^(?:\.\.\/)+\*$/.test(n))) {
-        this.add('destructive', 'deny', `${name} recursively deletes ${n.startsWith('.') ? 'the working directory or its parent' : 'the home directory, the root or a system tree'}`, t);
+      const ns = this.paths(t.text);
+      const n = ns[0]!;
+      const write = firstOf(ns, sensitiveWrite);
+      const read = firstOf(ns, (p) => sensitiveRead(p) ?? globRead(p));
+      if (recursive && (ns.some(isCriticalTree) || n === '.' || n === '..' || n === './*' || n === '../*' || n === './.*' || /^(?:\.\.\/)+\.\.?$|^(?:\.\.\/)+\*$/.test(n))) {
+        this.add('destructive', 'deny', `${name} recursively deletes ${n.startsWith('.') && !ns.slice(1).some(isCriticalTree) ? 'the working directory or its parent' : 'the home directory, the root or a system tree'}`, t);
       } else if (write && write.category !== 'persistence') {
         this.add(write.category === 'system_write' ? 'destructive' : write.category, 'deny', `${name} deletes ${write.what}`, t);
       } else if (read && read.level === 'deny') {
         this.add('destructive', 'deny', `${name} deletes ${read.what}`, t);
       } else if (recursive && t.dynamic && /^\$[{(]?[\w…]*[})]?\/?\*?$|^\$\{?\w+\}?\/\*?$/.test(t.text)) {
-        this.add('destructive', 'review', `${name} recursively deletes a path computed at run time`, t);
+        this.add('destructive', 'review', `${name} recursively deletes ${t.text.startsWith(UNKNOWN_INPUT) ? 'paths read from its input (xargs)' : 'a path computed at run time'}`, t);
       } else if (recursive && (n === '*' || n === '.*' || n === '.') && this.cwdCritical) {
         this.add('destructive', 'deny', `${name} recursively deletes everything after cd into the home directory, the root or a system tree`, t);
       } else if (recursive && (n === '*' || n === '.*')) {
@@ -1101,7 +1316,7 @@ export class ShellAnalyzer {
   private find(inv: Invocation): void {
     const { args } = inv;
     const first = args.findIndex((a) => /^[-(!]/.test(a.text));
-    const roots = (first < 0 ? args : args.slice(0, first)).map((r) => normalizePath(r.text, this.opts.home));
+    const roots = (first < 0 ? args : args.slice(0, first)).flatMap((r) => this.paths(r.text));
     const deletes = args.some((a) => a.text === '-delete') || args.some((a, i) => /^-(?:exec|execdir|ok|okdir)$/.test(a.text) && /^(?:rm|shred|unlink)$/.test(basename(args[i + 1]?.text ?? '')));
     if (deletes && roots.some((r) => isCriticalTree(r) || r === '/' || r === '~')) this.add('destructive', 'deny', 'find deletes files across the home directory, the root or a system tree', inv.cmd);
     for (let i = 0; i < args.length; i++) {
@@ -1127,9 +1342,9 @@ export class ShellAnalyzer {
     const worldWritable = /^[0-7]*[2367]$/.test(mode) && mode.length >= 3 ? true : /(?:^|,)[oa]*[+=][rwxX]*w|^\+?[rwxX]*w$|^a?=[rwxX]*w/.test(mode) && !/^[ug]+[+=]/.test(mode);
     if (!worldWritable && mode !== '000' && mode !== '0') return;
     for (const t of targets) {
-      const n = normalizePath(t.text, this.opts.home);
-      const hit = sensitiveWrite(n) ?? sensitiveRead(n);
-      if (isCriticalTree(n) || (hit && hit.category !== '')) {
+      const ns = this.paths(t.text);
+      const hit = firstOf(ns, (n) => sensitiveWrite(n) ?? sensitiveRead(n));
+      if (ns.some(isCriticalTree) || (hit && hit.category !== '')) {
         this.add('privilege_escalation', 'deny', `chmod ${worldWritable ? 'makes world-writable' : 'locks'} ${hit?.what ?? 'a system tree'}`, t);
         return;
       }
@@ -1401,6 +1616,84 @@ export class ShellAnalyzer {
         return;
       }
     }
+  }
+
+  /** What `cmd` reads on stdin as far as the line says (for xargs and parallel). */
+  private inputOf(cmd: Command, upstream: readonly Command[], fromFile: boolean): StdinText {
+    if (fromFile) return { unknown: true };
+    const here = cmd.redirects.find((r) => r.op === '<<<');
+    if (here?.target) return here.target.dynamic ? { text: here.target.text, unknown: true } : { text: here.target.text, unknown: false };
+    const doc = cmd.redirects.find((r) => r.op.startsWith('<<') && r.op !== '<<<');
+    if (doc?.text !== undefined) return { text: doc.text, unknown: /[$`]/.test(doc.text) };
+    if (cmd.redirects.some((r) => r.op === '<')) return { unknown: true };
+    const echoed = upstream.length > 0 ? echoValue(upstream) : undefined;
+    return echoed !== undefined ? { text: echoed, unknown: false } : { unknown: true };
+  }
+
+  /**
+   * GNU parallel: `parallel [options] command [args] ::: values` runs the command (joined with spaces,
+   * run by a shell) once per value, put where `{}` (or `-I R`) stands or appended; `::::` reads values
+   * from files, no `:::` reads them from stdin. Without a command, the values are the commands.
+   */
+  private parallel(inv: Invocation, upstream: readonly Command[]): void {
+    const { args, cmd } = inv;
+    const sep = (t: string) => /^::::?\+?$/.test(t);
+    let i = 0;
+    let replace: string | undefined;
+    let argFile = false;
+    while (i < args.length && !sep(args[i]!.text)) {
+      const t = args[i]!.text;
+      if (!t.startsWith('-') || t === '-') break;
+      if (t === '--') {
+        i++;
+        break;
+      }
+      if (t === '-I') replace = args[i + 1]?.text;
+      else if (t === '-i' || t === '--replace') replace = '{}';
+      else if (t === '-a' || t === '--arg-file' || t.startsWith('--arg-file=')) argFile = true;
+      i += PARALLEL_VALUE_OPTS.has(t) ? 2 : 1;
+    }
+    const command: Word[] = [];
+    while (i < args.length && !sep(args[i]!.text) && args[i]!.text !== '--') command.push(args[i++]!);
+    const values: string[] = [];
+    let unknown = false;
+    let sources = false;
+    while (i < args.length) {
+      const kind = args[i++]!.text;
+      sources = true;
+      for (; i < args.length && !sep(args[i]!.text); i++) {
+        const w = args[i]!;
+        if (kind.startsWith('::::')) argFile = true;
+        else if (w.dynamic || values.length >= MAX_INPUT_ITEMS) unknown = true;
+        else values.push(w.text);
+      }
+    }
+    unknown ||= argFile;
+    if (!sources) {
+      if (command.length === 0 && !argFile) {
+        // Commands read from stdin, as `sh` would: downloads and decoded data piped in are denied.
+        this.stdinExec(inv, upstream, 'shell');
+        return;
+      }
+      const input = this.inputOf(cmd, upstream, argFile);
+      const { items, more } = input.text !== undefined ? splitItems(input.text, { lines: true }) : { items: [], more: false };
+      values.push(...items);
+      unknown ||= input.unknown || more;
+    }
+    if (command.length === 0) {
+      // Commands listed after `:::` are judged; commands from a file are like `bash jobs.sh` (judged by name).
+      for (const v of this.depth > 0 && values.length > 1 ? [values.join('\n')] : values) this.nested(v, cmd, 'parallel runs a command');
+      if (args.some((a) => a.dynamic) && unknown) this.add('stdin_exec', 'review', 'parallel runs commands built at run time', cmd);
+      return;
+    }
+    const template = command.map((w) => w.text).join(' ');
+    const slot = replace !== undefined && replace !== '' ? new RegExp(replace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g') : /\{\d*(?:\.|\/|\/\/|\/\.)?\}/g;
+    const hasSlot = slot.test(template);
+    let quoted = values.map((v) => `'${v.replace(/'/g, `'\\''`)}'`);
+    if (unknown) quoted.push('"$PARALLEL_INPUT"');
+    // Inside a nested command string, one run with every value (bounds the work: see xargsArgs).
+    if (this.depth > 0 && quoted.length > 1) quoted = [quoted.join(' ')];
+    for (const q of quoted) this.nested(hasSlot ? template.replace(slot, () => q) : `${template} ${q}`, cmd, 'parallel runs a command');
   }
 
   private viaXargs(inv: Invocation, upstream: readonly Command[]): void {

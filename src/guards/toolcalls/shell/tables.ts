@@ -1,11 +1,17 @@
 /** Command tables for the shell analyzer: what a program does with its arguments. */
 
-/** Programs that run their remaining arguments as another command; value-taking options listed. */
-export const WRAPPERS: Record<string, { values?: readonly string[]; positional?: number; elevates?: boolean }> = {
+/**
+ * Programs that run their remaining arguments as another command; value-taking options listed.
+ * `applet`: the first argument is the command, no options before it (`busybox rm -rf /`; `busybox
+ * --list` is busybox itself). `shell`: options whose value is a shell string (`flock F -c 'cmd'`),
+ * judged as `sh -c` would be. `joins`: the remaining arguments are joined with spaces and run by
+ * `sh -c` (`watch 'rm -rf /'`).
+ */
+export const WRAPPERS: Record<string, { values?: readonly string[]; positional?: number; elevates?: boolean; applet?: boolean; shell?: readonly string[]; joins?: boolean }> = {
   sudo: { values: ['-u', '-g', '-C', '-h', '-p', '-U', '-r', '-t', '-T', '-D', '--user', '--group', '--host', '--prompt', '--chdir', '--close-from', '--role', '--type', '--other-user'], elevates: true },
   doas: { values: ['-u', '-C'], elevates: true },
   pkexec: { values: ['--user'], elevates: true },
-  runuser: { values: ['-u', '-g', '-G', '--user', '--group', '--supp-group'], elevates: true },
+  runuser: { values: ['-u', '-g', '-G', '--user', '--group', '--supp-group', '-s', '--shell', '-w', '--whitelist-environment'], elevates: true, shell: ['-c', '--command'] },
   nohup: {},
   setsid: {},
   exec: { values: ['-a'] },
@@ -18,8 +24,15 @@ export const WRAPPERS: Record<string, { values?: readonly string[]; positional?:
   stdbuf: { values: ['-i', '-o', '-e', '--input', '--output', '--error'] },
   chrt: { positional: 1 },
   taskset: { positional: 1 },
-  xargs: { values: ['-I', '-i', '-n', '-P', '-L', '-l', '-d', '-E', '-e', '-s', '-a', '--max-args', '--max-procs', '--delimiter', '--arg-file', '--replace'] },
-  flock: { values: ['-w', '-E', '--timeout', '--conflict-exit-code'], positional: 1 },
+  // GNU `-i[R]`, `-l[N]`, `-e[EOF]`, `--replace[=R]` take their value only when attached: no separate word.
+  xargs: { values: ['-I', '-n', '-P', '-L', '-d', '-E', '-s', '-a', '--max-args', '--max-procs', '--max-lines', '--max-chars', '--delimiter', '--arg-file', '--process-slot-var'] },
+  flock: { values: ['-w', '-E', '--timeout', '--conflict-exit-code'], positional: 1, shell: ['-c', '--command'] },
+  busybox: { applet: true },
+  'xvfb-run': { values: ['-n', '--server-num', '-f', '--auth-file', '-e', '--error-file', '-p', '--xauth-protocol', '-s', '--server-args', '-w', '--wait'] },
+  entr: { joins: true },
+  chpst: { values: ['-u', '-U', '-b', '-e', '-/', '-n', '-l', '-L', '-m', '-d', '-o', '-p', '-f', '-c', '-r', '-t'] },
+  catchsegv: {},
+  toybox: { applet: true },
   chroot: { values: ['--userspec', '--groups'], positional: 1, elevates: true },
   unbuffer: {},
   caffeinate: {},
@@ -30,13 +43,21 @@ export const WRAPPERS: Record<string, { values?: readonly string[]; positional?:
   strace: { values: ['-o', '-e', '-p', '-s', '-u'] },
   ltrace: { values: ['-o', '-e', '-p', '-s', '-u'] },
   valgrind: {},
-  watch: { values: ['-n', '--interval', '-d'] },
+  watch: { values: ['-n', '--interval', '-q', '--equexit'], joins: true },
   npx: { values: ['-p', '--package', '-c', '--call'] },
   'systemd-run': { values: ['-p', '--property', '-u', '--unit', '--uid', '--gid', '-E', '--setenv', '--on-calendar', '--on-active', '--on-boot', '--description'] },
 };
 
 /** Shells: `-c STRING` runs STRING; a script argument runs a file; no script reads commands from stdin. */
-export const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'yash', 'fish', 'tcsh', 'csh', 'rbash', 'busybox']);
+export const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'yash', 'fish', 'tcsh', 'csh', 'rbash']);
+
+/** GNU parallel's options that take a separate value (the command starts after them). */
+export const PARALLEL_VALUE_OPTS = new Set([
+  '-j', '-P', '--jobs', '--max-procs', '-S', '--sshlogin', '--sshloginfile', '--slf', '-a', '--arg-file', '-d', '--delimiter', '-I', '--colsep', '-C', '-n', '-N', '-L',
+  '--max-args', '--max-lines', '--joblog', '--results', '--res', '--tmpdir', '--workdir', '--wd', '-E', '--eof', '--timeout', '--delay', '--retries', '--halt', '--memfree',
+  '--load', '--tag-string', '--tagstring', '--rpl', '--env', '--basefile', '--bf', '--transferfile', '--tf', '--return', '--block', '--block-size', '--recstart',
+  '--recend', '--header', '--termseq', '--nice', '--limit', '--ssh', '--sqlmaster', '--sqlworker', '--sqlandworker', '--shebang-wrap', '--profile', '-J', '--plus-rpl',
+]);
 
 /** Interpreters and the flags that take inline code. */
 export const INTERPRETERS: Record<string, readonly string[]> = {
