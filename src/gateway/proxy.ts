@@ -204,7 +204,8 @@ export function createProxyHandler(adapter: ProviderAdapter, deps: ProxyDeps) {
   return async function proxyHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
-    const line: Record<string, unknown> = { requestId, api: adapter.api, route: request.url };
+    // The path only: a query string may hold what a client should not have put there (a key).
+    const line: Record<string, unknown> = { requestId, api: adapter.api, route: pathOf(request.url) };
     // What the guards decided; `none` when the request failed before they ran (auth, validation, routing).
     let decision: string = 'none';
     let guardMs = 0;

@@ -101,3 +101,15 @@ describe('JWT bearer tokens', () => {
     });
   }
 });
+
+describe('JWT config', () => {
+  it('refuses a JWKS URL over plain http except on loopback (keys fetched in the clear could be replaced)', async () => {
+    const { jwtConfigSchema } = await import('../../src/auth/jwt-config.js');
+    const base = { issuer: 'https://idp.example', audience: 'clawguard' };
+    const remote = jwtConfigSchema.safeParse({ ...base, jwksUrl: 'http://idp.example/.well-known/jwks.json' });
+    expect(remote.success).toBe(false);
+    expect(remote.error?.issues[0]).toMatchObject({ path: ['jwksUrl'], message: expect.stringContaining('must be https://') });
+    expect(jwtConfigSchema.safeParse({ ...base, jwksUrl: 'https://idp.example/.well-known/jwks.json' }).success).toBe(true);
+    expect(jwtConfigSchema.safeParse({ ...base, jwksUrl: 'http://127.0.0.1:8443/jwks.json' }).success).toBe(true);
+  });
+});

@@ -224,8 +224,11 @@ describe('OpenAI chat completions through ClawGuard (official openai client)', (
     upstream.script = (_req, res) => json(res, 200, { id: 'c5', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] });
     await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
     await new OpenAI({ baseURL: `${gw.proxyUrl}/v1`, apiKey: 'cg_wrongwrongwrongwrongwrongwrongwrongwrongwro', maxRetries: 0 }).chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
+    // A key a client wrongly puts in the query string stays out of the request line too.
+    await fetch(`${gw.proxyUrl}/v1/chat/completions?api_key=${gw.clientKey}`, { method: 'POST', headers: { authorization: `Bearer ${gw.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] }) });
     const all = gw.logs.join('');
     expect(all).toContain('"msg":"request"');
+    expect(all).toContain('"route":"/v1/chat/completions"');
     expect(all).not.toContain(gw.clientKey);
     expect(all).not.toContain(UPSTREAM_KEY);
     expect(all).not.toContain('cg_wrongwrong');
