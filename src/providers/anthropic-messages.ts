@@ -248,6 +248,10 @@ class AnthropicStreamRewriter implements StreamRewriter {
           this.toolBlocks.get(data.index)!.json += delta.partial_json ?? '';
           return [];
         }
+        // Text or tool input for a block that is not open (never started, or stopped already) would pass
+        // unjudged: no provider sends it, so the stream ends the provider's way instead.
+        if (delta?.type === 'text_delta') return this.fail('the upstream sent text for a content block that is not open');
+        if (delta?.type === 'input_json_delta') return this.fail('the upstream sent tool input for a content block that is not open');
         return [raw];
       }
       case 'content_block_stop': {

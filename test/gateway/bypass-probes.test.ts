@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { anthropicToolUseEvents, json, openAiToolCallChunks, type ScriptedUpstream, sse, startScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { anthropicTextEvents, anthropicToolUseEvents, json, openAiToolCallChunks, type ScriptedUpstream, sse, startScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let oai: ScriptedUpstream;
@@ -403,5 +403,37 @@ describe('tools the provider runs itself (their calls never reach the tool-call 
     } finally {
       await open.close();
     }
+  });
+});
+
+describe('a stream out of order (a compromised or broken upstream)', () => {
+  const AWS = ['AKIA', 'QW5ZR7XK', '2TPLMHDZ'].join('');
+
+  it('ends the stream instead of passing text for a block that is not open, or tool input after its block stopped', async () => {
+    const events = anthropicTextEvents(['Hello']);
+    // Text for index 1, which was never started: it used to go out unjudged, key and all.
+    events.splice(4, 0, { event: 'content_block_delta', data: { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: `key ${AWS}` } } });
+    ant.script = (_req, res) => sse(res, events);
+    const seen: string[] = [];
+    const failed = await (async () => {
+      const stream = anthropic.messages.stream({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+      stream.on('streamEvent', (e) => seen.push(JSON.stringify(e)));
+      await stream.finalMessage();
+    })().catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(seen.join('')).not.toContain(AWS);
+
+    const tool = anthropicToolUseEvents('bash', ['{"command":"ls"}']);
+    // input_json_delta after the block's content_block_stop: never judged as part of the call.
+    tool.splice(4, 0, { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"command":"rm -rf /"}' } } });
+    ant.script = (_req, res) => sse(res, tool);
+    const after: string[] = [];
+    const late = await (async () => {
+      const stream = anthropic.messages.stream({ model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: 'ls' }] });
+      stream.on('streamEvent', (e) => after.push(JSON.stringify(e)));
+      await stream.finalMessage();
+    })().catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(Error);
+    expect(after.join('')).not.toContain('rm -rf');
   });
 });
