@@ -15,6 +15,7 @@ import { SecretError } from '../secrets/secret-ref.js';
 import type { Approval, ApprovalStatus, ApprovalStore } from '../gateway/approvals/approval-store.js';
 import { openStateStores } from '../gateway/open-state-stores.js';
 import { registerIncidentCommands } from './commands/incident.js';
+import { unresolvedLocalSecrets } from '../config/local-secret-check.js';
 
 const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -193,6 +194,8 @@ export function buildProgram(): Command {
       const { config: parsed, issues } = parseConfigText(text, path, builtinGuards());
       if (parsed) {
         out(`${path}: valid`);
+        // Valid, but `serve` would stop at these here: said, not failed (the config may be for another machine).
+        for (const u of unresolvedLocalSecrets(parsed)) err(`${path}: warning: ${u.path}: ${u.ref}: ${u.problem} (serve would fail on this machine)`);
         return;
       }
       for (const issue of issues) err(formatIssue(path, issue));
