@@ -359,6 +359,10 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
       });
     });
     toolDefinitionSegments(segments, body, { list: 'tools', schema: 'input_schema' });
+    // `metadata.user_id`: the end user's id, stored by the provider; an e-mail address put there reached
+    // it in clear. Read after the messages, as untrusted client input (a placeholder is still one id).
+    const userId = body.metadata?.user_id;
+    if (typeof userId === 'string' && userId !== '') push(segments, { direction: 'input', role: 'user', kind: 'message', trusted: false }, ['metadata', 'user_id'], userId);
     return { segments, messageCount: body.messages.length };
   },
 

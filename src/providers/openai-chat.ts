@@ -17,7 +17,7 @@ import {
 import { formatSseData, type SseEvent } from './sse.js';
 import { TextEnvelope } from './text-envelope.js';
 import { checkRequest, isRecord, isTypedBlockArray } from './validate.js';
-import { toolDefinitionSegments } from './tool-definitions.js';
+import { schemaDescriptions, toolDefinitionSegments } from './tool-definitions.js';
 
 const toolCallSchema = z.looseObject({
   id: z.string(),
@@ -94,6 +94,33 @@ function textSegments(out: Segment[], content: unknown, base: (string | number)[
         out.push(segmentAt(proto, [...base, j, 'refusal'], part.refusal));
       }
     });
+  }
+}
+
+/**
+ * Request fields outside the messages that reach the provider as text: `user`, `safety_identifier`,
+ * `prompt_cache_key` and the string values of `metadata` (the provider stores them; an e-mail address
+ * put there as the end user's id reached it in clear), `prediction.content` (text the model reads as
+ * its predicted output) and the `response_format.json_schema` description and schema descriptions (the
+ * model reads them as instructions). Untrusted client input, read after the messages: a placeholder
+ * keeps their meaning (an id stays one id per conversation). Anything else in them passes as sent.
+ */
+function requestFieldSegments(out: Segment[], body: any): void {
+  const proto: SegmentProvenance = { direction: 'input', role: 'user', kind: 'message', trusted: false };
+  for (const field of ['user', 'safety_identifier', 'prompt_cache_key'] as const) {
+    if (typeof body[field] === 'string' && body[field] !== '') out.push(segmentAt(proto, [field], body[field]));
+  }
+  const metadata = body.metadata;
+  if (isRecord(metadata)) {
+    for (const key of Object.keys(metadata)) if (typeof metadata[key] === 'string' && metadata[key] !== '') out.push(segmentAt(proto, ['metadata', key], metadata[key] as string));
+  }
+  const prediction = body.prediction;
+  if (isRecord(prediction)) textSegments(out, prediction.content, ['prediction', 'content'], proto);
+  const format = body.response_format;
+  if (isRecord(format) && isRecord(format.json_schema)) {
+    const def = format.json_schema;
+    if (typeof def.description === 'string' && def.description !== '') out.push(segmentAt(proto, ['response_format', 'json_schema', 'description'], def.description));
+    schemaDescriptions(out, proto, def.schema, ['response_format', 'json_schema', 'schema']);
   }
 }
 
@@ -459,6 +486,7 @@ export const openAiChatAdapter: ProviderAdapter = {
         continue;
       }
       textSegments(segments, m.content, ['messages', i, 'content'], { direction: 'input', role, kind: 'message', trusted });
+      if (typeof m.name === 'string' && m.name !== '') segments.push(segmentAt({ direction: 'input', role, kind: 'message', trusted }, ['messages', i, 'name'], m.name));
       const fc = m.function_call;
       if (fc !== null && typeof fc === 'object' && typeof fc.arguments === 'string') {
         const path = ['messages', i, 'function_call', 'arguments'];
@@ -477,6 +505,7 @@ export const openAiChatAdapter: ProviderAdapter = {
     }
     toolDefinitionSegments(segments, body, { list: 'tools', inner: 'function', schema: 'parameters' });
     toolDefinitionSegments(segments, body, { list: 'functions', schema: 'parameters' });
+    requestFieldSegments(segments, body);
     return { segments, messageCount: messages.length };
   },
 

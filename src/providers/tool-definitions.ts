@@ -40,7 +40,7 @@ export function toolDefinitionSegments(out: Segment[], body: any, shape: ToolSha
  * the provider unread) and no recursion (a hostile body nests deeper than the stack): the body size
  * limit bounds the walk, which is linear in it.
  */
-function schemaDescriptions(out: Segment[], proto: SegmentProvenance, root: unknown, rootPath: (string | number)[]): void {
+export function schemaDescriptions(out: Segment[], proto: SegmentProvenance, root: unknown, rootPath: (string | number)[]): void {
   const stack: { node: unknown; path: (string | number)[] }[] = [{ node: root, path: rootPath }];
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;

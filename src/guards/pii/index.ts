@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
+import { foldForScan, unfoldSpan } from '../secrets/fold.js';
 import { findNames, loadNameTagger } from './names.js';
 import { type Candidate, findStructured } from './structured.js';
 
@@ -116,8 +117,21 @@ function prepared(config: PiiConfig): { wanted: ReadonlySet<string>; allow: Read
   return p;
 }
 
-/** Finds PII in a text; the building block of the guard, also used by `eval`. */
+/**
+ * Finds PII in a text; the building block of the guard, also used by `eval`. The text as the model
+ * reads it is scanned too (secrets/fold.ts: an address split by a zero-width character, which the
+ * default policy strips, was rebuilt by the gateway and sent in clear), its spans mapped back.
+ */
 export function detectPii(text: string, config: PiiConfig): Candidate[] {
+  const direct = detectPiiIn(text, config);
+  const folded = foldForScan(text);
+  if (folded === undefined || folded.widthOnly) return direct; // full-width forms: detectPiiIn folds them itself
+  const more = detectPiiIn(folded.text, config);
+  if (more.length === 0) return direct;
+  return resolveOverlaps([...direct, ...more.map((c) => ({ ...c, ...unfoldSpan(folded, c.start, c.end) }))]);
+}
+
+function detectPiiIn(text: string, config: PiiConfig): Candidate[] {
   const folded = foldFullWidth(text);
   const { wanted, allow, names } = prepared(config);
   const candidates = findStructured(folded).filter((c) => wanted.has(c.entity));

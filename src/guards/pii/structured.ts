@@ -73,11 +73,18 @@ const CONTEXT = {
 
 // ---------------------------------------------------------------- email
 
-/** `[A-Za-z0-9._%+\-]` */
-const isLocalChar = (c: number): boolean => isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
-/** `[A-Za-z0-9.\-]` */
-const isDomainChar = (c: number): boolean => isAlnum(c) || c === 46 || c === 45;
-const TLD = /^(?:[A-Za-z]{2,24}|xn--[a-z0-9-]{2,59})$/;
+/**
+ * Letters of internationalized addresses (RFC 6531 local parts, IDN domains: `jörg@müller-bau.de`):
+ * Latin, Greek and Cyrillic letters and combining marks. Other scripts are left out, since prose in
+ * them is written without a space before an address.
+ */
+const INTL_LETTER = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{M}]/u;
+const isIntlLetter = (c: number): boolean => c >= 0xc0 && c !== 0xd7 && c !== 0xf7 && INTL_LETTER.test(String.fromCharCode(c));
+/** `[A-Za-z0-9._%+\-]`, and international letters */
+const isLocalChar = (c: number): boolean => isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 || isIntlLetter(c);
+/** `[A-Za-z0-9.\-]`, and international letters */
+const isDomainChar = (c: number): boolean => isAlnum(c) || c === 46 || c === 45 || isIntlLetter(c);
+const TLD = /^(?:[A-Za-z]{2,24}|xn--[a-z0-9-]{2,59}|[\p{Script=Greek}\p{Script=Cyrillic}]{2,24})$/u;
 
 function findEmails(text: string, out: Candidate[]): void {
   let at = text.indexOf('@');

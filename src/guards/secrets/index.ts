@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, literalReach, matchesInWindows, regexBounds, type Segment, trailingTokenSuffix, WINDOW_LOOKAROUND } from '../../core/index.js';
+import { foldForScan, unfoldSpan } from './fold.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
 export { githubChecksumValid, SECRET_RULES, type SecretRule } from './rules.js';
@@ -252,7 +253,7 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
   // Where each located rule's keywords end, reused across calls (a fresh array per text was most
   // of the guard's allocation): only the rules `find` returns get entries, cleared after the scan.
   const ends: (number[] | undefined)[] = new Array<number[] | undefined>(all.length).fill(undefined);
-  return (text: string): SecretMatch[] => {
+  const scan = (text: string): SecretMatch[] => {
     const wanted = find(text, ends);
     if (wanted.length === 0) return [];
     const out: SecretMatch[] = [];
@@ -269,6 +270,16 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
     // Findings may be longer than `maxSpan` (a PEM key): whole-text scans still report them; a stream
     // that cut one holds back its `-----BEGIN` line (see secretsPendingSuffix).
     return resolve(out.filter((m) => !allow.has(text.slice(m.start, m.end))));
+  };
+  // The text as the model reads it too (see fold.ts): a key split by invisible characters, in
+  // full-width forms or JSON escapes; its spans mapped back over the characters folded inside them.
+  return (text: string): SecretMatch[] => {
+    const direct = scan(text);
+    const folded = foldForScan(text);
+    if (folded === undefined) return direct;
+    const more = scan(folded.text);
+    if (more.length === 0) return direct;
+    return resolve([...direct, ...more.map((m) => ({ ...m, ...unfoldSpan(folded, m.start, m.end) }))]);
   };
 }
 

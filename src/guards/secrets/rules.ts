@@ -317,6 +317,15 @@ export const SECRET_RULES: readonly SecretRule[] = [
 
   // Generic formats
   { id: 'private_key', provider: 'PEM', keywords: ['private key'], re: rx(`-----BEGIN (?:[A-Z0-9]{2,10} ){0,2}PRIVATE KEY(?: BLOCK)?-----(?<s>[A-Za-z0-9+/=\\s\\\\]{40,8000})`), score: 0.99, allowPlaceholders: true },
+  // A PEM private key in base64 (kubeconfig `client-key-data`, Kubernetes Secret `tls.key`, CI variables):
+  // `LS0tLS1CRUdJTi` is `-----BEGIN`; the decoded header must name a private key (certificates pass).
+  { id: 'private_key', provider: 'PEM', keywords: ['ls0tls1crudjti'], re: rx(`${B}LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,12000}={0,2}`), score: 0.97, validate: (s) => /^-----BEGIN (?:[A-Z0-9]{2,10} ){0,2}PRIVATE KEY(?: BLOCK)?-----/.test(Buffer.from(s.slice(0, 80), 'base64').toString('latin1')), allowPlaceholders: true },
+  // PuTTY's .ppk: the private lines after `Private-Lines: N`.
+  { id: 'private_key', provider: 'PuTTY', keywords: ['putty-user-key-file-'], re: rx(`PuTTY-User-Key-File-[23]:[\\s\\S]{0,3000}?Private-Lines:\\s{0,4}\\d{1,3}\\r?\\n(?<s>(?:[A-Za-z0-9+/=]{1,80}\\r?\\n){0,300}[A-Za-z0-9+/=]{1,80})`), score: 0.97, allowPlaceholders: true },
+  // `user:password` in base64 under an `auth` key: .npmrc `_auth=…`, Docker's config.json `"auth": "…"`.
+  { id: 'basic_auth', provider: 'HTTP', keywords: ['auth'], re: rx(`(?<![A-Za-z0-9_-])(?:_auth|"auth")\\s{0,4}[:=]\\s{0,4}["']?(?<s>[A-Za-z0-9+/]{8,400}={0,2})(?![A-Za-z0-9+/=])`), score: 0.9, validate: (s) => /^[\x21-\x7e]{1,200}:[\x20-\x7e]{3,}$/.test(Buffer.from(s, 'base64').toString('latin1')) && !looksLikePlaceholder(Buffer.from(s, 'base64').toString('latin1').split(':').slice(1).join(':')) },
+  // ~/.netrc, ~/.authinfo: `machine HOST login USER password SECRET`.
+  { id: 'netrc_password', provider: 'netrc', keywords: ['machine'], re: rx(`${B}machine\\s{1,8}[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,8}\\s{1,8}login\\s{1,8}[^\\s]{1,128}\\s{1,8}password\\s{1,8}(?<s>[^\\s]{3,200})`), score: 0.9, validate: (s) => urlPasswordValid(s) && s.length >= 6 && (charClasses(s) >= 2 || /[^A-Za-z0-9]/.test(s)) },
   { id: 'age_secret_key', provider: 'age', keywords: ['age-secret-key-1'], re: rx(`AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}`), score: 0.99, allowPlaceholders: true },
   { id: 'jwt', provider: 'JWT', keywords: ['eyj'], re: rx(`${B}eyJ[A-Za-z0-9_-]{10,4000}\\.eyJ[A-Za-z0-9_-]{4,8000}(?:\\.[A-Za-z0-9_-]{0,1000})?`), score: 0.9, validate: jwtValid, allowPlaceholders: true },
   { id: 'basic_auth', provider: 'HTTP', keywords: ['authorization'], re: rx(`Authorization["']?\\s{0,4}[:=]\\s{0,4}["']?Basic\\s{1,4}(?<s>[A-Za-z0-9+/]{12,400}={0,2})`, 'gi'), score: 0.9, validate: basicAuthValid },
