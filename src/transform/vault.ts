@@ -113,6 +113,11 @@ function unseal(key: Buffer, conversationId: string, sealed: string): string {
 
 const PLACEHOLDER_RE = new RegExp(PLACEHOLDER_SOURCE, 'g');
 
+/** `SECRET` of `<SECRET_1>`. */
+function labelOf(placeholder: string): string {
+  return placeholder.slice(1, placeholder.lastIndexOf('_'));
+}
+
 interface MappingJson {
   v: 1;
   /** [placeholder, original, label] or, for a value from the operator's text only, [placeholder, original, label, 'o'] */
@@ -209,13 +214,17 @@ export class PseudonymMap {
   }
 
   /**
-   * The reverse of `restoreAll`: every value this conversation pseudonymized, put back behind its
-   * placeholder (longest first). For copies of restored text that are stored or announced (a held
-   * tool call's arguments), so a restored credential is not written to the approval store or a webhook.
+   * The reverse of `restoreAll` for the withheld labels (`withheldInText`, credentials by default): each
+   * such value this conversation pseudonymized, put back behind its placeholder (longest first). For
+   * copies of restored text that are stored or announced (a held tool call's arguments), so a restored
+   * credential is not written to the approval store or a webhook. Other values (an address, a host's IP)
+   * stay as they are: the approver must see where `curl http://<IP_ADDRESS_1>/…` would really go.
    */
   conceal(text: string): string {
-    if (this.byPlaceholder.size === 0) return text;
-    const entries = [...this.byPlaceholder].filter(([, value]) => value.length > 0 && text.includes(value)).sort((a, b) => b[1].length - a[1].length);
+    if (this.byPlaceholder.size === 0 || this.withheldInText.size === 0) return text;
+    const entries = [...this.byPlaceholder]
+      .filter(([placeholder, value]) => value.length > 0 && this.withheldInText.has(labelOf(placeholder)) && text.includes(value))
+      .sort((a, b) => b[1].length - a[1].length);
     let out = text;
     for (const [placeholder, value] of entries) out = out.split(value).join(placeholder);
     return out;

@@ -160,11 +160,12 @@ describe('default policy (no rules of our own)', () => {
     }
   });
 
-  it('a held tool call is stored and announced with placeholders; the approved call runs with the real key', async () => {
+  it('a held tool call is stored and announced with its credentials as placeholders (the approver sees the real host); the approved call runs with the real key', async () => {
     const up = await startScriptedUpstream((req, res) => {
       const seen = req.body.messages[0].content as string;
       const key = /<SECRET_\d+>/.exec(seen)?.[0] ?? 'none';
-      sse(res, openAiToolCallChunks('exec', [JSON.stringify({ command: `deploy --token ${key}` })]));
+      const ip = /<IP_ADDRESS_\d+>/.exec(seen)?.[0] ?? 'none';
+      sse(res, openAiToolCallChunks('exec', [JSON.stringify({ command: `deploy --host ${ip} --token ${key}` })]));
     });
     const def = await startTestGateway({
       upstreams: [{ name: 'u', provider: 'openai', url: `${up.url}/v1` }],
@@ -178,7 +179,7 @@ describe('default policy (no rules of our own)', () => {
       const client = new OpenAI({ baseURL: `${def.proxyUrl}/v1`, apiKey: def.clientKey, maxRetries: 0 });
       const running = (async () => {
         let args = '';
-        for await (const chunk of await client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: `ship it with key ${awsKey}` }] })) {
+        for await (const chunk of await client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: `ship it to 203.0.113.77 with key ${awsKey}` }] })) {
           args += chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '';
         }
         return args;
@@ -191,8 +192,10 @@ describe('default policy (no rules of our own)', () => {
       expect(pending).toHaveLength(1);
       expect(pending[0]!.arguments).toContain('<SECRET_1>');
       expect(pending[0]!.arguments).not.toContain(awsKey);
+      // Where the call goes is for the approver to see.
+      expect(pending[0]!.arguments).toContain('--host 203.0.113.77');
       expect((await fetch(`${def.adminUrl}/v1/approvals/${pending[0]!.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${def.adminKey}` } })).status).toBe(200);
-      expect(JSON.parse(await running)).toEqual({ command: `deploy --token ${awsKey}` });
+      expect(JSON.parse(await running)).toEqual({ command: `deploy --host 203.0.113.77 --token ${awsKey}` });
     } finally {
       await def.close();
       await up.close();
