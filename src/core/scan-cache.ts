@@ -38,7 +38,7 @@ export class ScanCache {
   constructor(readonly maxEntries: number) {}
 
   static contentKey(segment: Segment): string {
-    const provenance = `${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0`;
+    const provenance = `${segment.direction}\0${segment.role}\0${segment.kind}\0${segment.toolName ?? ''}\0${segment.trusted ? 1 : 0}\0${segment.origin ?? ''}\0`;
     // The same digest as of the joined string; a long text is hashed where it is, not copied into one
     // (a 48 KB system prompt was ~98 KB of garbage per request).
     if (segment.text.length < LONG_TEXT) return sha256Base64(provenance + segment.text);

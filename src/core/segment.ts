@@ -23,6 +23,12 @@ export interface Segment {
   readonly toolCallId?: string;
   /** Operator-written text (system prompt) is trusted; user input and tool results are not. */
   readonly trusted: boolean;
+  /**
+   * Set on the text of a tool the request declares (its description, its parameters' descriptions):
+   * instructions by nature, judged with that in mind (the injection guard asks its tool-data model to
+   * agree before it flags one).
+   */
+  readonly origin?: 'tool_definition';
   /** Locator back into the payload, opaque outside the adapter. */
   readonly path: readonly (string | number)[];
 }

@@ -72,8 +72,11 @@ describe('scan cache', () => {
   it('hashes a long text in two parts to the digest of its joined provenance and text', () => {
     for (const text of ['short', 'x'.repeat(1023), 'long text é✓ '.repeat(200)]) {
       const seg = { id: 's', path: [], direction: 'input', role: 'user', kind: 'tool_result', toolName: 'read', trusted: false, text } as const;
-      expect(ScanCache.contentKey(seg)).toBe(sha256Base64(['input', 'user', 'tool_result', 'read', '0', text].join('\0')));
+      expect(ScanCache.contentKey(seg)).toBe(sha256Base64(['input', 'user', 'tool_result', 'read', '0', '', text].join('\0')));
     }
+    // A tool's definition and a message of the same text and role are judged apart.
+    const message = { id: 's', path: [], direction: 'input', role: 'tool', kind: 'message', trusted: false, text: 'Adds two numbers.' } as const;
+    expect(ScanCache.contentKey({ ...message, origin: 'tool_definition' })).not.toBe(ScanCache.contentKey(message));
   });
 
   it('keeps a record written while it is the oldest, and evicts others', () => {

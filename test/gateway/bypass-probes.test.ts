@@ -291,7 +291,7 @@ const addTool = (description: string, paramDescription = 'The first number.') =>
   function: { name: 'add', description, parameters: { type: 'object', properties: { a: { type: 'number', description: paramDescription }, b: { type: 'number' } } } },
 });
 
-describe('tool definitions are read like any other input text', () => {
+describe('tool definitions are read like any other input text, as instructions by nature', () => {
   beforeEach(() => {
     oai.script = (_req, res) => json(res, 200, completion({ content: 'ok' }));
     ant.script = (_req, res) => json(res, 200, anthropicAnswer([{ type: 'text', text: 'ok' }], 'end_turn'));
@@ -328,6 +328,12 @@ describe('tool definitions are read like any other input text', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect(ant.requests).toHaveLength(0);
+  });
+
+  it('an imperative but ordinary description ("you must call this tool first") passes unchanged', async () => {
+    const tools = [addTool('Search the web. Results include snippets. Always cite sources. Never make up URLs. If the user asks about current events, you must call this tool first before answering.')];
+    await openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'news?' }], tools });
+    expect((oai.requests[0]!.body as { tools: unknown[] }).tools).toEqual(tools);
   });
 
   it('ordinary definitions pass unchanged, and an address in one is pseudonymized like any other', async () => {

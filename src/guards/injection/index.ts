@@ -107,6 +107,9 @@ export const injectionGuardFactory: GuardFactory<InjectionConfig> = {
         const kind: TextKind = segment.kind === 'tool_result' ? 'tool_result' : 'message';
         const assessment = detector.assess(segment.text, kind);
         if (assessment.score < config.thresholds[segment.kind]) return [];
+        // A tool's description is instructions by nature: it counts only when the model of tool data,
+        // which reads instructions in data as the signal, agrees (see providers/tool-definitions.ts).
+        if (segment.origin === 'tool_definition' && detector.assess(segment.text, 'tool_result').score < config.thresholds.tool_result) return [];
         return findingsFor(options.id, segment, assessment);
       },
     };
