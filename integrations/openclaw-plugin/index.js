@@ -131,6 +131,8 @@ export function createToolGate(config, deps = {}) {
 
   return async function clawguardBeforeToolCall(event, ctx = {}) {
     const tool = typeof event?.toolName === 'string' && event.toolName ? event.toolName : 'unknown';
+    // Parameters that are not an object cannot be judged as the call OpenClaw runs: block, never judge {}.
+    if (event?.params !== undefined && event?.params !== null && !isObject(event.params)) return blocked(tool, 'its parameters are not an object, so ClawGuard could not judge them');
     const params = isObject(event?.params) ? event.params : {};
     const cancel = ctx.abortSignal;
     /** @type {Record<string, unknown>} */
@@ -159,17 +161,17 @@ export function createToolGate(config, deps = {}) {
     }
     if (verdict.verdict === 'review' && typeof verdict.approvalId === 'string' && /^[\w-]{1,100}$/.test(verdict.approvalId)) {
       log.info?.(`[clawguard] ${tool}: held for review, approval ${verdict.approvalId}`);
-      return waitForDecision(tool, verdict.approvalId, typeof verdict.expiresAt === 'string' ? Date.parse(verdict.expiresAt) : NaN, cancel);
+      return waitForDecision(tool, verdict.approvalId, typeof verdict.expiresAt === 'string' ? Date.parse(verdict.expiresAt) : NaN, cancel, params);
     }
     return blocked(tool, 'ClawGuard\'s answer was not a verdict (fail closed)');
   };
 
   /**
    * Long-polls ClawGuard until a human decides, the approval expires or the plugin's own deadline passes.
-   * @param {string} tool @param {string} approvalId @param {number} expiresAt @param {AbortSignal | undefined} cancel
+   * @param {string} tool @param {string} approvalId @param {number} expiresAt @param {AbortSignal | undefined} cancel @param {Record<string, unknown>} asked
    * @returns {Promise<ToolCallResult>}
    */
-  async function waitForDecision(tool, approvalId, expiresAt, cancel) {
+  async function waitForDecision(tool, approvalId, expiresAt, cancel, asked) {
     const deadline = Date.now() + config.approvalTimeoutMs;
     let failures = 0;
     for (;;) {
@@ -182,7 +184,10 @@ export function createToolGate(config, deps = {}) {
         failures = 0;
         if (answer.verdict === 'allow' && answer.status === 'approved') {
           log.info?.(`[clawguard] ${tool}: approved (approval ${approvalId})`);
-          return undefined;
+          // Run what the operator approved: the held arguments (redacted where the policy said so).
+          if (answer.params === undefined) return undefined;
+          if (isObject(answer.params)) return JSON.stringify(answer.params) === JSON.stringify(asked) ? undefined : { params: answer.params };
+          return blocked(tool, 'ClawGuard\'s answer was not a verdict (fail closed)');
         }
         if (answer.verdict === 'block') {
           const reason = typeof answer.reason === 'string' && answer.reason ? answer.reason : `[ClawGuard] The tool call "${tool}" was refused (review ${String(answer.status)}). It was not executed.`;

@@ -100,6 +100,32 @@ function capturingStore(base: ApprovalStore, inserted: (requestId: string, appro
   };
 }
 
+/** The tools a wrapper call runs by name (`tool_call {id, args}`, nested up to a few levels). */
+function wrappedTools(tool: string, params: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  let name = tool;
+  let args: unknown = params;
+  for (let depth = 0; name === 'tool_call' && depth < 8; depth++) {
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) break;
+    const id = (args as Record<string, unknown>).id;
+    if (typeof id !== 'string') break;
+    out.push(id);
+    name = id;
+    args = (args as Record<string, unknown>).args;
+  }
+  return out;
+}
+
+function approvedParams(args: string | null): { params: Record<string, unknown> } | undefined {
+  if (args === null) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(args);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? { params: parsed as Record<string, unknown> } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function outcomeOf(approval: Approval): HoldOutcome | 'pending' {
   return approval.status;
 }
@@ -150,7 +176,7 @@ export function registerToolVerdicts(app: FastifyInstance, deps: ToolVerdictDeps
       Object.assign(line, { tool: body.tool, toolCallId: body.toolCallId, agentId: body.agentId, sessionKey: body.sessionKey, runId: body.runId });
       const ctx = { requestId, principal };
       const args = JSON.stringify(body.params);
-      const answer = await judge(body.tool, args, body.toolCallId ?? requestId, ctx);
+      const answer = await judge(body.tool, args, body.toolCallId ?? requestId, ctx, wrappedTools(body.tool, body.params));
       line.verdict = answer.verdict;
       if (answer.verdict === 'block') line.reasons = answer.reasons;
       audit.record({ type: 'tool.call', ...eventBase(ctx), tool: body.tool, ...(body.toolCallId ? { callId: body.toolCallId } : {}), verdict: answer.verdict, payload: args });
@@ -171,7 +197,7 @@ export function registerToolVerdicts(app: FastifyInstance, deps: ToolVerdictDeps
     }
   });
 
-  async function judge(tool: string, args: string, callId: string, ctx: { requestId: string; principal: Principal }): Promise<VerdictAnswer> {
+  async function judge(tool: string, args: string, callId: string, ctx: { requestId: string; principal: Principal }, inner: readonly string[] = []): Promise<VerdictAnswer> {
     const { requestId, principal } = ctx;
     const lockdown = lockdowns.check(principal);
     if (lockdown.refuse) {
@@ -179,8 +205,10 @@ export function registerToolVerdicts(app: FastifyInstance, deps: ToolVerdictDeps
       return { verdict: 'block', requestId, reason, reasons: ['lockdown'] };
     }
     const role = roles.get(principal.role ?? '');
-    const toolAllowed = (name: string): boolean =>
+    const allowedOne = (name: string): boolean =>
       role !== undefined && RoleSet.allowsTool(role, name) && !lockdown.readOnly && !lockdown.deniedTools.some((glob) => globMatch(glob, name));
+    // A wrapper (`tool_call {id, args}`) runs the tool it names: the role and lockdowns apply to that one too.
+    const toolAllowed = (name: string): boolean => allowedOne(name) && inner.every(allowedOne);
     const guardCtx: GuardContext = { requestId, direction: 'output', principal };
     // The same judgement as a tool call in a model's answer (GuardEngine.judgeToolCall), with the
     // inspection kept so its findings and failures go to the audit trail.
@@ -244,7 +272,13 @@ export function registerToolVerdicts(app: FastifyInstance, deps: ToolVerdictDeps
     const outcome = outcomeOf(approval);
     const common = { requestId, approvalId, status: approval.status, expiresAt: approval.expiresAt, reasons: approval.reasons, decidedBy: approval.decidedBy, note: approval.note };
     if (outcome === 'pending') return { ...common, verdict: 'review' };
-    if (outcome === 'approved') return { ...common, verdict: 'allow' };
+    // What was approved is what runs: the held arguments (redacted where the policy said so), not the originals.
+    // Held arguments that are no longer a JSON object cannot be handed back: refused, never the originals.
+    if (outcome === 'approved') {
+      const approved = approvedParams(approval.arguments);
+      if (approval.arguments !== null && !approved) return { ...common, verdict: 'block', reason: toolRefusal({ toolName: approval.toolName ?? 'unknown', reasons: [...approval.reasons, 'the approved arguments are not a JSON object'] }) };
+      return { ...common, verdict: 'allow', ...(approved ?? {}) };
+    }
     return { ...common, verdict: 'block', reason: toolRefusal({ toolName: approval.toolName ?? 'unknown', reasons: [...approval.reasons, `review ${outcome}`] }) };
   });
 }
