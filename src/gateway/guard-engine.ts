@@ -19,6 +19,7 @@ import { applySpanRewrites, type SpanRewrite } from '../transform/spans.js';
 import { labelForType } from '../transform/operators.js';
 import type { PseudonymMap } from '../transform/vault.js';
 import type { ClawGuardConfig, GuardEntryConfig } from '../config/schema.js';
+import { wrappedToolsOfJson } from './wrapped-tools.js';
 
 const NO_SEGMENTS: ReadonlyMap<string, Segment> = new Map();
 
@@ -240,7 +241,8 @@ export class GuardEngine {
       const rewrite = rewrites.find((r) => r.segmentId === segment.id);
       const args = rewrite?.text ?? segment.text;
       let refuse: string | undefined;
-      if (!toolAllowed(toolName)) refuse = 'this tool is not allowed for the caller (role or lockdown)';
+      // A wrapper (`tool_call {id: "exec"}`) runs the tool it names: the role and lockdowns apply to that one too.
+      if (!toolAllowed(toolName) || !wrappedToolsOfJson(toolName, segment.text).every(toolAllowed)) refuse = 'this tool is not allowed for the caller (role or lockdown)';
       else if (blocking.length > 0) refuse = [...new Set(blocking)].join(', ');
       else if (failed) refuse = 'a guard could not check it';
       else if (rewrite && !isJson(rewrite.text)) refuse = 'its arguments needed redaction';

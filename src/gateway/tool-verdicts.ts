@@ -13,6 +13,7 @@ import type { Approval, ApprovalStore } from './approvals/approval-store.js';
 import { type GuardEngine, toolRefusal } from './guard-engine.js';
 import type { LockdownService } from './incident/lockdown.js';
 import { presentedCredential, verifiedClientCert } from './proxy.js';
+import { wrappedTools } from './wrapped-tools.js';
 
 /**
  * Tool verdicts for agents whose provider traffic ClawGuard cannot see (OpenClaw on an OAuth
@@ -98,22 +99,6 @@ function capturingStore(base: ApprovalStore, inserted: (requestId: string, appro
     decide: (approvalId, status, by, note) => base.decide(approvalId, status, by, note),
     expirePending: (before) => base.expirePending(before),
   };
-}
-
-/** The tools a wrapper call runs by name (`tool_call {id, args}`, nested up to a few levels). */
-function wrappedTools(tool: string, params: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  let name = tool;
-  let args: unknown = params;
-  for (let depth = 0; name === 'tool_call' && depth < 8; depth++) {
-    if (args === null || typeof args !== 'object' || Array.isArray(args)) break;
-    const id = (args as Record<string, unknown>).id;
-    if (typeof id !== 'string') break;
-    out.push(id);
-    name = id;
-    args = (args as Record<string, unknown>).args;
-  }
-  return out;
 }
 
 function approvedParams(args: string | null): { params: Record<string, unknown> } | undefined {

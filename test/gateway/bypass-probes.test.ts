@@ -420,3 +420,28 @@ describe('a stream out of order (a compromised or broken upstream)', () => {
     expect(after.join('')).not.toContain('rm -rf');
   });
 });
+
+describe('a wrapper tool naming another tool (the proxy path)', () => {
+  it('holds tool_call {id: "exec"} to the role\'s tool list as exec itself', async () => {
+    const limited = await startTwoProviders({
+      roles: [
+        { name: 'default', models: ['*'], tools: ['*'] },
+        { name: 'readers', models: ['*'], tools: ['read', 'tool_call'] },
+      ],
+    });
+    try {
+      const key = (await limited.gw.gateway.keys.create({ kind: 'client', name: 'reader', role: 'readers' })).key;
+      const client = new OpenAI({ baseURL: `${limited.gw.proxyUrl}/v1`, apiKey: key, maxRetries: 0 });
+      const call = (args: unknown) => ({ tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'tool_call', arguments: JSON.stringify(args) } }] });
+      limited.oai.script = (_req, res) => json(res, 200, completion(call({ id: 'exec', args: { command: 'ls' } }), 'tool_calls'));
+      const wrapped = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'list files' }] });
+      expect(wrapped.choices[0]!.message.tool_calls ?? []).toHaveLength(0);
+      expect(wrapped.choices[0]!.message.content).toContain('not allowed for the caller');
+      limited.oai.script = (_req, res) => json(res, 200, completion(call({ id: 'read', args: { path: 'README.md' } }), 'tool_calls'));
+      const allowed = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'read the readme' }] });
+      expect(allowed.choices[0]!.message.tool_calls).toHaveLength(1);
+    } finally {
+      await limited.close();
+    }
+  });
+});
