@@ -172,6 +172,8 @@ class OpenAiStreamRewriter implements StreamRewriter {
   /** Legacy `function_call` deltas per choice, held like tool calls until the choice ends. */
   private readonly functionCalls = new Map<number, { name: string; args: string }>();
   private readonly textEnded = new Set<number>();
+  /** Choices that streamed `refusal` text (a channel of its own, judged like content). */
+  private readonly refusals = new Set<number>();
   /** The last chunk read (its envelope, without choices and usage, dresses the chunks made here). */
   private last: any = { object: 'chat.completion.chunk' };
   /** How this stream's plain text events look around their content, once learned (see `read`). */
@@ -200,6 +202,15 @@ class OpenAiStreamRewriter implements StreamRewriter {
         return { finish: 'content_filter' };
       }
       if (rest.text) delta.content = (typeof delta.content === 'string' ? delta.content : '') + rest.text;
+    }
+    if (this.refusals.delete(index)) {
+      const rest = await this.inspector.endText(`choices[${index}].refusal`);
+      if (rest.blocked) {
+        this.intervened = true;
+        this.blocked.add(index);
+        return { finish: 'content_filter' };
+      }
+      if (rest.text) delta.refusal = (typeof delta.refusal === 'string' ? delta.refusal : '') + rest.text;
     }
     const legacy = this.functionCalls.get(index);
     if (legacy) {
@@ -407,13 +418,29 @@ class OpenAiStreamRewriter implements StreamRewriter {
         if (release.text === '') delete delta.content;
         else delta.content = release.text;
       }
+      // A refusal is the model's text too (structured outputs): shown to the user, judged like content.
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+        this.refusals.add(index);
+        const release = await this.inspector.text(`choices[${index}].refusal`, delta.refusal);
+        if (release.blocked) {
+          this.intervened = true;
+          this.finished.add(index);
+          this.blocked.add(index);
+          out.push({ index, delta: {}, finish_reason: 'content_filter' });
+          changed = true;
+          continue;
+        }
+        if (release.text !== delta.refusal) changed = true;
+        if (release.text === '') delete delta.refusal;
+        else delta.refusal = release.text;
+      }
       if (choice.finish_reason) {
         const { finish } = await this.flushChoice(index, delta);
         if (finish) {
           choice.finish_reason = finish;
           changed = true;
         }
-        if (delta.tool_calls || delta.function_call || delta.content !== undefined) changed = true;
+        if (delta.tool_calls || delta.function_call || delta.content !== undefined || delta.refusal !== undefined) changed = true;
         this.finished.add(index);
       }
       choice.delta = delta;
@@ -527,6 +554,11 @@ export const openAiChatAdapter: ProviderAdapter = {
       if (typeof message.content === 'string') {
         const path = ['choices', c, 'message', 'content'];
         segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'message', trusted: false, text: message.content });
+      }
+      // A refusal (structured outputs) is the model's text shown to the user, judged like content.
+      if (typeof message.refusal === 'string' && message.refusal !== '') {
+        const path = ['choices', c, 'message', 'refusal'];
+        segments.push({ id: segmentPathId(path), path, direction: 'output', role: 'assistant', kind: 'message', trusted: false, text: message.refusal });
       }
       // The legacy `function_call` (the `functions` parameter) is a tool call like any other.
       const fc = message.function_call;

