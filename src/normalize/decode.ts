@@ -319,7 +319,24 @@ function englishShares(line: string): [plain: number, rot13: number, reversed: n
 }
 
 /** Encoded runs in `text`, leftmost first. At most `maxRuns` are returned. */
-export function findEncodedRuns(text: string, maxRuns = 32): EncodedRun[] {
+/**
+ * The last text searched with the default bound and its runs: the injection guard's normalizer and the
+ * secrets guard search the same segment text one after the other, and the second pays nothing (the
+ * same string object compares at once). Runs are frozen: callers share them.
+ */
+let lastText: string | undefined;
+let lastRuns: readonly EncodedRun[] = [];
+
+export function findEncodedRuns(text: string, maxRuns = 32): readonly EncodedRun[] {
+  if (maxRuns !== 32) return searchEncodedRuns(text, maxRuns);
+  if (text !== lastText) {
+    lastRuns = Object.freeze(searchEncodedRuns(text, maxRuns));
+    lastText = text;
+  }
+  return lastRuns;
+}
+
+function searchEncodedRuns(text: string, maxRuns: number): EncodedRun[] {
   const runs: EncodedRun[] = [];
   const push = (run: EncodedRun): void => {
     if (runs.length < maxRuns) runs.push(run);

@@ -161,6 +161,17 @@ describe('encodings', () => {
     const b64 = Buffer.from(`${PEM}\n`).toString('base64');
     expect(await leaks(`users:\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t\n    client-key-data: ${b64}\n`, b64)).toBe(false);
   });
+  it('a base64-encoded .env (echo … | base64 -d), and the same .env hex-encoded', async () => {
+    const env = `AWS_ACCESS_KEY_ID=${AWS_ID}\nAWS_SECRET_ACCESS_KEY=${AWS_SECRET}\n`;
+    const b64 = Buffer.from(env).toString('base64');
+    expect(await leaks(`echo ${b64} | base64 -d > .env`, b64)).toBe(false);
+    const hex = Buffer.from(env).toString('hex');
+    expect(await leaks(`printf ${hex} | xxd -r -p > .env`, hex)).toBe(false);
+  });
+  it('(control) base64 of ordinary text passes as sent', async () => {
+    const prose = Buffer.from('The quarterly report is attached; the numbers look good and the team did great work this quarter.').toString('base64');
+    expect(await leaks(`decode this: ${prose}`, prose)).toBe(true);
+  });
 });
 
 describe('credential formats', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, literalReach, matchesInWindows, regexBounds, type Segment, trailingTokenSuffix, WINDOW_LOOKAROUND } from '../../core/index.js';
+import { findEncodedRuns } from '../../normalize/decode.js';
 import { foldForScan, unfoldSpan } from './fold.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
@@ -273,13 +274,23 @@ export function createSecretsDetector(config: SecretsConfig, options: { nearKeyw
   };
   // The text as the model reads it too (see fold.ts): a key split by invisible characters, in
   // full-width forms or JSON escapes; its spans mapped back over the characters folded inside them.
+  // And what base64 or hex runs in it decode to (`echo … | base64 -d > .env`): a credential found there
+  // takes the whole run, which the model could decode as easily.
   return (text: string): SecretMatch[] => {
-    const direct = scan(text);
+    let found = scan(text);
     const folded = foldForScan(text);
-    if (folded === undefined) return direct;
-    const more = scan(folded.text);
-    if (more.length === 0) return direct;
-    return resolve([...direct, ...more.map((m) => ({ ...m, ...unfoldSpan(folded, m.start, m.end) }))]);
+    if (folded !== undefined) {
+      const more = scan(folded.text);
+      if (more.length > 0) found = resolve([...found, ...more.map((m) => ({ ...m, ...unfoldSpan(folded, m.start, m.end) }))]);
+    }
+    const layers = encodedLayers(text);
+    if (layers.length === 0) return found;
+    const inLayers: SecretMatch[] = [];
+    for (const run of layers) {
+      const hit = scan(run.decoded)[0];
+      if (hit) inLayers.push({ ...hit, start: run.start, end: run.end });
+    }
+    return inLayers.length === 0 ? found : resolve([...found, ...inLayers]);
   };
 }
 
@@ -317,3 +328,12 @@ export const secretsGuardFactory: GuardFactory<SecretsConfig> = {
     };
   },
 };
+
+/**
+ * Base64 and hex runs of a text with what they decode to (printable text only: normalize/decode.ts,
+ * shared with the injection guard's normalizer, which has usually searched the same text just before).
+ */
+function encodedLayers(text: string): readonly { start: number; end: number; decoded: string }[] {
+  if (text.length < 32) return [];
+  return findEncodedRuns(text).filter((r) => r.kind === 'base64' || r.kind === 'hex');
+}
