@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../posture/heuristics.js';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
@@ -23,12 +24,8 @@ export const jwtConfigSchema = z
   .superRefine((c, ctx) => {
     if (!c.jwksUrl === !c.publicKeyFile) ctx.addIssue({ code: 'custom', path: ['jwksUrl'], message: 'set exactly one of jwksUrl and publicKeyFile' });
     // Keys fetched over plain HTTP can be swapped on the way: anyone on the path could then mint tokens.
-    if (c.jwksUrl && new URL(c.jwksUrl).protocol === 'http:' && !isLoopback(new URL(c.jwksUrl).hostname)) {
+    if (c.jwksUrl && new URL(c.jwksUrl).protocol === 'http:' && !isLoopbackHost(new URL(c.jwksUrl).hostname)) {
       ctx.addIssue({ code: 'custom', path: ['jwksUrl'], message: 'must be https:// (plain http:// only on loopback): keys fetched in the clear could be replaced' });
     }
   });
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 export type JwtConfig = z.infer<typeof jwtConfigSchema>;

@@ -156,6 +156,13 @@ function plainTextIndex(chunk: any): number | undefined {
   return typeof choice.index === 'number' ? choice.index : 0;
 }
 
+/** The text fields of a streamed choice's delta, judged each on its own channel. */
+const TEXT_FIELDS = ['content', 'refusal'] as const;
+
+function textChannel(index: number, field: (typeof TEXT_FIELDS)[number]): string {
+  return field === 'content' ? `choices[${index}]` : `choices[${index}].refusal`;
+}
+
 function envelope(chunk: any): any {
   const { choices: _choices, usage: _usage, ...rest } = chunk;
   return rest;
@@ -193,24 +200,18 @@ class OpenAiStreamRewriter implements StreamRewriter {
 
   private async flushChoice(index: number, delta: any): Promise<{ finish?: string }> {
     let finish: string | undefined;
-    if (!this.textEnded.has(index)) {
-      this.textEnded.add(index);
-      const rest = await this.inspector.endText(`choices[${index}]`);
+    for (const field of TEXT_FIELDS) {
+      const open = field === 'content' ? !this.textEnded.has(index) : this.refusals.has(index);
+      if (!open) continue;
+      if (field === 'content') this.textEnded.add(index);
+      else this.refusals.delete(index);
+      const rest = await this.inspector.endText(textChannel(index, field));
       if (rest.blocked) {
         this.intervened = true;
         this.blocked.add(index);
         return { finish: 'content_filter' };
       }
-      if (rest.text) delta.content = (typeof delta.content === 'string' ? delta.content : '') + rest.text;
-    }
-    if (this.refusals.delete(index)) {
-      const rest = await this.inspector.endText(`choices[${index}].refusal`);
-      if (rest.blocked) {
-        this.intervened = true;
-        this.blocked.add(index);
-        return { finish: 'content_filter' };
-      }
-      if (rest.text) delta.refusal = (typeof delta.refusal === 'string' ? delta.refusal : '') + rest.text;
+      if (rest.text) delta[field] = (typeof delta[field] === 'string' ? delta[field] : '') + rest.text;
     }
     const legacy = this.functionCalls.get(index);
     if (legacy) {
@@ -404,36 +405,26 @@ class OpenAiStreamRewriter implements StreamRewriter {
         delete delta.function_call;
         changed = true;
       }
-      if (typeof delta.content === 'string' && delta.content !== '') {
-        const release = given ?? (await this.inspector.text(`choices[${index}]`, delta.content));
+      // Content, and a refusal (structured outputs): both the model's text shown to the user, each its own channel.
+      let blocked = false;
+      for (const field of TEXT_FIELDS) {
+        const text = delta[field];
+        if (typeof text !== 'string' || text === '') continue;
+        if (field === 'refusal') this.refusals.add(index);
+        const release = (field === 'content' ? given : undefined) ?? (await this.inspector.text(textChannel(index, field), text));
         if (release.blocked) {
           this.intervened = true;
           this.finished.add(index);
           this.blocked.add(index);
           out.push({ index, delta: {}, finish_reason: 'content_filter' });
-          changed = true;
-          continue;
+          changed = blocked = true;
+          break;
         }
-        if (release.text !== delta.content) changed = true;
-        if (release.text === '') delete delta.content;
-        else delta.content = release.text;
+        if (release.text !== text) changed = true;
+        if (release.text === '') delete delta[field];
+        else delta[field] = release.text;
       }
-      // A refusal is the model's text too (structured outputs): shown to the user, judged like content.
-      if (typeof delta.refusal === 'string' && delta.refusal !== '') {
-        this.refusals.add(index);
-        const release = await this.inspector.text(`choices[${index}].refusal`, delta.refusal);
-        if (release.blocked) {
-          this.intervened = true;
-          this.finished.add(index);
-          this.blocked.add(index);
-          out.push({ index, delta: {}, finish_reason: 'content_filter' });
-          changed = true;
-          continue;
-        }
-        if (release.text !== delta.refusal) changed = true;
-        if (release.text === '') delete delta.refusal;
-        else delta.refusal = release.text;
-      }
+      if (blocked) continue;
       if (choice.finish_reason) {
         const { finish } = await this.flushChoice(index, delta);
         if (finish) {

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../reliability/stores.js';
 
 const CLI = resolve('dist/cli/main.js');
 const run = (args: string[], timeout?: number) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout, env: { ...process.env, FORCE_COLOR: '0' } });
@@ -21,13 +22,6 @@ async function busyPort(): Promise<number> {
   return (s.address() as { port: number }).port;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error('dist/cli/main.js is missing: run `npm test` (it builds first) or `npm run build`');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, type Segment, trailingTokenSuffix } from '../../core/index.js';
-import { foldForScan, unfoldSpan } from '../secrets/fold.js';
+import { foldForScan, unfoldSpan } from '../../normalize/fold.js';
 import { findNames, loadNameTagger } from './names.js';
 import { type Candidate, findStructured } from './structured.js';
 
@@ -119,7 +119,7 @@ function prepared(config: PiiConfig): { wanted: ReadonlySet<string>; allow: Read
 
 /**
  * Finds PII in a text; the building block of the guard, also used by `eval`. The text as the model
- * reads it is scanned too (secrets/fold.ts: an address split by a zero-width character, which the
+ * reads it is scanned too (normalize/fold.ts: an address split by a zero-width character, which the
  * default policy strips, was rebuilt by the gateway and sent in clear), its spans mapped back.
  */
 export function detectPii(text: string, config: PiiConfig): Candidate[] {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, literalReach, matchesInWindows, regexBounds, type Segment, trailingTokenSuffix, WINDOW_LOOKAROUND } from '../../core/index.js';
 import { findEncodedRuns } from '../../normalize/decode.js';
-import { foldForScan, unfoldSpan } from './fold.js';
+import { foldForScan, unfoldSpan } from '../../normalize/fold.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
 
 export { githubChecksumValid, SECRET_RULES, type SecretRule } from './rules.js';
