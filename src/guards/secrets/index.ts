@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Finding, findingFor, type Guard, type GuardFactory, literalReach, matchesInWindows, regexBounds, type Segment, trailingTokenSuffix, WINDOW_LOOKAROUND } from '../../core/index.js';
+import { CodeUnits } from '../../normalize/codeunits.js';
 import { findEncodedRuns } from '../../normalize/decode.js';
 import { foldForScan, unfoldSpan } from '../../normalize/fold.js';
 import { GENERIC_ASSIGNMENT, looksLikePlaceholder, SECRET_RULES, type SecretRule, shannonEntropy } from './rules.js';
@@ -133,6 +134,16 @@ function resolve(matches: SecretMatch[]): SecretMatch[] {
  * indexes of the rules whose keywords occur, ascending. Characters outside ASCII match no keyword.
  * For the rules in `located`, it also appends to `ends[rule]` (made on first use) the index just past
  * every occurrence of their keywords, in text order.
+ *
+ * The table's columns are the characters keywords hold (upper-case letters share their lower-case
+ * column; every other UTF-16 unit is column 0, which leads back to the root): about 46 columns
+ * instead of 128, a table a third the size, which the other guards' data evicts less from the caches.
+ * The text is read through a typed array (CodeUnits), and texts of some length are read by four
+ * automatons at once, one per quarter: each step of one waits on its table read, four independent
+ * ones overlap their reads (about 1.5× faster on 2 KB). Each quarter's automaton starts at the root
+ * `longest keyword - 1` characters before its quarter, so it is in the same state as a single pass
+ * when the quarter starts and reports the same occurrences there; it reports only those ending inside
+ * its quarter, and those of later quarters are reported after the earlier ones (text order).
  */
 export function keywordAutomaton(
   rulesOf: ReadonlyMap<string, readonly number[]>,
@@ -141,11 +152,15 @@ export function keywordAutomaton(
 ): (text: string, ends?: (number[] | undefined)[]) => number[] {
   const goto: Int32Array[] = [new Int32Array(128).fill(-1)];
   const outputs: number[][] = [[]];
+  let longest = 1;
+  const keywordChars = new Set<number>();
   for (const [k, rules] of rulesOf) {
     if (/[^\x00-\x7f]/.test(k) || k !== k.toLowerCase() || k.length === 0) throw new Error(`secret rule keyword must be lower-case ASCII: ${JSON.stringify(k)}`);
+    longest = Math.max(longest, k.length);
     let s = 0;
     for (let i = 0; i < k.length; i++) {
       const c = k.charCodeAt(i);
+      keywordChars.add(c);
       if (goto[s]![c] === -1) {
         goto[s]![c] = goto.length;
         goto.push(new Int32Array(128).fill(-1));
@@ -153,12 +168,12 @@ export function keywordAutomaton(
       }
       s = goto[s]![c]!;
     }
-    outputs[s]!.push(...rules);
+    // Once per rule (GENERIC_KEYWORDS spells `apikey` twice): one end per occurrence.
+    for (const r of rules) if (!outputs[s]!.includes(r)) outputs[s]!.push(r);
   }
   // Breadth-first: failure links, outputs inherited along them, missing transitions filled in.
   const states = goto.length;
-  const delta = new Uint16Array(states * 128);
-  if (states > 65_535) throw new Error('too many keyword states');
+  const delta = new Int32Array(states * 128);
   const fail = new Int32Array(states);
   const queue: number[] = [];
   for (let c = 0; c < 128; c++) {
@@ -180,7 +195,17 @@ export function keywordAutomaton(
       }
     }
   }
-  // Flat tables for the hot loop: `next` holds the next state already multiplied by 128, with the
+  // Columns: 0 for every unit no keyword holds (from any state it leads to the root: no state has a
+  // transition on it, nor has any state its failure links reach), then one per keyword character.
+  const columnOf = new Uint8Array(0x10000);
+  const chars = [...keywordChars].sort((a, b) => a - b);
+  const width = chars.length + 1;
+  chars.forEach((c, k) => {
+    columnOf[c] = k + 1;
+    if (c >= 97 && c <= 122) columnOf[c - 32] = k + 1;
+  });
+  if (states * width > 0x7fffffff) throw new Error('too many keyword states');
+  // Flat tables for the hot loop: `next` holds the next state already multiplied by `width`, with the
   // sign bit set when that state reports rules: `hitRules[hitStart[s] .. hitStart[s + 1])`.
   const hitStart = new Int32Array(states + 1);
   const flat: number[] = [];
@@ -190,33 +215,93 @@ export function keywordAutomaton(
   }
   hitStart[states] = flat.length;
   const hitRules = Int32Array.from(flat);
-  const next = new Int32Array(states * 128);
-  for (let i = 0; i < next.length; i++) {
-    const t = delta[i]!;
-    next[i] = (t * 128) | (outputs[t]!.length > 0 ? 0x80000000 : 0);
+  const next = new Int32Array(states * width);
+  for (let s = 0; s < states; s++) {
+    for (let k = 1; k < width; k++) {
+      const t = delta[s * 128 + chars[k - 1]!]!;
+      next[s * width + k] = (t * width) | (outputs[t]!.length > 0 ? 0x80000000 : 0);
+    }
   }
   const seen = new Uint8Array(ruleCount);
   const locate = new Uint8Array(ruleCount);
   for (const r of located) locate[r] = 1;
+  const units = new CodeUnits();
+  // Occurrences found by the automatons of quarters 2-4, kept until the earlier ones are reported:
+  // (state × width, index) pairs.
+  const later: [number[], number[], number[]] = [[], [], []];
+  const overlap = longest - 1;
+  /** The rules of the state `v` (an entry of `next`, sign bit set) reached at index `i`. */
+  const report = (v: number, i: number, found: number[], ends: (number[] | undefined)[] | undefined): void => {
+    const state = ((v & 0x7fffffff) / width) | 0;
+    for (let h = hitStart[state]!, stop = hitStart[state + 1]!; h < stop; h++) {
+      const r = hitRules[h]!;
+      if (seen[r] === 0) {
+        seen[r] = 1;
+        found.push(r);
+      }
+      if (ends !== undefined && locate[r] === 1) (ends[r] ??= []).push(i + 1);
+    }
+  };
   return (text: string, ends?: (number[] | undefined)[]): number[] => {
     const found: number[] = [];
-    let s = 0;
     const length = text.length;
-    for (let i = 0; i < length; i++) {
-      const v = next[s + ASCII_LOWER[text.charCodeAt(i)]!]!;
-      if (v >= 0) {
-        s = v;
-        continue;
+    const u = units.load(text);
+    const quarter = length >> 2;
+    if (quarter < 2 * overlap + 16) {
+      let s = 0;
+      for (let i = 0; i < length; i++) {
+        const v = next[s + columnOf[u[i]!]!]!;
+        s = v & 0x7fffffff;
+        if (v < 0) report(v, i, found, ends);
       }
-      s = v & 0x7fffffff;
-      const state = s >>> 7;
-      for (let h = hitStart[state]!, stop = hitStart[state + 1]!; h < stop; h++) {
-        const r = hitRules[h]!;
-        if (seen[r] === 0) {
-          seen[r] = 1;
-          found.push(r);
+    } else {
+      // Quarter q reports indexes [b_q, b_q+1) and starts reading at b_q - overlap (q > 0).
+      const b1 = quarter;
+      const b2 = 2 * quarter;
+      const b3 = 3 * quarter;
+      const [l1, l2, l3] = later;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i1 = b1 - overlap;
+      let i2 = b2 - overlap;
+      let i3 = b3 - overlap;
+      for (let i0 = 0; i0 < b1; i0++, i1++, i2++, i3++) {
+        const v0 = next[s0 + columnOf[u[i0]!]!]!;
+        const v1 = next[s1 + columnOf[u[i1]!]!]!;
+        const v2 = next[s2 + columnOf[u[i2]!]!]!;
+        const v3 = next[s3 + columnOf[u[i3]!]!]!;
+        s0 = v0 & 0x7fffffff;
+        s1 = v1 & 0x7fffffff;
+        s2 = v2 & 0x7fffffff;
+        s3 = v3 & 0x7fffffff;
+        if ((v0 | v1 | v2 | v3) < 0) {
+          if (v0 < 0) report(v0, i0, found, ends);
+          if (v1 < 0 && i1 >= b1) l1.push(v1, i1);
+          if (v2 < 0 && i2 >= b2) l2.push(v2, i2);
+          if (v3 < 0 && i3 >= b3) l3.push(v3, i3);
         }
-        if (ends !== undefined && locate[r] === 1) (ends[r] ??= []).push(i + 1);
+      }
+      // The automatons of quarters 2-4 read `overlap` characters more (the last one to the end).
+      for (; i1 < b2; i1++) {
+        const v = next[s1 + columnOf[u[i1]!]!]!;
+        s1 = v & 0x7fffffff;
+        if (v < 0 && i1 >= b1) l1.push(v, i1);
+      }
+      for (; i2 < b3; i2++) {
+        const v = next[s2 + columnOf[u[i2]!]!]!;
+        s2 = v & 0x7fffffff;
+        if (v < 0 && i2 >= b2) l2.push(v, i2);
+      }
+      for (; i3 < length; i3++) {
+        const v = next[s3 + columnOf[u[i3]!]!]!;
+        s3 = v & 0x7fffffff;
+        if (v < 0 && i3 >= b3) l3.push(v, i3);
+      }
+      for (const l of later) {
+        for (let h = 0; h < l.length; h += 2) report(l[h]!, l[h + 1]!, found, ends);
+        l.length = 0;
       }
     }
     for (const r of found) seen[r] = 0;
@@ -225,10 +310,6 @@ export function keywordAutomaton(
 }
 
 const ascending = (a: number, b: number): number => a - b;
-
-/** Every UTF-16 code unit to the automaton's alphabet: ASCII folded to lower case, anything else 0. */
-const ASCII_LOWER = new Uint8Array(0x10000);
-for (let c = 1; c < 128; c++) ASCII_LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
 /**
  * A reusable detector: rules compiled once. `nearKeywords: false` scans every rule over the whole

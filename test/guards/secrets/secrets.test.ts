@@ -149,6 +149,73 @@ describe('keyword automaton', () => {
     expect(find('')).toEqual([]);
     expect(() => keywordAutomaton(new Map([['Key', [0]]]), 1)).toThrow(/lower-case ASCII/);
   });
+
+  // The automaton reads long texts as four quarters at once (each from a little before its quarter):
+  // it must report what a plain search for every keyword reports, at every position, in text order.
+  const allRules = [...SECRET_RULES, GENERIC_ASSIGNMENT];
+  const byKeyword = new Map<string, number[]>();
+  allRules.forEach((r, i) => {
+    for (const k of r.keywords) byKeyword.set(k, [...(byKeyword.get(k) ?? []), i]);
+  });
+  const located = new Set(allRules.map((_, i) => i).filter((i) => i % 3 !== 0));
+  const automaton = keywordAutomaton(byKeyword, allRules.length, located);
+  /** Every keyword by indexOf over the text with only A-Z folded: the rules found and, per located rule, the ends. */
+  function naive(text: string): { found: number[]; ends: (number[] | undefined)[] } {
+    let folded = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      folded += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+    }
+    const found = new Set<number>();
+    const endSets: Set<number>[] = allRules.map(() => new Set<number>());
+    for (const [k, rules] of byKeyword) {
+      for (let at = folded.indexOf(k); at >= 0; at = folded.indexOf(k, at + 1)) {
+        for (const r of rules) {
+          found.add(r);
+          if (located.has(r)) endSets[r]!.add(at + k.length);
+        }
+      }
+    }
+    return { found: [...found].sort((a, b) => a - b), ends: endSets.map((e) => (e.size ? [...e].sort((a, b) => a - b) : undefined)) };
+  }
+  function viaAutomaton(text: string): { found: number[]; ends: (number[] | undefined)[] } {
+    const ends: (number[] | undefined)[] = new Array<number[] | undefined>(allRules.length).fill(undefined);
+    return { found: automaton(text, ends), ends };
+  }
+  const keywords = [...byKeyword.keys()];
+
+  it('reports what a plain search for every keyword reports, in long texts read by quarters too', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(...keywords),
+      fc.constantFrom(...keywords).map((k) => k.toUpperCase()),
+      fc.tuple(fc.constantFrom(...keywords), fc.nat()).map(([k, n]) => k.slice(0, 1 + (n % k.length))),
+      fc.constantFrom(' ', '\n', 'a', 'S', '.', '-', '_', 'é', 'ｓ', '\u0130', '\u212a', '\u{1F600}', 'x'.repeat(50)),
+      fc.string({ maxLength: 10 }),
+      fc.string({ unit: 'binary', maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 20, maxLength: 600 }), (pieces) => {
+        const text = pieces.join('');
+        expect(viaAutomaton(text)).toEqual(naive(text));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('finds keywords across and at the edges of the quarters', () => {
+    for (const length of [279, 280, 281, 400, 1023, 2048]) {
+      const quarter = length >> 2;
+      for (const k of ['sk', 'administrator_login_password', 'putty-user-key-file-', 'token', 's.']) {
+        for (const b of [quarter, 2 * quarter, 3 * quarter, length]) {
+          for (let at = b - k.length - 1; at <= b + 1; at++) {
+            if (at < 0 || at + k.length > length) continue;
+            const text = 'x'.repeat(at) + k.toUpperCase() + 'y'.repeat(length - at - k.length);
+            expect(viaAutomaton(text)).toEqual(naive(text));
+          }
+        }
+      }
+    }
+  });
 });
 
 describe('rule keywords', () => {
