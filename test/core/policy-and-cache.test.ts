@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, type Finding, type PolicyConfig, ScanCache, scanSegments, type Guard, type Segment } from '../../src/core/index.js';
+import { type Action, ACTIONS, decide, type Finding, globMatch, type PolicyConfig, type PolicyRule, ScanCache, scanSegments, type Guard, type Segment } from '../../src/core/index.js';
 import { sha256Base64 } from '../../src/core/hash.js';
 
 const segment = (id: string, kind: Segment['kind'], text = 'x'): Segment => ({ id, path: [], direction: 'input', role: kind === 'tool_result' ? 'tool' : 'user', kind, trusted: false, text });
@@ -34,6 +35,79 @@ describe('policy', () => {
   it('blocks on a failure unless the guard may fail open', () => {
     expect(decide(policy, 'input', [], [{ guard: 'g', error: 'boom', timedOut: false, failOpen: false }], segments).action).toBe('block');
     expect(decide(policy, 'input', [], [{ guard: 'g', error: 'boom', timedOut: false, failOpen: true }], segments).action).toBe('allow');
+  });
+});
+
+/** The policy as written: every rule in order, the first whose conditions all hold wins (decide indexes rules by type and guard). */
+function decideByEveryRule(policy: PolicyConfig, direction: 'input' | 'output', findings: readonly Finding[], segments: ReadonlyMap<string, Segment>): { action: Action; rule: number; replacement?: string }[] {
+  return findings.map((f) => {
+    const segment = segments.get(f.segmentId);
+    const threshold = segment ? policy.thresholds[segment.kind] : 0.5;
+    const i = policy.rules.findIndex(
+      (r) =>
+        f.score >= (r.minScore ?? threshold) &&
+        (!r.direction || r.direction === direction) &&
+        (!r.type || globMatch(r.type, f.type)) &&
+        (!r.guard || globMatch(r.guard, f.guard)) &&
+        (!r.kind || (segment !== undefined && r.kind.includes(segment.kind))) &&
+        (!r.role || (segment !== undefined && r.role.includes(segment.role))),
+    );
+    const action: Action = i >= 0 ? policy.rules[i]!.action : f.score >= threshold ? policy.defaultAction : 'allow';
+    const template = i >= 0 ? (policy.rules[i]!.replacement ?? '[REDACTED:{type}]') : '[REDACTED:{type}]';
+    return action === 'redact' ? { action, rule: i, replacement: template.replaceAll('{type}', f.type) } : { action, rule: i };
+  });
+}
+
+describe('policy rules indexed by finding type and guard', () => {
+  const types = ['pii.email', 'pii.phone', 'secret.aws', 'injection.override', 'toolcall.review_exec', 'toolcall.exec', 'invisible.tag', 'a?b', 'x'];
+  const globs = ['*', 'pii.*', 'secret.*', '*.email', 'toolcall.review*', 'toolcall.*', 'injection.override', 'p?i.*', '?', 'a?b', 'a\\?b', 'x', 'nothing'];
+  const guards = ['pii', 'secrets', 'injection', 'toolcalls', 'g'];
+  const rule = fc.record(
+    {
+      type: fc.constantFrom(...globs),
+      guard: fc.constantFrom('*', 'pii', 'secret*', 'inj?ction', 'g'),
+      direction: fc.constantFrom<'input' | 'output'>('input', 'output'),
+      kind: fc.subarray<Segment['kind']>(['message', 'tool_call', 'tool_result']),
+      role: fc.subarray<Segment['role']>(['user', 'assistant', 'tool', 'system']),
+      minScore: fc.double({ min: 0, max: 1, noNaN: true }),
+      action: fc.constantFrom(...ACTIONS),
+      replacement: fc.constantFrom('[{type}]', 'X'),
+    },
+    { requiredKeys: ['action'] },
+  );
+  const found = fc.record({ guard: fc.constantFrom(...guards), type: fc.constantFrom(...types), score: fc.double({ min: 0, max: 1, noNaN: true }), segmentId: fc.constantFrom('m', 't', 'c', 'missing'), reason: fc.constant('r') });
+  const segments = new Map([
+    ['m', segment('m', 'message')],
+    ['t', segment('t', 'tool_result')],
+    ['c', { ...segment('c', 'tool_call'), role: 'assistant' as const }],
+  ]);
+
+  it('chooses the rule that trying every rule in order chooses', () => {
+    fc.assert(
+      fc.property(fc.array(rule, { maxLength: 12 }), fc.array(found, { maxLength: 30 }), fc.constantFrom<'input' | 'output'>('input', 'output'), fc.constantFrom<Action>(...ACTIONS), (rules, findings, direction, defaultAction) => {
+        const policy: PolicyConfig = { rules: rules as PolicyRule[], defaultAction, thresholds: { message: 0.5, tool_call: 0.4, tool_result: 0.3 } };
+        // Twice: the second decision reads the index the first one built.
+        for (let k = 0; k < 2; k++) {
+          const d = decide(policy, direction, findings, [], segments);
+          expect(d.verdicts.map((v) => ({ action: v.action, rule: v.rule, ...(v.replacement === undefined ? {} : { replacement: v.replacement }) }))).toEqual(decideByEveryRule(policy, direction, findings, segments));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('follows rules changed in place after a decision', () => {
+    const rules: { type?: string; guard?: string; action: Action }[] = [{ type: 'pii.*', action: 'redact' }, { action: 'allow' }];
+    const policy = { rules, defaultAction: 'block', thresholds: { message: 0.5, tool_call: 0.5, tool_result: 0.5 } } as PolicyConfig;
+    const segs = new Map([['m', segment('m', 'message')]]);
+    const f = [finding('m', 'pii.email', 0.9)];
+    expect(decide(policy, 'input', f, [], segs).verdicts[0]!.rule).toBe(0);
+    rules[0]!.type = 'secret.*';
+    expect(decide(policy, 'input', f, [], segs).verdicts[0]!.rule).toBe(1);
+    rules.unshift({ guard: 'g', action: 'review' });
+    expect(decide(policy, 'input', f, [], segs).verdicts[0]!.action).toBe('review');
+    rules[0] = { guard: 'h', action: 'review' };
+    expect(decide(policy, 'input', f, [], segs).verdicts[0]!.rule).toBe(2);
   });
 });
 
