@@ -1,4 +1,4 @@
-import { BUCKET, extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer } from './features.js';
+import { BUCKET, extractFeatures, type FeatureBuffer, HASH_SIZE, newFeatureBuffer, weightTableOf } from './features.js';
 
 /** A logistic-regression model over hashed n-grams (see features.ts). */
 export interface LinearModel {
@@ -38,7 +38,7 @@ export interface WindowScore {
  * sqrt(features in it). One pass over the features whatever the overlap.
  */
 export function scoreWindows(model: LinearModel, text: string, buf: FeatureBuffer = newFeatureBuffer()): WindowScore {
-  extractFeatures(text, buf, model.weights);
+  extractFeatures(text, buf, weightTableOf(model.weights));
   return bestWindow(model, buf, buf.bucketWeight, text.length);
 }
 

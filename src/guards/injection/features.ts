@@ -38,8 +38,6 @@ export function newFeatureBuffer(capacity = 4096): FeatureBuffer {
   return { ids: new Int32Array(capacity), bucketEnd: new Int32Array(64), bucketWeight: new Int32Array(64), length: 0, buckets: 0 };
 }
 
-const NO_WEIGHTS = new Int8Array(HASH_SIZE);
-
 // Word characters: ASCII letters and digits, Latin-1/Extended, Greek, Cyrillic, Arabic,
 // Devanagari, Hangul: scripts that separate words with spaces. CJK is covered by the character
 // n-grams. 1 = word character, 2 = whitespace, 3 = sentence end (breaks bigrams), 0 = other.
@@ -56,46 +54,53 @@ for (const c of [0x2e, 0x21, 0x3f, 0x3002]) CLASS[c] = 3;
 
 const scratch = new CodeUnits();
 
-// De-duplication within a bucket: a small open-addressing set (16 KiB, stays in the L1 cache; a
-// bucket holds at most 4 * BUCKET features, a quarter of its slots). An entry is the feature id
-// tagged with a 14-bit generation (bits 18 and up), so one load tells a hit, a slot of this
-// bucket holding another id, and a free slot (an older generation) apart; the table is cleared
-// when the generations wrap.
-const SET_BITS = 12;
-const SET_MASK = (1 << SET_BITS) - 1;
-const GENERATIONS = 1 << (32 - HASH_BITS);
-const setEntry = new Int32Array(1 << SET_BITS);
-let generation = 1;
+/**
+ * A model's weights with the de-duplication beside them: cell i is `generation << 8 | weight byte`.
+ * Each bucket takes a new generation, so one load tells whether feature i is already in the
+ * bucket and gives its weight (a separate set and weight table cost two random loads per feature,
+ * and the feature pass is bound by them). After 255 generations every cell is reset from a pristine
+ * copy (one 256 KiB copy per 255 buckets).
+ */
+export class WeightTable {
+  readonly cells: Uint16Array;
+  private readonly pristine: Uint16Array;
+  private generation = 0;
 
-function nextGeneration(): number {
-  generation++;
-  if (generation === GENERATIONS) {
-    setEntry.fill(0);
-    generation = 1;
+  constructor(weights: Int8Array) {
+    if (weights.length !== HASH_SIZE) throw new Error(`weight table needs ${HASH_SIZE} weights, got ${weights.length}`);
+    this.pristine = new Uint16Array(HASH_SIZE);
+    for (let i = 0; i < HASH_SIZE; i++) this.pristine[i] = weights[i]! & 0xff;
+    this.cells = this.pristine.slice();
   }
-  return generation;
+
+  /** The tag of the next bucket (its generation in the high byte). */
+  nextTag(): number {
+    if (++this.generation === 256) {
+      this.cells.set(this.pristine);
+      this.generation = 1;
+    }
+    return this.generation << 8;
+  }
 }
 
-/** Adds `id` to the current bucket's set (`tag` is the generation shifted by HASH_BITS); whether it was new. */
-function fresh(id: number, tag: number): boolean {
-  const entry = id | tag;
-  let slot = id & SET_MASK;
-  for (;;) {
-    const e = setEntry[slot]!;
-    if (e === entry) return false;
-    if ((e & ~MASK) !== tag) break;
-    slot = (slot + 1) & SET_MASK;
-  }
-  setEntry[slot] = entry;
-  return true;
+const tables = new WeakMap<Int8Array, WeightTable>();
+
+/** The weight table of `weights`, made once per weights array. */
+export function weightTableOf(weights: Int8Array): WeightTable {
+  let table = tables.get(weights);
+  if (!table) tables.set(weights, (table = new WeightTable(weights)));
+  return table;
 }
+
+let zeroTable: WeightTable | undefined;
 
 /**
  * Extracts the features of `text` (already normalized: lower case) into `buf`, de-duplicated per
- * bucket, and sums `weights` over each bucket's features (the classifier's work, done while each
+ * bucket, and sums the table's weights over each bucket's features (the classifier's work, done while each
  * feature is at hand). Returns the buffer. Linear, one pass, no allocation beyond growing `buf`.
  */
-export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8Array = NO_WEIGHTS): FeatureBuffer {
+export function extractFeatures(text: string, buf: FeatureBuffer, table: WeightTable = (zeroTable ??= new WeightTable(new Int8Array(HASH_SIZE)))): FeatureBuffer {
+  const cells = table.cells;
   const end = text.length;
   const buckets = Math.max(1, (end + BUCKET - 1) >>> BUCKET_BITS);
   // At most 2 character n-grams and 2 word features per character, plus the final word.
@@ -110,7 +115,7 @@ export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8A
   const bucketWeight = buf.bucketWeight;
   const units = scratch.load(text);
   let n = 0;
-  let tag = nextGeneration() << HASH_BITS;
+  let tag = table.nextTag();
   let nextBoundary = BUCKET;
   let bucket = 0;
   let weight = 0;
@@ -132,7 +137,7 @@ export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8A
       bucketEnd[bucket++] = n;
       weight = 0;
       nextBoundary += BUCKET;
-      tag = nextGeneration() << HASH_BITS;
+      tag = table.nextTag();
     }
     let c = i < end ? units[i]! : 0x20;
     const cls = CLASS[c]!;
@@ -149,16 +154,20 @@ export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8A
         inWord = false;
         const h = Math.imul(wordHash ^ 0x5bd1e995, PRIME);
         let id = (h ^ (h >>> 15)) & MASK;
-        if (fresh(id, tag)) {
+        const v1 = cells[id]!;
+        if ((v1 & 0xff00) !== tag) {
+          cells[id] = tag | (v1 & 0xff);
           ids[n++] = id;
-          weight += weights[id]!;
+          weight += (v1 << 24) >> 24;
         }
         if (havePrevWord) {
           const hb = Math.imul(Math.imul(prevWordHash, 31) ^ wordHash ^ 0x1b873593, PRIME);
           id = (hb ^ (hb >>> 13)) & MASK;
-          if (fresh(id, tag)) {
+          const v2 = cells[id]!;
+          if ((v2 & 0xff00) !== tag) {
+            cells[id] = tag | (v2 & 0xff);
             ids[n++] = id;
-            weight += weights[id]!;
+            weight += (v2 << 24) >> 24;
           }
         }
         prevWordHash = wordHash;
@@ -178,16 +187,20 @@ export function extractFeatures(text: string, buf: FeatureBuffer, weights: Int8A
     if (count >= 3) {
       const h3 = Math.imul(Math.imul(Math.imul(0x811c9dc5 ^ a2, PRIME) ^ a1, PRIME) ^ c, PRIME);
       let id = (h3 ^ (h3 >>> 16)) & MASK;
-      if (fresh(id, tag)) {
+      const v3 = cells[id]!;
+      if ((v3 & 0xff00) !== tag) {
+        cells[id] = tag | (v3 & 0xff);
         ids[n++] = id;
-        weight += weights[id]!;
+        weight += (v3 << 24) >> 24;
       }
       if (count >= 4) {
         const h4 = Math.imul(Math.imul(h3 ^ a3, PRIME) ^ 0x34, PRIME);
         id = (h4 ^ (h4 >>> 16)) & MASK;
-        if (fresh(id, tag)) {
+        const v4 = cells[id]!;
+        if ((v4 & 0xff00) !== tag) {
+          cells[id] = tag | (v4 & 0xff);
           ids[n++] = id;
-          weight += weights[id]!;
+          weight += (v4 << 24) >> 24;
         }
 
       }
