@@ -88,6 +88,55 @@ function readDigitsDirectly(): boolean {
 /** Whether `parseIncompletePhoneNumber` was replaced (test/guards/pii/phone-numbers.test.ts compares it with the shipped one). */
 export const phoneDigitsReadDirectly = readDigitsDirectly();
 
+/** What the library's `getNumberType` reads of its input: the numbering plan and the national number. */
+interface NumberTypeInput {
+  readonly country?: string;
+  readonly countryCallingCode?: string;
+  readonly phone?: string;
+  readonly nationalNumber?: string;
+}
+type NumberType = (input: NumberTypeInput, options: { v2?: boolean } | undefined, metadata: object) => string | undefined;
+
+/**
+ * `getNumberType` (helpers/getNumberType.js) tests a national number against its plan's type patterns.
+ * A parse runs it for the country the number belongs to (getCountryByNationalNumber: every valid US
+ * number), and `isValid()` right after runs it again on the same number and plan: a quarter of a
+ * valid number's parse. Replaced, the same way and under the same conditions as the helpers above, by
+ * one that keeps its last answer. Its answer is a function of the metadata, the plan
+ * (`country || countryCallingCode`) and the national number (`nationalNumber` with `v2`, else
+ * `phone`) only, which is what the kept answer is keyed on.
+ */
+function keepLastNumberType(): boolean {
+  try {
+    const file = join(dirname(require.resolve('libphonenumber-js/package.json')), 'build', 'helpers', 'getNumberType.js');
+    const helper = require(file) as { default?: unknown };
+    if (typeof helper.default !== 'function' || helper.default.length !== 3) return false;
+    const shipped = helper.default as NumberType;
+    let lastMetadata: object | undefined;
+    let lastPlan: string | undefined;
+    let lastNumber: string | undefined;
+    let lastType: string | undefined;
+    helper.default = function getNumberType(input: NumberTypeInput, options: { v2?: boolean } | undefined, metadata: object): string | undefined {
+      const plan = input.country || input.countryCallingCode;
+      const number = options && options.v2 ? input.nationalNumber : input.phone;
+      if (typeof plan !== 'string' || typeof number !== 'string') return shipped(input, options, metadata);
+      if (metadata === lastMetadata && plan === lastPlan && number === lastNumber) return lastType;
+      const type = shipped(input, options, metadata);
+      lastMetadata = metadata;
+      lastPlan = plan;
+      lastNumber = number;
+      lastType = type;
+      return type;
+    } satisfies NumberType;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `getNumberType` keeps its last answer (test/guards/pii/phone-numbers.test.ts compares it with the shipped one). */
+export const phoneNumberTypeKept = keepLastNumberType();
+
 export const parsePhoneNumberFromString: Library['parsePhoneNumberFromString'] = library.parsePhoneNumberFromString;
 export type { CountryCode };
 

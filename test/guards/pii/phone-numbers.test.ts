@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseIncompletePhoneNumber as shippedDigits, parsePhoneNumberFromString as shipped, type CountryCode } from 'libphonenumber-js/max';
+import shippedMetadata from 'libphonenumber-js/metadata.max.json' with { type: 'json' };
 import { describe, expect, it } from 'vitest';
-import { parsePhone, parsePhoneNumberFromString, phoneDigitsReadDirectly, phoneParseDirect, phonePatternsCompiledOnce } from '../../../src/guards/pii/phone-numbers.js';
+import { parsePhone, parsePhoneNumberFromString, phoneDigitsReadDirectly, phoneNumberTypeKept, phoneParseDirect, phonePatternsCompiledOnce } from '../../../src/guards/pii/phone-numbers.js';
 
 const COUNTRIES: CountryCode[] = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'IN', 'BR', 'JP', 'CN', 'AU', 'CA'];
 
@@ -71,5 +72,38 @@ describe('phone numbers: libphonenumber with its patterns compiled once', () => 
     expect(replaced.name).toBe('parseIncompletePhoneNumber');
     const inputs = ['', '+', '++1', '+1+2', '1+2', '(415) 555-0132', '+44 (0)20 7946-0958', 'a+1b2', ' +1', '1\u00a02', '＋１２', '٣٤+٥', '۰۱۲', '+٣4', 'x\u{1F600}1', ...numbers(500)];
     for (const text of inputs) expect(replaced(text), text).toBe(shippedDigits(text));
+  });
+
+  it('replaces getNumberType by one that keeps its last answer, with the shipped answers in any order of calls', () => {
+    expect(phoneNumberTypeKept).toBe(true);
+    const require = createRequire(import.meta.url);
+    const build = join(dirname(require.resolve('libphonenumber-js/package.json')), 'build');
+    const replaced = (require(join(build, 'helpers', 'getNumberType.js')) as { default: (input: object, options: object | undefined, metadata: object) => string | undefined }).default;
+    expect(replaced.name).toBe('getNumberType');
+    const metadata = require('libphonenumber-js/metadata.max.json') as object;
+    // The shipped helper's answer, from the ES-module copy: getType() of a number parsed there, for the country the parse chose.
+    const shippedType = (national: string, country: string): { plan: string; type: string | undefined } | undefined => {
+      const p = shipped(national, { defaultCountry: country as CountryCode, extract: false });
+      return p?.country !== undefined && p.nationalNumber === national ? { plan: p.country, type: p.getType() } : undefined;
+    };
+    const nationals = [...numbers(300)].map((n) => n.replace(/[^0-9]/g, '')).filter((n) => n.length >= 2);
+    const countries = ['US', 'GB', 'DE', 'IN', 'CA', 'AG'];
+    let compared = 0;
+    for (let i = 0; i < nationals.length; i++) {
+      // Each number twice in a row, under both option shapes, and again after another plan.
+      const national = nationals[i]!;
+      for (const country of [countries[i % countries.length]!, countries[i % countries.length]!, countries[(i + 1) % countries.length]!]) {
+        const expected = shippedType(national, country);
+        if (expected === undefined) continue;
+        expect(replaced({ country: expected.plan, phone: national }, undefined, metadata), `${national} in ${expected.plan}`).toBe(expected.type);
+        expect(replaced({ country: expected.plan, nationalNumber: national, phone: 'ignored' }, { v2: true }, metadata), `${national} in ${expected.plan} (v2)`).toBe(expected.type);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+    // Same number, another plan given by calling code; same plan, another metadata object.
+    expect(replaced({ countryCallingCode: '1', phone: '2125550199' }, undefined, metadata)).toBe(shipped('+12125550199')?.getType());
+    expect(replaced({ countryCallingCode: '44', phone: '2125550199' }, undefined, metadata)).toBe(shipped('+442125550199')?.getType());
+    expect(replaced({ country: 'US', phone: '2125550199' }, undefined, shippedMetadata)).toBe(replaced({ country: 'US', phone: '2125550199' }, undefined, metadata));
   });
 });
