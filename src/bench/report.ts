@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { GuardCostResult } from './guard-cost.js';
+import { type PipelineResult, pipelineMarkdown } from './pipeline.js';
 import type { ProbeResult } from './probe.js';
 
 export interface Cell {
@@ -63,6 +64,8 @@ export interface BenchResult {
   readonly integrity: IntegrityRow[];
   readonly gatewayPeakRssMiB?: number;
   readonly guardCost?: GuardCostResult;
+  /** The input pipeline against @openai/guardrails' PII check (pipeline.ts), measured in the same run. */
+  readonly pipeline?: PipelineResult;
   readonly failures: string[];
   /** Errors a client met on the first requests after start (the sanity check then retried). */
   readonly startupIssues?: string[];
@@ -85,6 +88,52 @@ export interface TargetCheck {
   readonly measured: string;
   readonly met: boolean | undefined;
   readonly margin: string;
+}
+
+/** Issue 4's throughput targets for the default input pipeline. */
+export const PIPELINE_MB_PER_S = 50;
+export const PIPELINE_VS_GUARDRAILS = 2;
+
+/**
+ * Issue 4's targets: the whole default input pipeline at >= 50 MB per CPU second on ordinary English,
+ * and >= 2x the calls per CPU second of @openai/guardrails' PII check (default entities) on its own
+ * 2 KB sample, with a better span F1 on the same data. Rows for what the run measured.
+ */
+export function checkPipelineTargets(p: PipelineResult): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const ordinary = p.rates.find((x) => x.name.startsWith('default input pipeline (all default input guards'));
+  if (ordinary) {
+    const need = (p.textBytes.ordinary / PIPELINE_MB_PER_S).toFixed(1);
+    out.push({
+      target: `default input pipeline, ordinary English (${p.textBytes.ordinary} B)`,
+      goal: `≥ ${PIPELINE_MB_PER_S} MB per CPU second`,
+      measured: `${ordinary.mbPerCpuSecond.toFixed(1)} MB/s (${ordinary.cpuUs.toFixed(1)} µs per call)`,
+      met: ordinary.mbPerCpuSecond >= PIPELINE_MB_PER_S,
+      margin: ordinary.mbPerCpuSecond >= PIPELINE_MB_PER_S ? `${(ordinary.mbPerCpuSecond - PIPELINE_MB_PER_S).toFixed(1)} MB/s to spare` : `needs ≤ ${need} µs per call`,
+    });
+  }
+  const sbs = p.guardrails?.sideBySide;
+  if (p.guardrails && sbs) {
+    out.push({
+      target: `default input pipeline vs @openai/guardrails ${p.guardrails.version} PII check (default entities), its 2 KB sample`,
+      goal: `≥ ${PIPELINE_VS_GUARDRAILS}× its calls per CPU second`,
+      measured: `${sbs.median.toFixed(2)}× (median of ${sbs.rounds} alternating rounds, ${Math.min(...sbs.ratios).toFixed(2)}–${Math.max(...sbs.ratios).toFixed(2)})`,
+      met: sbs.median >= PIPELINE_VS_GUARDRAILS,
+      margin: sbs.median >= PIPELINE_VS_GUARDRAILS ? `${(sbs.median / PIPELINE_VS_GUARDRAILS).toFixed(2)}× the goal` : `needs ${(PIPELINE_VS_GUARDRAILS / sbs.median).toFixed(2)}× less CPU per call`,
+    });
+  }
+  if (p.f1?.guardrails) {
+    const ours = p.f1.ours.f1;
+    const theirs = p.f1.guardrails.f1;
+    out.push({
+      target: `PII span F1 (exact) on pii/dev, the ${p.f1.types.length} types both detect`,
+      goal: 'better than @openai/guardrails',
+      measured: `${ours.toFixed(3)} against ${theirs.toFixed(3)}`,
+      met: ours > theirs,
+      margin: `${(ours - theirs).toFixed(3)}`,
+    });
+  }
+  return out;
 }
 
 /** Requests per second one gateway core could serve at this cell's CPU cost per request. */
@@ -208,6 +257,12 @@ export function renderMarkdown(r: BenchResult): string {
   lines.push('| target | goal | measured | met? | margin |', '|---|---|---|---|---|');
   for (const t of checks) lines.push(`| ${t.target} | ${t.goal} | ${t.measured} | ${t.met === undefined ? '-' : t.met ? 'yes' : '**no**'} | ${t.margin} |`);
   lines.push('');
+  if (r.pipeline) {
+    lines.push('### Targets (issue 4: the default input pipeline, in process; figures in the pipeline section below)', '');
+    lines.push('| target | goal | measured | met? | margin |', '|---|---|---|---|---|');
+    for (const t of checkPipelineTargets(r.pipeline)) lines.push(`| ${t.target} | ${t.goal} | ${t.measured} | ${t.met === undefined ? '-' : t.met ? 'yes' : '**no**'} | ${t.margin} |`);
+    lines.push('');
+  }
 
   lines.push(`### Load (${m.loadgen}, closed loop, ${m.durationS} s per cell after ${m.warmupS} s warm-up)`, '');
   lines.push('Latency is the time to the complete response (for SSE: the last chunk). `+p50`/`+p99` are over `direct` at the same mode and concurrency. "req/s per gw core" = 1e6 / gateway CPU µs per request: what the gateway core could serve if the load side kept up.', '');
@@ -284,8 +339,8 @@ export function renderDoc(r: BenchResult, existingPath: string): string {
   const existing = existsSync(existingPath) ? readFileSync(existingPath, 'utf8') : '';
   const notes = section(existing, 'notes') ?? '<!-- notes:start -->\n<!-- notes:end -->';
   const peer = section(existing, 'peer') ?? '<!-- peer:start -->\n_Not run yet: see "Peer comparison" above._\n<!-- peer:end -->';
-  // Written by `npm run bench:pipeline` (pipeline.ts); kept as it is, or left out until that has run.
-  const pipeline = section(existing, 'pipeline');
+  // Measured by this run, or else what `npm run bench:pipeline` (pipeline.ts) wrote last, kept as it is.
+  const pipeline = r.pipeline ? `<!-- pipeline:start -->\n${pipelineMarkdown(r.pipeline)}<!-- pipeline:end -->` : section(existing, 'pipeline');
   return [
     '# Benchmarks',
     '',
@@ -314,7 +369,7 @@ export function renderDoc(r: BenchResult, existingPath: string): string {
     '',
     peer,
     '',
-    ...(pipeline ? ['## Input pipeline throughput and @openai/guardrails PII (`npm run bench:pipeline`)', '', pipeline, ''] : []),
+    ...(pipeline ? ['## Input pipeline throughput and @openai/guardrails PII (`npm run bench`, or `npm run bench:pipeline` alone)', '', pipeline, ''] : []),
   ].join('\n');
 }
 
@@ -362,7 +417,8 @@ const METHOD = `- **Layout (2 vCPUs).** ClawGuard (\`node dist/cli/main.js serve
   \`BENCH_LOAD_CPU\` (1), \`BENCH_NOISY_PCT\` (25) and \`BENCH_RETRIES\` (2): a cell during which
   neighbours used more CPU than that is re-run and the quietest run kept, \`BENCH_LOADGEN=undici\`, \`BENCH_CHUNK_DELAY_MS\` (0: gap between the fake upstream's SSE chunks, for spaced streams), \`BENCH_PORTKEY\` (auto: include Portkey when the peer harness has installed it
   under \`BENCH_PORTKEY_DIR\`, default \`~/.cache/clawguard-peer-bench\`; 0 = never), \`BENCH_OUT\` (docs/benchmarks.md; \`-\` = do not write),
-  \`BENCH_JSON\` (also write the raw result). \`node dist/bench/run.js --import-peer FILE\` puts a peer-harness summary into the last section;
+  \`BENCH_JSON\` (also write the raw result), \`BENCH_FLOOR\` (0 = skip the node-floor target), \`BENCH_PIPELINE\` (0 = skip the
+  in-process input-pipeline comparison with @openai/guardrails, issue 4) and \`BENCH_PIPELINE_S\` (2 CPU seconds per pipeline row). \`node dist/bench/run.js --import-peer FILE\` puts a peer-harness summary into the last section;
   \`--report FILE\` re-renders a saved \`BENCH_JSON\` result.
 - **Caveat.** This is a shared VM: neighbours and host contention move figures by 10–20 % between runs; compare targets only
   within one run, and read the "other CPU %" column before trusting a cell.`;

@@ -17,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { GuardCostResult } from './guard-cost.js';
 import { fixturePath } from './guard-cost.js';
+import { measurePipeline, type PipelineResult } from './pipeline.js';
 import { createLoadGenerator, type LoadGenerator, type Target } from './load.js';
 import { allowedCpus, CLK_TCK, cpuTicks, hostBusyTicks, hostTicks, memMiB, selfTicks } from './proc.js';
 import { parseOpenAiStream, probe, request, streamIntegrity } from './probe.js';
-import { type BenchResult, type Cell, checkTargets, FLOOR, type IntegrityRow, type ProbeRow, renderDoc, renderMachine, renderMarkdown, replaceSection } from './report.js';
+import { type BenchResult, type Cell, checkPipelineTargets, checkTargets, FLOOR, type IntegrityRow, type ProbeRow, renderDoc, renderMachine, renderMarkdown, replaceSection } from './report.js';
 import { fakeJsonContent, fakeStreamContent } from './fake-upstream.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -446,6 +447,17 @@ async function main(): Promise<void> {
   }
   rmSync(work, { recursive: true, force: true });
 
+  // Issue 4: the input pipeline against @openai/guardrails' PII check, in this process (CPU time; the gateway is stopped).
+  let pipeline: PipelineResult | undefined;
+  if (env.BENCH_PIPELINE !== '0') {
+    try {
+      log('input pipeline and @openai/guardrails PII (in-process)');
+      pipeline = await measurePipeline(num('BENCH_PIPELINE_S', 2));
+    } catch (e) {
+      failures.push(`pipeline: ${(e as Error).message}`);
+    }
+  }
+
   const result: BenchResult = {
     meta: {
       date: started.toISOString(),
@@ -475,6 +487,7 @@ async function main(): Promise<void> {
     integrity,
     ...(peak === undefined ? {} : { gatewayPeakRssMiB: peak }),
     ...(gc ? { guardCost: gc } : {}),
+    ...(pipeline ? { pipeline } : {}),
     failures,
     startupIssues,
   };
@@ -485,7 +498,7 @@ async function main(): Promise<void> {
     writeFileSync(OUT, renderDoc(result, OUT));
     log(`wrote ${OUT}`);
   } else if (OUT !== '-') log(`not writing ${OUT}: no ClawGuard figures in this run`);
-  const missed = checkTargets(result).filter((t) => t.met === false);
+  const missed = [...checkTargets(result), ...(pipeline ? checkPipelineTargets(pipeline) : [])].filter((t) => t.met === false);
   log(missed.length ? `targets missed: ${missed.map((t) => t.target).join('; ')}` : 'no target missed');
   if (failures.length > 0 || !cells.some((c) => c.target === 'clawguard')) {
     log(`incomplete run: ${failures.join('; ') || 'no ClawGuard cells'}`);

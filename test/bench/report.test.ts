@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BenchResult, type Cell, checkTargets, FLOOR, renderDoc } from '../../src/bench/report.js';
-import { writeDocsSection } from '../../src/bench/pipeline.js';
+import { type BenchResult, type Cell, checkPipelineTargets, checkTargets, FLOOR, renderDoc } from '../../src/bench/report.js';
+import { type PipelineResult, writeDocsSection } from '../../src/bench/pipeline.js';
 
 const result: BenchResult = {
   meta: {
@@ -98,5 +98,47 @@ describe('issue-2 targets next to the bare Node floor', () => {
     const checks = checkTargets({ ...run, cells: run.cells.filter((c) => c.target !== FLOOR) });
     expect(checks.some((c) => c.target.startsWith('for scale'))).toBe(false);
     expect(checks.find((c) => c.target === 'added latency c=1 nonstream p50')!.measured).toBe('0.600 ms (0.70 vs direct 0.10)');
+  });
+});
+
+describe('issue-4 targets: the input pipeline measured by npm run bench', () => {
+  const rate = (name: string, cpuUs: number, bytes: number) => ({ name, calls: 1000, cpuUs, callsPerCpuSecond: 1e6 / cpuUs, mbPerCpuSecond: bytes / cpuUs });
+  const pipeline = (ordinaryUs: number, ratios: number[]): PipelineResult => ({
+    date: '2026-11-27T00:00:00Z',
+    node: 'v20',
+    cpu: 'cpu',
+    loadavg: [0],
+    textBytes: { ordinary: 2000, guardrailsSample: 2000 },
+    defaultGuards: ['injection', 'pii', 'secrets'],
+    rates: [rate('default input pipeline (all default input guards, GuardEngine.inspect, no cache), ordinary 2 KB', ordinaryUs, 2000)],
+    guardrails: { version: '0.2.1', rates: [rate('guardrails pii() default entities (40), guardrails sample 2 KB', 100, 2000)], sideBySide: { rounds: ratios.length, ratios, median: [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]! } },
+    f1: { types: ['EMAIL_ADDRESS'], ours: { tp: 9, fp: 0, fn: 1, precision: 1, recall: 0.9, f1: 0.947 }, oursAll: { tp: 9, fp: 0, fn: 1, precision: 1, recall: 0.9, f1: 0.947 }, guardrails: { tp: 5, fp: 5, fn: 5, precision: 0.5, recall: 0.5, f1: 0.5 }, rows: 10 },
+    notes: [],
+  });
+
+  it('judges MB per CPU second, the median ratio to guardrails and F1 against the goals', () => {
+    const slow = checkPipelineTargets(pipeline(80, [0.7, 0.8, 0.9]));
+    expect(slow.map((t) => t.met)).toEqual([false, false, true]);
+    expect(slow[0]!.measured).toContain('25.0 MB/s');
+    expect(slow[0]!.margin).toBe('needs ≤ 40.0 µs per call');
+    expect(slow[1]!.measured).toContain('0.80×');
+    const fast = checkPipelineTargets(pipeline(30, [2.1, 2.5, 1.9]));
+    expect(fast.map((t) => t.met)).toEqual([true, true, true]);
+    expect(fast[1]!.measured).toContain('2.10×');
+  });
+
+  it('writes the pipeline section and the issue-4 rows from the run, replacing an older bench:pipeline section', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cg-bench-doc-')), 'benchmarks.md');
+    writeFileSync(file, renderDoc(result, file));
+    writeDocsSection('stale pipeline figures\n', file);
+    writeFileSync(file, renderDoc({ ...result, pipeline: pipeline(80, [0.75]) }, file));
+    const doc = readFileSync(file, 'utf8');
+    expect(doc).not.toContain('stale pipeline figures');
+    expect(doc.match(/<!-- pipeline:start -->/g)).toHaveLength(1);
+    expect(doc).toContain('### Targets (issue 4');
+    expect(doc).toMatch(/vs @openai\/guardrails 0\.2\.1 PII check .* \| 0\.75× /);
+    // A run without the pipeline keeps the section the last run wrote.
+    writeFileSync(file, renderDoc(result, file));
+    expect(readFileSync(file, 'utf8')).toContain('0.75×');
   });
 });
