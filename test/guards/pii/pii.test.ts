@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Segment } from '../../../src/core/index.js';
 import { detectPii, PII_ENTITIES, piiConfigSchema, piiGuardFactory } from '../../../src/guards/pii/index.js';
-import { digitProfile } from '../../../src/guards/pii/structured.js';
+import { digitProfile, digitRuns } from '../../../src/guards/pii/structured.js';
 import { findNames } from '../../../src/guards/pii/names.js';
 import { compactModel, tagTokens, type TaggerModel, tokenize } from '../../../src/guards/pii/tagger.js';
 import { luhnValid, ibanMod97Valid, verhoeffValid, spanishIdValid, italianFiscalCodeValid, usSsnValid, bech32Valid } from '../../../src/guards/pii/checksums.js';
@@ -166,6 +167,29 @@ describe('digit gates', () => {
   it('profiles digits in one pass', () => {
     expect(digitProfile('no numbers here')).toEqual({ digits: 0, maxDigitRun: 0, maxAlnumRunWithDigit: 0 });
     expect(digitProfile('call 555-0132 or bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq now')).toEqual({ digits: 18, maxDigitRun: 4, maxAlnumRunWithDigit: 42 });
+  });
+  it('finds the runs and profile a plain regex scan finds (indexOf for the first runs, the regex engine after)', () => {
+    const reference = (text: string): { runs: [number, number][]; profile: ReturnType<typeof digitProfile> } => {
+      const runs = [...text.matchAll(/[0-9]+/g)].map((m): [number, number] => [m.index, m.index + m[0].length]);
+      const alnum = [...text.matchAll(/[A-Za-z0-9]+/g)].filter((m) => /[0-9]/.test(m[0])).map((m) => m[0].length);
+      const profile = { digits: runs.reduce((t, [a, b]) => t + b - a, 0), maxDigitRun: Math.max(0, ...runs.map(([a, b]) => b - a)), maxAlnumRunWithDigit: Math.max(0, ...alnum) };
+      return { runs, profile };
+    };
+    const piece = fc.oneof(
+      fc.stringMatching(/^[0-9]{1,6}$/),
+      fc.constantFrom(' ', '-', '.', 'a', 'Z', '_', '٣', '４', 'é', '\u{1F600}', '(', '+', ' 4111 1111 1111 1111 ', 'abc123def'),
+      fc.string({ maxLength: 5 }),
+      fc.integer({ min: 1, max: 200 }).map((k) => 'x'.repeat(k)),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+        const text = pieces.join('');
+        const expected = reference(text);
+        expect(digitRuns(text)).toEqual(expected.runs);
+        expect(digitProfile(text)).toEqual(expected.profile);
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('still finds values with few or no digits that the gates could skip', () => {
     expect(found('the NIC is AA-BB-CC-DD-EE-FF on eth0', 'mac_address')).toEqual(['AA-BB-CC-DD-EE-FF']);
