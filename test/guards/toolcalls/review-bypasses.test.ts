@@ -128,3 +128,27 @@ describe('wrappers that run another command', () => {
     for (const cmd of ['watch -n 1 git status', 'watch ls -la', 'flock /tmp/l make', "env -S 'FOO=1 make test'", 'xvfb-run -a npm test']) expect(exec(cmd).action, cmd).toBe('allow');
   });
 });
+
+describe('git and package managers printing credentials (git is otherwise a non-reading program)', () => {
+  it('denies git diff/grep --no-index of credential files and registry tokens read through npm, pnpm and yarn config', () => {
+    for (const cmd of [
+      'git diff --no-index /dev/null ~/.ssh/id_rsa',
+      'git --no-pager diff --no-index /dev/null .env',
+      'git grep --no-index -e . -- ~/.aws/credentials',
+      'npm config get //registry.npmjs.org/:_authToken',
+      'pnpm config get //npm.pkg.github.com/:_authToken',
+      'yarn config get npmAuthToken',
+      'yarn config --no-redacted',
+    ]) {
+      expect(exec(cmd).action, cmd).toBe('deny');
+      expect(types(exec(cmd)), cmd).toContain('toolcall.shell.credential_read');
+    }
+    expect(exec('git -C ~/.ssh log -p').action).toBe('review');
+  });
+
+  it('still allows ordinary git and package-manager use', () => {
+    for (const cmd of ['git status', 'git diff', 'git log -p src/', 'git diff --no-index a.txt b.txt', 'git -C ../other status', 'npm config get registry', 'npm config list', 'yarn config get npmRegistryServer', 'npm ci']) {
+      expect(exec(cmd).action, cmd).toBe('allow');
+    }
+  });
+});

@@ -1234,6 +1234,7 @@ export class ShellAnalyzer {
       case 'cargo':
       case 'go':
         this.packageInstall(inv);
+        if (name === 'npm' || name === 'pnpm' || name === 'yarn') this.packageManagerConfig(inv);
         break;
       case 'nmap':
       case 'masscan':
@@ -1457,6 +1458,36 @@ export class ShellAnalyzer {
     } else if (verb === 'credential' && /^(?:fill|get)$/.test(pos[1]?.text ?? '')) {
       this.add('credential_read', 'deny', 'git credential fill prints stored credentials', inv.cmd);
     }
+    // git is NON_READING (its arguments are revisions and tracked paths), except where it prints files
+    // outside any repository: `git diff --no-index /dev/null ~/.ssh/id_rsa` prints the key, and
+    // `git grep --no-index` the matching lines.
+    if ((verb === 'diff' || verb === 'grep') && inv.args.some((a) => a.text === '--no-index')) {
+      for (const a of pos.slice(1)) {
+        const hit = firstOf(this.paths(a.text), (n) => sensitiveRead(n) ?? globRead(n));
+        if (hit) {
+          this.add(hit.category, hit.level, `git ${verb} --no-index prints ${hit.what}`, a);
+          break;
+        }
+      }
+    }
+    // `git -C ~/.ssh log -p`: history of a credential directory kept in git.
+    for (const dir of optValues(inv.args, ['-C', '--git-dir', '--work-tree'])) {
+      const hit = firstOf(this.paths(dir.text), sensitiveRead);
+      if (hit) this.add(hit.category, 'review', `git works in ${hit.what}`, dir);
+    }
+  }
+
+  /** `npm config get //registry.npmjs.org/:_authToken` (pnpm, yarn alike) prints a registry token. */
+  private packageManagerConfig(inv: Invocation): void {
+    const pos = positionals(inv.args);
+    if (pos[0]?.text !== 'config') return;
+    if (inv.name === 'yarn' && inv.args.some((a) => a.text === '--no-redacted')) {
+      this.add('credential_read', 'deny', 'yarn config --no-redacted prints registry credentials', inv.cmd);
+      return;
+    }
+    if (!/^(?:get|list|ls)$/.test(pos[1]?.text ?? '')) return;
+    const key = pos.slice(2).find((p) => /(?:_authToken|_auth|_password|npmAuthToken|npmAuthIdent|npmRegistries)$/i.test(p.text));
+    if (key) this.add('credential_read', 'deny', `${inv.name} config prints the registry credential ${key.text}`, key);
   }
 
   private http(inv: Invocation, upstream: readonly Command[]): void {
