@@ -46,7 +46,11 @@ export interface PipelineResult {
   readonly textBytes: { ordinary: number; guardrailsSample: number };
   readonly defaultGuards: string[];
   readonly rates: Rate[];
-  readonly guardrails?: { version: string; rates: Rate[]; sideBySide?: SideBySide };
+  /**
+   * sideBySide: the whole default pipeline; withoutInjection: the same engine without the injection
+   * guard (issue 3's detector), measured in the same rounds, to show what the rest costs.
+   */
+  readonly guardrails?: { version: string; rates: Rate[]; sideBySide?: SideBySide; withoutInjection?: SideBySide };
   readonly f1?: { types: string[]; ours: F1; oursAll: F1; guardrails?: F1; rows: number };
   readonly notes: string[];
 }
@@ -66,6 +70,11 @@ export interface F1 extends SpanCounts {
 }
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+function sideBySide(ratios: number[]): SideBySide {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return { rounds: ratios.length, ratios, median: sorted[Math.floor(sorted.length / 2)]! };
+}
 
 /** Alternating rounds of the headline comparison (odd: the median is one round's). */
 const SIDE_BY_SIDE_ROUNDS = 9;
@@ -170,6 +179,7 @@ export async function measurePipeline(seconds = 2): Promise<PipelineResult> {
   const engine = new GuardEngine(guards, policy, 0);
   await Promise.all(guards.map((g) => (g as Guard & { ready?: () => Promise<void> }).ready?.()));
   const inputGuards = guards.filter((g) => !g.appliesTo || g.appliesTo(segmentOf('x')));
+  const withoutInjection = new GuardEngine(guards.filter((g) => g.id !== 'injection'), policy, 0);
 
   const ordinary = variants(ORDINARY);
   const sample = variants(GUARDRAILS_SAMPLE);
@@ -177,6 +187,7 @@ export async function measurePipeline(seconds = 2): Promise<PipelineResult> {
   const sb = bytes(GUARDRAILS_SAMPLE) + 6;
   const rates: Rate[] = [];
   rates.push(await rate('default input pipeline (all default input guards, GuardEngine.inspect, no cache), ordinary 2 KB', ob, (i) => engine.inspect([segmentOf(ordinary(i))], ctx, 1, { useCache: false }), seconds));
+  rates.push(await rate('  the same pipeline without the injection guard, ordinary 2 KB', ob, (i) => withoutInjection.inspect([segmentOf(ordinary(i))], ctx, 1, { useCache: false }), seconds));
   for (const id of ['injection', 'pii', 'secrets']) {
     const g = inputGuards.find((x) => x.id === id);
     if (g) rates.push(await rate(`  guard "${id}" alone, ordinary 2 KB`, ob, (i) => g.inspect(segmentOf(ordinary(i)), { requestId: 'bench', direction: 'input' }), seconds));
@@ -195,6 +206,7 @@ export async function measurePipeline(seconds = 2): Promise<PipelineResult> {
   rates.push(await rate('pii detectPii with the name/location/address tagger (all entities), ordinary 2 KB', ob, (i) => detectPii(ordinary(i), piiAll), seconds));
   rates.push(await rate('pii detectPii (default config), guardrails sample 2 KB', sb, (i) => detectPii(sample(i), piiDefault), seconds));
   rates.push(await rate('default input pipeline, guardrails sample 2 KB', sb, (i) => engine.inspect([segmentOf(sample(i))], ctx, 1, { useCache: false }), seconds));
+  rates.push(await rate('  the same pipeline without the injection guard, guardrails sample 2 KB', sb, (i) => withoutInjection.inspect([segmentOf(sample(i))], ctx, 1, { useCache: false }), seconds));
   for (const id of ['injection', 'pii', 'secrets']) {
     const g = inputGuards.find((x) => x.id === id);
     if (g) rates.push(await rate(`  guard "${id}" alone, guardrails sample 2 KB`, sb, (i) => g.inspect(segmentOf(sample(i)), { requestId: 'bench', direction: 'input' }), seconds));
@@ -215,13 +227,15 @@ export async function measurePipeline(seconds = 2): Promise<PipelineResult> {
     gr.push(await rate('guardrails pii() 4 entities, guardrails sample 2 KB', sb, (i) => G.pii({}, sample(i), cfgFew), seconds));
     gr.push(await rate(`guardrails pii() default entities (${cfgAll.entities.length}), ordinary 2 KB`, ob, (i) => G.pii({}, ordinary(i), cfgAll), seconds));
     const ratios: number[] = [];
+    const ratiosWithout: number[] = [];
     for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
       const ours = await rate('ours', sb, (i) => engine.inspect([segmentOf(sample(i))], ctx, 1, { useCache: false }), seconds / 4, 20);
       const theirs = await rate('theirs', sb, (i) => G.pii({}, sample(i), cfgAll), seconds / 4, 20);
+      const without = await rate('ours without injection', sb, (i) => withoutInjection.inspect([segmentOf(sample(i))], ctx, 1, { useCache: false }), seconds / 4, 20);
       ratios.push(theirs.cpuUs / ours.cpuUs);
+      ratiosWithout.push(theirs.cpuUs / without.cpuUs);
     }
-    const sorted = [...ratios].sort((a, b) => a - b);
-    guardrails = { version, rates: gr, sideBySide: { rounds: ratios.length, ratios, median: sorted[Math.floor(sorted.length / 2)]! } };
+    guardrails = { version, rates: gr, sideBySide: sideBySide(ratios), withoutInjection: sideBySide(ratiosWithout) };
   } else notes.push(`@openai/guardrails not found under ${dir}: its half was skipped (run ../shared/bench/run-baseline.sh once, or npm ci in a copy of ../shared/bench).`);
 
   // F1 on the PII dev data, the entity types both detect.
@@ -281,6 +295,8 @@ export function pipelineMarkdown(r: PipelineResult): string {
       const lo = Math.min(...sbs.ratios);
       const hi = Math.max(...sbs.ratios);
       L.push('', `Whole default input pipeline vs @openai/guardrails ${r.guardrails.version} PII check alone (default entities), same 2 KB sample: **${fmt(sbs.median, 2)}×** the calls per CPU second (median of ${sbs.rounds} alternating rounds, range ${fmt(lo, 2)}–${fmt(hi, 2)}; the two long runs above give ${ours ? fmt(ours.callsPerCpuSecond / theirs.callsPerCpuSecond, 2) : '?'}×).`);
+      const w = r.guardrails.withoutInjection;
+      if (w) L.push('', `The same pipeline without the injection guard, in the same rounds: **${fmt(w.median, 2)}×** (range ${fmt(Math.min(...w.ratios), 2)}–${fmt(Math.max(...w.ratios), 2)}).`);
     } else if (ours) L.push('', `Whole default input pipeline vs @openai/guardrails ${r.guardrails.version} PII check alone (default entities), same 2 KB sample: **${fmt(ours.callsPerCpuSecond / theirs.callsPerCpuSecond, 2)}×** the calls per CPU second.`);
   }
   if (r.f1) {

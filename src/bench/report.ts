@@ -122,6 +122,18 @@ export function checkPipelineTargets(p: PipelineResult): TargetCheck[] {
       margin: sbs.median >= PIPELINE_VS_GUARDRAILS ? `${(sbs.median / PIPELINE_VS_GUARDRAILS).toFixed(2)}× the goal` : `needs ${(PIPELINE_VS_GUARDRAILS / sbs.median).toFixed(2)}× less CPU per call`,
     });
   }
+  // For scale: what the pipeline costs without issue 3's injection detector (data guards, engine, the rest).
+  const without = p.rates.find((x) => x.name.startsWith('  the same pipeline without the injection guard, ordinary'));
+  const w = p.guardrails?.withoutInjection;
+  if (without || w) {
+    out.push({
+      target: 'for scale: the same pipeline without the injection guard',
+      goal: 'not a target',
+      measured: [without ? `${without.mbPerCpuSecond.toFixed(1)} MB/s on ordinary English` : '', w ? `${w.median.toFixed(2)}× guardrails on its sample` : ''].filter(Boolean).join('; '),
+      met: undefined,
+      margin: '',
+    });
+  }
   if (p.f1?.guardrails) {
     const ours = p.f1.ours.f1;
     const theirs = p.f1.guardrails.f1;
