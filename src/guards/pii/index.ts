@@ -173,6 +173,17 @@ export function piiPendingSuffix(text: string, max: number, names: boolean): num
   return len - i;
 }
 
+/**
+ * Finding types by entity (`pii.email`), each made once: findings carry the same string every time,
+ * whose hash the policy's rule index (core/policy.ts) then has at hand.
+ */
+const FINDING_TYPES = new Map<string, string>();
+function findingType(entity: string): string {
+  let type = FINDING_TYPES.get(entity);
+  if (type === undefined) FINDING_TYPES.set(entity, (type = `pii.${entity}`));
+  return type;
+}
+
 export const piiGuardFactory: GuardFactory<PiiConfig> = {
   name: 'pii',
   description:
@@ -192,7 +203,7 @@ export const piiGuardFactory: GuardFactory<PiiConfig> = {
       },
       inspect(segment: Segment): Finding[] {
         return detectPii(segment.text, config).map((c) =>
-          findingFor(options.id, segment, `pii.${c.entity}`, c.score, c.reason, { start: c.start, end: c.end }),
+          findingFor(options.id, segment, findingType(c.entity), c.score, c.reason, { start: c.start, end: c.end }),
         );
       },
     };

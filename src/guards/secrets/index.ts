@@ -388,6 +388,14 @@ export function secretsPendingSuffix(text: string, max: number): number {
   return trailingTokenSuffix(text, max);
 }
 
+/** Finding types by rule id (`secret.aws_access_key_id`), each made once (see the PII guard's findingType). */
+const FINDING_TYPES = new Map<string, string>();
+function findingType(id: string): string {
+  let type = FINDING_TYPES.get(id);
+  if (type === undefined) FINDING_TYPES.set(id, (type = `secret.${id}`));
+  return type;
+}
+
 export const secretsGuardFactory: GuardFactory<SecretsConfig> = {
   name: 'secrets',
   description: `Credentials: ${SECRET_PROVIDERS.length} providers' documented key formats, JWTs, PEM private keys, URLs and CLI flags with passwords, and credential assignments judged by entropy.`,
@@ -403,7 +411,7 @@ export const secretsGuardFactory: GuardFactory<SecretsConfig> = {
       pendingSuffix: (text: string) => secretsPendingSuffix(text, config.maxSpan - 1),
       inspect(segment: Segment): Finding[] {
         return detect(segment.text).map((m) =>
-          findingFor(options.id, segment, `secret.${m.id}`, m.score, `${m.provider} credential (${m.id})`, { start: m.start, end: m.end }),
+          findingFor(options.id, segment, findingType(m.id), m.score, `${m.provider} credential (${m.id})`, { start: m.start, end: m.end }),
         );
       },
     };
