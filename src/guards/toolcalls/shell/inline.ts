@@ -1,5 +1,6 @@
 import { classifyHost, hostOf } from '../net.js';
-import { isCriticalTree, type Level, normalizePath, sensitiveRead } from '../sensitive.js';
+import { isCriticalTree, type Level, normalizePath, sensitiveRead, sensitiveWrite } from '../sensitive.js';
+import { SECRET_VAR } from './tables.js';
 
 export interface InlineHit {
   readonly category: string;
@@ -13,11 +14,18 @@ const SPAWN = /\bsubprocess\b|\bpty\.spawn\b|\bos\.dup2\b|\/bin\/(?:ba|z|da)?sh\
 const DECODE = /\bb64decode\b|\bbase64\.decodebytes\b|\bBuffer\.from\([^)]*['"]base64['"]|\batob\s*\(|\bdecode_base64\b|\bbase64_decode\b|\bunpack\(\s*['"]m|\bFromBase64String\b|\bcodecs\.decode\([^)]*rot|\bbytes\.fromhex\b|\bunhexlify\b|\bzlib\.decompress\b/;
 const EXEC = /\bexec\s*\(|\beval\s*\(|\bcompile\s*\(|\bsystem\s*\(|\bpopen\s*\(|\bnew Function\b|\bFunction\s*\(|\bsubprocess\b|\bspawn\s*\(|\bexecSync\b|\bpassthru\b|\bshell_exec\b|\bInvoke-Expression\b|\biex\b|\bvm\.run\w*\b|\binstance_eval\b/;
 const FETCH = /\burlopen\b|\brequests\.(?:get|post)\b|\burllib\b|\bhttps?\.get\b|\bfetch\s*\(|\bopen-uri\b|\bLWP::|\bfile_get_contents\(\s*['"]https?:|\bNet::HTTP\b|\bInvoke-WebRequest\b|\biwr\b|\birm\b|\bInvoke-RestMethod\b|\bDownloadString\b|\bNet\.WebClient\b|\bcurl_exec\b|\baxios\b/;
-const ENV_DUMP = /\bprint\s*\(\s*(?:dict\()?os\.environ\b|\bos\.environ\.(?:items|copy)\(\)|\bJSON\.stringify\(\s*process\.env\s*\)|\bconsole\.(?:log|dir)\(\s*process\.env\s*\)|\bprint\s+%ENV\b|\bENV\.to_h\b|\bgetenv\(\)\s*\)|\bprintenv\b|\bGet-ChildItem\s+env:/i;
+const ENV_DUMP = /\bprint\s*\(\s*(?:dict\()?os\.environ\b(?!\s*(?:\.get\b|\[))|^\s*process\.env\s*;?\s*$|\bos\.environ\.(?:items|copy)\(\)|\bJSON\.stringify\(\s*process\.env\s*\)|\bconsole\.(?:log|dir)\(\s*process\.env\s*\)|\bprint\s+%ENV\b|\bENV\.to_h\b|\bgetenv\(\)\s*\)|\bprintenv\b|\bGet-ChildItem\s+env:/i;
 const UPLOAD = /\brequests\.(?:post|put|patch)\b|\burlopen\([^)]*data|\bfetch\([^)]*method\s*:\s*['"](?:POST|PUT)|\bhttps?\.request\b|\baxios\.(?:post|put)\b|\bNet::HTTP::Post\b|\bcurl_setopt\b|\bsmtplib\b|\bftplib\b|\bparamiko\b|\bInvoke-RestMethod\b[^\n]*-Method\s+Post/i;
 const FILE_READ = /\bopen\s*\(|\breadFile(?:Sync)?\b|\bFile\.read\b|\bfile_get_contents\b|\bread_text\b|\bread_bytes\b|\bGet-Content\b|\bos\.walk\b|\bglob\.glob\b/;
 const RMTREE = /(?:rmtree|rmSync|rm_rf|remove_dir_all|rimraf(?:\.sync)?|rmdirSync|removedirs|Remove-Item)\s*\(?\s*(?:os\.path\.expanduser\(\s*)?['"]([^'"]+)['"]/g;
 const STRING = /(['"])((?:\\.|(?!\1)[^\\\n]){2,300})\1/g;
+/** Code that builds paths from the home directory (`Path.home() / '.aws' / 'credentials'`, `os.homedir() + '/.kube/config'`). */
+const HOME_REF = /\bhome\s*\(\)|\bhomedir\s*\(\)|\bexpanduser\b|\bHOME\b|\bDir\.home\b|\bUserHomeDir\b|\bhome_dir\s*\(\)/;
+/** Calls that write the path in their first argument (mode checked for `open`). */
+const WRITE_CALL = /\b(?:open|File\.open)\s*\(|\b(?:write|append)File(?:Sync)?\s*\(|\bFile\.(?:write|binwrite)\s*\(|\b(?:copyFile|copyFileSync|symlinkSync|renameSync|shutil\.copy\w*|shutil\.move|os\.symlink|os\.rename)\s*\(/g;
+/** `os.environ['X']`, `os.getenv('X')`, `process.env.X`, `$ENV{X}`, `ENV['X']`, `Deno.env.get('X')`, `$env:X`: the names of the variables code reads. */
+const ENV_REF = /os\.environ(?:\.get)?\s*[[(]\s*['"](\w+)|\bgetenv\s*\(\s*['"](\w+)|process\.env\.(\w+)|process\.env\[\s*['"](\w+)|\$ENV\{\s*['"]?(\w+)|\bENV\[\s*['"](\w+)|Deno\.env\.get\(\s*['"](\w+)|\$env:(\w+)/g;
+const NETWORK = /\burlopen\b|\brequests\.\w+\b|\bhttpx\b|\burllib\b|\bhttps?\.(?:get|request)\b|\bfetch\s*\(|\baxios\b|\bsocket\b|\bLWP::|\bHTTP::Tiny\b|\bNet::HTTP\b|\bInvoke-(?:WebRequest|RestMethod)\b|\bcurl_exec\b|\bsmtplib\b/;
 const URL_IN_CODE = /\bhttps?:\/\/[^\s'"`)]+/g;
 
 /**
@@ -25,13 +33,13 @@ const URL_IN_CODE = /\bhttps?:\/\/[^\s'"`)]+/g;
  * reverse shells, decode-and-run, download-and-run, credential files, environment dumps, deletes of
  * critical trees. Shell commands inside the code (`os.system("…")`) are analyzed as shell by the caller.
  */
-export function analyzeInlineCode(code: string): InlineHit[] {
+export function analyzeInlineCode(code: string, knownHost: (host: string) => boolean = () => false): InlineHit[] {
   const hits: InlineHit[] = [];
   if (/\/dev\/(?:tcp|udp)\//.test(code)) hits.push({ category: 'reverse_shell', level: 'deny', score: 0.97, reason: 'uses a /dev/tcp network socket' });
   else if (SOCKET.test(code) && SPAWN.test(code)) hits.push({ category: 'reverse_shell', level: 'deny', score: 0.95, reason: 'connects a socket to a process (reverse shell)' });
   if (DECODE.test(code) && EXEC.test(code)) hits.push({ category: 'decode_exec', level: 'deny', score: 0.93, reason: 'decodes data and executes it' });
   if (FETCH.test(code) && EXEC.test(code) && !/\bjson\(\)|JSON\.parse/.test(code)) hits.push({ category: 'remote_code', level: 'deny', score: 0.92, reason: 'downloads code and executes it' });
-  if (UPLOAD.test(code) && FILE_READ.test(code)) hits.push({ category: 'exfiltration', level: 'review', score: 0.75, reason: 'reads files and sends them over the network' });
+  if ((UPLOAD.test(code) || (SOCKET.test(code) && /\.(?:send(?:all|to)?|write)\s*\(/.test(code))) && FILE_READ.test(code)) hits.push({ category: 'exfiltration', level: 'review', score: 0.75, reason: 'reads files and sends them over the network' });
   if (ENV_DUMP.test(code)) hits.push({ category: 'credential_read', level: 'review', score: 0.7, reason: 'prints the whole environment (may hold API keys)' });
   let m: RegExpExecArray | null;
   RMTREE.lastIndex = 0;
@@ -52,6 +60,13 @@ export function analyzeInlineCode(code: string): InlineHit[] {
       break;
     }
   }
+  if (!hits.some((h) => h.category === 'credential_read')) {
+    const homeHit = HOME_REF.test(code) ? homeJoined(code).map((p) => sensitiveRead(p)).find((h) => h) : undefined;
+    if (homeHit) hits.push({ category: homeHit.category, level: homeHit.level, score: 0.88, reason: `reads ${homeHit.what}` });
+  }
+  const written = writtenPaths(code).map((p) => sensitiveWrite(p)).find((h) => h && h.category !== 'system_write');
+  if (written) hits.push({ category: written.category, level: written.level, score: 0.9, reason: `writes to ${written.what}` });
+  secretEnv(code, knownHost, hits);
   URL_IN_CODE.lastIndex = 0;
   while ((m = URL_IN_CODE.exec(code)) !== null) {
     const host = hostOf(m[0]);
@@ -61,4 +76,103 @@ export function analyzeInlineCode(code: string): InlineHit[] {
     }
   }
   return hits;
+}
+
+/** The string literals of a piece of code, each with where it ends and where the next begins. */
+function literals(code: string): { text: string; start: number; end: number }[] {
+  const out: { text: string; start: number; end: number }[] = [];
+  STRING.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = STRING.exec(code)) !== null && out.length < 64) out.push({ text: m[2]!, start: m.index, end: m.index + m[0].length });
+  return out;
+}
+
+/**
+ * Paths code builds under the home directory: runs of string literals joined by `/`, `,` or `+`
+ * (`Path.home() / '.aws' / 'credentials'`, `os.path.join(HOME, '.kube', 'config')`,
+ * `os.homedir() + '/.ssh/id_rsa'`), read as `~/…` when the run starts with a dot-file.
+ */
+function homeJoined(code: string, within: readonly { text: string; start: number; end: number }[] = literals(code)): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < within.length; i++) {
+    if (!/^\/?\./.test(within[i]!.text)) continue;
+    let path = within[i]!.text.replace(/^\/+/, '');
+    out.push(`~/${path}`);
+    for (let j = i + 1; j < within.length && /^[\s,/+]*$/.test(code.slice(within[j - 1]!.end, within[j]!.start)); j++) {
+      path = `${path}/${within[j]!.text.replace(/^\/+/, '')}`;
+      out.push(`~/${path}`);
+    }
+  }
+  return out.map((p) => normalizePath(p));
+}
+
+/** The first argument of a call starting at `from` (just after its `(`), up to a top-level comma or the closing parenthesis. */
+function firstArgument(code: string, from: number): { text: string; rest: string } {
+  let depth = 0;
+  for (let i = from; i < code.length && i < from + 400; i++) {
+    const c = code[i]!;
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      if (depth === 0) return { text: code.slice(from, i), rest: '' };
+      depth--;
+    } else if (c === ',' && depth === 0) return { text: code.slice(from, i), rest: code.slice(i + 1, i + 40) };
+  }
+  return { text: code.slice(from, from + 400), rest: '' };
+}
+
+/**
+ * Paths code writes: the first argument of `open(P, 'a')`, `writeFileSync(P, …)`, `File.write(P, …)`
+ * (the destination of copies and renames), and `Path(…).write_text` receivers, as literals and as
+ * home-joined paths. `open` counts only with a write or append mode.
+ */
+function writtenPaths(code: string): string[] {
+  const out: string[] = [];
+  WRITE_CALL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = WRITE_CALL.exec(code)) !== null && out.length < 32) {
+    let arg = firstArgument(code, m.index + m[0].length);
+    if (/^(?:open|File\.open)/.test(m[0]) && !/^\s*['"][^'"]*[wax+]/.test(arg.rest) && !/^\s*['"]?>/.test(arg.text)) continue;
+    if (/copyFile|symlink|rename|shutil|os\.(?:symlink|rename)/.test(m[0]) && arg.rest) arg = firstArgument(code, m.index + m[0].length + arg.text.length + 1);
+    const lits = literals(arg.text);
+    for (const l of lits) out.push(normalizePath(l.text.replace(/^[+<>]+/, '').replace(/^\$ENV\{HOME\}|^\$HOME/, '~')));
+    if (HOME_REF.test(arg.text) || HOME_REF.test(code)) out.push(...homeJoined(arg.text, lits));
+  }
+  for (const w of code.matchAll(/([^;\n]{0,200})\.(?:write_text|write_bytes|open\s*\(\s*['"][wa])/g)) {
+    if (HOME_REF.test(w[1]!)) out.push(...homeJoined(w[1]!));
+  }
+  return out;
+}
+
+/**
+ * Secret variables code reads (`os.environ['OPENAI_API_KEY']`): printed, like `echo $OPENAI_API_KEY`
+ * (review); sent over the network to a host that is neither known nor the key's vendor, exfiltration (deny).
+ */
+function secretEnv(code: string, knownHost: (host: string) => boolean, hits: InlineHit[]): void {
+  ENV_REF.lastIndex = 0;
+  let secret: string | undefined;
+  let m: RegExpExecArray | null;
+  while ((m = ENV_REF.exec(code)) !== null) {
+    const name = m.slice(1).find((g) => g !== undefined);
+    if (name && SECRET_VAR.test(name)) {
+      secret = name;
+      break;
+    }
+  }
+  if (!secret) return;
+  if (NETWORK.test(code)) {
+    URL_IN_CODE.lastIndex = 0;
+    const hosts = [...code.matchAll(URL_IN_CODE)].map((u) => hostOf(u[0])).filter((h): h is string => !!h);
+    const socketHosts = [...code.matchAll(/\(\s*\(\s*['"]([\w.-]+)['"]\s*,\s*\d+/g)].map((x) => x[1]!.toLowerCase());
+    const all = [...hosts, ...socketHosts];
+    if (all.length > 0 && all.every((h) => knownHost(h) || classifyHost(h).cls === 'loopback' || vendorHost(secret!, h))) return;
+    hits.push({ category: 'exfiltration', level: all.length > 0 ? 'deny' : 'review', score: 0.9, reason: `sends the secret variable $${secret} over the network to ${all.length > 0 ? 'an unknown host' : 'a host it does not name'}` });
+    return;
+  }
+  if (!hits.some((h) => h.category === 'credential_read')) hits.push({ category: 'credential_read', level: 'review', score: 0.7, reason: `prints the secret variable $${secret}` });
+}
+
+/** `$NOTION_API_KEY` sent to api.notion.com: the variable names the vendor whose host receives it. */
+export function vendorHost(variable: string, host: string): boolean {
+  const vendor = variable.toLowerCase().split('_').find((p) => p.length >= 3 && !/^(?:api|key|token|secret|access|auth|pat|bearer|personal|the|my)$/.test(p));
+  return !!vendor && host.split('.').some((label) => label === vendor || (label.startsWith(vendor) && label.length - vendor.length <= 3));
 }

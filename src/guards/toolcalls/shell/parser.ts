@@ -196,6 +196,14 @@ class Converter {
       case 'function_definition':
         this.functionDefinition(node, ctx);
         return;
+      case 'file_redirect': {
+        // A redirect standing alone: `$(< file)` is bash's `$(cat file)`, a command with no words.
+        const trailing: Node[] = [];
+        const r = this.redirect(node, ctx, trailing);
+        this.push({ argv: [], assigns: [], redirects: [r], inSubst: ctx.inSubst, keyword: '', start: node.startIndex, end: node.endIndex }, ctx);
+        for (const t of trailing) this.visit(t, ctx);
+        return;
+      }
       default:
         break;
     }

@@ -93,10 +93,13 @@ export const DOWNLOADERS = new Set(['curl', 'wget', 'fetch', 'http', 'https', 'x
 /** Raw-socket tools. */
 export const SOCKET_TOOLS = new Set(['nc', 'ncat', 'netcat', 'socat', 'telnet', 'cryptcat', 'pwncat', 'sbd']);
 
-/** Programs whose arguments name files they do not reveal the contents of. */
+/**
+ * Programs whose arguments name files they do not reveal the contents of. `mv` is not one: moving a
+ * credential (`mv ~/.ssh/id_rsa k && cat k`) makes it readable under another name.
+ */
 export const NON_READING = new Set([
   'ls', 'll', 'la', 'stat', 'test', '[', '[[', 'mkdir', 'rmdir', 'touch', 'chmod', 'chown', 'chgrp', 'ssh-keygen', 'ssh-add', 'ssh', 'wc', 'du', 'file', 'realpath',
-  'readlink', 'basename', 'dirname', 'which', 'type', 'cd', 'pushd', 'popd', 'rm', 'unlink', 'shred', 'echo', 'printf', 'export', 'unset', 'declare', 'local', 'mv',
+  'readlink', 'basename', 'dirname', 'which', 'type', 'cd', 'pushd', 'popd', 'rm', 'unlink', 'shred', 'echo', 'printf', 'export', 'unset', 'declare', 'local',
   'git', 'npm', 'pnpm', 'yarn', 'code', 'sha256sum', 'md5sum', 'shasum', 'exists', 'ssh-copy-id', 'id', 'find', 'tree',
 ]);
 
@@ -139,3 +142,43 @@ export const WGET_VALUE_OPTS = new Set([
 ]);
 
 export const SSH_VALUE_OPTS = new Set(['-i', '-p', '-l', '-o', '-F', '-L', '-R', '-D', '-J', '-W', '-b', '-c', '-E', '-e', '-m', '-O', '-Q', '-S', '-w', '-B', '-P']);
+
+/**
+ * Programs that look a name up (DNS) or send packets to a host named on the command line: a name
+ * built from command output carries that output to whoever runs the name's DNS server.
+ */
+export const NAME_LOOKUP = new Set([
+  'dig', 'nslookup', 'host', 'drill', 'kdig', 'delv', 'dog', 'doggo', 'q', 'getent', 'resolvectl', 'systemd-resolve', 'avahi-resolve', 'ping', 'ping6', 'fping',
+  'arping', 'hping3', 'traceroute', 'traceroute6', 'tracepath', 'mtr', 'whois',
+]);
+
+/** Programs that read the files named on their stdin (`find ~/.aws | cpio -o`), with the flag that says so (`''`: always). */
+export const STDIN_FILE_LIST: Record<string, readonly string[]> = {
+  cpio: ['-o', '--create'],
+  tar: ['-T', '--files-from'],
+  bsdtar: ['-T', '--files-from'],
+  zip: ['-@', '--names-stdin'],
+  rsync: ['--files-from'],
+};
+
+/** Commands that print stored credentials, tokens or private keys (`gh auth status -t`): matched on the program and its positional words. */
+export const CREDENTIAL_PRINTERS: readonly { readonly re: RegExp; readonly level: 'deny' | 'review'; readonly what: string }[] = [
+  { re: /^gpg2? .*--export-secret-(?:keys|subkeys)\b/, level: 'deny', what: 'gpg exports private keys' },
+  { re: /^gh auth status .*(?:-t|--show-token)\b/, level: 'deny', what: 'gh auth status --show-token prints the GitHub token' },
+  { re: /^glab (?:auth status .*(?:-t|--show-token)\b|config get token)/, level: 'deny', what: 'glab prints the GitLab token' },
+  { re: /^aws ecr(?:-public)? get-login-password\b/, level: 'deny', what: 'aws ecr get-login-password prints a registry password' },
+  { re: /^gcloud config config-helper\b/, level: 'deny', what: 'gcloud config config-helper prints an access token' },
+  { re: /^(?:fly|flyctl) auth token\b/, level: 'deny', what: 'fly auth token prints the Fly.io token' },
+  { re: /^git credential-(?:store|cache|manager|manager-core|osxkeychain|libsecret|wincred|gnome-keyring)\b.* get\b/, level: 'deny', what: 'a git credential helper prints stored credentials' },
+  { re: /^git-credential-[\w-]+\b.* get\b/, level: 'deny', what: 'a git credential helper prints stored credentials' },
+  { re: /^docker-credential-[\w-]+ (?:get|list)\b/, level: 'deny', what: 'a Docker credential helper prints registry credentials' },
+  { re: /^keyctl (?:print|pipe|read)\b/, level: 'deny', what: 'keyctl prints a key from the kernel key ring' },
+  { re: /^aws sts (?:assume-role|assume-role-with-web-identity|get-federation-token)\b/, level: 'review', what: 'aws sts prints temporary credentials' },
+  { re: /^(?:kubectl|oc) create token\b/, level: 'review', what: 'kubectl create token prints a service account token' },
+  { re: /^(?:sops (?:-d|--decrypt|decrypt)|ansible-vault (?:view|decrypt)|age (?:-d|--decrypt))\b/, level: 'review', what: 'decrypts an encrypted secrets file' },
+  { re: /^(?:npm|pnpm|yarn) token create\b/, level: 'review', what: 'creates and prints a registry token' },
+  { re: /^(?:doppler secrets(?: download| get)?|infisical (?:export|secrets)|chamber (?:read|export))\b/, level: 'review', what: 'prints secrets from a secrets manager' },
+];
+
+/** Options naming the registry or index a publish command uploads to. */
+export const PUBLISH_TARGET_OPTS = ['--registry', '--repository-url', '--index', '--host', '--publish-url', '--repository', '-r'];
