@@ -19,6 +19,9 @@ const UPLOAD = /\brequests\.(?:post|put|patch)\b|\burlopen\([^)]*data|\bfetch\([
 const FILE_READ = /\bopen\s*\(|\breadFile(?:Sync)?\b|\bFile\.read\b|\bfile_get_contents\b|\bread_text\b|\bread_bytes\b|\bGet-Content\b|\bos\.walk\b|\bglob\.glob\b/;
 const RMTREE = /(?:rmtree|rmSync|rm_rf|remove_dir_all|rimraf(?:\.sync)?|rmdirSync|removedirs|Remove-Item)\s*\(?\s*(?:os\.path\.expanduser\(\s*)?['"]([^'"]+)['"]/g;
 const STRING = /(['"])((?:\\.|(?!\1)[^\\\n]){2,300})\1/g;
+/** Method calls that write a file (`Path(...).write_text(`, `.open('w')`). */
+const WRITE_METHOD = /\.(?:write_text|write_bytes|open\s*\(\s*['"][wa])/g;
+
 /** Code that builds paths from the home directory (`Path.home() / '.aws' / 'credentials'`, `os.homedir() + '/.kube/config'`). */
 const HOME_REF = /\bhome\s*\(\)|\bhomedir\s*\(\)|\bexpanduser\b|\bHOME\b|\bDir\.home\b|\bUserHomeDir\b|\bhome_dir\s*\(\)/;
 /** Calls that write the path in their first argument (mode checked for `open`). */
@@ -137,8 +140,23 @@ function writtenPaths(code: string): string[] {
     for (const l of lits) out.push(normalizePath(l.text.replace(/^[+<>]+/, '').replace(/^\$ENV\{HOME\}|^\$HOME/, '~')));
     if (HOME_REF.test(arg.text) || HOME_REF.test(code)) out.push(...homeJoined(arg.text, lits));
   }
-  for (const w of code.matchAll(/([^;\n]{0,200})\.(?:write_text|write_bytes|open\s*\(\s*['"][wa])/g)) {
-    if (HOME_REF.test(w[1]!)) out.push(...homeJoined(w[1]!));
+  // What leads up to `.write_text(` and the like, back to the statement's start (at most 200
+  // characters). Found from the call, not by a regex that starts at every character and reads up to
+  // 200 of them (quadratic-ish on long code without `;`).
+  let from = 0;
+  for (const w of code.matchAll(WRITE_METHOD)) {
+    const at = w.index;
+    let start = Math.max(from, at - 200);
+    for (let k = at - 1; k >= start; k--) {
+      const c = code.charCodeAt(k);
+      if (c === 0x3b || c === 0x0a) {
+        start = k + 1;
+        break;
+      }
+    }
+    const lead = code.slice(start, at);
+    if (HOME_REF.test(lead)) out.push(...homeJoined(lead));
+    from = at + w[0].length;
   }
   return out;
 }
