@@ -40,8 +40,20 @@ export function foldForScan(text: string): FoldedText | undefined {
   return lastFold;
 }
 
+const ABOVE_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * Whether `text` holds anything the fold changes. Every candidate but the backslash and the soft
+ * hyphen lies above U+00FF, and V8 answers a range test at once on its one-byte (Latin-1) strings,
+ * so ordinary text is cleared with two `indexOf`s and that test (CANDIDATE's scan cost ~2 µs per 2 KB).
+ */
+export function hasFoldCandidate(text: string): boolean {
+  if (text.indexOf('\\') < 0 && text.indexOf('\u00ad') < 0 && !ABOVE_LATIN1.test(text)) return false;
+  return CANDIDATE.test(text);
+}
+
 function fold(text: string): FoldedText | undefined {
-  if (!CANDIDATE.test(text)) return undefined;
+  if (!hasFoldCandidate(text)) return undefined;
   let out = '';
   let widthOnly = true;
   const starts: number[] = [];
