@@ -99,18 +99,21 @@ describe('lockdown across replicas (PostgreSQL + Redis pub/sub)', () => {
     await c.end();
   });
 
-  it('a lockdown on one replica refuses on the other within a second, without waiting for its refresh', async () => {
+  // The other replica refreshes its lockdowns every 60 s here: a refusal well inside that came through
+  // pub/sub. The bound is 10 s, not the ~10 ms it takes on a quiet machine, so a loaded CI machine does
+  // not fail it (it once took over a second with two test runs sharing the two cores).
+  it('a lockdown on one replica refuses on the other without waiting for its refresh', async () => {
     expect((await chat(b, b.clientKey)).status).toBe(200);
     const started = Date.now();
     expect((await admin(a, 'POST', '/v1/lockdowns', { scope: 'all', reason: 'drill' })).status).toBe(201);
     let status = 0;
-    while (Date.now() - started < 1000) {
+    while (Date.now() - started < 10_000) {
       status = (await chat(b, b.clientKey)).status;
       if (status === 403) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(status).toBe(403);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     await admin(a, 'DELETE', '/v1/lockdowns/all');
   });
 });
