@@ -41,6 +41,8 @@ export interface AdminUiDeps {
 
 export const UI_COOKIE = 'cg_ui_session';
 export const CSRF_HEADER = 'x-clawguard-csrf';
+/** Sent by the dashboard's timed polls: they read the session without keeping it alive. */
+export const BACKGROUND_HEADER = 'x-clawguard-background';
 
 export const UI_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -108,12 +110,17 @@ export function registerAdminUi(app: FastifyInstance, deps: AdminUiDeps): { read
     return `admin:${session.admin}`;
   }
 
+  // On the root instance, not only in the dashboard's plugin: the listener's 404 answers (an unknown
+  // /ui path, a method no route has) are sent outside that plugin and echo the path they were given.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const path = request.url.split('?')[0]!;
+    if (path !== '/ui' && !path.startsWith('/ui/')) return payload;
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    if (path.startsWith('/ui/api/') || reply.statusCode >= 400) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
   app.register(async (ui) => {
-    ui.addHook('onSend', async (request, reply, payload) => {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-      if (request.url.startsWith('/ui/api/')) reply.header('cache-control', 'no-store');
-      return payload;
-    });
 
     // Static shell: the same to everyone, holds no data.
     ui.get('/ui', async (_request, reply) => reply.redirect('/ui/', 302));
@@ -139,6 +146,9 @@ export function registerAdminUi(app: FastifyInstance, deps: AdminUiDeps): { read
         return bad(reply, 401, 'authentication_error', 'missing or invalid ClawGuard admin key');
       }
       throttle.delete(request.ip);
+      // A new sign-in ends the session the browser already held: no two live sessions per cookie jar,
+      // and a session id planted or seen before sign-in is worth nothing after it.
+      sessions.destroy(cookieValue(request, UI_COOKIE));
       const { id, session } = sessions.create(principal.id, principal.name);
       audit.record({ type: 'auth', outcome: 'success', surface: 'admin', reason: 'dashboard login', keyId: principal.id, clientIp: request.ip });
       log.info({ admin: principal.name }, 'dashboard login');
@@ -150,7 +160,8 @@ export function registerAdminUi(app: FastifyInstance, deps: AdminUiDeps): { read
     ui.register(async (api) => {
       api.addHook('onRequest', async (request, reply) => {
         const id = cookieValue(request, UI_COOKIE);
-        const session = sessions.get(id);
+        const background = request.method === 'GET' && request.headers[BACKGROUND_HEADER] === '1';
+        const session = sessions.get(id, !background);
         if (!session) return bad(reply, 401, 'authentication_error', 'not logged in or session expired');
         // The admin key that opened the session must still be valid: revoking it ends the session.
         const record = await keys.get(session.keyId).catch(() => undefined);

@@ -3,7 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 /**
  * Server-side dashboard sessions. The browser holds only a random session id in an HttpOnly cookie;
  * the CSRF token is bound to the session and must accompany every mutating request. Sessions end on
- * logout, after `idleMs` without a request, after `absoluteMs` in all, or when the admin key that
+ * logout, after `idleMs` without an operator's request (timed background polls do not count), after `absoluteMs` in all, or when the admin key that
  * opened them is revoked or expires (checked by the routes on every request).
  */
 
@@ -62,8 +62,12 @@ export class UiSessions {
     return { id, session };
   }
 
-  /** The live session for a cookie value, touched; undefined when unknown or expired (then forgotten). */
-  get(id: string | undefined): UiSession | undefined {
+  /**
+   * The live session for a cookie value; undefined when unknown or expired (then forgotten). `touch`
+   * false (the dashboard's timed background polls) reads it without counting as activity, so an
+   * unattended dashboard still ends after `idleMs`.
+   */
+  get(id: string | undefined, touch = true): UiSession | undefined {
     if (!id) return undefined;
     const key = digest(id);
     const session = this.byDigest.get(key);
@@ -73,6 +77,7 @@ export class UiSessions {
       this.byDigest.delete(key);
       return undefined;
     }
+    if (!touch) return session;
     session.lastSeenAt = now;
     // Map order doubles as recency order for eviction.
     this.byDigest.delete(key);

@@ -74,6 +74,22 @@ describe('dashboard: static shell and headers', () => {
     expect(css.text).not.toMatch(/@import|url\(\s*["']?https?:/);
   });
 
+  it('sends the security headers on every /ui answer, unknown paths and methods included', async () => {
+    const c = ui();
+    const hostile = '/ui/%3Csvg%20onload=alert(1)%3E';
+    for (const [method, path] of [['GET', hostile], ['GET', '/ui/api/nope'], ['PUT', '/ui/'], ['DELETE', '/ui/api/keys'], ['GET', '/ui/app.js/..%2f..%2fetc%2fpasswd']] as const) {
+      const res = await c.request(method, path);
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(res.headers.get('x-content-type-options'), `${method} ${path}`).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+    // Other admin endpoints keep their own headers.
+    expect((await c.request('GET', '/healthz')).headers.get('content-security-policy')).toBeNull();
+  });
+
   it('refuses every API call without a session', async () => {
     const c = ui();
     for (const path of ['/ui/api/session', '/ui/api/events', '/ui/api/keys', '/ui/api/approvals', '/ui/api/lockdowns', '/ui/api/audit', '/ui/api/series']) {

@@ -81,6 +81,27 @@ describe('dashboard sessions', () => {
     expect((await client.request('GET', '/ui/api/session')).status).toBe(401);
   });
 
+  it('are not kept alive by the timed background polls of an unattended dashboard', async () => {
+    let t = 1_000_000;
+    const { client } = await start(() => t);
+    expect((await client.login(ADMIN_KEY)).status).toBe(200);
+    const poll = () => client.request('GET', '/ui/api/session', undefined, { 'x-clawguard-background': '1' });
+    for (let i = 0; i < 5; i++) {
+      t += 10_000;
+      expect((await poll()).status).toBe(200); // still within 60 s of the sign-in
+    }
+    t += 11_000; // 61 s since the operator last did anything, though the last poll was 11 s ago
+    expect((await poll()).status).toBe(401);
+    // An operator's own request (no background header) counts as activity, as before.
+    expect((await client.login(ADMIN_KEY)).status).toBe(200);
+    t += 50_000;
+    expect((await client.request('GET', '/ui/api/session')).status).toBe(200);
+    t += 50_000;
+    expect((await poll()).status).toBe(200);
+    // The header never spares a mutation from counting, nor from CSRF.
+    expect((await client.request('POST', '/ui/api/logout', {}, { 'x-clawguard-background': '1' })).status).toBe(200);
+  });
+
   it('end when the admin key is revoked, and login records auth events without the key', async () => {
     const { client, keys, recorded } = await start(() => Date.now());
     expect((await client.login(ADMIN_KEY)).status).toBe(200);
@@ -98,6 +119,16 @@ describe('dashboard sessions', () => {
     const res = await client.request('POST', '/ui/api/login', { key: ADMIN_KEY }, { origin: client.origin.replace('http:', 'https:') });
     expect(res.status).toBe(200);
     expect(res.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+  });
+
+  it('end the session a browser already held when it signs in again', async () => {
+    const { client } = await start(() => Date.now());
+    expect((await client.login(ADMIN_KEY)).status).toBe(200);
+    const first = client.cookie!;
+    expect((await client.login(ADMIN_KEY)).status).toBe(200);
+    expect(client.cookie).not.toBe(first);
+    expect((await client.request('GET', '/ui/api/session')).status).toBe(200);
+    expect((await client.request('GET', '/ui/api/session', undefined, { cookie: first })).status).toBe(401);
   });
 
   it('throttle repeated failed logins from one address', async () => {
