@@ -4,8 +4,24 @@
  * elements built here. Kept as a string so `tsc` ships it in dist/ with no extra build step.
  * (No template literals inside: this file is one.)
  */
+/**
+ * Text the dashboard shows passes `reveal` first: characters a reader cannot see or that reorder what
+ * is seen (bidi overrides and isolates, zero-width and other invisible format characters, Unicode tag
+ * characters, variation selectors, control characters other than tab and newline) are written as a
+ * visible `\u{…}` escape. Without it an agent's tool-call arguments can show an approver one command
+ * and run another ("Trojan Source": `rm -rf ~` hidden behind U+202E, or tag characters that carry an
+ * instruction nobody sees). Kept apart so the tests can run it on hostile strings.
+ */
+export const REVEAL_JS = String.raw`var INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFFB]|\uDB40[\uDC00-\uDDEF]/g;
+function reveal(value) {
+  return String(value === undefined || value === null ? '' : value).replace(INVISIBLE, function (m) { return '\\u{' + m.codePointAt(0).toString(16).toUpperCase() + '}'; });
+}
+`;
+
 export const APP_JS = String.raw`(function () {
 'use strict';
+` + REVEAL_JS + String.raw`
+function setText(node, value) { node.textContent = reveal(value); }
 var S = { csrf: null, admin: null, view: 'overview', lastEvent: 0, events: [], roles: [], timer: null, busy: false, newKey: null, filters: { category: '', guard: '', principal: '' }, confirm: null, verify: null, expiresAt: null };
 var TITLES = { overview: 'Overview', events: 'Security events', approvals: 'Approvals', keys: 'Keys', lockdowns: 'Lockdowns', audit: 'Audit chain' };
 var PALETTE = ['#4f46e5', '#dc2626', '#d97706', '#0891b2', '#16a34a', '#9333ea', '#db2777', '#475569', '#65a30d', '#0d9488'];
@@ -17,7 +33,7 @@ function el(tag, props, children) {
   if (props) {
     for (var k in props) {
       if (!Object.prototype.hasOwnProperty.call(props, k) || props[k] === undefined || props[k] === null) continue;
-      if (k === 'text') node.textContent = String(props[k]);
+      if (k === 'text') setText(node, props[k]);
       else if (k === 'cls') node.className = props[k];
       else if (k === 'onclick') node.addEventListener('click', props[k]);
       else if (k === 'onchange') node.addEventListener('change', props[k]);
@@ -26,7 +42,7 @@ function el(tag, props, children) {
       else if (k === 'hidden') node.hidden = Boolean(props[k]);
       else if (k === 'disabled') node.disabled = Boolean(props[k]);
       else if (k === 'value') node.value = props[k];
-      else node.setAttribute(k, String(props[k]));
+      else node.setAttribute(k, k === 'title' || k === 'aria-label' ? reveal(props[k]) : String(props[k]));
     }
   }
   append(node, children);
@@ -38,7 +54,7 @@ function append(node, children) {
   for (var i = 0; i < children.length; i++) {
     var c = children[i];
     if (c === undefined || c === null || c === false) continue;
-    node.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    node.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(reveal(c)) : c);
   }
 }
 function svg(tag, attrs, children) {
@@ -57,15 +73,18 @@ function pill(text, cls) { return el('span', { cls: 'pill ' + (cls || ''), text:
 
 function toast(message, isError) {
   var t = $('toast');
-  t.textContent = message;
+  setText(t, message);
   t.className = 'toast' + (isError ? ' error' : '');
   t.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(function () { t.hidden = true; }, 4000);
 }
 
-function api(method, path, body) {
+// background: a timed poll, not the operator's doing. The server then reads the session without
+// keeping it alive, so an unattended dashboard is signed out after the idle time.
+function api(method, path, body, background) {
   var headers = { accept: 'application/json' };
+  if (background && method === 'GET') headers['x-clawguard-background'] = '1';
   var init = { method: method, credentials: 'same-origin', headers: headers, cache: 'no-store' };
   if (method !== 'GET') {
     headers['content-type'] = 'application/json';
@@ -92,7 +111,7 @@ function showLogin(message) {
   S.csrf = null; S.admin = null; S.newKey = null;
   $('app').hidden = true;
   $('login').hidden = false;
-  $('login-error').textContent = message || '';
+  setText($('login-error'), message || '');
   $('login-key').value = '';
   $('login-key').focus();
 }
@@ -100,7 +119,7 @@ function showApp(session) {
   S.csrf = session.csrf; S.admin = session.admin; S.roles = session.roles || S.roles || []; S.expiresAt = session.expiresAt;
   $('login').hidden = true;
   $('app').hidden = false;
-  $('whoami').textContent = session.admin;
+  setText($('whoami'), session.admin);
   S.lastEvent = 0; S.events = [];
   var hash = (location.hash || '').replace('#', '');
   show(TITLES[hash] ? hash : 'overview');
@@ -111,12 +130,12 @@ function login(ev) {
   ev.preventDefault();
   var key = $('login-key').value;
   $('login-submit').disabled = true;
-  $('login-error').textContent = '';
+  setText($('login-error'), '');
   api('POST', '/ui/api/login', { key: key }).then(function () {
     $('login-key').value = '';
     return api('GET', '/ui/api/session');
   }).then(showApp).catch(function (e) {
-    $('login-error').textContent = e.message;
+    setText($('login-error'), e.message);
   }).then(function () { $('login-submit').disabled = false; });
 }
 function logout() {
@@ -130,7 +149,7 @@ function show(view) {
   var navs = document.querySelectorAll('.nav');
   for (var i = 0; i < navs.length; i++) navs[i].classList.toggle('active', navs[i].getAttribute('data-view') === view);
   for (var v in TITLES) $('view-' + v).hidden = v !== view;
-  $('view-title').textContent = TITLES[view];
+  setText($('view-title'), TITLES[view]);
   if (location.hash !== '#' + view) history.replaceState(null, '', '#' + view);
   refresh(true);
 }
@@ -138,30 +157,34 @@ function startPolling() { stopPolling(); S.timer = setInterval(function () { ref
 function stopPolling() { if (S.timer) clearInterval(S.timer); S.timer = null; }
 function setLive(ok) {
   $('live').className = 'live' + (ok ? '' : ' off');
-  $('live').textContent = ok ? 'live' : 'offline';
-  if (ok) $('updated').textContent = 'updated ' + fmtTime(Date.now());
+  setText($('live'), ok ? 'live' : 'offline');
+  if (ok) setText($('updated'), 'updated ' + fmtTime(Date.now()));
 }
 function refresh(force) {
   if (!S.csrf || (S.busy && !force)) return;
+  // Polls count as activity only when the operator did something (a key, a click, a scroll) since the last one.
+  var bg = !force && !S.active;
+  S.active = false;
+  function get(path) { return api('GET', path, null, bg); }
   // Do not redraw a form the operator is typing in.
   var active = document.activeElement;
-  if (!force && active && (active.tagName === 'INPUT' || active.tagName === 'SELECT') && !$('view-' + S.view).hidden && $('view-' + S.view).contains(active)) { pollEvents().then(function () { setLive(true); }, function () { setLive(false); }); return; }
+  if (!force && active && (active.tagName === 'INPUT' || active.tagName === 'SELECT') && !$('view-' + S.view).hidden && $('view-' + S.view).contains(active)) { pollEvents(bg).then(function () { setLive(true); }, function () { setLive(false); }); return; }
   S.busy = true;
   // A newer refresh wins: answers of an older one that arrive late are not drawn over it.
   var gen = S.gen = (S.gen || 0) + 1;
   function latest(fn) { return function (r) { if (gen === S.gen && v === S.view) fn(r); }; }
-  var work = [pollEvents(), api('GET', '/ui/api/overview').then(badges)];
+  var work = [pollEvents(bg), get('/ui/api/overview').then(badges)];
   var v = S.view;
-  if (v === 'overview') work.push(Promise.all([api('GET', '/ui/api/series'), api('GET', '/ui/api/overview'), api('GET', '/ui/api/audit')]).then(latest(function (r) { renderOverview(r[0], r[1], r[2]); })));
+  if (v === 'overview') work.push(Promise.all([get('/ui/api/series'), get('/ui/api/overview'), get('/ui/api/audit')]).then(latest(function (r) { renderOverview(r[0], r[1], r[2]); })));
   if (v === 'events') work.push(Promise.resolve().then(latest(renderEvents)));
-  if (v === 'approvals') work.push(api('GET', '/ui/api/approvals').then(latest(renderApprovals)));
-  if (v === 'keys') work.push(Promise.all([api('GET', '/ui/api/keys'), api('GET', '/ui/api/lockdowns')]).then(latest(function (r) { renderKeys(r[0].keys, r[1].lockdowns); })));
-  if (v === 'lockdowns') work.push(api('GET', '/ui/api/lockdowns').then(latest(function (r) { renderLockdowns(r.lockdowns); })));
-  if (v === 'audit') work.push(api('GET', '/ui/api/audit').then(latest(renderAudit)));
+  if (v === 'approvals') work.push(get('/ui/api/approvals').then(latest(renderApprovals)));
+  if (v === 'keys') work.push(Promise.all([get('/ui/api/keys'), get('/ui/api/lockdowns')]).then(latest(function (r) { renderKeys(r[0].keys, r[1].lockdowns); })));
+  if (v === 'lockdowns') work.push(get('/ui/api/lockdowns').then(latest(function (r) { renderLockdowns(r.lockdowns); })));
+  if (v === 'audit') work.push(get('/ui/api/audit').then(latest(renderAudit)));
   Promise.all(work).then(function () { setLive(true); }, function (e) { setLive(false); if (e && e.message !== 'session ended') console.warn(e); }).then(function () { S.busy = false; });
 }
-function pollEvents() {
-  return api('GET', '/ui/api/events?after=' + S.lastEvent + '&limit=500').then(function (r) {
+function pollEvents(background) {
+  return api('GET', '/ui/api/events?after=' + S.lastEvent + '&limit=500', null, background).then(function (r) {
     if (r.last < S.lastEvent) { S.events = []; S.lastEvent = 0; } // the gateway restarted
     // Two polls may overlap (a forced refresh during a timed one): keep each event once.
     var seen = S.events.length ? S.events[S.events.length - 1].id : 0;
@@ -172,8 +195,8 @@ function pollEvents() {
   });
 }
 function badges(o) {
-  var a = $('badge-approvals'); a.textContent = String(o.pendingApprovals); a.hidden = !o.pendingApprovals;
-  var l = $('badge-lockdowns'); l.textContent = String(o.lockdowns); l.hidden = !o.lockdowns;
+  var a = $('badge-approvals'); setText(a, o.pendingApprovals); a.hidden = !o.pendingApprovals;
+  var l = $('badge-lockdowns'); setText(l, o.lockdowns); l.hidden = !o.lockdowns;
 }
 
 // Two-step confirmation for destructive buttons: the first click arms, the second acts.
@@ -277,13 +300,13 @@ function chartFrame(max, buckets, W, H, P) {
   for (var i = 0; i <= 4; i++) {
     var y = P.t + (H - P.t - P.b) * i / 4;
     nodes.push(svg('line', { x1: P.l, x2: W - P.r, y1: y, y2: y, class: 'grid-line' }));
-    var label = svg('text', { x: P.l - 6, y: y + 3, 'text-anchor': 'end', class: 'axis-label' }); label.textContent = fmtNum(max * (4 - i) / 4); nodes.push(label);
+    var label = svg('text', { x: P.l - 6, y: y + 3, 'text-anchor': 'end', class: 'axis-label' }); setText(label, fmtNum(max * (4 - i) / 4)); nodes.push(label);
   }
   var marks = [0, Math.floor((buckets.length - 1) / 2), buckets.length - 1];
   for (var k = 0; k < marks.length; k++) {
     var b = buckets[marks[k]]; if (!b) continue;
     var x = P.l + (W - P.l - P.r) * (marks[k] + 0.5) / buckets.length;
-    var t = svg('text', { x: x, y: H - 4, 'text-anchor': k === 0 ? 'start' : k === 2 ? 'end' : 'middle', class: 'axis-label' }); t.textContent = k === 2 ? 'now' : fmtHm(b.t); nodes.push(t);
+    var t = svg('text', { x: x, y: H - 4, 'text-anchor': k === 0 ? 'start' : k === 2 ? 'end' : 'middle', class: 'axis-label' }); setText(t, k === 2 ? 'now' : fmtHm(b.t)); nodes.push(t);
   }
   return nodes;
 }
@@ -317,7 +340,7 @@ function stackedBars(id, buckets, keys, colors) {
       var v = buckets[bi].byGuard[keys[ki]] || 0; if (!v) continue;
       var h = ih * v / max; y -= h;
       var r = svg('rect', { x: (P.l + bw * bi + bw * 0.15).toFixed(1), y: y.toFixed(1), width: Math.max(1, bw * 0.7).toFixed(1), height: h.toFixed(1), fill: colors[keys[ki]], rx: 1 });
-      var title = svg('title', {}); title.textContent = keys[ki] + ': ' + v + ' at ' + fmtTime(buckets[bi].t); r.appendChild(title);
+      var title = svg('title', {}); setText(title, keys[ki] + ': ' + v + ' at ' + fmtTime(buckets[bi].t)); r.appendChild(title);
       nodes.push(r);
     }
   }
@@ -551,11 +574,13 @@ function renderAudit(a) {
 // ---------- boot ----------
 function tickExpiry() {
   if (!S.expiresAt) return;
-  api('GET', '/ui/api/session').then(function (s) { S.expiresAt = s.expiresAt; $('session-expiry').textContent = 'session until ' + fmtTime(s.expiresAt) + ' if idle'; }, function () {});
+  api('GET', '/ui/api/session', null, true).then(function (s) { S.expiresAt = s.expiresAt; setText($('session-expiry'), 'session until ' + fmtTime(s.expiresAt) + ' if idle'); }, function () {});
 }
 document.addEventListener('DOMContentLoaded', function () {
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
+  var activity = ['keydown', 'pointerdown', 'wheel', 'touchstart'];
+  for (var a = 0; a < activity.length; a++) document.addEventListener(activity[a], function () { S.active = true; }, { passive: true, capture: true });
   var navs = document.querySelectorAll('.nav');
   for (var i = 0; i < navs.length; i++) navs[i].addEventListener('click', function (ev) { show(ev.currentTarget.getAttribute('data-view')); });
   setInterval(tickExpiry, 60000);
