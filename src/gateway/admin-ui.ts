@@ -36,6 +36,12 @@ export interface AdminUiDeps {
   readonly log: Logger;
   /** The admin listener serves TLS: the cookie gets `Secure`, origins are https. */
   readonly secure: boolean;
+  /**
+   * The gateway's per-address lockout (server.ts passes its AccessLimiter): failed dashboard logins count
+   * against the address as failed keys on the proxy and the admin API do, and a locked-out address is
+   * refused here too. The dashboard's own throttle stays in front of it.
+   */
+  readonly authLimiter?: { authLockedFor(ip: string): Promise<number | undefined>; authFailed(ip: string): Promise<void> };
   readonly sessions?: UiSessionOptions;
 }
 
@@ -134,9 +140,15 @@ export function registerAdminUi(app: FastifyInstance, deps: AdminUiDeps): { read
       const now = Date.now();
       const t = throttle.get(request.ip);
       if (t && now - t.windowStart < 60_000 && t.failures >= 10) return bad(reply, 429, 'rate_limited', 'too many failed logins from this address; wait a minute');
+      const lockedFor = await deps.authLimiter?.authLockedFor(request.ip);
+      if (lockedFor !== undefined) {
+        reply.header('retry-after', String(lockedFor));
+        return bad(reply, 429, 'rate_limited', 'too many failed authentication attempts from this address');
+      }
       const parsed = loginBody.safeParse(request.body);
       const principal = parsed.success ? await keys.verify(parsed.data.key.trim(), 'admin') : undefined;
       if (!principal) {
+        await deps.authLimiter?.authFailed(request.ip);
         const entry = t && now - t.windowStart < 60_000 ? t : { failures: 0, windowStart: now };
         entry.failures++;
         throttle.set(request.ip, entry);

@@ -440,7 +440,7 @@ export async function createGateway(loaded: LoadedConfig, options: GatewayOption
         return reply.header('content-type', telemetry.metrics.contentType).send(await telemetry.metrics.render());
       });
     }
-    registerAdminUi(admin, { keys, roles, approvals, lockdowns, audit: auditSink, auditRuntime: audit, events: uiEvents, log, secure: Boolean(adminTls) });
+    registerAdminUi(admin, { keys, roles, approvals, lockdowns, audit: auditSink, auditRuntime: audit, events: uiEvents, log, secure: Boolean(adminTls), authLimiter: limiter });
     admin.register(async (scoped) => {
       scoped.addHook('onRequest', async (request, reply) => {
         // Failed admin keys count against the address like the proxy's and the dashboard's: locked out, an

@@ -63,6 +63,25 @@ describe('authentication lockout', () => {
   });
 });
 
+describe('authentication lockout on the dashboard login', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ ...base(), rateLimits: { authFailuresPerMinutePerIp: 3 } });
+  });
+  afterAll(() => gw.close());
+  const login = (key: string) => fetch(`${gw.adminUrl}/ui/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: gw.adminUrl! }, body: JSON.stringify({ key }) });
+
+  it('counts failed dashboard logins against the address, and refuses a locked-out address there too', async () => {
+    // Guessing at the dashboard used to have only its own throttle (10 a minute), apart from the
+    // gateway's lockout: an address locked out on the admin API could go on guessing here.
+    for (let i = 0; i < 3; i++) expect((await login(BOGUS)).status).toBe(401);
+    expect((await fetch(`${gw.adminUrl}/v1/keys`, { headers: { authorization: `Bearer ${gw.adminKey}` } })).status).toBe(429);
+    const refused = await login(gw.adminKey);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});
+
 describe('admin surface separation (regression)', () => {
   let gw: TestGateway;
   beforeAll(async () => {
