@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolGate, type GateConfig, type ToolCallResult } from '../../integrations/openclaw-plugin/index.js';
-import { TOOLCALLS_POLICY_RULES } from '../../src/guards/toolcalls/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { adminCall, pendingApproval, postToolVerdict, TOOL_GATE_CONFIG } from '../helpers/tool-verdicts.js';
 
 /**
  * Attack probes on the plugin path (OpenClaw's before_tool_call → POST /v1/tool-verdicts): a tool call
@@ -17,11 +17,7 @@ beforeAll(async () => {
       { name: 'default', models: ['*'], tools: ['*'] },
       { name: 'readers', models: ['*'], tools: ['read', 'tool_call', 'tool_search'] },
     ],
-    guards: {
-      toolcalls: { profile: 'openclaw', workspace: ['/srv/agent/workspace'] },
-      patterns: { deny: [{ id: 'token', pattern: 'tok_[a-z0-9]{6,}', description: 'an internal token' }] },
-    },
-    policy: { rules: [{ type: 'pattern.token', kind: ['tool_call'], action: 'redact' }, ...TOOLCALLS_POLICY_RULES] },
+    ...TOOL_GATE_CONFIG,
     approvals: { timeoutSeconds: 30, pollMs: 50 },
   });
   readerKey = (await gw.gateway.keys.create({ kind: 'client', name: 'probe-reader', role: 'readers' })).key;
@@ -34,32 +30,11 @@ function gate(overrides: Partial<GateConfig> = {}) {
   return createToolGate({ url: gw.adminUrl!, apiKey: gw.clientKey, timeoutMs: 10_000, approvalTimeoutMs: 20_000, ...overrides });
 }
 
-async function admin(path: string, method = 'GET', body?: unknown): Promise<any> {
-  const res = await fetch(`${gw.adminUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${gw.adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return res.json();
-}
+const admin = (path: string, method = 'GET', body?: unknown) => adminCall(gw, path, method, body);
 
-async function verdict(body: unknown, key = gw.clientKey): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gw.adminUrl}/v1/tool-verdicts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const verdict = (body: unknown, key: string | null = gw.clientKey) => postToolVerdict(gw, body, key);
 
-async function pendingFor(tool: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const found = (await admin('/v1/approvals?status=pending')).approvals.find((a: any) => a.toolName === tool);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no pending approval for ${tool}`);
-}
+const pendingFor = (tool: string) => pendingApproval(gw, tool);
 
 function ran(result: ToolCallResult, original: Record<string, unknown>): Record<string, unknown> | undefined {
   if (result?.block) return undefined;

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOOLCALLS_POLICY_RULES } from '../../src/guards/toolcalls/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { adminCall, postToolVerdict, TOOL_GATE_CONFIG } from '../helpers/tool-verdicts.js';
 
 /**
  * POST /v1/tool-verdicts and its approval long-poll on the admin listener of a real gateway (127.0.0.1):
@@ -18,11 +18,7 @@ beforeAll(async () => {
       { name: 'default', models: ['*'], tools: ['*'] },
       { name: 'readers', models: ['*'], tools: ['read', 'exec'] },
     ],
-    guards: {
-      toolcalls: { profile: 'openclaw', workspace: ['/srv/agent/workspace'] },
-      patterns: { deny: [{ id: 'token', pattern: 'tok_[a-z0-9]{6,}', description: 'an internal token' }] },
-    },
-    policy: { rules: [{ type: 'pattern.token', kind: ['tool_call'], action: 'redact' }, ...TOOLCALLS_POLICY_RULES] },
+    ...TOOL_GATE_CONFIG,
     approvals: { timeoutSeconds: 4, pollMs: 50 },
   });
   limitedKey = (await gw.gateway.keys.create({ kind: 'client', name: 'reader', role: 'readers' })).key;
@@ -31,14 +27,7 @@ afterAll(async () => {
   if (!closed) await gw.close();
 });
 
-async function verdict(body: unknown, key: string | null = gw.clientKey): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gw.adminUrl}/v1/tool-verdicts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const verdict = (body: unknown, key: string | null = gw.clientKey) => postToolVerdict(gw, body, key);
 
 async function poll(id: string, wait: number, key = gw.clientKey): Promise<{ status: number; body: any; ms: number }> {
   const started = performance.now();
@@ -46,14 +35,7 @@ async function poll(id: string, wait: number, key = gw.clientKey): Promise<{ sta
   return { status: res.status, body: await res.json(), ms: performance.now() - started };
 }
 
-async function admin(path: string, method = 'GET', body?: unknown): Promise<any> {
-  const res = await fetch(`${gw.adminUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${gw.adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return res.json();
-}
+const admin = (path: string, method = 'GET', body?: unknown) => adminCall(gw, path, method, body);
 
 describe('POST /v1/tool-verdicts', () => {
   it('allows an ordinary command and blocks remote code piped into a shell, naming the finding', async () => {

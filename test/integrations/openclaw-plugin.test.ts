@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin, { createToolGate, type GateConfig, hookTimeoutMs, resolveConfig, type ToolCallResult } from '../../integrations/openclaw-plugin/index.js';
-import { TOOLCALLS_POLICY_RULES } from '../../src/guards/toolcalls/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { adminCall, pendingApproval, TOOL_GATE_CONFIG } from '../helpers/tool-verdicts.js';
 
 /**
  * The OpenClaw plugin's `before_tool_call` handler against a real ClawGuard on 127.0.0.1, and against
@@ -18,11 +18,7 @@ const logger = { debug: (m: string) => logged.push(m), info: (m: string) => logg
 
 beforeAll(async () => {
   gw = await startTestGateway({
-    guards: {
-      toolcalls: { profile: 'openclaw', workspace: ['/srv/agent/workspace'] },
-      patterns: { deny: [{ id: 'token', pattern: 'tok_[a-z0-9]{6,}', description: 'an internal token' }] },
-    },
-    policy: { rules: [{ type: 'pattern.token', kind: ['tool_call'], action: 'redact' }, ...TOOLCALLS_POLICY_RULES] },
+    ...TOOL_GATE_CONFIG,
     approvals: { timeoutSeconds: 30, pollMs: 50 },
   });
   // Stands in for a broken ClawGuard: the path picks the failure.
@@ -48,18 +44,9 @@ function gate(overrides: Partial<GateConfig> = {}) {
   return createToolGate({ url: gw.adminUrl!, apiKey: gw.clientKey, timeoutMs: 2_000, approvalTimeoutMs: 20_000, ...overrides }, { logger });
 }
 
-async function admin(path: string, method = 'GET'): Promise<any> {
-  return (await fetch(`${gw.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${gw.adminKey}` } })).json();
-}
+const admin = (path: string, method = 'GET', body?: unknown) => adminCall(gw, path, method, body);
 
-async function pendingFor(tool: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const found = (await admin('/v1/approvals?status=pending')).approvals.find((a: any) => a.toolName === tool);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no pending approval for ${tool}`);
-}
+const pendingFor = (tool: string) => pendingApproval(gw, tool);
 
 function expectBlocked(result: ToolCallResult, pattern: RegExp): void {
   expect(result?.block).toBe(true);
