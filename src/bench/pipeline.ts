@@ -188,6 +188,7 @@ function scoreRows(rows: PiiRow[], types: ReadonlySet<string>, predict: (text: s
 }
 
 export async function measurePipeline(seconds = 2): Promise<PipelineResult> {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`CPU seconds per row must be a number above 0, got ${seconds}`);
   const notes: string[] = [];
   const config = defaultConfig()!;
   const registry = builtinGuards();

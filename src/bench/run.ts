@@ -28,7 +28,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const env = process.env;
-const num = (name: string, def: number): number => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : def);
+function num(name: string, def: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of 0 or more, got '${raw}'`);
+  return value;
+}
 
 const DURATION = num('BENCH_DURATION', 5);
 const WARMUP = num('BENCH_WARMUP', 1);
@@ -43,6 +49,7 @@ const INTEGRITY_S = num('BENCH_INTEGRITY_S', 2);
 /** A cell during which neighbours used more than this much CPU (% of one core) is re-run, up to BENCH_RETRIES times; the quietest run is kept. */
 const NOISY_PCT = num('BENCH_NOISY_PCT', 25);
 const RETRIES = num('BENCH_RETRIES', 2);
+const PIPELINE_S = num('BENCH_PIPELINE_S', 2);
 const GW_CPU = env.BENCH_GW_CPU || '0';
 const LOAD_CPU = env.BENCH_LOAD_CPU || '1';
 const OUT = env.BENCH_OUT ?? join(ROOT, 'docs/benchmarks.md');
@@ -452,7 +459,7 @@ async function main(): Promise<void> {
   if (env.BENCH_PIPELINE !== '0') {
     try {
       log('input pipeline and @openai/guardrails PII (in-process)');
-      pipeline = await measurePipeline(num('BENCH_PIPELINE_S', 2));
+      pipeline = await measurePipeline(PIPELINE_S);
     } catch (e) {
       failures.push(`pipeline: ${(e as Error).message}`);
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type BenchResult, type Cell, checkPipelineTargets, checkTargets, FLOOR, renderDoc } from '../../src/bench/report.js';
-import { type PipelineResult, writeDocsSection } from '../../src/bench/pipeline.js';
+import { measurePipeline, type PipelineResult, writeDocsSection } from '../../src/bench/pipeline.js';
 
 const result: BenchResult = {
   meta: {
@@ -142,5 +142,11 @@ describe('issue-4 targets: the input pipeline measured by npm run bench', () => 
     // A run without the pipeline keeps the section the last run wrote.
     writeFileSync(file, renderDoc(result, file));
     expect(readFileSync(file, 'utf8')).toContain('0.75×');
+  });
+});
+
+describe('bench:pipeline input', () => {
+  it('refuses CPU seconds that are not a number above 0, before measuring anything', async () => {
+    for (const bad of [Number.NaN, 0, -1, Number.POSITIVE_INFINITY]) await expect(measurePipeline(bad)).rejects.toThrow(/CPU seconds per row must be a number above 0/);
   });
 });
